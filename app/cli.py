@@ -1,0 +1,243 @@
+"""The `hosho` command line: subcommands for the back office and scripting."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable
+
+from app.core.errors import HoshoError, UserError
+from app.core.paths import default_db_path, demo_db_path
+from app.domain.roles import SYSTEM_ACTOR, Role
+from app.services.context import AppContext
+from app.storage import migrate
+from app.storage.db import Database, normalise_url, sqlite_path
+
+
+def resolve_db(arg: str | None) -> str:
+    """--db, else $HOSHO_DB, else a file in the user data folder."""
+    return arg or os.environ.get("HOSHO_DB") or str(default_db_path())
+
+
+def open_context(db_arg: str | None, *, upgrade: bool = True, create: bool = False) -> AppContext:
+    """Open (and if needed upgrade) the database; only some commands may create one."""
+    url = normalise_url(resolve_db(db_arg))
+    path = sqlite_path(url)
+    if path is not None and not create and not path.exists():
+        raise UserError(f"データベースが見つかりません: {path}",
+                        f"No database at {path} (create one with `hosho demo` or "
+                        "`hosho operator add`).")
+    db = Database(url)
+    if upgrade:
+        result = migrate.ensure_current(db)
+        if result and result.backup:
+            print(f"データベースを更新しました（バックアップ: {result.backup}）/ "
+                  f"database upgraded, backup at {result.backup}", file=sys.stderr)
+    return AppContext(db=db)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from app.services.demo import DEMO_PASSWORD, build_demo
+
+    ctx = open_context(args.db or os.environ.get("HOSHO_DB") or str(demo_db_path()), create=True)
+    result = build_demo(ctx, victims=args.victims, seed=args.seed,
+                        progress=lambda done, total: print(f"  {done:,}/{total:,}",
+                                                           file=sys.stderr))
+    print(f"デモデータを作成しました / demo programme created: {ctx.db.url}")
+    print(f"  被害者 victims {result.victims:,}  案件 cases {result.cases:,}  "
+          f"被害 incidents {result.incidents:,}  請求総額 claimed {result.claimed_total:,}円")
+    print(f"  デモ用アカウント（パスワードはすべて {DEMO_PASSWORD}）/ demo accounts, password "
+          f"{DEMO_PASSWORD}:")
+    for login, display, role in result.staff:
+        print(f"    {login:<8} {role:<10} {display}")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from app.services.stats import programme_stats
+
+    figures = programme_stats(open_context(args.db))
+    if args.json:
+        print(json.dumps(figures, ensure_ascii=False, indent=2))
+        return 0
+    print(f"被害者 victims: {figures['victims']:,}")
+    print(f"案件 cases: {figures['cases']:,}   被害 incidents: {figures['incidents']:,}")
+    print(f"請求総額 claimed: {figures['claimed_total']:,}円   支払済 paid: "
+          f"{figures['paid_total']:,}円")
+    for channel, amount in figures["claimed_by_channel"].items():
+        print(f"  {channel:<18} {amount:>14,}円")
+    for status, count in figures["cases_by_status"].items():
+        if count:
+            print(f"  {status:<18} {count:>8,}")
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    ctx = open_context(args.db, upgrade=False)
+    result = migrate.upgrade(ctx.db)
+    if not result.changed:
+        print(f"データベースは最新です（{result.after}）/ already at {result.after}")
+        return 0
+    print(f"{result.before or '空 empty'} → {result.after}")
+    if result.backup:
+        print(f"バックアップ backup: {result.backup}")
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("パスワード / password: ")
+    if getpass.getpass("もう一度 / again: ") != first:
+        raise UserError("パスワードが一致しません。", "The passwords do not match.")
+    return first
+
+
+def cmd_operator_add(args: argparse.Namespace) -> int:
+    from app.services.operators import add_operator
+
+    ctx = open_context(args.db, create=True)
+    view = add_operator(ctx, SYSTEM_ACTOR, args.login, args.name or args.login,
+                        Role(args.role), _read_password(args),
+                        must_change_password=args.must_change)
+    print(f"操作者を登録しました / operator added: {view.login} ({view.role.value})")
+    return 0
+
+
+def cmd_operator_list(args: argparse.Namespace) -> int:
+    from app.services.operators import list_operators
+
+    rows = list_operators(open_context(args.db))
+    if args.json:
+        print(json.dumps([{"login": r.login, "name": r.display_name, "role": r.role.value,
+                           "active": r.active} for r in rows], ensure_ascii=False, indent=2))
+        return 0
+    for row in rows:
+        state = "" if row.active else " (無効 inactive)"
+        print(f"{row.login:<16} {row.role.value:<10} {row.display_name}{state}")
+    return 0
+
+
+def _parse_map(items: list[str]) -> dict[str, str]:
+    mapping = {}
+    for item in items:
+        column, sep, field_name = item.partition("=")
+        if not sep or not column.strip() or not field_name.strip():
+            raise UserError(f"--map は 列名=項目名 の形で指定してください: {item}",
+                            f"--map takes COLUMN=field: {item}")
+        mapping[column.strip()] = field_name.strip()
+    return mapping
+
+
+def _print_import(summary, errors_path: str | None) -> None:
+    mode = "（試行・書き込みなし）/ dry run, nothing written" if summary.dry_run else ""
+    print(f"{summary.file_name}: {summary.encoding} {mode}")
+    print(f"  読込 read {summary.read:,}  取込 accepted {summary.accepted:,}  "
+          f"重複 duplicate {summary.duplicate:,}  不一致 conflict {summary.conflict:,}  "
+          f"不備 rejected {summary.rejected:,}")
+    print(f"  新規被害者 victims created {summary.victims_created:,}  "
+          f"新規案件 cases created {summary.cases_created:,}")
+    for channel, amount in summary.amount_accepted_by_channel.items():
+        print(f"  {channel:<18} {amount:>14,}円")
+    if summary.unknown_columns:
+        print("  無視した列 unknown columns: " + ", ".join(summary.unknown_columns))
+    for row in summary.refused[:20]:
+        print(f"  {row.line}行目 line {row.line}: " + " | ".join(row.reasons))
+    if summary.conflict + summary.rejected > 20:
+        print(f"  … {summary.conflict + summary.rejected - 20:,} more")
+    if errors_path:
+        print(f"  取り込めなかった行 refused rows: {errors_path}")
+
+
+def cmd_import_csv(args: argparse.Namespace) -> int:
+    from app.importers.incident_csv import preview
+    from app.services.import_errors import RefusedRowsFile
+    from app.services.imports import import_incidents
+
+    mapping = _parse_map(args.map or [])
+    ctx = open_context(args.db)
+    header = preview(args.path, rows=0, mapping=mapping or None).header
+    errors = RefusedRowsFile(args.errors, header) if args.errors else None
+    if errors:
+        with errors:
+            summary = import_incidents(ctx, SYSTEM_ACTOR, args.path, mapping=mapping or None,
+                                       dry_run=args.dry_run, on_refused=errors.add)
+    else:
+        summary = import_incidents(ctx, SYSTEM_ACTOR, args.path, mapping=mapping or None,
+                                   dry_run=args.dry_run)
+    if args.json:
+        print(json.dumps(summary.as_json(), ensure_ascii=False, indent=2))
+    else:
+        _print_import(summary, args.errors)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", default=argparse.SUPPRESS,
+                        help="SQLite file or database URL (default: $HOSHO_DB, then the user "
+                             "data folder)")
+    parser = argparse.ArgumentParser(prog="hosho", parents=[common],
+                                     description="Hoshō Desk 補償デスク")
+    parser.add_argument("--demo", action="store_true",
+                        help="open the window on the demo programme (created on first use)")
+    sub = parser.add_subparsers(dest="command")
+    demo = sub.add_parser("demo", parents=[common], help="build the demo programme")
+    demo.add_argument("--victims", type=int, default=808)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.set_defaults(handler=cmd_demo)
+    stats = sub.add_parser("stats", parents=[common], help="programme figures")
+    stats.add_argument("--json", action="store_true")
+    stats.set_defaults(handler=cmd_stats)
+    db = sub.add_parser("db", help="database maintenance").add_subparsers(dest="db_command",
+                                                                         required=True)
+    db.add_parser("upgrade", parents=[common], help="upgrade the schema (backs up SQLite)"
+                  ).set_defaults(handler=cmd_db_upgrade)
+    _add_operator_commands(sub, common)
+    imp = sub.add_parser("import-csv", parents=[common], help="import a reported-incident file")
+    imp.add_argument("path")
+    imp.add_argument("--map", action="append", metavar="COLUMN=field",
+                     help="map a column to a field (or to 'ignore'); may repeat")
+    imp.add_argument("--dry-run", action="store_true", help="report the figures, write nothing")
+    imp.add_argument("--errors", metavar="OUT.csv", help="write the refused rows here")
+    imp.add_argument("--json", action="store_true")
+    imp.set_defaults(handler=cmd_import_csv)
+    return parser
+
+
+def _add_operator_commands(sub, common: argparse.ArgumentParser) -> None:
+    ops = sub.add_parser("operator", help="operator accounts").add_subparsers(
+        dest="operator_command", required=True)
+    add = ops.add_parser("add", parents=[common], help="add an operator")
+    add.add_argument("login")
+    add.add_argument("--role", choices=[r.value for r in Role], required=True)
+    add.add_argument("--name", help="display name")
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the password from standard input")
+    add.add_argument("--must-change", action="store_true",
+                     help="require a new password at first sign-in")
+    add.set_defaults(handler=cmd_operator_add)
+    listing = ops.add_parser("list", parents=[common], help="list operators")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=cmd_operator_list)
+
+
+def run(argv: list[str], gui: Callable[[argparse.Namespace], int]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "db"):
+        args.db = None
+    handler = getattr(args, "handler", None)
+    try:
+        return handler(args) if handler else gui(args)
+    except HoshoError as exc:
+        print(f"hosho: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, UserError) else 3
+    except OSError as exc:  # a file named on the command line that cannot be read or written
+        where = exc.filename or ""
+        print(f"hosho: ファイルを開けません / cannot open file: {where} ({exc.strerror})",
+              file=sys.stderr)
+        return 2

@@ -1,0 +1,94 @@
+"""Translations (Babel message catalogs) and Japanese-aware formatting.
+
+The interface text in code is English (msgids); the Japanese catalog under
+resources/i18n is the default. Catalogs are compiled in memory at start-up,
+so an edited .po file takes effect without a build step.
+"""
+
+from __future__ import annotations
+
+import gettext
+from datetime import date, datetime
+from io import BytesIO
+
+from babel.dates import format_date as babel_format_date
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+
+from app.core.clock import to_jst
+from app.core.paths import resources_dir
+
+DOMAIN = "hosho"
+LOCALES = ("ja", "en")
+_state: dict[str, object] = {"locale": "ja", "translations": gettext.NullTranslations()}
+
+
+def catalog_path(locale: str):
+    return resources_dir() / "i18n" / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def _load(locale: str) -> gettext.NullTranslations:
+    path = catalog_path(locale)
+    if locale == "en" or not path.exists():
+        return gettext.NullTranslations()
+    with open(path, "rb") as handle:
+        catalog = read_po(handle, locale=locale)
+    buffer = BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+def set_locale(locale: str) -> None:
+    if locale not in LOCALES:
+        raise ValueError(f"unsupported locale {locale!r}")
+    _state["locale"] = locale
+    _state["translations"] = _load(locale)
+
+
+def current_locale() -> str:
+    return str(_state["locale"])
+
+
+def _(message: str) -> str:
+    return _state["translations"].gettext(message)  # type: ignore[union-attr]
+
+
+def N_(message: str) -> str:
+    """Mark for extraction only; translated later with _()."""
+    return message
+
+
+def format_yen(amount: int | None) -> str:
+    """38,615,473円 in Japanese, ¥38,615,473 in English; integers only."""
+    if amount is None:
+        return ""
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise TypeError("yen amounts are ints")
+    digits = format_decimal(amount, locale=current_locale())
+    return f"{digits}円" if current_locale() == "ja" else f"¥{digits}"
+
+
+def format_day(day: date | None) -> str:
+    if day is None:
+        return ""
+    if current_locale() == "ja":
+        return babel_format_date(day, "yyyy/MM/dd (EEE)", locale="ja")
+    return babel_format_date(day, "d MMM yyyy", locale="en")
+
+
+def format_moment(moment: datetime | None) -> str:
+    """Times are stored in UTC and always shown in Japan time."""
+    if moment is None:
+        return ""
+    local = to_jst(moment)
+    return f"{babel_format_date(local.date(), 'yyyy/MM/dd', locale='ja')} {local:%H:%M}"
+
+
+def error_text(exc: Exception) -> str:
+    """A service error in the interface's language."""
+    ja, en = getattr(exc, "ja", None), getattr(exc, "en", None)
+    if ja is None:
+        return str(exc)
+    return ja if current_locale() == "ja" else en

@@ -1,0 +1,62 @@
+"""Search keys for names, kana, phones and e-mail.
+
+Names are stored exactly as received (NFKC would turn ㈱ into (株) and change
+compatibility kanji); these keys are separate columns used only for matching.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_KATAKANA_START, _KATAKANA_END = 0x30A1, 0x30F6
+_KANA_SHIFT = 0x60
+_SPACES = re.compile(r"\s+")
+_NON_DIGITS = re.compile(r"\D")
+
+
+def katakana_to_hiragana(text: str) -> str:
+    return "".join(
+        chr(ord(c) - _KANA_SHIFT) if _KATAKANA_START <= ord(c) <= _KATAKANA_END else c
+        for c in text
+    )
+
+
+def search_key(text: str | None) -> str:
+    """Fold width, kana and case; drop every space.
+
+    ｽｽﾞｷ ﾀﾛｳ, スズキ　タロウ and すずきたろう all give すずきたろう.
+    """
+    if not text:
+        return ""
+    folded = unicodedata.normalize("NFKC", text)
+    folded = katakana_to_hiragana(folded).casefold()
+    return _SPACES.sub("", folded)
+
+
+def phone_digits(text: str | None) -> str:
+    """Digits only, full width folded; +81 becomes the domestic leading 0."""
+    if not text:
+        return ""
+    digits = _NON_DIGITS.sub("", unicodedata.normalize("NFKC", text))
+    if text.strip().startswith(("+81", "＋８１")) and digits.startswith("81"):
+        digits = "0" + digits[2:]
+    return digits
+
+
+def email_key(text: str | None) -> str:
+    return unicodedata.normalize("NFKC", text or "").strip().casefold()
+
+
+def tidy_name(text: str) -> str:
+    """Trim, and keep inner runs of full- or half-width spaces as one space."""
+    return _SPACES.sub(" ", text.replace("\u3000", " ")).strip()
+
+
+def mask_tail(value: str | None, keep: int = 4) -> str:
+    """Show only the last ``keep`` characters: 09012345678 -> *******5678."""
+    if not value:
+        return ""
+    if len(value) <= keep:
+        return "*" * len(value)
+    return "*" * (len(value) - keep) + value[-keep:]

@@ -1,0 +1,150 @@
+"""The case list: paged, filtered and sorted in SQL, never in memory.
+
+Search text is read the way an operator types it: a case number, a phone
+number in any format, a member ID, or a name or its kana in any script. Name
+and kana match from the start (surname first), through a range on the folded
+key so that the index serves it on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.sql import Select
+
+from app.core.clock import today_jst
+from app.domain.case_number import parse_case_number
+from app.domain.channels import Channel, PayoutKind
+from app.domain.deadlines import (
+    CREDIT_DEADLINE_STATUSES,
+    DeadlineFlag,
+    credit_due_horizon,
+    credit_flag,
+)
+from app.domain.states import Status
+from app.domain.text import mask_tail, phone_digits, search_key
+from app.services import settings
+from app.services.context import AppContext
+from app.storage.models import Case, PayoutDetail, Victim
+
+SORTABLE = {
+    "case_number": Case.case_number,
+    "updated_at": Case.updated_at,
+    "claimed_amount": Case.claimed_amount,
+    "status": Case.status,
+    "channel": Case.channel,
+    "name": Victim.name_key,
+}
+_TOP = "\U0010ffff"  # above every folded character: the end of a prefix range
+
+
+@dataclass(frozen=True)
+class CaseQuery:
+    text: str = ""
+    channel: Channel | None = None
+    status: Status | None = None
+    overdue_only: bool = False
+    sort: str = "case_number"
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    id: int
+    case_number: str
+    name: str
+    name_kana: str | None
+    channel: Channel
+    status: Status
+    claimed_amount: int
+    verified_amount: int | None
+    paid_amount: int | None
+    phone_masked: str
+    account_masked: str
+    billing_confirmation_date: date | None
+    updated_at: datetime
+    deadline: DeadlineFlag = DeadlineFlag.NONE
+
+
+def _prefix(column, key: str):
+    return and_(column >= key, column < key + _TOP)
+
+
+def search_condition(text: str):
+    """The WHERE clause for what the operator typed, or None for no filter."""
+    text = unicodedata.normalize("NFKC", text or "").strip()
+    if not text:
+        return None
+    number = parse_case_number(text)
+    if number:
+        return Case.case_number == number
+    if text.upper().startswith("H-") or text.upper().startswith("H0"):
+        return Case.case_number.startswith(text.upper())
+    conditions = []
+    digits = phone_digits(text)
+    if digits and len(digits) >= 3 and digits == text.replace("-", "").replace(" ", ""):
+        conditions.append(_prefix(Victim.phone_digits, digits))
+    conditions.append(Victim.member_id == text)
+    key = search_key(text)
+    if key:
+        conditions.append(_prefix(Victim.name_key, key))
+        conditions.append(_prefix(Victim.kana_key, key))
+    return or_(*conditions)
+
+
+def build_query(query: CaseQuery, due_horizon: date | None = None) -> Select:
+    """The list's SQL. ``due_horizon``: the latest billing date that is already due."""
+    stmt = (
+        select(Case.id, Case.case_number, Victim.name, Victim.name_kana, Case.channel,
+               Case.status, Case.claimed_amount, Case.verified_amount, Case.paid_amount,
+               Victim.phone, PayoutDetail.account_number, PayoutDetail.nanaco_number,
+               PayoutDetail.billing_confirmation_date, Case.updated_at, PayoutDetail.kind)
+        .join(Victim, Victim.id == Case.victim_id)
+        .outerjoin(PayoutDetail, PayoutDetail.case_id == Case.id)
+    )
+    condition = search_condition(query.text)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    if query.channel:
+        stmt = stmt.where(Case.channel == query.channel.value)
+    if query.status:
+        stmt = stmt.where(Case.status == query.status.value)
+    if query.overdue_only and due_horizon is not None:
+        stmt = stmt.where(
+            Case.channel == Channel.CREDIT_CHARGE.value,
+            PayoutDetail.kind == PayoutKind.CARD_CANCELLATION.value,
+            Case.status.in_([s.value for s in CREDIT_DEADLINE_STATUSES]),
+            PayoutDetail.billing_confirmation_date <= due_horizon,
+        )
+    column = SORTABLE.get(query.sort, Case.case_number)
+    order = column.desc() if query.descending else column.asc()
+    return stmt.order_by(order, Case.id.desc() if query.descending else Case.id)
+
+
+def _row(values: tuple, today: date, due_days: int) -> CaseRow:
+    (case_id, number, name, kana, channel, status, claimed, verified, paid, phone, account,
+     nanaco, billing, updated, kind) = values
+    # Only a charge still to be cancelled by the card company has this deadline.
+    card = kind == PayoutKind.CARD_CANCELLATION.value and channel == Channel.CREDIT_CHARGE.value
+    flag = credit_flag(Status(status), billing if card else None, today, due_days)
+    return CaseRow(
+        id=case_id, case_number=number, name=name, name_kana=kana, channel=Channel(channel),
+        status=Status(status), claimed_amount=claimed, verified_amount=verified,
+        paid_amount=paid, phone_masked=mask_tail(phone_digits(phone), 4),
+        account_masked=mask_tail(account, 3) if account else mask_tail(nanaco, 4),
+        billing_confirmation_date=billing, updated_at=updated, deadline=flag,
+    )
+
+
+def list_cases(ctx: AppContext, query: CaseQuery, offset: int = 0,
+               limit: int = 100) -> list[CaseRow]:
+    """One page of the case list, each row flagged with its credit deadline."""
+    today = today_jst(ctx.clock)
+    with ctx.db.read() as session:
+        due_days = settings.load(session).credit_due_business_days
+        horizon = credit_due_horizon(today, due_days)
+        stmt = build_query(query, horizon).offset(offset).limit(limit)
+        return [_row(values, today, due_days) for values in session.execute(stmt).all()]

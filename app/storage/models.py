@@ -1,0 +1,271 @@
+"""The tables. Money columns are integer yen; times are UTC-aware.
+
+Rows never leave the services as live ORM objects: services turn them into
+plain records (``app.services.views``) before returning.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlmodel import Field, SQLModel
+
+from app.storage.types import UTCDateTime
+
+# Alembic on SQLite rebuilds tables in batch mode, which needs every
+# constraint to have a stable name from the first revision on.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata: MetaData = SQLModel.metadata
+
+
+def _utc(nullable: bool = False, index: bool = False) -> Column:
+    return Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+def _fk(target: str, nullable: bool = True, index: bool = True) -> Column:
+    return Column(Integer, ForeignKey(target), nullable=nullable, index=index)
+
+
+class Operator(SQLModel, table=True):
+    __tablename__ = "operator"
+
+    id: int | None = Field(default=None, primary_key=True)
+    login: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    display_name: str = Field(sa_column=Column(String(100), nullable=False))
+    role: str = Field(sa_column=Column(String(20), nullable=False))
+    password_hash: str = Field(sa_column=Column(String(255), nullable=False))
+    active: bool = True
+    must_change_password: bool = False
+    created_at: datetime = Field(sa_column=_utc())
+
+
+class Victim(SQLModel, table=True):
+    __tablename__ = "victim"
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: str | None = Field(default=None, sa_column=Column(String(64), index=True))
+    name: str = Field(sa_column=Column(String(200), nullable=False))
+    name_kana: str | None = Field(default=None, sa_column=Column(String(200)))
+    name_key: str = Field(sa_column=Column(String(200), nullable=False, index=True))
+    kana_key: str = Field(default="", sa_column=Column(String(200), nullable=False, index=True))
+    phone: str | None = Field(default=None, sa_column=Column(String(40)))
+    phone_digits: str = Field(default="", sa_column=Column(String(20), nullable=False, index=True))
+    email: str | None = Field(default=None, sa_column=Column(String(254)))
+    email_key: str = Field(default="", sa_column=Column(String(254), nullable=False, index=True))
+    postal_code: str | None = Field(default=None, sa_column=Column(String(8)))
+    address: str | None = Field(default=None, sa_column=Column(Text))
+    # When the victim's contact details reached us: the outreach order.
+    contact_received_at: date | None = Field(default=None, index=True)
+    # When phone, e-mail or address last changed: a contact changed recently
+    # cannot confirm a change of where money goes.
+    contact_changed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    created_at: datetime = Field(sa_column=_utc())
+    updated_at: datetime = Field(sa_column=_utc())
+    version: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "case_file"  # "case" is an SQL keyword
+    __table_args__ = (
+        UniqueConstraint("victim_id", "channel", name="uq_case_file_victim_channel"),
+        CheckConstraint("claimed_amount >= 0", name="claimed_not_negative"),
+        CheckConstraint(
+            "verified_amount IS NULL OR verified_amount > 0", name="verified_positive"
+        ),
+        Index("ix_case_file_channel_status", "channel", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_number: str = Field(sa_column=Column(String(16), unique=True, nullable=False))
+    victim_id: int = Field(sa_column=_fk("victim.id", nullable=False))
+    channel: str = Field(sa_column=Column(String(20), nullable=False))
+    status: str = Field(sa_column=Column(String(20), nullable=False, index=True))
+    held_from: str | None = Field(default=None, sa_column=Column(String(20)))
+    claimed_amount: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    verified_amount: int | None = Field(default=None, sa_column=Column(BigInteger))
+    approved_amount: int | None = Field(default=None, sa_column=Column(BigInteger))
+    paid_amount: int | None = Field(default=None, sa_column=Column(BigInteger))
+    verified_by: int | None = Field(default=None, sa_column=_fk("operator.id", index=False))
+    verified_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    approved_by: int | None = Field(default=None, sa_column=_fk("operator.id", index=False))
+    approved_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    amount_override_reason: str | None = Field(default=None, sa_column=Column(Text))
+    status_reason: str | None = Field(default=None, sa_column=Column(Text))
+    merged_into_id: int | None = Field(default=None, sa_column=_fk("case_file.id", index=False))
+    created_at: datetime = Field(sa_column=_utc())
+    updated_at: datetime = Field(sa_column=_utc(index=True))
+    version: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
+
+
+class ImportBatch(SQLModel, table=True):
+    __tablename__ = "import_batch"
+
+    id: int | None = Field(default=None, primary_key=True)
+    file_name: str = Field(sa_column=Column(String(255), nullable=False))
+    sha256: str = Field(sa_column=Column(String(64), nullable=False, index=True))
+    encoding: str = Field(sa_column=Column(String(20), nullable=False))
+    rows_read: int = 0
+    accepted: int = 0
+    duplicate: int = 0
+    conflict: int = 0
+    rejected: int = 0
+    victims_created: int = 0
+    cases_created: int = 0
+    amount_accepted: int = Field(default=0, sa_column=Column(BigInteger, nullable=False,
+                                                             server_default="0"))
+    operator_id: int | None = Field(default=None, sa_column=_fk("operator.id", index=False))
+    created_at: datetime = Field(sa_column=_utc())
+
+
+class Incident(SQLModel, table=True):
+    __tablename__ = "incident"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(sa_column=_fk("case_file.id", nullable=False))
+    # Identifies the incident within its source; a second row with the same id
+    # is a duplicate (same content) or a conflict (different content).
+    report_id: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    content_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    # Per-field fingerprints (8 hex digits a field) to name what differs in a conflict.
+    content_digest: str | None = Field(default=None, sa_column=Column(String(200)))
+    occurred_at: datetime = Field(sa_column=_utc())
+    amount: int = Field(sa_column=Column(BigInteger, CheckConstraint("amount > 0",
+                                                                       name="amount_positive"),
+                                          nullable=False))
+    card_issuer: str | None = Field(default=None, sa_column=Column(String(100)))
+    card_last4: str | None = Field(default=None, sa_column=Column(String(4)))
+    merchant: str | None = Field(default=None, sa_column=Column(String(200)))
+    note: str | None = Field(default=None, sa_column=Column(Text))
+    source: str = Field(sa_column=Column(String(20), nullable=False))  # import / phone / demo
+    import_batch_id: int | None = Field(default=None, sa_column=_fk("import_batch.id"))
+    created_at: datetime = Field(sa_column=_utc())
+
+
+class OutreachAttempt(SQLModel, table=True):
+    __tablename__ = "outreach_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(sa_column=_fk("case_file.id", nullable=False))
+    operator_id: int | None = Field(default=None, sa_column=_fk("operator.id", index=False))
+    at: datetime = Field(sa_column=_utc())
+    method: str = Field(sa_column=Column(String(10), nullable=False))
+    outcome: str = Field(sa_column=Column(String(20), nullable=False))
+    call_back_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    note: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class PayoutDetail(SQLModel, table=True):
+    """Where the money goes for one case. History lives in the audit trail."""
+
+    __tablename__ = "payout_detail"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(sa_column=Column(Integer, ForeignKey("case_file.id"), unique=True,
+                                          nullable=False))
+    kind: str = Field(sa_column=Column(String(20), nullable=False))
+    bank_code: str | None = Field(default=None, sa_column=Column(String(4)))
+    bank_name: str | None = Field(default=None, sa_column=Column(String(100)))
+    branch_code: str | None = Field(default=None, sa_column=Column(String(3)))
+    branch_name: str | None = Field(default=None, sa_column=Column(String(100)))
+    account_type: str | None = Field(default=None, sa_column=Column(String(10)))
+    account_number: str | None = Field(default=None, sa_column=Column(String(7), index=True))
+    holder_kana: str | None = Field(default=None, sa_column=Column(String(100)))
+    nanaco_number: str | None = Field(default=None, sa_column=Column(String(16)))
+    card_issuer: str | None = Field(default=None, sa_column=Column(String(100)))
+    card_last4: str | None = Field(default=None, sa_column=Column(String(4)))
+    billing_confirmation_date: date | None = None
+    payment_date: date | None = None
+    updated_at: datetime = Field(sa_column=_utc())
+
+
+class Letter(SQLModel, table=True):
+    __tablename__ = "letter"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(sa_column=_fk("case_file.id", nullable=False))
+    kind: str = Field(sa_column=Column(String(20), nullable=False))
+    code: str = Field(sa_column=Column(String(16), unique=True, nullable=False))
+    file_sha256: str | None = Field(default=None, sa_column=Column(String(64)))
+    operator_id: int | None = Field(default=None, sa_column=_fk("operator.id", index=False))
+    created_at: datetime = Field(sa_column=_utc())
+    mailed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+
+
+class Payment(SQLModel, table=True):
+    """Money (or points, or a cancelled charge) delivered. One per case, ever."""
+
+    __tablename__ = "payment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(sa_column=Column(Integer, ForeignKey("case_file.id"), unique=True,
+                                          nullable=False))
+    amount: int = Field(sa_column=Column(BigInteger, CheckConstraint("amount > 0",
+                                                                       name="amount_positive"),
+                                          nullable=False))
+    method: str = Field(sa_column=Column(String(20), nullable=False))
+    reference: str | None = Field(default=None, sa_column=Column(String(100)))
+    paid_at: datetime = Field(sa_column=_utc(index=True))
+    operator_id: int | None = Field(default=None, sa_column=_fk("operator.id", index=False))
+
+
+class CaseNote(SQLModel, table=True):
+    __tablename__ = "case_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(sa_column=_fk("case_file.id", nullable=False))
+    operator_id: int | None = Field(default=None, sa_column=_fk("operator.id", index=False))
+    at: datetime = Field(sa_column=_utc())
+    text: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what, when, and what changed. Written in the same transaction."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=_utc(index=True))
+    operator_id: int | None = Field(default=None, sa_column=_fk("operator.id"))
+    actor_login: str = Field(sa_column=Column(String(64), nullable=False))
+    action: str = Field(sa_column=Column(String(40), nullable=False, index=True))
+    entity: str = Field(sa_column=Column(String(30), nullable=False))
+    entity_id: int | None = None
+    case_id: int | None = Field(default=None, sa_column=_fk("case_file.id"))
+    before: str | None = Field(default=None, sa_column=Column(Text))  # JSON
+    after: str | None = Field(default=None, sa_column=Column(Text))  # JSON
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class Setting(SQLModel, table=True):
+    __tablename__ = "setting"
+
+    key: str = Field(sa_column=Column(String(64), primary_key=True))
+    value: str = Field(sa_column=Column(Text, nullable=False))  # JSON
+    updated_at: datetime = Field(sa_column=_utc())
+
+
+class Counter(SQLModel, table=True):
+    """Named sequences (case numbers) reserved in blocks inside a transaction."""
+
+    __tablename__ = "counter"
+
+    name: str = Field(sa_column=Column(String(32), primary_key=True))
+    value: int = Field(sa_column=Column(BigInteger, nullable=False))

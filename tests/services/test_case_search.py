@@ -1,0 +1,55 @@
+"""The case list query: search keys, filters and credit deadline flags."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from app.core.clock import jst_datetime
+from app.domain.channels import Channel, PayoutKind
+from app.domain.deadlines import DeadlineFlag
+from app.domain.payout import PayoutDetails
+from app.domain.states import Status
+from app.services import intake
+from app.services.case_search import CaseQuery, list_cases
+from app.services.payout_details import set_payout_details
+from tests.services.helpers import incident, victim
+
+
+def credit_case(ctx, staff, name, phone, billing: date):
+    case = intake.take_phone_intake(ctx, staff["op1"], victim(name=name, phone=phone),
+                                    incident(Channel.CREDIT_CHARGE))
+    set_payout_details(ctx, staff["op1"], case.id, PayoutDetails(
+        PayoutKind.CARD_CANCELLATION, card_issuer="JCB", card_last4="1234",
+        billing_confirmation_date=billing, payment_date=date(2019, 10, 10)))
+    return case
+
+
+def test_credit_deadline_flags_and_filter(ctx, staff, clock):
+    clock.current = jst_datetime(2019, 8, 26, 10)  # a Monday
+    overdue = credit_case(ctx, staff, "期限 過ぎ", "03-1000-0001", date(2019, 8, 23))
+    due = credit_case(ctx, staff, "期限 間近", "03-1000-0002", date(2019, 8, 28))
+    later = credit_case(ctx, staff, "期限 先", "03-1000-0003", date(2019, 9, 20))
+    rows = {r.id: r.deadline for r in list_cases(ctx, CaseQuery())}
+    assert rows[overdue.id] is DeadlineFlag.OVERDUE
+    assert rows[due.id] is DeadlineFlag.DUE
+    assert rows[later.id] is DeadlineFlag.NONE
+    flagged = {r.id for r in list_cases(ctx, CaseQuery(overdue_only=True))}
+    assert flagged == {overdue.id, due.id}
+
+
+def test_search_reads_what_the_operator_types(ctx, staff):
+    case = intake.take_phone_intake(ctx, staff["op1"], victim(member_id="7i000123"), incident())
+    for text in ("やまだ", "ﾔﾏﾀﾞ", "山田", "090-1234", "０９０１２３４５６７８", "7i000123",
+                 case.case_number, case.case_number.replace("-", "").lower()):
+        assert [r.id for r in list_cases(ctx, CaseQuery(text=text))] == [case.id], text
+    assert list_cases(ctx, CaseQuery(text="すずき")) == []
+    row = list_cases(ctx, CaseQuery())[0]
+    assert row.phone_masked == "*******5678"
+
+
+def test_filters_combine(ctx, staff):
+    a = intake.take_phone_intake(ctx, staff["op1"], victim(), incident(Channel.NANACO_CHARGE))
+    intake.take_phone_intake(ctx, staff["op1"], victim(phone="03-2222-3333"),
+                             incident(Channel.DEBIT_CHARGE))
+    rows = list_cases(ctx, CaseQuery(channel=Channel.NANACO_CHARGE, status=Status.RECEIVED))
+    assert [r.id for r in rows] == [a.id]
