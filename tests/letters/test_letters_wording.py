@@ -1,0 +1,114 @@
+"""Wording files: a broken file is refused when loaded, naming file, key and placeholder."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app.letters import LetterDataError, WordingError, deficiency_checklist, load_wording
+from app.letters.wording import SCHEMA, wording_dir
+
+
+@pytest.fixture
+def wording_copy(tmp_path) -> Path:
+    target = tmp_path / "letters"
+    shutil.copytree(wording_dir(), target)
+    return target
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_bundled_wording_loads_and_covers_the_schema():
+    wording = load_wording()
+    for file, keys in SCHEMA.items():
+        assert set(wording.texts[file]) == set(keys)
+    assert wording.raw("guidance", "title") == "補償手続きのご案内"
+    assert wording.raw("deficiency", "title") == "書類不備のご連絡"
+    assert wording.raw("payment_notice", "title") == "補償完了のお知らせ"
+
+
+def test_checklist_has_codes_and_japanese_labels():
+    items = deficiency_checklist()
+    codes = [i.code for i in items]
+    assert len(codes) == len(set(codes)) >= 10
+    assert {"signature_missing", "id_copy_missing", "bank_details_invalid",
+            "nanaco_number_missing", "billing_dates_missing"} <= set(codes)
+    signature = next(i for i in items if i.code == "signature_missing")
+    assert "署名" in signature.label and signature.action
+
+
+def test_unknown_placeholder_is_an_error_naming_file_key_and_placeholder(wording_copy):
+    edit(wording_copy / "guidance.toml", "{incident_count}件、", "{incident_total}件、")
+    with pytest.raises(WordingError) as caught:
+        load_wording(wording_copy)
+    error = caught.value
+    assert error.file.name == "guidance.toml"
+    assert error.key == "damage.summary"
+    assert error.placeholder == "incident_total"
+    assert "guidance.toml" in str(error) and "{incident_total}" in str(error)
+
+
+def test_missing_required_placeholder_is_an_error(wording_copy):
+    edit(wording_copy / "common.toml", "この書面の文書番号は {letter_code} です。",
+         "この書面の文書番号は記載のとおりです。")
+    with pytest.raises(WordingError) as caught:
+        load_wording(wording_copy)
+    assert caught.value.key == "security.letter_code"
+    assert caught.value.placeholder == "letter_code"
+    assert "common.toml" in str(caught.value)
+
+
+def test_placeholder_of_another_section_is_unknown_here(wording_copy):
+    # {nanaco_number} is filled only for a nanaco payout: a bank text cannot use it.
+    edit(wording_copy / "payment_notice.toml", "上記の口座へ{paid_amount}",
+         "上記の口座（{nanaco_number}）へ{paid_amount}")
+    with pytest.raises(WordingError) as caught:
+        load_wording(wording_copy)
+    assert (caught.value.key, caught.value.placeholder) == ("bank.text", "nanaco_number")
+
+
+def test_missing_key_and_unknown_key(wording_copy):
+    path = wording_copy / "deficiency.toml"
+    edit(path, 'note_heading = "センターからの補足"\n', "")
+    with pytest.raises(WordingError, match="note_heading"):
+        load_wording(wording_copy)
+    edit(path, 'heading = "不備の内容とお願い"',
+         'heading = "不備の内容とお願い"\nnote_headline = "補足"')
+    with pytest.raises(WordingError, match="note_headline"):
+        load_wording(wording_copy)
+
+
+def test_bad_braces_and_bad_toml(wording_copy):
+    edit(wording_copy / "common.toml", 'end = "以上"', 'end = "以上{"')
+    with pytest.raises(WordingError, match=r"labels\.end"):
+        load_wording(wording_copy)
+    edit(wording_copy / "common.toml", 'end = "以上{"', 'end = "以上')
+    with pytest.raises(WordingError, match="TOML"):
+        load_wording(wording_copy)
+
+
+def test_checklist_items_are_checked(wording_copy):
+    path = wording_copy / "deficiency.toml"
+    edit(path, 'code = "filled_date_missing"', 'code = "signature_missing"')
+    with pytest.raises(WordingError, match="signature_missing"):
+        load_wording(wording_copy)
+
+
+def test_wording_character_without_a_font_is_refused(wording_copy):
+    edit(wording_copy / "common.toml", 'end = "以上"', 'end = "以上\ue000"')
+    with pytest.raises(WordingError, match="U\\+E000"):
+        load_wording(wording_copy)
+
+
+def test_filling_with_an_empty_value_is_refused_never_a_blank():
+    wording = load_wording()
+    with pytest.raises(LetterDataError, match="reply_by"):
+        wording.fill("guidance", "reply.with_deadline", {"reply_by": ""})
+    assert "2019年9月30日" in wording.fill("guidance", "reply.with_deadline",
+                                         {"reply_by": "2019年9月30日"})
