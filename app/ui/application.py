@@ -1,0 +1,80 @@
+"""Application set-up: fonts, language, database, sign-in, main window."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import traceback
+
+from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app.core.errors import HoshoError
+from app.core.i18n import _, error_text, set_locale
+from app.core.paths import demo_db_path
+from app.services import operators
+from app.services.context import AppContext
+from app.ui.desk import Desk
+from app.ui.fonts import apply_ui_font
+from app.ui.main_window import MainWindow
+from app.ui.signin import FirstAdminDialog, SignInDialog
+
+log = logging.getLogger(__name__)
+
+
+def make_app(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
+    app.setApplicationName("Hosho Desk")
+    apply_ui_font(app)
+    locale = os.environ.get("HOSHO_LANG", "ja")
+    set_locale(locale)
+    if locale == "ja":
+        # Qt's own strings (OK, Cancel) in Japanese too.
+        translator = QTranslator(app)
+        path = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+        if translator.load(QLocale(QLocale.Language.Japanese), "qtbase", "_", path):
+            app.installTranslator(translator)
+    return app
+
+
+def install_excepthook() -> None:
+    """An uncaught exception in a slot becomes a dialog, not a silent print."""
+
+    def hook(kind, value, tb) -> None:
+        log.error("uncaught:\n%s", "".join(traceback.format_exception(kind, value, tb)))
+        text = error_text(value) if isinstance(value, HoshoError) else (
+            _("An unexpected error occurred. Details are in the log file.") + f"\n{value!r}")
+        QMessageBox.critical(None, _("Hosho Desk"), text)
+
+    sys.excepthook = hook
+
+
+def open_demo_context() -> AppContext:
+    from app.cli import open_context
+    from app.services.demo import build_demo
+
+    path = demo_db_path()
+    ctx = open_context(str(path), create=True)
+    if not operators.has_operators(ctx):
+        build_demo(ctx)
+    return ctx
+
+
+def run_gui(args: argparse.Namespace) -> int:
+    from app.cli import open_context
+
+    app = make_app()
+    install_excepthook()
+    ctx = open_demo_context() if args.demo else open_context(args.db, create=True)
+    first = FirstAdminDialog if not operators.has_operators(ctx) else SignInDialog
+    dialog = first(ctx)
+    dialog.show()
+    log.info("sign-in window shown (%s)", ctx.db.engine.dialect.name)
+    if dialog.exec() != dialog.DialogCode.Accepted or dialog.operator is None:
+        return 0
+    desk = Desk(ctx, dialog.operator.as_actor())
+    window = MainWindow(desk, dialog.operator.display_name)
+    window.show()
+    return app.exec()

@@ -1,0 +1,297 @@
+"""Case detail: the victim, incidents, amounts, payout details, outreach,
+letters, notes and the audit timeline, with exactly the moves open now."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.errors import ConflictError
+from app.core.i18n import _, error_text, format_moment, format_yen
+from app.domain.workflow import Move
+from app.services import cases, victims
+from app.services.cases import MoveRequest
+from app.services.intake import VictimInput
+from app.services.views import CaseView
+from app.ui.desk import Desk
+from app.ui.labels import (
+    VICTIM_FIELDS,
+    action_label,
+    channel_label,
+    move_effect,
+    move_label,
+    payout_lines,
+    status_label,
+)
+
+
+def _table(headers: list[str], widths: tuple[int, ...] = ()) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    for column, width in enumerate(widths):
+        table.setColumnWidth(column, width)
+    table.setWordWrap(True)
+    table.setHorizontalHeaderLabels(headers)
+    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    table.verticalHeader().setVisible(False)
+    table.horizontalHeader().setStretchLastSection(True)
+    return table
+
+
+def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
+    table.setRowCount(len(rows))
+    for r, values in enumerate(rows):
+        for c, value in enumerate(values):
+            table.setItem(r, c, QTableWidgetItem(value))
+    table.resizeRowsToContents()  # detail tables are short: a case's own rows only
+
+
+class CaseDetail(QWidget):
+    changed = Signal(int)  # case id, after a successful change
+
+    def __init__(self, desk: Desk, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.desk = desk
+        self.case: CaseView | None = None
+        self.header = QLabel(_("Select a case in the list, or search above."))
+        self.header.setTextFormat(Qt.TextFormat.RichText)
+        self.header.setWordWrap(True)
+        self.moves_box = QHBoxLayout()
+        self.tabs = QTabWidget()
+        self._build_tabs()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.header)
+        moves = QWidget()
+        moves.setLayout(self.moves_box)
+        layout.addWidget(moves)
+        layout.addWidget(self.tabs, 1)
+        self.tabs.setEnabled(False)
+
+    # -- building ------------------------------------------------------------
+    def _build_tabs(self) -> None:
+        self.victim_edits: dict[str, QLineEdit] = {}
+        form_widget = QWidget()
+        form = QFormLayout(form_widget)
+        for key, label in VICTIM_FIELDS:
+            edit = QLineEdit()
+            edit.setObjectName(f"victim_{key}")
+            self.victim_edits[key] = edit
+            form.addRow(_(label), edit)
+        self.save_victim_button = QPushButton(_("Save changes"))
+        self.save_victim_button.clicked.connect(self.save_victim)
+        form.addRow(self.save_victim_button)
+        self.tabs.addTab(form_widget, _("Victim"))
+        self.incidents = _table([_("Report ID"), _("Occurred"), _("Amount"), _("Merchant"),
+                                 _("Card")], (120, 120, 90, 200))
+        self.tabs.addTab(self.incidents, _("Incidents"))
+        self.tabs.addTab(self._payout_tab(), _("Payout details"))
+        self.attempts = _table([_("When"), _("Operator"), _("Method"), _("Outcome"), _("Note")],
+                               (120, 80, 80, 100))
+        self.tabs.addTab(self.attempts, _("Outreach"))
+        self.letters = _table([_("Letter code"), _("Kind"), _("Produced"), _("Mailed")])
+        self.tabs.addTab(self.letters, _("Letters"))
+        self.tabs.addTab(self._notes_tab(), _("Notes"))
+        self.timeline = _table([_("When"), _("Who"), _("What"), _("Change"), _("Reason")],
+                               (120, 80, 150, 260))
+        self.tabs.addTab(self.timeline, _("Timeline"))
+
+    def _payout_tab(self) -> QWidget:
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        self.payout_label = QLabel()
+        self.payout_label.setWordWrap(True)
+        self.reveal_button = QPushButton(_("Show full details (recorded)"))
+        self.reveal_button.clicked.connect(self.reveal_payout)
+        layout.addWidget(self.payout_label)
+        layout.addWidget(self.reveal_button)
+        layout.addStretch(1)
+        return box
+
+    def _notes_tab(self) -> QWidget:
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        self.notes = QListWidget()
+        self.note_edit = QPlainTextEdit()
+        self.note_edit.setPlaceholderText(_("Write a note about this case"))
+        self.note_edit.setMaximumHeight(80)
+        add = QPushButton(_("Add note"))
+        add.clicked.connect(self.add_note)
+        layout.addWidget(self.notes, 1)
+        layout.addWidget(self.note_edit)
+        layout.addWidget(add)
+        return box
+
+    # -- loading ------------------------------------------------------------------
+    def load(self, case_id: int) -> None:
+        self.desk.act(cases.get_case, case_id, on_done=self.show_case, on_error=self._error)
+
+    @Slot(object)
+    def show_case(self, case: CaseView) -> None:
+        self.case = case
+        self.tabs.setEnabled(True)
+        self.header.setText(self._header_html(case))
+        self._show_moves(case.open_moves)
+        self._show_victim(case)
+        _fill(self.incidents, [[i.report_id, format_moment(i.occurred_at), format_yen(i.amount),
+                                i.merchant or "", i.card_last4 or ""] for i in case.incidents])
+        self._show_payout(case)
+        _fill(self.attempts, [[format_moment(a.at), a.operator_login or "", a.method, a.outcome,
+                               a.note or ""] for a in case.attempts])
+        _fill(self.letters, [[x.code, x.kind, format_moment(x.created_at),
+                              format_moment(x.mailed_at)] for x in case.letters])
+        self.notes.clear()
+        for note in case.notes:
+            self.notes.addItem(f"{format_moment(note.at)}  {note.operator_login}: {note.text}")
+        _fill(self.timeline, [[format_moment(e.at), e.actor_login, action_label(e.action),
+                               _change_text(e.before, e.after), e.reason or ""]
+                              for e in reversed(case.timeline)])
+
+    def _header_html(self, case: CaseView) -> str:
+        amounts = [f"{_('Claimed amount')} <b>{format_yen(case.claimed_amount)}</b>"]
+        for label, value in ((_("Verified amount"), case.verified_amount),
+                             (_("Approved amount"), case.approved_amount),
+                             (_("Paid amount"), case.paid_amount)):
+            if value is not None:
+                amounts.append(f"{label} <b>{format_yen(value)}</b>")
+        reason = f"<br>{_('Reason')}: {case.status_reason}" if case.status_reason else ""
+        return (f"<p style='font-size:15pt; margin:0'><b>{case.case_number}</b>　"
+                f"{case.victim.name}</p><p style='margin-top:4px'>{channel_label(case.channel)}"
+                f" ・ {_('Status')}: <b>{status_label(case.status)}</b></p>"
+                f"<p style='margin-top:2px'>{'　'.join(amounts)}{reason}</p>")
+
+    def _show_moves(self, moves: tuple[Move, ...]) -> None:
+        while self.moves_box.count():
+            item = self.moves_box.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        for move in moves:
+            button = QPushButton(move_label(move.name))
+            button.setObjectName(f"move_{move.name}_{move.target.value}")
+            button.clicked.connect(lambda _=False, m=move: self.make_move(m))
+            self.moves_box.addWidget(button)
+        self.moves_box.addStretch(1)
+
+    def move_buttons(self) -> dict[str, QPushButton]:
+        """The move buttons on screen, by object name (for tests and shortcuts)."""
+        found = {}
+        for i in range(self.moves_box.count()):
+            widget = self.moves_box.itemAt(i).widget()
+            if isinstance(widget, QPushButton):
+                found[widget.objectName()] = widget
+        return found
+
+    def _show_victim(self, case: CaseView) -> None:
+        for key, edit in self.victim_edits.items():
+            edit.setText(getattr(case.victim, key) or "")
+
+    def _show_payout(self, case: CaseView, revealed=None) -> None:
+        details = revealed or case.payout
+        if details is None:
+            self.payout_label.setText(_("No payout details yet."))
+            self.reveal_button.setEnabled(False)
+            return
+        data = details.as_dict() if revealed else details.masked()
+        self.payout_label.setText("\n".join(payout_lines(data)))
+        self.reveal_button.setEnabled(revealed is None)
+
+    # -- actions ---------------------------------------------------------------------
+    def make_move(self, move: Move) -> None:
+        case = self.case
+        if case is None:
+            return
+        prompter = self.desk.prompter
+        question = (f"{case.case_number}: {move_label(move.name)}\n\n{move_effect(move.name)}\n\n"
+                    f"{status_label(move.source)} → {status_label(move.target)}")
+        if not prompter.confirm(self, _("Confirm"), question):
+            return
+        request = MoveRequest(move.target, expected_version=case.version)
+        if move.name == "verify":
+            amount = prompter.ask_amount(self, _("Verify amount"),
+                                         _("Verified amount (yen)"), case.claimed_amount)
+            if amount is None:
+                return
+            reason = None
+            if amount > case.claimed_amount:
+                reason = prompter.ask_text(self, _("Amount above the claim"),
+                                           _("Reason for verifying more than the claim"))
+            request = MoveRequest(move.target, reason=reason, expected_version=case.version,
+                                  verified_amount=amount)
+        elif move.needs_reason:
+            reason = prompter.ask_text(self, move_label(move.name), _("Reason (required)"))
+            if not reason:
+                return
+            request = MoveRequest(move.target, reason=reason, expected_version=case.version)
+        self.desk.act(cases.move_case, case.id, request, on_done=self._moved,
+                      on_error=self._error)
+
+    def _moved(self, view: CaseView) -> None:
+        self.changed.emit(view.id)
+        self.load(view.id)
+
+    def save_victim(self) -> None:
+        if self.case is None:
+            return
+        values = {key: edit.text().strip() or None for key, edit in self.victim_edits.items()}
+        values["name"] = values["name"] or ""
+        data = VictimInput(contact_received_at=self.case.victim.contact_received_at, **values)
+        self.desk.act(victims.update_victim, self.case.victim.id, data,
+                      self.case.victim.version, on_done=lambda _v: self._moved(self.case),
+                      on_error=self._error)
+
+    def add_note(self) -> None:
+        text = self.note_edit.toPlainText().strip()
+        if self.case is None or not text:
+            return
+        case_id = self.case.id
+        self.desk.act(cases.add_note, case_id, text, on_done=lambda _r: self._noted(case_id),
+                      on_error=self._error)
+
+    def _noted(self, case_id: int) -> None:
+        self.note_edit.clear()
+        self.load(case_id)
+
+    def reveal_payout(self) -> None:
+        if self.case is None:
+            return
+        case = self.case
+        self.desk.act(victims.reveal_payout, case.id,
+                      on_done=lambda details: self._show_payout(case, details),
+                      on_error=self._error)
+
+    def _error(self, exc: Exception) -> None:
+        self.desk.prompter.error(self, error_text(exc))
+        if isinstance(exc, ConflictError) and self.case is not None:
+            self.load(self.case.id)  # show the fresh data; nothing was overwritten
+
+    def clear(self) -> None:
+        self.case = None
+        self.tabs.setEnabled(False)
+        self._show_moves(())
+
+
+def _change_text(before: str | None, after: str | None) -> str:
+    old = json.loads(before) if before else {}
+    new = json.loads(after) if after else {}
+    parts = []
+    for key in sorted(set(old) | set(new)):
+        if key in old and key in new:
+            parts.append(f"{key}: {old[key]} → {new[key]}")
+        elif key in new:
+            parts.append(f"{key}: {new[key]}")
+    return "\n".join(parts)
+
+

@@ -1,0 +1,130 @@
+"""The case list as a Qt model backed by paged SQL queries.
+
+The model holds only the pages fetched so far. Rows load as the view scrolls
+(canFetchMore/fetchMore); a new query discards late answers to the old one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+
+from app.core.i18n import N_, _, format_day, format_yen
+from app.services.case_search import CaseQuery, CaseRow, list_cases
+from app.ui.desk import Desk
+from app.ui.labels import channel_label, status_label
+
+PAGE = 200
+# (header, sort key or None, value)
+COLUMNS = (
+    (N_("Case no."), "case_number", lambda r: r.case_number),
+    (N_("Name"), "name", lambda r: r.name),
+    (N_("Kana"), None, lambda r: r.name_kana or ""),
+    (N_("Channel"), "channel", lambda r: channel_label(r.channel)),
+    (N_("Status"), "status", lambda r: status_label(r.status)),
+    (N_("Claimed amount"), "claimed_amount", lambda r: format_yen(r.claimed_amount)),
+    (N_("Verified amount"), None, lambda r: format_yen(r.verified_amount)),
+    (N_("Paid amount"), None, lambda r: format_yen(r.paid_amount)),
+    (N_("Phone"), None, lambda r: r.phone_masked),
+    (N_("Account"), None, lambda r: r.account_masked),
+    (N_("Billing date"), None, lambda r: format_day(r.billing_confirmation_date)),
+    (N_("Updated"), "updated_at", lambda r: r.updated_at.astimezone().strftime("%m/%d %H:%M")),
+)
+_RIGHT = {5, 6, 7}
+Index = QModelIndex | QPersistentModelIndex
+
+
+class CaseListModel(QAbstractTableModel):
+    loaded = Signal()  # a page arrived (tests and the status bar listen)
+    failed = Signal(str)
+
+    def __init__(self, desk: Desk, parent=None) -> None:
+        super().__init__(parent)
+        self.desk = desk
+        self.query = CaseQuery()
+        self.rows: list[CaseRow] = []
+        self.generation = 0
+        self.loading = False
+        self.exhausted = False
+
+    # -- Qt model interface ----------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+            return None
+        row = self.rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[index.column()][2](row)
+        if role == Qt.ItemDataRole.UserRole:
+            return row.id
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in _RIGHT:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return _(COLUMNS[section][0])
+        return None
+
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and not self.exhausted and not self.loading
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
+        if self.canFetchMore(parent):
+            self._load(len(self.rows))
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        key = COLUMNS[column][1]
+        if key is None:
+            return
+        self.set_query(replace(self.query, sort=key,
+                               descending=order == Qt.SortOrder.DescendingOrder))
+
+    # -- loading -----------------------------------------------------------
+    def set_query(self, query: CaseQuery) -> None:
+        self.query = query
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.generation += 1
+        self.beginResetModel()
+        self.rows = []
+        self.exhausted = False
+        self.loading = False
+        self.endResetModel()
+        self._load(0)
+
+    def _load(self, offset: int) -> None:
+        self.loading = True
+        generation = self.generation
+        self.desk.call(list_cases, self.query, offset, PAGE,
+                       on_done=lambda rows: self._arrived(generation, rows),
+                       on_error=lambda exc: self._failed(generation, exc))
+
+    def _arrived(self, generation: int, rows: list[CaseRow]) -> None:
+        if generation != self.generation:
+            return  # an answer to a query the operator has already changed
+        self.loading = False
+        self.exhausted = len(rows) < PAGE
+        if rows:
+            first = len(self.rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
+            self.rows.extend(rows)
+            self.endInsertRows()
+        self.loaded.emit()
+
+    def _failed(self, generation: int, exc: Exception) -> None:
+        if generation == self.generation:
+            self.loading = False
+            self.exhausted = True
+            self.failed.emit(str(exc))
+
+    def case_id(self, row: int) -> int | None:
+        return self.rows[row].id if 0 <= row < len(self.rows) else None

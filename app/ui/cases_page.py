@@ -1,0 +1,149 @@
+"""The case list beside the case detail: search as you type, filters, sorting."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelection, Qt, QTimer, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.i18n import _
+from app.domain.channels import Channel
+from app.domain.states import Status
+from app.services.case_search import CaseQuery
+from app.ui.case_detail import CaseDetail
+from app.ui.case_model import COLUMNS, CaseListModel
+from app.ui.desk import Desk
+from app.ui.labels import channel_label, status_label
+
+SEARCH_DELAY_MS = 150
+COLUMN_WIDTHS = (110, 120, 120, 150, 100, 100, 100, 100, 100, 80, 110, 90)
+
+
+class CasesPage(QWidget):
+    def __init__(self, desk: Desk, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.desk = desk
+        self.model = CaseListModel(desk, self)
+        self.search = QLineEdit()
+        self.search.setObjectName("case_search")
+        self.search.setPlaceholderText(
+            _("Search: case number, name or kana, phone, member ID (Ctrl+F)"))
+        self.search.setClearButtonEnabled(True)
+        self.channel = QComboBox()
+        self.channel.addItem(_("All channels"), None)
+        for channel in Channel:
+            self.channel.addItem(channel_label(channel), channel.value)
+        self.status = QComboBox()
+        self.status.addItem(_("All states"), None)
+        for status in Status:
+            self.status.addItem(status_label(status), status.value)
+        self.overdue = QCheckBox(_("Credit deadline due or overdue"))
+        self.count_label = QLabel()
+        self.table = self._make_table()
+        self.detail = CaseDetail(desk)
+        self.detail.changed.connect(self._case_changed)
+        self._timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
+        self._timer.timeout.connect(self.apply_filters)
+        self._wire()
+        self._lay_out()
+        self.model.loaded.connect(self._update_count)
+        self.model.failed.connect(lambda text: self.desk.prompter.error(self, text))
+        self.apply_filters()
+
+    def _make_table(self) -> QTableView:
+        table = QTableView()
+        table.setObjectName("case_table")
+        table.setModel(self.model)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        table.setSortingEnabled(True)
+        table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        table.verticalHeader().setVisible(False)
+        table.verticalHeader().setDefaultSectionSize(24)
+        header = table.horizontalHeader()
+        # Fixed widths: resize-to-contents would read every row of a huge list.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for column, width in enumerate(COLUMN_WIDTHS[: len(COLUMNS)]):
+            table.setColumnWidth(column, width)
+        return table
+
+    def _wire(self) -> None:
+        self.search.textChanged.connect(lambda _t: self._timer.start())
+        self.channel.currentIndexChanged.connect(lambda _i: self.apply_filters())
+        self.status.currentIndexChanged.connect(lambda _i: self.apply_filters())
+        self.overdue.toggled.connect(lambda _c: self.apply_filters())
+        self.table.selectionModel().selectionChanged.connect(self._selected)
+        self.table.doubleClicked.connect(lambda index: self.open_row(index.row()))
+
+    def _lay_out(self) -> None:
+        filters = QHBoxLayout()
+        filters.addWidget(self.search, 3)
+        filters.addWidget(self.channel, 1)
+        filters.addWidget(self.status, 1)
+        filters.addWidget(self.overdue)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addLayout(filters)
+        left_layout.addWidget(self.table, 1)
+        left_layout.addWidget(self.count_label)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(self.detail)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([820, 560])
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+    @Slot()
+    def apply_filters(self) -> None:
+        self._timer.stop()
+        # Qt hands enum data back as plain strings: convert at the edge.
+        channel, status = self.channel.currentData(), self.status.currentData()
+        query = CaseQuery(text=self.search.text(), channel=Channel(channel) if channel else None,
+                          status=Status(status) if status else None,
+                          overdue_only=self.overdue.isChecked(), sort=self.model.query.sort,
+                          descending=self.model.query.descending)
+        self.model.set_query(query)
+
+    def _update_count(self) -> None:
+        shown = self.model.rowCount()
+        more = "+" if not self.model.exhausted else ""
+        self.count_label.setText(_("{count} cases shown").format(count=f"{shown:,}{more}"))
+
+    def _selected(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
+        rows = selected.indexes()
+        if rows:
+            self.open_row(rows[0].row())
+
+    def open_row(self, row: int) -> None:
+        case_id = self.model.case_id(row)
+        if case_id is not None:
+            self.detail.load(case_id)
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def next_case(self) -> None:
+        """Open the case below the current one (the 'next case' shortcut)."""
+        current = self.table.currentIndex().row()
+        target = min(current + 1, self.model.rowCount() - 1)
+        if target >= 0:
+            self.table.selectRow(target)
+
+    def _case_changed(self, case_id: int) -> None:
+        self.desk.case_changed.emit(case_id)
+        self.model.refresh()

@@ -1,0 +1,822 @@
+"""The import wizard: choose (or drop) a file, check its columns, validate, import.
+
+1. choose a file, or drop it on the window;
+2. preview: the detected encoding and delimiter, the first rows, and which
+   field each column holds, which the operator can correct;
+3. validation: a dry run of the import that counts every outcome and lists
+   the refused rows, writing nothing;
+4. import: the real run, then its summary and the refused rows to save.
+
+Reading, validating and importing run on the page's own worker thread, never
+on the GUI thread nor on the desk's database lane (which other pages keep
+using). Progress is a counter the worker sets once per chunk and a GUI timer
+polls (no signal per row or per chunk: each Python-side ``emit`` in PySide6
+6.12.0 also drops a reference to ``True``), and cancel is a flag checked
+between chunks, so the window stays responsive whatever the file's size.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import math
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
+from itertools import count
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QBrush, QCloseEvent, QColor, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.i18n import N_, _, error_text, format_yen
+from app.domain.channels import Channel
+from app.domain.roles import Actor
+from app.importers.incident_csv import FIELDS, IGNORE, REQUIRED_FIELDS, Preview, preview
+from app.services.context import AppContext
+from app.services.import_errors import RefusedRowsFile
+from app.services.imports import ImportCancelled, ImportSummary, import_incidents
+from app.ui.desk import Desk
+from app.ui.labels import channel_label
+from app.ui.lane import ServiceLane
+
+log = logging.getLogger(__name__)
+
+PREVIEW_ROWS = 20
+DROP_SUFFIXES = (".csv", ".tsv", ".txt")
+PROGRESS_POLL_MS = 100  # the bar reads the worker's counter ten times a second
+PROGRESS_STEPS = 1000  # the bar counts per mille: byte counts overflow a Qt int
+UNMAPPED = ""  # combo data of a column no field was found for
+ERROR_STYLE = "color: #b00020"
+DONE_STYLE = "color: #1b5e20"
+COLUMN_WIDTH = 150
+MAX_COLUMNS = 200  # a broken file can have thousands of "columns": show the first ones
+MAX_CELL_TEXT = 200
+STEP_CHOOSE, STEP_PREVIEW, STEP_RESULT = range(3)
+
+FIELD_LABELS = {
+    "report_id": N_("Report ID"),
+    "member_id": N_("Member ID (7iD)"),
+    "name": N_("Name"),
+    "name_kana": N_("Kana"),
+    "phone": N_("Phone"),
+    "email": N_("E-mail"),
+    "postal_code": N_("Postal code"),
+    "address": N_("Address"),
+    "channel": N_("Channel"),
+    "occurred_at": N_("Occurred at"),
+    "amount": N_("Incident amount"),
+    "card_issuer": N_("Card issuer"),
+    "card_last4": N_("Card last 4"),
+    "contact_received_at": N_("Contact details received"),
+    "merchant": N_("Merchant"),
+    "note": N_("Remarks"),
+}
+_OUTCOMES = {"rejected": N_("Invalid"), "conflict": N_("Conflict")}
+_STEPS = (N_("1 Choose a file"), N_("2 Check the columns"), N_("3 Validate"), N_("4 Import"))
+
+
+def field_label(name: str) -> str:
+    return _(FIELD_LABELS[name])
+
+
+def encoding_label(encoding: str) -> str:
+    return {"utf-8-sig": _("UTF-8 (with BOM)"), "utf-8": "UTF-8",
+            "cp932": "Shift_JIS (CP932)"}.get(encoding, encoding)
+
+
+def delimiter_label(delimiter: str) -> str:
+    return {",": _("comma"), "\t": _("tab")}.get(delimiter, repr(delimiter))
+
+
+def size_label(size: int) -> str:
+    if size < 1_000_000:
+        return f"{math.ceil(size / 1000):,} KB"
+    return f"{size / 1_000_000:,.1f} MB"
+
+
+def dropped_file(mime: QMimeData) -> str | None:
+    """The first local incident file (.csv, .tsv, .txt) among dropped URLs."""
+    if not mime.hasUrls():
+        return None
+    for url in mime.urls():
+        if url.isLocalFile() and url.toLocalFile().lower().endswith(DROP_SUFFIXES):
+            return url.toLocalFile()
+    return None
+
+
+class FileChooser:
+    """The file dialogs behind one seam: a modal dialog would block a test forever."""
+
+    def open_path(self, parent: QWidget | None) -> str | None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _selected = QFileDialog.getOpenFileName(
+            parent, _("Choose an incident list"), "",
+            _("Incident lists (*.csv *.tsv *.txt);;All files (*)"))
+        return path or None
+
+    def save_path(self, parent: QWidget | None, suggested: str) -> str | None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _selected = QFileDialog.getSaveFileName(
+            parent, _("Save refused rows"), suggested, _("CSV files (*.csv)"))
+        return path or None
+
+
+# ------------------------------------------------------------------ worker jobs
+# These run on the page's worker thread: no widget is touched here.
+
+def _read_preview(path: Path, mapping: dict[str, str] | None) -> tuple[Preview, int]:
+    return preview(path, rows=PREVIEW_ROWS, mapping=mapping), os.path.getsize(path)
+
+
+def _run_import(ctx: AppContext, actor: Actor, path: Path, mapping: dict[str, str] | None,
+                dry_run: bool, spool: Path, header: list[str],
+                progress: Callable[[int, int], None],
+                cancel: Callable[[], bool]) -> ImportSummary:
+    """The import (or its dry run), every refused row spooled to ``spool`` as it comes."""
+    with RefusedRowsFile(spool, header) as refused:
+        return import_incidents(ctx, actor, path, mapping=mapping, dry_run=dry_run,
+                                on_refused=refused.add, progress=progress, cancel=cancel)
+
+
+def _copy_into_place(source: Path, target: Path) -> None:
+    """Copy beside the target first, so a failed copy never leaves half a file."""
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(source, temp)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+class _Progress:
+    """Set by the worker after each chunk, read by the GUI's poll timer.
+
+    One tuple assignment, atomic under the GIL: the worker never touches a widget.
+    """
+
+    def __init__(self) -> None:
+        self.value: tuple[int, int] = (0, 0)
+
+    def __call__(self, done: int, total: int) -> None:
+        self.value = (done, total)
+
+
+# ------------------------------------------------------------------ the page
+
+class ImportPage(QWidget):
+    # After any run ends (done, cancelled or failed): tests and spinners wait on it.
+    finished = Signal()
+
+    def __init__(self, desk: Desk, chooser: FileChooser | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.desk = desk
+        self.chooser = chooser or FileChooser()
+        # Our own worker: the desk's lane must stay free for the other pages.
+        self.worker = ServiceLane(self, threads=1)
+        self.path: Path | None = None
+        self.preview: Preview | None = None
+        self.detected: dict[str, str] = {}  # header -> field found without overrides
+        self.overrides: dict[str, str] = {}  # header -> field or IGNORE, set by the operator
+        self.summary: ImportSummary | None = None
+        self.running = False
+        self._status_prefix = ""
+        self._cancel = threading.Event()
+        self._preview_seq = count(1)
+        self._preview_wanted = 0
+        self._spool_dir: str | None = None
+        self._spool_seq = count(1)
+        self._refused_file: Path | None = None
+        self.combos: list[QComboBox] = []
+        self.setAcceptDrops(True)
+        self._build()
+        self._progress = _Progress()
+        self._poll = QTimer(self)
+        self._poll.setInterval(PROGRESS_POLL_MS)
+        self._poll.timeout.connect(self._show_progress)
+        self.show_step(STEP_CHOOSE)
+
+    # ---------------------------------------------------------------- building
+    def _build(self) -> None:
+        title = _("Import incident lists")
+        heading = QLabel(f"<h2>{title}</h2>")
+        self.steps = QLabel()
+        self.steps.setObjectName("import_steps")
+        self.steps.setTextFormat(Qt.TextFormat.RichText)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self._build_choose())
+        self.stack.addWidget(self._build_preview())
+        self.stack.addWidget(self._build_result())
+        self.message = QLabel()
+        self.message.setObjectName("import_message")
+        self.message.setWordWrap(True)
+        self.message.setTextFormat(Qt.TextFormat.PlainText)  # it quotes file names and cells
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addWidget(self.steps)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self._build_progress())
+        layout.addWidget(self.message)
+
+    def _build_choose(self) -> QWidget:
+        zone = QFrame()
+        zone.setObjectName("drop_zone")
+        zone.setStyleSheet("#drop_zone { border: 2px dashed #9e9e9e; border-radius: 8px; "
+                           "background: #fafafa; }")
+        title = QLabel(_("Drop a CSV file from a card company or the fraud team here"))
+        title.setStyleSheet("font-size: 14pt;")
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.choose_button = QPushButton(_("Choose file…"))
+        self.choose_button.setObjectName("import_choose")
+        self.choose_button.setMinimumSize(220, 36)
+        self.choose_button.clicked.connect(self.choose_path)
+        help_text = QLabel(_("UTF-8 or Shift_JIS (CP932) as Excel saves it; comma-separated "
+                             ".csv, or tab-separated .tsv and .txt. The first rows are shown "
+                             "before anything is written."))
+        help_text.setWordWrap(True)
+        help_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        help_text.setStyleSheet("color: #555555")
+        inner = QVBoxLayout(zone)
+        inner.setContentsMargins(40, 24, 40, 24)
+        inner.setSpacing(16)
+        inner.addStretch(1)
+        inner.addWidget(title)
+        inner.addWidget(self.choose_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        inner.addWidget(help_text)
+        inner.addStretch(1)
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(zone, 3)
+        layout.addStretch(2)
+        return page
+
+    def _build_preview(self) -> QWidget:
+        self.file_label = QLabel()
+        self.file_label.setObjectName("import_file")
+        self.file_label.setTextFormat(Qt.TextFormat.RichText)
+        self.format_label = QLabel()
+        self.format_label.setObjectName("import_format")
+        self.format_label.setTextFormat(Qt.TextFormat.PlainText)
+        hint = QLabel(_("The first rows as they are in the file. Check the field each column "
+                        "holds in the first row, and change it where it is wrong."))
+        hint.setWordWrap(True)
+        self.table = QTableWidget()
+        self.table.setObjectName("import_preview")
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.table.setWordWrap(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.verticalHeader().setDefaultSectionSize(26)
+        self.unknown_label = QLabel()
+        self.unknown_label.setObjectName("import_unknown")
+        self.unknown_label.setWordWrap(True)
+        self.unknown_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.problems = QLabel()
+        self.problems.setObjectName("import_problems")
+        self.problems.setWordWrap(True)
+        self.problems.setTextFormat(Qt.TextFormat.PlainText)
+        self.problems.setStyleSheet(ERROR_STYLE)
+        self.other_button = QPushButton(_("Choose another file…"))
+        self.other_button.clicked.connect(self.choose_path)
+        self.validate_button = QPushButton(_("Validate"))
+        self.validate_button.setObjectName("import_validate")
+        self.validate_button.setToolTip(_("Reads the whole file and counts what an import "
+                                          "would do, without writing anything."))
+        self.validate_button.clicked.connect(self.validate)
+        self.validate_button.setMinimumWidth(160)
+        self.validate_button.setDefault(True)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.other_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.validate_button)
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.file_label)
+        layout.addWidget(self.format_label)
+        layout.addWidget(hint)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.unknown_label)
+        layout.addWidget(self.problems)
+        layout.addLayout(buttons)
+        return page
+
+    def _build_result(self) -> QWidget:
+        self.result_heading = QLabel()
+        self.result_heading.setObjectName("import_result_heading")
+        self.result_heading.setTextFormat(Qt.TextFormat.RichText)
+        self.result_heading.setWordWrap(True)
+        self.counts: dict[str, QLabel] = {}
+        counts_box = QGroupBox(_("Rows"))
+        counts_form = QFormLayout(counts_box)
+        for key, label in (("read", N_("Rows read")), ("accepted", N_("Accepted")),
+                           ("duplicate", N_("Duplicates (already stored, skipped)")),
+                           ("conflict", N_("Conflicts (same report ID, other content)")),
+                           ("rejected", N_("Invalid rows")),
+                           ("victims_created", N_("New victims")),
+                           ("cases_created", N_("New cases"))):
+            self.counts[key] = self._figure(f"import_count_{key}")
+            counts_form.addRow(_(label), self.counts[key])
+        self.amounts: dict[str, QLabel] = {}
+        amounts_box = QGroupBox(_("Accepted amounts"))
+        amounts_form = QFormLayout(amounts_box)
+        for channel in Channel:
+            self.amounts[channel.value] = self._figure(f"import_amount_{channel.value}")
+            amounts_form.addRow(channel_label(channel), self.amounts[channel.value])
+        self.amounts["total"] = self._figure("import_amount_total")
+        total = QLabel("<b>{}</b>".format(_("Total")))
+        amounts_form.addRow(total, self.amounts["total"])
+        figures = QHBoxLayout()
+        figures.addWidget(counts_box, 1)
+        figures.addWidget(amounts_box, 1)
+        self.refused_label = QLabel()
+        self.refused_label.setObjectName("import_refused_label")
+        self.refused_label.setWordWrap(True)
+        self.refused = QTableWidget(0, 3)
+        self.refused.setObjectName("import_refused")
+        self.refused.setHorizontalHeaderLabels([_("Line"), _("Outcome"), _("Reasons")])
+        self.refused.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.refused.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.refused.setWordWrap(False)
+        self.refused.verticalHeader().setVisible(False)
+        self.refused.verticalHeader().setDefaultSectionSize(24)
+        self.refused.setColumnWidth(0, 70)
+        self.refused.setColumnWidth(1, 110)
+        self.refused.horizontalHeader().setStretchLastSection(True)
+        self.back_button = QPushButton(_("Back to the columns"))
+        self.back_button.clicked.connect(lambda: self.show_step(STEP_PREVIEW))
+        self.save_button = QPushButton(_("Save refused rows…"))
+        self.save_button.setObjectName("import_save_refused")
+        self.save_button.clicked.connect(self.save_refused)
+        self.import_button = QPushButton()
+        self.import_button.setObjectName("import_run")
+        self.import_button.clicked.connect(self.run_import)
+        self.import_button.setMinimumWidth(160)
+        self.again_button = QPushButton(_("Import another file"))
+        self.again_button.clicked.connect(self.restart)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.back_button)
+        buttons.addWidget(self.save_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.import_button)
+        buttons.addWidget(self.again_button)
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.result_heading)
+        layout.addLayout(figures)
+        layout.addWidget(self.refused_label)
+        layout.addWidget(self.refused, 1)
+        layout.addLayout(buttons)
+        return page
+
+    @staticmethod
+    def _figure(name: str) -> QLabel:
+        label = QLabel()
+        label.setObjectName(name)
+        label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        label.setMinimumWidth(110)
+        return label
+
+    def _build_progress(self) -> QWidget:
+        self.progress_box = QWidget()
+        self.status = QLabel()
+        self.status.setObjectName("import_status")
+        self.bar = QProgressBar()
+        self.bar.setObjectName("import_progress")
+        self.bar.setRange(0, PROGRESS_STEPS)
+        self.bar.setFormat("%p%")
+        self.cancel_button = QPushButton(_("Cancel"))
+        self.cancel_button.setObjectName("import_cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        layout = QHBoxLayout(self.progress_box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.status)
+        layout.addWidget(self.bar, 1)
+        layout.addWidget(self.cancel_button)
+        self.progress_box.setVisible(False)
+        return self.progress_box
+
+    # ---------------------------------------------------------------- steps
+    def show_step(self, step: int, indicator: int | None = None) -> None:
+        self.stack.setCurrentIndex(step)
+        current = indicator if indicator is not None else min(step, 2)
+        parts = []
+        for index, text in enumerate(_STEPS):
+            label = _(text)
+            if index == current:
+                parts.append(f"<b>{label}</b>")
+            else:
+                parts.append(f"<span style='color:#8a8a8a'>{label}</span>")
+        self.steps.setText("&nbsp;&nbsp;›&nbsp;&nbsp;".join(parts))
+
+    def say(self, text: str, *, error: bool = False, done: bool = False) -> None:
+        self.message.setStyleSheet(ERROR_STYLE if error else DONE_STYLE if done else "")
+        self.message.setText(text)
+
+    # ---------------------------------------------------------------- step 1: choose
+    @Slot()
+    def choose_path(self) -> None:
+        path = self.chooser.open_path(self)
+        if path:
+            self.load_file(path)
+
+    def load_file(self, path: str | os.PathLike[str]) -> None:
+        """Open a file in the wizard: its preview replaces whatever was shown."""
+        if self.running:
+            self.say(_("An import is running: wait for it to finish, or cancel it first."),
+                     error=True)
+            return
+        self.path = Path(path)
+        self.preview, self.summary = None, None
+        self.detected, self.overrides = {}, {}
+        self._drop_spool()
+        self.say(_("Reading {file}…").format(file=self.path.name))
+        self._request_preview()
+
+    def _request_preview(self) -> None:
+        seq = self._preview_wanted = next(self._preview_seq)
+        path, mapping = self.path, dict(self.overrides) or None
+        self.validate_button.setEnabled(False)
+        self.worker.submit(_read_preview, path, mapping,
+                           on_done=lambda result: self._previewed(seq, result),
+                           on_error=lambda exc: self._preview_failed(seq, exc))
+
+    def _previewed(self, seq: int, result: tuple[Preview, int]) -> None:
+        if seq != self._preview_wanted:
+            return  # the operator changed the mapping again meanwhile
+        found, size = result
+        first = self.preview is None
+        self.preview = found
+        if first:
+            self.detected = dict(found.columns)
+            for name, headers in found.clashes.items():
+                self.detected.update(dict.fromkeys(headers, name))
+            self._fill_table(found, size)
+            self.show_step(STEP_PREVIEW)
+            self.say("")
+        self._apply_mapping(found)
+
+    def _preview_failed(self, seq: int, exc: Exception) -> None:
+        if seq != self._preview_wanted:
+            return
+        if self.preview is None:  # the file itself cannot be read
+            self.show_step(STEP_CHOOSE)
+            name = self.path.name if self.path else ""
+            self.say(_("{file} cannot be imported: {reason}").format(
+                file=name, reason=error_text(exc)), error=True)
+            return
+        self.problems.setText(error_text(exc))  # a mapping the engine refuses
+        self.validate_button.setEnabled(False)
+
+    # ---------------------------------------------------------------- step 2: preview
+    def _fill_table(self, found: Preview, size: int) -> None:
+        assert self.path is not None
+        name = html.escape(self.path.name)
+        self.file_label.setText(f"<b>{name}</b>&nbsp;&nbsp;({size_label(size)})")
+        self.format_label.setText(_("Encoding: {encoding}   Delimiter: {delimiter}   "
+                                    "Header on line {line}").format(
+            encoding=encoding_label(found.encoding),
+            delimiter=delimiter_label(found.delimiter), line=found.header_line))
+        shown = found.header[:MAX_COLUMNS]
+        if len(shown) < len(found.header):
+            self.format_label.setText(self.format_label.text() + "   " + _(
+                "Only the first {count} of {total} columns are shown.").format(
+                count=len(shown), total=len(found.header)))
+        table = self.table
+        table.clear()
+        table.setColumnCount(len(shown))
+        table.setRowCount(1 + len(found.rows))
+        table.setHorizontalHeaderLabels(shown)
+        table.setVerticalHeaderLabels(
+            [_("Field")] + [str(line) for line, _cells in found.rows])
+        self.combos = []
+        for column, header in enumerate(shown):
+            combo = self._field_combo()
+            combo.setObjectName(f"import_map_{column}")
+            combo.setToolTip(_("Field for the column {column}").format(column=header))
+            combo.currentIndexChanged.connect(
+                lambda _index, header=header, combo=combo: self._mapping_changed(header, combo))
+            table.setCellWidget(0, column, combo)
+            table.setColumnWidth(column, COLUMN_WIDTH)
+            self.combos.append(combo)
+        for row, (_line, cells) in enumerate(found.rows, start=1):
+            for column in range(len(shown)):
+                text = cells[column][:MAX_CELL_TEXT] if column < len(cells) else ""
+                item = QTableWidgetItem(" ".join(text.split()) if "\n" in text else text)
+                if "\n" in text or len(text) > 20:
+                    item.setToolTip(text)
+                table.setItem(row, column, item)
+        table.setRowHeight(0, 32)
+
+    def _field_combo(self) -> QComboBox:
+        combo = QComboBox()
+        combo.addItem(_("(not recognised)"), UNMAPPED)
+        combo.addItem(_("Ignore this column"), IGNORE)
+        for name in FIELDS:
+            text = field_label(name)
+            if name in REQUIRED_FIELDS:
+                text = _("{field} (required)").format(field=text)
+            combo.addItem(text, name)
+        combo.setMaxVisibleItems(len(FIELDS) + 2)
+        return combo
+
+    def _column_field(self, found: Preview, header: str) -> str:
+        if header in found.columns:
+            return found.columns[header]
+        for name, headers in found.clashes.items():
+            if header in headers:
+                return name
+        return IGNORE if self.overrides.get(header) == IGNORE else UNMAPPED
+
+    def _apply_mapping(self, found: Preview) -> None:
+        """Show the mapping the engine will use: combos, greyed columns, problems."""
+        grey = QBrush(QColor("#a0a0a0"))
+        for column, header in enumerate(found.header[:len(self.combos)]):
+            name = self._column_field(found, header)
+            combo = self.combos[column]
+            combo.blockSignals(True)
+            combo.setCurrentIndex(max(0, combo.findData(name)))
+            combo.blockSignals(False)
+            used = name not in (UNMAPPED, IGNORE)
+            for row in range(1, self.table.rowCount()):
+                item = self.table.item(row, column)
+                if item is not None:
+                    item.setForeground(QBrush() if used else grey)
+        unknown = [h for h in found.unknown_columns if self.overrides.get(h) != IGNORE]
+        ignored = [h for h, name in self.overrides.items() if name == IGNORE]
+        lines = []
+        if unknown:
+            lines.append(_("Columns not recognised (not imported, listed in the summary): "
+                           "{columns}").format(columns="、".join(unknown)))
+        if ignored:
+            lines.append(_("Columns ignored: {columns}").format(columns="、".join(ignored)))
+        self.unknown_label.setText("\n".join(lines))
+        self.unknown_label.setVisible(bool(lines))
+        self.problems.setText("\n".join(self._problems(found)))
+        self.validate_button.setEnabled(found.usable and not self.running)
+
+    @staticmethod
+    def _problems(found: Preview) -> list[str]:
+        problems = []
+        if found.missing:
+            problems.append(_("Required columns missing: {fields}. Choose the column that "
+                              "holds each in the first row above, or add it to the file and "
+                              "open the file again.").format(
+                fields="、".join(field_label(name) for name in found.missing)))
+        if found.missing_contact:
+            problems.append(_("No column holds a phone number or an e-mail address, so no row "
+                              "could be accepted. Choose one for a column, or add one to the "
+                              "file."))
+        for name, headers in found.clashes.items():
+            problems.append(_("Several columns hold {field}: {columns}. Set the ones not to "
+                              "use to 'Ignore this column'.").format(
+                field=field_label(name), columns="、".join(headers)))
+        return problems
+
+    def _mapping_changed(self, header: str, combo: QComboBox) -> None:
+        chosen = combo.currentData()
+        if chosen == self.detected.get(header, UNMAPPED):
+            self.overrides.pop(header, None)
+        else:
+            # The engine has no "unrecognised" choice: dropping a column is IGNORE.
+            self.overrides[header] = chosen or IGNORE
+        self.summary = None  # a validation no longer matches the mapping
+        self._request_preview()
+
+    def set_mapping(self, header: str, name: str) -> None:
+        """Choose the field of a column, as the operator does with its list."""
+        assert self.preview is not None
+        combo = self.combos[self.preview.header.index(header)]
+        combo.setCurrentIndex(combo.findData(name))
+
+    # ---------------------------------------------------------------- step 3 and 4: runs
+    @Slot()
+    def validate(self) -> None:
+        if self.preview is None or not self.preview.usable or self.running:
+            return
+        self._start(dry_run=True)
+
+    @Slot()
+    def run_import(self) -> None:
+        if self.summary is None or not self.summary.dry_run or self.running:
+            return
+        self._start(dry_run=False)
+
+    def _start(self, *, dry_run: bool) -> None:
+        assert self.path is not None and self.preview is not None
+        self._cancel.clear()
+        self._progress = _Progress()
+        spool = Path(self._spool_folder()) / f"refused-{next(self._spool_seq)}.csv"
+        self._set_running(True, _("Validating…") if dry_run else _("Importing…"))
+        self.show_step(self.stack.currentIndex(), indicator=2 if dry_run else 3)
+        self.say("")
+        self.worker.submit(
+            _run_import, self.desk.ctx, self.desk.actor, self.path, dict(self.overrides) or None,
+            dry_run, spool, list(self.preview.header), self._progress,
+            self._cancel.is_set,
+            on_done=lambda summary: self._run_done(summary, spool),
+            on_error=lambda exc: self._run_failed(exc, dry_run, spool))
+
+    def _set_running(self, running: bool, status: str = "") -> None:
+        self.running = running
+        self.stack.setEnabled(not running)
+        self.progress_box.setVisible(running)
+        self.cancel_button.setEnabled(running)
+        self.bar.setValue(0)
+        self.status.setText(status)
+        self._status_prefix = status
+        if running:
+            self._poll.start()
+        else:
+            self._poll.stop()
+        if self.preview is not None:
+            self.validate_button.setEnabled(self.preview.usable and not running)
+
+    @Slot()
+    def _show_progress(self) -> None:
+        done, total = self._progress.value
+        if not self.running or not total:
+            return
+        self.bar.setValue(PROGRESS_STEPS * done // total)
+        if not self._cancel.is_set():  # keep "Cancelling…" on screen
+            self.status.setText(_("{status} {done} of {total}").format(
+                status=self._status_prefix, done=size_label(done), total=size_label(total)))
+
+    @Slot()
+    def cancel(self) -> None:
+        if self.running:
+            self._cancel.set()
+            self.cancel_button.setEnabled(False)
+            self.status.setText(_("Cancelling…"))
+
+    def _run_done(self, summary: ImportSummary, spool: Path) -> None:
+        self._set_running(False)
+        self._use_spool(spool)
+        self.summary = summary
+        self._show_summary(summary)
+        if summary.dry_run:
+            self.say("")
+        else:
+            self.say(_("Import finished: {count} incidents stored.").format(
+                count=f"{summary.accepted:,}"), done=True)
+            self.desk.cases_changed.emit()
+        self.finished.emit()
+
+    def _run_failed(self, exc: Exception, dry_run: bool, spool: Path) -> None:
+        self._set_running(False)
+        spool.unlink(missing_ok=True)
+        self.show_step(self.stack.currentIndex(), indicator=1 if dry_run else 2)
+        if isinstance(exc, ImportCancelled):
+            text = (_("Validation cancelled. Nothing was written.") if dry_run
+                    else error_text(exc))
+        else:
+            if not hasattr(exc, "ja"):
+                log.error("import failed: %r", exc)
+            text = error_text(exc)
+        self.say(text, error=True)
+        self.finished.emit()
+
+    def _show_summary(self, summary: ImportSummary) -> None:
+        final = not summary.dry_run
+        if final:
+            self.result_heading.setText("<h3>{}</h3>{}".format(
+                _("Import finished"),
+                _("{file} is imported. The figures below are what was stored.").format(
+                    file=html.escape(summary.file_name))))
+        else:
+            self.result_heading.setText("<h3>{}</h3>{}".format(
+                _("Validation result"),
+                _("Nothing has been written yet. This is what importing {file} would "
+                  "do.").format(file=html.escape(summary.file_name))))
+        for key, label in self.counts.items():
+            label.setText(f"{getattr(summary, key):,}")
+        amounts = summary.amount_accepted_by_channel
+        for channel in Channel:
+            self.amounts[channel.value].setText(format_yen(amounts.get(channel.value, 0)))
+        self.amounts["total"].setText(f"<b>{format_yen(sum(amounts.values()))}</b>")
+        self._fill_refused(summary)
+        refused = summary.conflict + summary.rejected
+        self.back_button.setVisible(not final)
+        self.import_button.setVisible(not final)
+        self.import_button.setText(_("Import {count} rows").format(
+            count=f"{summary.accepted:,}"))
+        self.import_button.setEnabled(summary.accepted > 0)
+        self.again_button.setVisible(final)
+        self.save_button.setEnabled(refused > 0 and self._refused_file is not None)
+        self.show_step(STEP_RESULT, indicator=3 if final else 2)
+
+    def _fill_refused(self, summary: ImportSummary) -> None:
+        refused = summary.conflict + summary.rejected
+        rows = summary.refused
+        if not refused:
+            text = _("No row was refused.")
+        elif len(rows) < refused:
+            text = _("Refused rows: {count}. The first {shown} are listed; save the refused "
+                     "rows to see them all.").format(count=f"{refused:,}", shown=f"{len(rows):,}")
+        else:
+            text = _("Refused rows: {count}").format(count=f"{refused:,}")
+        self.refused_label.setText(text)
+        table = self.refused
+        table.setRowCount(len(rows))
+        for index, row in enumerate(rows):
+            reasons = " | ".join(row.reasons)
+            items = (QTableWidgetItem(str(row.line)),
+                     QTableWidgetItem(_(_OUTCOMES.get(row.outcome, row.outcome))),
+                     QTableWidgetItem(reasons))
+            items[0].setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            items[2].setToolTip("\n".join(row.reasons) + "\n\n" + ", ".join(row.cells))
+            for column, item in enumerate(items):
+                table.setItem(index, column, item)
+        table.setVisible(bool(rows))
+
+    @Slot()
+    def restart(self) -> None:
+        self.path, self.preview, self.summary = None, None, None
+        self._drop_spool()
+        self.say("")
+        self.show_step(STEP_CHOOSE)
+
+    # ---------------------------------------------------------------- refused rows
+    @Slot()
+    def save_refused(self) -> None:
+        if self._refused_file is None or self.summary is None or self.path is None:
+            return
+        suggested = str(self.path.with_name(
+            _("{name}_refused.csv").format(name=self.path.stem)))
+        target = self.chooser.save_path(self, suggested)
+        if not target:
+            return
+        refused = self.summary.conflict + self.summary.rejected
+        self.worker.submit(
+            _copy_into_place, self._refused_file, Path(target),
+            on_done=lambda _result: self.say(_("{count} refused rows saved to {path}").format(
+                count=f"{refused:,}", path=target), done=True),
+            on_error=lambda exc: self.say(error_text(exc), error=True))
+
+    def _spool_folder(self) -> str:
+        if self._spool_dir is None:
+            # Refused rows hold personal data: a private folder, removed on close.
+            self._spool_dir = tempfile.mkdtemp(prefix="hosho-import-")
+        return self._spool_dir
+
+    def _use_spool(self, spool: Path) -> None:
+        if self._refused_file is not None and self._refused_file != spool:
+            self._refused_file.unlink(missing_ok=True)
+        self._refused_file = spool
+
+    def _drop_spool(self) -> None:
+        if self._refused_file is not None:
+            self._refused_file.unlink(missing_ok=True)
+        self._refused_file = None
+
+    # ---------------------------------------------------------------- drops and closing
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if dropped_file(event.mimeData()) and not self.running:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = dropped_file(event.mimeData())
+        if path:
+            event.acceptProposedAction()
+            self.load_file(path)
+
+    def shutdown(self) -> None:
+        """Cancel a running import (it rolls back) and wait for the worker."""
+        self._cancel.set()
+        self.worker.shutdown()
+        if self._spool_dir is not None:
+            shutil.rmtree(self._spool_dir, ignore_errors=True)
+            self._spool_dir, self._refused_file = None, None
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,126 @@
+"""Interface labels for domain values, through the message catalog."""
+
+from __future__ import annotations
+
+from app.core.i18n import N_, _
+from app.domain.channels import Channel
+from app.domain.states import Status
+
+_CHANNEL = {
+    Channel.CREDIT_CHARGE: N_("Credit card charge"),
+    Channel.DEBIT_CHARGE: N_("Debit card charge"),
+    Channel.NANACO_CHARGE: N_("nanaco point charge"),
+    Channel.UNAUTHORIZED_USE: N_("Unauthorised use"),
+}
+_STATUS = {
+    Status.RECEIVED: N_("Received"),
+    Status.CONTACTED: N_("Contacted"),
+    Status.DOCUMENTS_RECEIVED: N_("Documents received"),
+    Status.VERIFIED: N_("Verified"),
+    Status.APPROVED: N_("Approved"),
+    Status.PAYOUT_REQUESTED: N_("Payout requested"),
+    Status.PAID: N_("Paid"),
+    Status.CLOSED: N_("Closed"),
+    Status.ON_HOLD: N_("On hold"),
+    Status.UNREACHABLE: N_("Unreachable"),
+    Status.REJECTED: N_("Rejected"),
+    Status.MERGED: N_("Merged"),
+}
+_MOVES = {
+    "contact": N_("Mark as contacted"),
+    "mark_unreachable": N_("Mark as unreachable"),
+    "receive_documents": N_("Documents received"),
+    "verify": N_("Verify amount"),
+    "deficiency": N_("Documents incomplete: send back"),
+    "approve": N_("Approve payout"),
+    "send_back": N_("Send back to documents"),
+    "request_payout": N_("Request payout"),
+    "withdraw_approval": N_("Withdraw approval"),
+    "mark_paid": N_("Mark as paid"),
+    "payout_failed": N_("Payout failed"),
+    "close": N_("Close (payment notice sent)"),
+    "reached": N_("Victim reached"),
+    "reopen": N_("Reopen"),
+    "hold": N_("Put on hold"),
+    "resume": N_("Resume"),
+    "reject": N_("Reject"),
+    "merge": N_("Merge into another case"),
+}
+_MOVE_EFFECT = {
+    "contact": N_("The case moves to Contacted: the victim has been given the guidance."),
+    "mark_unreachable": N_("The case moves to Unreachable."),
+    "receive_documents": N_("The signed claim form and the payout details are in."),
+    "verify": N_("The verified amount is recorded; another person must approve it."),
+    "deficiency": N_("The case goes back to Contacted and a deficiency notice is due."),
+    "approve": N_("The payout is approved at the verified amount."),
+    "send_back": N_("Verification is cleared and the documents are checked again."),
+    "request_payout": N_("Payment is requested: card cancellation, transfer or points."),
+    "withdraw_approval": N_("The approval is withdrawn; the case is verified again."),
+    "mark_paid": N_("The approved amount is recorded as paid. This happens only once."),
+    "payout_failed": N_("The payment failed; the case goes back to Approved."),
+    "close": N_("The case is closed. Closed cases cannot move again."),
+    "reached": N_("The victim was reached; outreach resumes."),
+    "reopen": N_("The rejected case is reopened as Received."),
+    "hold": N_("The case is parked and resumes in its present state."),
+    "resume": N_("The case resumes in the state it left."),
+    "reject": N_("The case is not compensated. Only a supervisor can reopen it."),
+    "merge": N_("The incidents move to the other case; this case ends as Merged."),
+}
+
+
+def channel_label(channel: Channel) -> str:
+    return _(_CHANNEL[channel])
+
+
+def status_label(status: Status) -> str:
+    return _(_STATUS[status])
+
+
+def move_label(name: str) -> str:
+    return _(_MOVES[name])
+
+
+def move_effect(name: str) -> str:
+    return _(_MOVE_EFFECT[name])
+
+
+VICTIM_FIELDS = (
+    ("name", N_("Name")), ("name_kana", N_("Kana")), ("member_id", N_("Member ID (7iD)")),
+    ("phone", N_("Phone")), ("email", N_("E-mail")), ("postal_code", N_("Postal code")),
+    ("address", N_("Address")),
+)
+
+_ACTIONS = {
+    "case.open": N_("Case opened"),
+    "incident.add": N_("Incident added"),
+    "victim.create": N_("Victim registered"),
+    "victim.update": N_("Victim details changed"),
+    "payout.set": N_("Payout details set"),
+    "payout.reveal": N_("Payout details shown in full"),
+    "outreach.attempt": N_("Outreach attempt"),
+    "case.note": N_("Note added"),
+    "case.sent_back_payout_change": N_("Sent back: payout details changed"),
+}
+
+_PAYOUT_FIELDS = {
+    "kind": N_("Method"), "bank_code": N_("Bank code"), "bank_name": N_("Bank"),
+    "branch_code": N_("Branch code"), "branch_name": N_("Branch"),
+    "account_type": N_("Account type"), "account_number": N_("Account number"),
+    "holder_kana": N_("Account holder (kana)"), "nanaco_number": N_("nanaco number"),
+    "card_issuer": N_("Card issuer"), "card_last4": N_("Card last 4"),
+    "billing_confirmation_date": N_("Billing-confirmation date"),
+    "payment_date": N_("Payment date"),
+}
+
+
+def action_label(action: str) -> str:
+    """'case.approve' -> 支払を承認する; unknown actions are shown as they are."""
+    if action in _ACTIONS:
+        return _(_ACTIONS[action])
+    name = action.removeprefix("case.")
+    return move_label(name) if name in _MOVES else action
+
+
+def payout_lines(data: dict) -> list[str]:
+    return [f"{_(_PAYOUT_FIELDS.get(key, key))}: {value}" for key, value in data.items()
+            if value and key in _PAYOUT_FIELDS]

@@ -1,0 +1,71 @@
+"""Questions to the operator behind one seam.
+
+Modal dialogs would block a test forever, so every confirmation, reason and
+message goes through a Prompter; tests install a scripted one.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox, QWidget
+
+from app.core.i18n import _
+
+
+class Prompter:
+    def confirm(self, parent: QWidget | None, title: str, text: str) -> bool:
+        answer = QMessageBox.question(parent, title, text,
+                                      QMessageBox.StandardButton.Yes
+                                      | QMessageBox.StandardButton.No,
+                                      QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def ask_text(self, parent: QWidget | None, title: str, label: str) -> str | None:
+        text, ok = QInputDialog.getMultiLineText(parent, title, label)
+        return text.strip() if ok and text.strip() else None
+
+    def ask_amount(self, parent: QWidget | None, title: str, label: str,
+                   suggested: int) -> int | None:
+        text, ok = QInputDialog.getText(parent, title, label, QLineEdit.EchoMode.Normal,
+                                        f"{suggested}")
+        if not ok:
+            return None
+        from app.ui.forms import parse_yen
+
+        return parse_yen(text)
+
+    def info(self, parent: QWidget | None, title: str, text: str) -> None:
+        QMessageBox.information(parent, title, text)
+
+    def error(self, parent: QWidget | None, text: str) -> None:
+        QMessageBox.warning(parent, _("Hosho Desk"), text)
+
+
+class ScriptedPrompter(Prompter):
+    """For tests: answers from a queue, and remembers what was asked."""
+
+    def __init__(self, answers: list | None = None) -> None:
+        self.answers = list(answers or [])
+        self.asked: list[tuple[str, str]] = []
+        self.errors: list[str] = []
+        self.infos: list[str] = []
+
+    def _next(self, kind: str, text: str):
+        self.asked.append((kind, text))
+        if not self.answers:
+            raise AssertionError(f"unexpected {kind} prompt: {text}")
+        return self.answers.pop(0)
+
+    def confirm(self, parent, title, text) -> bool:
+        return bool(self._next("confirm", text))
+
+    def ask_text(self, parent, title, label):
+        return self._next("text", label)
+
+    def ask_amount(self, parent, title, label, suggested):
+        return self._next("amount", label)
+
+    def info(self, parent, title, text) -> None:
+        self.infos.append(text)
+
+    def error(self, parent, text) -> None:
+        self.errors.append(text)
