@@ -33,6 +33,12 @@ def merge(locale: str) -> None:
     with open(path, "rb") as handle:
         catalog = read_po(handle, locale=locale)
     catalog.update(template, no_fuzzy_matching=True)
+    # An area's own catalog (hosho-<area>.po) keeps its msgids: do not repeat them here.
+    for part in sorted(path.parent.glob("hosho-*.po")):
+        with open(part, "rb") as handle:
+            for message in read_po(handle, locale=locale):
+                if message.id and message.id in catalog and not catalog[message.id].string:
+                    del catalog[message.id]
     with open(path, "wb") as handle:
         write_po(handle, catalog, no_location=True, sort_output=True, width=100)
 

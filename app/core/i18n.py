@@ -28,16 +28,34 @@ def catalog_path(locale: str):
     return resources_dir() / "i18n" / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-def _load(locale: str) -> gettext.NullTranslations:
-    path = catalog_path(locale)
-    if locale == "en" or not path.exists():
-        return gettext.NullTranslations()
+def catalog_paths(locale: str) -> list:
+    """The main catalog first, then the per-area ones (hosho-<area>.po).
+
+    Areas of the program keep their own catalog so that work on one area never
+    rewrites another's translations.
+    """
+    main = catalog_path(locale)
+    parts = sorted(main.parent.glob(f"{DOMAIN}-*.po"))
+    return [path for path in [main, *parts] if path.exists()]
+
+
+def _compile(path) -> gettext.GNUTranslations:
     with open(path, "rb") as handle:
-        catalog = read_po(handle, locale=locale)
+        catalog = read_po(handle, locale=path.parent.parent.name)
     buffer = BytesIO()
-    write_mo(buffer, catalog)
+    write_mo(buffer, catalog)  # untranslated entries are left out, so fallbacks apply
     buffer.seek(0)
     return gettext.GNUTranslations(buffer)
+
+
+def _load(locale: str) -> gettext.NullTranslations:
+    paths = catalog_paths(locale) if locale != "en" else []
+    if not paths:
+        return gettext.NullTranslations()
+    first, *rest = (_compile(path) for path in paths)
+    for extra in rest:
+        first.add_fallback(extra)
+    return first
 
 
 def set_locale(locale: str) -> None:
