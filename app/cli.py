@@ -205,6 +205,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--errors", metavar="OUT.csv", help="write the refused rows here")
     imp.add_argument("--json", action="store_true")
     imp.set_defaults(handler=cmd_import_csv)
+    # Late import: the area modules use open_context and friends from this module.
+    from app.commands import register_all
+
+    register_all(sub, common)
     return parser
 
 

@@ -13,35 +13,17 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.i18n import _
+from app.ui.approvals_page import ApprovalsPage
+from app.ui.audit_page import AuditPage
 from app.ui.cases_page import CasesPage
+from app.ui.dashboard_page import DashboardPage
 from app.ui.desk import Desk
 from app.ui.import_page import ImportPage, dropped_file
 from app.ui.intake_dialog import IntakeDialog
-from app.ui.placeholders import PlannedArea
-
-
-def _planned_areas() -> list[tuple[str, str, list[str]]]:
-    return [
-        ("queue", _("Outreach queue"), [
-            _("From 19 August: nanaco and unauthorised-use cases first, in the order their "
-              "contact details arrived"),
-            _("'Next' hands you one case and holds it so that no two desks call the same "
-              "person"),
-            _("Call-backs at the agreed time; after three failed attempts, a guidance letter"),
-        ]),
-        ("letters", _("Letters"), [
-            _("Guidance with claim form, deficiency notice, payment notice"),
-            _("Batches in one PDF or one file per case, with preview and printing"),
-        ]),
-        ("approvals", _("Approvals"), [
-            _("Verified cases waiting for a supervisor who did not verify them"),
-            _("Refund batches waiting for release by a second supervisor"),
-        ]),
-        ("audit", _("Audit log"), [
-            _("Every move, edit, import, letter and export: who, when, what changed"),
-            _("Filter by case, operator, action and date; export for an auditor"),
-        ]),
-    ]
+from app.ui.letters_page import LettersPage
+from app.ui.payouts_page import PayoutsPage
+from app.ui.queue_page import QueuePage
+from app.ui.settings_page import SettingsPage
 
 
 class MainWindow(QMainWindow):
@@ -60,8 +42,21 @@ class MainWindow(QMainWindow):
         self._add_page("cases", _("Cases"), self.cases)
         self.imports = ImportPage(desk)
         self._add_page("import", _("Import incident lists"), self.imports)
-        for key, title, points in _planned_areas():
-            self._add_page(key, title, PlannedArea(title, points))
+        # Each area lives in its own module; the window only places them.
+        self.queue = QueuePage(desk)
+        self._add_page("queue", _("Outreach queue"), self.queue)
+        self.dashboard = DashboardPage(desk)
+        self._add_page("dashboard", _("Dashboard"), self.dashboard)
+        self.letters = LettersPage(desk)
+        self._add_page("letters", _("Letters"), self.letters)
+        self.approvals = ApprovalsPage(desk)
+        self._add_page("approvals", _("Approvals"), self.approvals)
+        self.payouts = PayoutsPage(desk)
+        self._add_page("payouts", _("Payouts"), self.payouts)
+        self.audit = AuditPage(desk)
+        self._add_page("audit", _("Audit log"), self.audit)
+        self.settings = SettingsPage(desk)
+        self._add_page("settings", _("Settings"), self.settings)
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.nav.setCurrentRow(0)
         central = QWidget()

@@ -1,4 +1,4 @@
-"""refund batches, transfers and payout lists
+"""audit chain and suspicious-pattern flags
 
 Revision ID: 0005
 Revises: 0004

@@ -1,7 +1,7 @@
-"""outreach holds, call-backs and dashboard settings
+"""sign-in defences: lockout, second factor, password resets
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-22 06:50:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op  # noqa: F401
 
 import app.storage.types  # noqa: F401
 
-revision: str = '0006'
-down_revision: str | None = '0005'
+revision: str = '0004'
+down_revision: str | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
-"""sign-in defences, second factor and audit chain
+"""outreach holds, call-backs and dashboard settings
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-22 06:50:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op  # noqa: F401
 
 import app.storage.types  # noqa: F401
 
-revision: str = '0004'
-down_revision: str | None = '0003'
+revision: str = '0007'
+down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,9 @@
+"""`hosho` subcommands for the audit area."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub, common: argparse.ArgumentParser) -> None:
+    """Add this area's subcommands (none yet)."""
