@@ -9,8 +9,8 @@ from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from app.core.clock import today_jst
-from app.core.errors import ConflictError, MoveNotAllowed, ValidationError
-from app.domain.case_number import format_case_number
+from app.core.errors import ConflictError, MoveNotAllowed, NotFound, ValidationError
+from app.domain.case_number import format_case_number, parse_case_number
 from app.domain.channels import Channel
 from app.domain.roles import Actor
 from app.domain.states import Status
@@ -84,6 +84,7 @@ class MoveRequest:
     expected_version: int | None = None
     verified_amount: int | None = None  # for "verify"
     merge_into: int | None = None  # for "merge": the surviving case's id
+    merge_into_number: str | None = None  # or its case number, as the operator typed it
     payment_reference: str | None = None  # for "mark_paid"
 
 
@@ -123,7 +124,8 @@ def _apply(session: Session, case: Case, move: Move, request: MoveRequest, actor
     elif name == "mark_paid":
         _pay(session, case, request, actor, now)
     elif name == "merge":
-        _merge(session, case, request.merge_into)
+        _merge(session, case, request.merge_into or _case_id_from_number(
+            session, request.merge_into_number))
     case.status_reason = request.reason if move.needs_reason else None
 
 
@@ -154,6 +156,19 @@ def _pay(session: Session, case: Case, request: MoveRequest, actor: Actor, now: 
                         reference=request.payment_reference, paid_at=now,
                         operator_id=actor.operator_id))
     case.paid_amount = case.approved_amount
+
+
+def _case_id_from_number(session: Session, typed: str | None) -> int | None:
+    if not typed:
+        return None
+    number = parse_case_number(typed)
+    if number is None:
+        raise ValidationError("merge_into", f"案件番号「{typed}」は正しくありません。",
+                              f"{typed!r} is not a valid case number.")
+    found = session.exec(select(Case.id).where(Case.case_number == number)).first()
+    if found is None:
+        raise NotFound(f"案件 {number} が見つかりません。", f"No case {number}.")
+    return found
 
 
 def _merge(session: Session, case: Case, target_id: int | None) -> None:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from app.core.errors import ConflictError
 from app.core.i18n import _, error_text, format_moment, format_yen
+from app.domain.states import Status
 from app.domain.workflow import Move
 from app.services import cases, victims
 from app.services.cases import MoveRequest
@@ -230,6 +231,10 @@ class CaseDetail(QWidget):
                                            _("Reason for verifying more than the claim"))
             request = MoveRequest(move.target, reason=reason, expected_version=case.version,
                                   verified_amount=amount)
+        elif move.name == "merge":
+            request = self._merge_request(case)
+            if request is None:
+                return
         elif move.needs_reason:
             reason = prompter.ask_text(self, move_label(move.name), _("Reason (required)"))
             if not reason:
@@ -237,6 +242,19 @@ class CaseDetail(QWidget):
             request = MoveRequest(move.target, reason=reason, expected_version=case.version)
         self.desk.act(cases.move_case, case.id, request, on_done=self._moved,
                       on_error=self._error)
+
+    def _merge_request(self, case: CaseView) -> MoveRequest | None:
+        """A merge names the case that stays; the service checks the number and the channel."""
+        prompter = self.desk.prompter
+        target = prompter.ask_text(self, _("Merge into another case"),
+                                   _("Case number of the case to keep"))
+        if not target:
+            return None
+        reason = prompter.ask_text(self, _("Merge into another case"), _("Reason (required)"))
+        if not reason:
+            return None
+        return MoveRequest(Status.MERGED, reason=reason, expected_version=case.version,
+                           merge_into_number=target)
 
     def _moved(self, view: CaseView) -> None:
         self.changed.emit(view.id)

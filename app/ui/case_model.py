@@ -9,8 +9,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
 
+from app.core.clock import to_jst
 from app.core.i18n import N_, _, format_day, format_yen
+from app.domain.deadlines import DeadlineFlag
 from app.services.case_search import CaseQuery, CaseRow, list_cases
 from app.ui.desk import Desk
 from app.ui.labels import channel_label, status_label
@@ -29,9 +32,18 @@ COLUMNS = (
     (N_("Phone"), None, lambda r: r.phone_masked),
     (N_("Account"), None, lambda r: r.account_masked),
     (N_("Billing date"), None, lambda r: format_day(r.billing_confirmation_date)),
-    (N_("Updated"), "updated_at", lambda r: r.updated_at.astimezone().strftime("%m/%d %H:%M")),
+    (N_("Deadline"), None, lambda r: deadline_label(r.deadline)),
+    (N_("Updated"), "updated_at", lambda r: to_jst(r.updated_at).strftime("%m/%d %H:%M")),
 )
 _RIGHT = {5, 6, 7}
+DEADLINE_COLUMN = 11
+# Overdue in red, due in amber: the operator must see them without reading.
+_DEADLINE_COLOURS = {DeadlineFlag.OVERDUE: QColor("#fde2e1"), DeadlineFlag.DUE: QColor("#fff1cc")}
+
+
+def deadline_label(flag: DeadlineFlag) -> str:
+    return {DeadlineFlag.NONE: "", DeadlineFlag.DUE: _("Due"),
+            DeadlineFlag.OVERDUE: _("Overdue")}[flag]
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -65,6 +77,8 @@ class CaseListModel(QAbstractTableModel):
             return row.id
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in _RIGHT:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.BackgroundRole and row.deadline in _DEADLINE_COLOURS:
+            return QBrush(_DEADLINE_COLOURS[row.deadline])
         return None
 
     def headerData(self, section: int, orientation: Qt.Orientation,

@@ -27,7 +27,7 @@ from app.ui.desk import Desk
 from app.ui.labels import channel_label, status_label
 
 SEARCH_DELAY_MS = 150
-COLUMN_WIDTHS = (110, 120, 120, 150, 100, 100, 100, 100, 100, 80, 110, 90)
+COLUMN_WIDTHS = (110, 120, 120, 150, 100, 100, 100, 100, 100, 80, 110, 80, 90)
 
 
 class CasesPage(QWidget):
@@ -59,6 +59,8 @@ class CasesPage(QWidget):
         self._lay_out()
         self.model.loaded.connect(self._update_count)
         self.model.failed.connect(lambda text: self.desk.prompter.error(self, text))
+        # Imports, batches and other pages change cases too: show what is true now.
+        desk.cases_changed.connect(self.model.refresh)
         self.apply_filters()
 
     def _make_table(self) -> QTableView:

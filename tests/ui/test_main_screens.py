@@ -203,6 +203,32 @@ def test_refused_move_shows_the_reason(ui_app, qtbot, ui_ctx):
     assert cases.get_case(ui_ctx, window.desk.actor, case.id).verified_amount is None
 
 
+def test_merge_asks_which_case_to_keep(ui_app, qtbot, ui_ctx):
+    window = window_for(qtbot, ui_ctx)
+    keep = new_debit_case(ui_ctx, window)
+    duplicate = new_debit_case(ui_ctx, window)
+    typed = keep.case_number.replace("-", "").lower()  # as read over the phone
+    window.desk.prompter.answers = [True, typed, "同じ被害の二重登録"]
+    open_case(qtbot, window, duplicate.id)
+    window.cases.detail.move_buttons()["move_merge_merged"].click()
+    qtbot.waitUntil(lambda: window.cases.detail.case.status is Status.MERGED, timeout=5000)
+    settle(qtbot, window.desk)
+    kept = cases.get_case(ui_ctx, window.desk.actor, keep.id)
+    assert kept.claimed_amount == keep.claimed_amount + duplicate.claimed_amount
+    assert [kind for kind, _label in window.desk.prompter.asked] == ["confirm", "text", "text"]
+
+
+def test_merge_into_an_unknown_number_is_refused_with_the_number(ui_app, qtbot, ui_ctx):
+    window = window_for(qtbot, ui_ctx, answers=[True, "H-0000000-9", "重複"])
+    duplicate = new_debit_case(ui_ctx, window)
+    open_case(qtbot, window, duplicate.id)
+    window.cases.detail.move_buttons()["move_merge_merged"].click()
+    qtbot.waitUntil(lambda: bool(window.desk.prompter.errors), timeout=5000)
+    assert "H-0000000-9" in window.desk.prompter.errors[0] or "正しくありません" in (
+        window.desk.prompter.errors[0])
+    assert cases.get_case(ui_ctx, window.desk.actor, duplicate.id).status is Status.RECEIVED
+
+
 def test_edit_conflict_from_a_second_session(ui_app, qtbot, ui_ctx):
     first = window_for(qtbot, ui_ctx, "op1")
     second = window_for(qtbot, ui_ctx, "op2")
@@ -267,14 +293,43 @@ def test_shortcuts_focus_search_and_open_next_case(ui_app, qtbot, ui_ctx):
     assert window.cases.detail.case is not None
 
 
-def test_planned_areas_say_what_they_will_hold(ui_app, qtbot, ui_ctx):
+def test_navigation_reaches_every_area(ui_app, qtbot, ui_ctx):
     window = window_for(qtbot, ui_ctx)
-    for key in ("queue", "import", "letters", "approvals", "audit"):
+    for key in window.pages:
         window.show_page(key)
         assert window.stack.currentWidget() is window.pages[key]
-    texts = [label.text() for label in window.pages["queue"].findChildren(
-        type(window.cases.count_label))]
-    assert any("8月19日" in t for t in texts)
+        assert window.nav.currentItem().text()
+
+
+def test_credit_deadlines_show_in_the_list(ui_app, qtbot, ui_ctx):
+    from app.domain.deadlines import DeadlineFlag
+    from app.ui.case_model import DEADLINE_COLUMN
+
+    window = window_for(qtbot, ui_ctx)
+    window.cases.overdue.setChecked(True)
+    settle(qtbot, window.desk)
+    model = window.cases.model
+    assert model.rows, "the demo holds credit cases near their billing date"
+    assert {r.channel for r in model.rows} == {Channel.CREDIT_CHARGE}
+    for number, row in enumerate(model.rows):
+        cell = model.index(number, DEADLINE_COLUMN)
+        assert row.deadline in (DeadlineFlag.DUE, DeadlineFlag.OVERDUE)
+        assert model.data(cell) in ("期限間近", "期限超過")
+        assert model.data(cell, Qt.ItemDataRole.BackgroundRole) is not None
+
+
+def test_list_refreshes_when_another_page_changes_cases(ui_app, qtbot, ui_ctx):
+    window = window_for(qtbot, ui_ctx)
+    search(qtbot, window, "ホショウ")
+    assert rows_shown(window) == []
+    intake.take_phone_intake(
+        ui_ctx, window.desk.actor,
+        intake.VictimInput(name="補償 花子", name_kana="ホショウ ハナコ", phone="090-1111-2222"),
+        intake.IncidentInput(channel=Channel.DEBIT_CHARGE,
+                             occurred_at=ui_ctx.clock.now(), amount=5_000))
+    window.desk.cases_changed.emit()
+    settle(qtbot, window.desk)
+    assert [r.name for r in rows_shown(window)] == ["補償 花子"]
 
 
 def test_case_list_model_passes_qt_model_checks(ui_app, qtbot, ui_ctx, qtmodeltester):
