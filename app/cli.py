@@ -107,6 +107,28 @@ def cmd_operator_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_operator_reset_password(args: argparse.Namespace) -> int:
+    from app.services.operators import reset_password
+
+    chosen = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+    password = reset_password(open_context(args.db), SYSTEM_ACTOR, args.login, chosen)
+    print(f"パスワードを再設定しました / password reset: {args.login.strip()}")
+    if chosen is None:
+        print(f"一時パスワード / one-time password: {password}")
+    print("次回のサインインで新しいパスワードの設定が必要です / "
+          "a new password is required at the next sign-in")
+    return 0
+
+
+def cmd_operator_reset_second_factor(args: argparse.Namespace) -> int:
+    from app.services.second_factor import reset_second_factor
+
+    reset_second_factor(open_context(args.db), SYSTEM_ACTOR, args.login)
+    print(f"二段階認証を解除しました / second factor cleared: {args.login.strip()} "
+          "(次回サインイン時に再登録 / enrol again at the next sign-in)")
+    return 0
+
+
 def cmd_operator_list(args: argparse.Namespace) -> int:
     from app.services.operators import list_operators
 
@@ -227,6 +249,17 @@ def _add_operator_commands(sub, common: argparse.ArgumentParser) -> None:
     listing = ops.add_parser("list", parents=[common], help="list operators")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=cmd_operator_list)
+    reset = ops.add_parser("reset-password", parents=[common],
+                           help="set a one-time password; a new one is required at sign-in")
+    reset.add_argument("login")
+    reset.add_argument("--password-stdin", action="store_true",
+                       help="read the one-time password from standard input "
+                            "(otherwise one is generated and printed)")
+    reset.set_defaults(handler=cmd_operator_reset_password)
+    totp = ops.add_parser("reset-second-factor", parents=[common],
+                          help="clear a lost authenticator; it is set up again at sign-in")
+    totp.add_argument("login")
+    totp.set_defaults(handler=cmd_operator_reset_second_factor)
 
 
 def run(argv: list[str], gui: Callable[[argparse.Namespace], int]) -> int:

@@ -10,17 +10,18 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
+import pyotp
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app.core.clock import JST, FixedClock
 from app.domain.roles import SYSTEM_ACTOR, Role
-from app.services import operators
+from app.services import operators, second_factor
 from app.services.context import AppContext
 from app.storage import migrate
 from app.storage.db import Database
-from app.storage.models import metadata
+from app.storage.models import Operator, metadata
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 PG_URL = os.environ.get("HOSHO_TEST_PG_URL")
@@ -104,4 +105,39 @@ def staff(ctx):
                         ("admin1", Role.ADMIN)]:
         view = operators.add_operator(ctx, SYSTEM_ACTOR, login, login.upper(), role, PASSWORD)
         made[login] = view.as_actor()
+        if view.totp_required:
+            enrol_second_factor(ctx, made[login], minutes_before=10)
     return made
+
+
+def enrol_second_factor(ctx: AppContext, actor, minutes_before: float = 0) -> str:
+    """Enrol an authenticator as a supervisor would at first sign-in, some minutes
+    before the test's clock time; returns the secret (what the phone holds)."""
+    clock = ctx.clock
+    clock.advance(minutes=-minutes_before)
+    try:
+        enrolment = second_factor.begin_enrolment(ctx, actor)
+        second_factor.confirm_enrolment(ctx, actor, pyotp.TOTP(enrolment.secret).at(clock.now()))
+    finally:
+        clock.advance(minutes=minutes_before)
+    return enrolment.secret
+
+
+def step_up_code(ctx: AppContext, actor) -> str:
+    """The code the actor's authenticator shows now. A code is accepted once only,
+    so when this time step was used already, wait (advance the clock) for the next."""
+    with ctx.db.read() as session:
+        row = session.get(Operator, actor.operator_id)
+        secret, last_step = row.totp_secret, row.totp_last_step
+    totp = pyotp.TOTP(secret)
+    while last_step is not None and totp.timecode(ctx.clock.now()) <= last_step:
+        ctx.clock.advance(seconds=30)
+    return totp.at(ctx.clock.now())
+
+
+def approval(ctx: AppContext, staff: dict, who: str):
+    """An approval as a supervisor makes it: with a fresh authenticator code."""
+    from app.domain.states import Status
+    from app.services.cases import MoveRequest
+
+    return MoveRequest(Status.APPROVED, second_factor=step_up_code(ctx, staff[who]))

@@ -19,9 +19,43 @@ class Settings:
     # A contact on record for less than this cannot confirm a payout change:
     # an address given in the same call is not "on record".
     contact_settle_hours: int = 72
+    # A payout-details change this many hours or less before approval is flagged
+    # as suspicious (app.services.suspicion).
+    suspicious_payout_change_hours: int = 48
     credit_due_business_days: int = 3
     programme_victims: int = 808
     programme_total_yen: int = 38_615_473
+    # Outreach queue and deadlines (app.services.queue, app.services.dashboard).
+    queue_hold_minutes: int = 15
+    letter_unanswered_days: int = 14
+    documents_reminder_days: int = 14
+    payment_late_business_days: int = 5
+    # Letters (app.services.letters): the sender block, the date style
+    # ('western' or 'era') and the envelope window on the A4 sheet, in mm.
+    letter_organization: str = "株式会社セブン・ペイ"
+    letter_support_centre: str = "7pay 補償受付センター"
+    letter_hotline_hours: str = "24時間・年中無休"
+    letter_sender_postal_code: str = ""
+    letter_sender_address: str = ""
+    letter_date_style: str = "western"
+    letter_window_x_mm: int = 20
+    letter_window_y_mm: int = 15
+    letter_window_width_mm: int = 90
+    letter_window_height_mm: int = 45
+    # Payouts (app.services.payouts): the sender of the 総合振込 file, as the bank
+    # registered it (company code, kana name, paying account), the line ends the
+    # bank wants ('crlf', 'lf' or 'none') and the business days from building a
+    # batch to its transfer date.
+    zengin_company_code: str = ""
+    zengin_company_name: str = ""
+    zengin_bank_code: str = ""
+    zengin_branch_code: str = ""
+    zengin_account_type: str = "ordinary"
+    zengin_account_number: str = ""
+    zengin_line_end: str = "crlf"
+    zengin_lead_business_days: int = 2
+    # Sign-in (app.ui.idle_lock): minutes without input before the window locks.
+    idle_lock_minutes: int = 10
 
     def to_json_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -46,12 +80,20 @@ def parse_setting(key: str, value: Any) -> Any:
             number = int(value)
             if number < 0 or str(number) != str(value).strip().lstrip("+"):
                 raise ValueError(value)
+            if number < 1 and key in AT_LEAST_ONE:
+                raise ValueError(value)
             return number
         return str(value)
     except (TypeError, ValueError) as exc:
         raise ValidationError(
             key, f"設定 {key} の値が正しくありません: {value}", f"Bad value for {key}: {value}"
         ) from exc
+
+
+# Counts that make no sense at zero (a hold of no time, a letter after no attempt).
+AT_LEAST_ONE = frozenset({"failed_attempts_before_letter", "queue_hold_minutes",
+                          "idle_lock_minutes",
+                          "programme_victims", "programme_total_yen"})
 
 
 def settings_from(stored: dict[str, Any]) -> Settings:

@@ -15,7 +15,7 @@ from app.domain.channels import Channel
 from app.domain.roles import Actor
 from app.domain.states import Status
 from app.domain.workflow import Circumstances, Move, check_move, check_verified_amount, open_moves
-from app.services import audit, settings
+from app.services import audit, second_factor, settings
 from app.services.context import AppContext, confirmed_actor, get_or_404
 from app.services.records import case_snapshot, case_view, facts_of, payout_row
 from app.services.views import CaseView
@@ -86,9 +86,27 @@ class MoveRequest:
     merge_into: int | None = None  # for "merge": the surviving case's id
     merge_into_number: str | None = None  # or its case number, as the operator typed it
     payment_reference: str | None = None  # for "mark_paid"
+    # A fresh authenticator code (step-up) for approve, reject and amount overrides.
+    second_factor: str | None = None
 
 
 def move_case(ctx: AppContext, actor: Actor, case_id: int, request: MoveRequest) -> CaseView:
+    try:
+        return _move_case(ctx, actor, case_id, request)
+    except second_factor.SecondFactorRefused:
+        second_factor.record_step_up_failure(ctx, actor)
+        raise
+
+
+def needs_step_up(move: Move, case: Case, request: MoveRequest) -> bool:
+    """Approvals, rejections and amounts above the claim ask for a fresh code."""
+    if move.name in ("approve", "reject"):
+        return True
+    return move.name == "verify" and request.verified_amount is not None \
+        and request.verified_amount > case.claimed_amount
+
+
+def _move_case(ctx: AppContext, actor: Actor, case_id: int, request: MoveRequest) -> CaseView:
     now = ctx.clock.now()
     with ctx.db.write() as session:
         actor = confirmed_actor(session, actor)
@@ -96,8 +114,11 @@ def move_case(ctx: AppContext, actor: Actor, case_id: int, request: MoveRequest)
         check_version(case, request.expected_version, "案件")
         when = circumstances(session, actor, ctx)
         move = check_move(facts_of(session, case), request.target, when, request.reason)
+        sensitive = needs_step_up(move, case, request)
         before = case_snapshot(case)
         _apply(session, case, move, request, actor, now)
+        if sensitive:  # last, so that a request refused for another reason spends no code
+            second_factor.require_step_up(session, actor, request.second_factor, now)
         case.status, case.updated_at = move.target.value, now
         case.version += 1
         audit.record(session, actor, now, f"case.{move.name}", "case", case.id, case_id=case.id,

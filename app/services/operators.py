@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from app.core.errors import PermissionDenied, UserError, ValidationError
+from app.core.errors import NotFound, PermissionDenied, UserError, ValidationError
+from app.core.paths import resources_dir
 from app.domain.roles import SYSTEM_ACTOR, Actor, Role
 from app.services import audit
 from app.services.context import AppContext, confirmed_actor, require_role
@@ -19,6 +22,15 @@ from app.storage.models import Operator
 # OWASP password storage guidance: argon2id, 19 MiB, 2 iterations, 1 lane.
 HASHER = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1, hash_len=32, salt_len=16)
 MIN_PASSWORD_LENGTH = 12
+# Supervisors and administrators approve money and manage accounts: TOTP too.
+SECOND_FACTOR_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
+# Throttling: this many wrong answers in a row lock the account, first for
+# LOCK_FIRST, doubling with each further lock up to LOCK_CAP.
+FAILURES_BEFORE_LOCK = 5
+LOCK_FIRST = timedelta(minutes=1)
+LOCK_CAP = timedelta(hours=1)
+REFUSED_JA = "操作者名またはパスワードが違います。"
+REFUSED_EN = "Wrong operator name or password."
 
 
 @dataclass(frozen=True)
@@ -30,6 +42,11 @@ class OperatorView:
     active: bool
     must_change_password: bool
     created_at: datetime
+    totp_enrolled: bool = False
+
+    @property
+    def totp_required(self) -> bool:
+        return self.role in SECOND_FACTOR_ROLES
 
     def as_actor(self) -> Actor:
         return Actor(operator_id=self.id, login=self.login, role=self.role)
@@ -37,17 +54,47 @@ class OperatorView:
 
 def _view(row: Operator) -> OperatorView:
     return OperatorView(row.id, row.login, row.display_name, Role(row.role), row.active,
-                        row.must_change_password, row.created_at)
+                        row.must_change_password, row.created_at,
+                        row.totp_secret is not None and row.totp_confirmed_at is not None)
 
 
-def check_password_policy(login: str, password: str) -> None:
+def check_password_policy(login: str, password: str, display_name: str = "") -> None:
+    """OWASP-style: a long password, no composition rules, not a known one, not the name."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError("password",
                               f"パスワードは{MIN_PASSWORD_LENGTH}文字以上にしてください。",
                               f"Passwords must be at least {MIN_PASSWORD_LENGTH} characters.")
-    if login and login.casefold() in password.casefold():
-        raise ValidationError("password", "パスワードに操作者名を含めないでください。",
-                              "The password must not contain the operator's name.")
+    folded = password.casefold()
+    if folded.strip() in common_passwords() or folded.replace(" ", "") in common_passwords():
+        raise ValidationError("password",
+                              "よく使われるパスワード、または流出したパスワードの一覧にあります。"
+                              "別のパスワードにしてください。",
+                              "This password is on the list of common or breached passwords.")
+    for name in _name_parts(login, display_name):
+        if name in folded or name in folded.replace(" ", ""):
+            raise ValidationError("password", "パスワードに操作者名や氏名を含めないでください。",
+                                  "The password must not contain the operator's name.")
+
+
+def _name_parts(login: str, display_name: str) -> set[str]:
+    parts = {login.strip().casefold()}
+    name = display_name.strip().casefold()
+    parts.add(name)
+    parts.add(name.replace(" ", "").replace("\u3000", ""))
+    for part in name.replace("\u3000", " ").split():
+        # Short Latin fragments ("li") would refuse half the dictionary; a kanji
+        # surname of two characters is distinctive enough.
+        if len(part) >= 3 or (len(part) >= 2 and not part.isascii()):
+            parts.add(part)
+    return {p for p in parts if p}
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    path = resources_dir() / "security" / "common-passwords.txt"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().casefold() for line in lines
+                     if line.strip() and not line.startswith("#"))
 
 
 def hash_password(password: str) -> str:
@@ -60,7 +107,7 @@ def add_operator(ctx: AppContext, actor: Actor, login: str, display_name: str, r
     if not login or not login.replace("_", "").replace("-", "").replace(".", "").isalnum():
         raise ValidationError("login", "操作者名は英数字で入力してください。",
                               "Operator names are letters and digits.")
-    check_password_policy(login, password)
+    check_password_policy(login, password, display_name)
     password_hash = hash_password(password)  # slow on purpose: outside the transaction
     now = ctx.clock.now()
     with ctx.db.write() as session:
@@ -71,7 +118,8 @@ def add_operator(ctx: AppContext, actor: Actor, login: str, display_name: str, r
                             f"The operator name {login} is taken.")
         row = Operator(login=login, display_name=display_name.strip() or login, role=role.value,
                        password_hash=password_hash, active=True,
-                       must_change_password=must_change_password, created_at=now)
+                       must_change_password=must_change_password, created_at=now,
+                       password_changed_at=now)
         session.add(row)
         session.flush()
         audit.record(session, actor, now, "operator.add", "operator", row.id,
@@ -97,24 +145,164 @@ def has_operators(ctx: AppContext) -> bool:
         return session.exec(select(func.count()).select_from(Operator)).one() > 0
 
 
+def refused() -> PermissionDenied:
+    """One message for every refusal: an unknown name, a wrong password, a lock."""
+    return PermissionDenied(REFUSED_JA, REFUSED_EN)
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return HASHER.hash(secrets.token_urlsafe(16))
+
+
+def _password_matches(row: Operator | None, password: str) -> bool:
+    """Always spend one argon2 verification, so that timing reveals nothing."""
+    stored = row.password_hash if row is not None else _dummy_hash()
+    try:
+        return HASHER.verify(stored, password) and row is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def is_locked(row: Operator, now: datetime) -> bool:
+    return row.locked_until is not None and now < row.locked_until
+
+
+def count_failure(session: Session, row: Operator, now: datetime, what: str) -> None:
+    """A wrong password or code: counted, audited, and the fifth in a row locks."""
+    row.failed_count += 1
+    actor = _view(row).as_actor()
+    audit.record(session, actor, now, f"operator.{what}_failed", "operator", row.id,
+                 after={"failed_count": row.failed_count})
+    if row.failed_count >= FAILURES_BEFORE_LOCK:
+        row.lock_count += 1
+        period = min(LOCK_FIRST * 2 ** (row.lock_count - 1), LOCK_CAP)
+        row.locked_until = now + period
+        row.failed_count = 0
+        audit.record(session, actor, now, "operator.locked", "operator", row.id,
+                     after={"locked_until": row.locked_until.isoformat(),
+                            "lock_count": row.lock_count,
+                            "minutes": int(period.total_seconds() // 60)})
+
+
+def clear_failures(row: Operator) -> None:
+    row.failed_count, row.lock_count, row.locked_until = 0, 0, None
+
+
+def record_sign_in(session: Session, row: Operator, now: datetime) -> None:
+    clear_failures(row)
+    audit.record(session, _view(row).as_actor(), now, "operator.sign_in", "operator", row.id)
+
+
 def authenticate(ctx: AppContext, login: str, password: str) -> OperatorView:
-    """The same message whether the name is unknown or the password wrong."""
-    refused = PermissionDenied("操作者名またはパスワードが違います。",
-                               "Wrong operator name or password.")
+    """Check the password. The same message, and about the same time, whether the
+    name is unknown, the password wrong or the account locked.
+
+    For a role that needs a second factor the sign-in is complete only after
+    ``second_factor.verify_sign_in`` (or enrolment); the password step alone is
+    not recorded as a sign-in.
+    """
+    with ctx.db.read() as session:
+        row = session.exec(select(Operator).where(Operator.login == login.strip())).first()
+    matches = _password_matches(row, password)  # slow: outside the transaction
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        if row is None:
+            audit.record(session, SYSTEM_ACTOR, now, "operator.sign_in_unknown", "operator",
+                         None, after={"login": login.strip()[:64]})
+            raise_later = refused()
+        else:
+            row = session.get(Operator, row.id)
+            raise_later = _password_step(session, row, matches, now)
+            view = _view(row)
+    if raise_later is not None:
+        raise raise_later
+    return view
+
+
+def _password_step(session: Session, row: Operator, matches: bool,
+                   now: datetime) -> PermissionDenied | None:
+    """The refusal to raise once the failure is committed, or None."""
+    if is_locked(row, now):
+        audit.record(session, _view(row).as_actor(), now, "operator.sign_in_locked",
+                     "operator", row.id)
+        return refused()
+    if not matches or not row.active:
+        count_failure(session, row, now, "sign_in")
+        return refused()
+    needs_code = Role(row.role) in SECOND_FACTOR_ROLES
+    if needs_code:
+        audit.record(session, _view(row).as_actor(), now, "operator.password_accepted",
+                     "operator", row.id)
+    else:
+        record_sign_in(session, row, now)
+    return None
+
+
+def check_own_password(ctx: AppContext, actor: Actor, password: str) -> OperatorView:
+    """The idle lock: the signed-in operator proves it is still them, throttled alike."""
+    if actor.is_system:
+        raise refused()
+    with ctx.db.read() as session:
+        row = session.get(Operator, actor.operator_id)
+    if row is None:
+        raise refused()
+    return authenticate(ctx, row.login, password)
+
+
+def change_password(ctx: AppContext, actor: Actor, old_password: str,
+                    new_password: str) -> OperatorView:
+    """The operator's own change; required at the next sign-in after a reset."""
+    with ctx.db.read() as session:
+        row = session.get(Operator, actor.operator_id) if not actor.is_system else None
+    if row is None:
+        raise refused()
+    if not _password_matches(row, old_password):
+        raise PermissionDenied("現在のパスワードが違います。", "The current password is wrong.")
+    if old_password == new_password:
+        raise ValidationError("password", "新しいパスワードは今のものと別にしてください。",
+                              "The new password must differ from the current one.")
+    check_password_policy(row.login, new_password, row.display_name)
+    new_hash = hash_password(new_password)
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        actor = confirmed_actor(session, actor)
+        row = session.get(Operator, actor.operator_id)
+        row.password_hash, row.password_changed_at = new_hash, now
+        row.must_change_password = False
+        audit.record(session, actor, now, "operator.password_changed", "operator", row.id)
+        return _view(row)
+
+
+ONE_TIME_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
+
+
+def one_time_password() -> str:
+    groups = ["".join(secrets.choice(ONE_TIME_ALPHABET) for _ in range(4)) for _ in range(4)]
+    return "-".join(groups)
+
+
+def reset_password(ctx: AppContext, actor: Actor, login: str,
+                   password: str | None = None) -> str:
+    """An administrator sets a one-time password; the operator must change it at
+    the next sign-in. Also lifts a lock. Returns the one-time password."""
     with ctx.db.read() as session:
         row = session.exec(select(Operator).where(Operator.login == login.strip())).first()
     if row is None:
-        # Spend the same time as a real check so that timing does not reveal names.
-        _burn = HASHER.hash(password)
-        del _burn
-        raise refused
-    try:
-        HASHER.verify(row.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        raise refused from None
-    if not row.active:
-        raise refused
+        raise NotFound(f"操作者 {login} はいません。", f"No operator {login}.")
+    password = password if password is not None else one_time_password()
+    check_password_policy(row.login, password, row.display_name)
+    new_hash = hash_password(password)
     now = ctx.clock.now()
     with ctx.db.write() as session:
-        audit.record(session, _view(row).as_actor(), now, "operator.sign_in", "operator", row.id)
-    return _view(row)
+        actor = confirmed_actor(session, actor)
+        require_role(actor, Role.ADMIN)
+        row = session.get(Operator, row.id)
+        was_locked = is_locked(row, now)
+        row.password_hash, row.password_changed_at = new_hash, now
+        row.must_change_password = True
+        clear_failures(row)
+        audit.record(session, actor, now, "operator.password_reset", "operator", row.id,
+                     after={"login": row.login, "must_change_password": True,
+                            "was_locked": was_locked})
+    return password

@@ -43,3 +43,24 @@ def change(ctx: AppContext, actor: Actor, key: str, value: Any) -> Settings:
                      before={key: old}, after={key: stored})
         session.flush()
         return load(session)
+
+
+def change_many(ctx: AppContext, actor: Actor, values: dict[str, Any]) -> Settings:
+    """Several settings in one transaction (the settings page): all or none, each audited."""
+    parsed = {key: parse_setting(key, value) for key, value in values.items()}
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        actor = confirmed_actor(session, actor)
+        require_role(actor, Role.ADMIN)
+        old = load(session).to_json_dict()
+        for key, value in parsed.items():
+            stored = value.isoformat() if hasattr(value, "isoformat") else value
+            if old[key] == stored:
+                continue
+            row = session.get(Setting, key) or Setting(key=key, value="", updated_at=now)
+            row.value, row.updated_at = json.dumps(stored), now
+            session.add(row)
+            audit.record(session, actor, now, "setting.change", "setting", None,
+                         before={key: old[key]}, after={key: stored})
+        session.flush()
+        return load(session)

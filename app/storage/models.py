@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -20,6 +21,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
+from sqlalchemy import text as sa_text
+from sqlalchemy import true as sa_true
 from sqlmodel import Field, SQLModel
 
 from app.storage.types import UTCDateTime
@@ -55,6 +59,29 @@ class Operator(SQLModel, table=True):
     active: bool = True
     must_change_password: bool = False
     created_at: datetime = Field(sa_column=_utc())
+    # Sign-in defences (app.services.operators, app.services.second_factor).
+    password_changed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    failed_count: int = Field(default=0, sa_column=Column(Integer, nullable=False,
+                                                          server_default="0"))
+    lock_count: int = Field(default=0, sa_column=Column(Integer, nullable=False,
+                                                        server_default="0"))
+    locked_until: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    totp_secret: str | None = Field(default=None, sa_column=Column(String(64)))
+    totp_confirmed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    # The last accepted TOTP time step: a code is never accepted twice.
+    totp_last_step: int | None = Field(default=None, sa_column=Column(BigInteger))
+
+
+class RecoveryCode(SQLModel, table=True):
+    """One-time codes for a lost phone, stored hashed (argon2id)."""
+
+    __tablename__ = "recovery_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    operator_id: int = Field(sa_column=_fk("operator.id", nullable=False))
+    code_hash: str = Field(sa_column=Column(String(255), nullable=False))
+    created_at: datetime = Field(sa_column=_utc())
+    used_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
 
 
 class Victim(SQLModel, table=True):
@@ -91,6 +118,16 @@ class Case(SQLModel, table=True):
             "verified_amount IS NULL OR verified_amount > 0", name="verified_positive"
         ),
         Index("ix_case_file_channel_status", "channel", "status"),
+        # Covers the dashboard's GROUP BY channel, status with its sums (app.services.dashboard).
+        Index("ix_case_file_figures", "channel", "status", "claimed_amount", "verified_amount",
+              "approved_amount", "paid_amount"),
+        # The dashboard's reminder and late-payment counts: one range per state.
+        Index("ix_case_file_status_updated", "status", "updated_at"),
+        Index("ix_case_file_status_approved", "status", "approved_at"),
+        # The case list: a channel/state filter read in case-number order, and the
+        # sort by claimed amount, each served by an index at a million cases.
+        Index("ix_case_file_list_filter", "channel", "status", "case_number"),
+        Index("ix_case_file_claimed_amount", "claimed_amount", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -207,6 +244,28 @@ class Letter(SQLModel, table=True):
     operator_id: int | None = Field(default=None, sa_column=_fk("operator.id", index=False))
     created_at: datetime = Field(sa_column=_utc())
     mailed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    batch_id: int | None = Field(default=None, sa_column=_fk("letter_batch.id"))
+    pages: int | None = None
+    first_page: int | None = None  # where this letter starts in its batch PDF
+
+
+class LetterBatch(SQLModel, table=True):
+    """One run of the letters page or `hosho letters`: recorded only when complete."""
+
+    __tablename__ = "letter_batch"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(sa_column=Column(String(20), nullable=False))
+    operator_id: int | None = Field(default=None, sa_column=_fk("operator.id", index=False))
+    created_at: datetime = Field(sa_column=_utc())
+    out_path: str = Field(sa_column=Column(Text, nullable=False))
+    per_case: bool = False
+    letters: int = 0
+    pages: int = 0
+    refused: int = 0
+    file_sha256: str | None = Field(default=None, sa_column=Column(String(64)))
+    mailed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    mailed_by: int | None = Field(default=None, sa_column=_fk("operator.id", index=False))
 
 
 class Payment(SQLModel, table=True):
@@ -252,6 +311,23 @@ class AuditEvent(SQLModel, table=True):
     before: str | None = Field(default=None, sa_column=Column(Text))  # JSON
     after: str | None = Field(default=None, sa_column=Column(Text))  # JSON
     reason: str | None = Field(default=None, sa_column=Column(Text))
+    # The chain (app.domain.audit_chain): position, the previous event's hash, this one's.
+    # Null only for an instant: rows inserted in bulk are chained before their commit.
+    seq: int | None = Field(default=None, sa_column=Column(BigInteger, unique=True,
+                                                           index=True))
+    prev_hash: str | None = Field(default=None, sa_column=Column(String(64)))
+    hash: str | None = Field(default=None, sa_column=Column(String(64)))
+
+
+class AuditHead(SQLModel, table=True):
+    """The end of the audit chain: one row, locked by every writer (so two desks
+    never chain onto the same event) and proof that no event was cut off the end."""
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(default=1, primary_key=True)
+    seq: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    hash: str = Field(sa_column=Column(String(64), nullable=False))
 
 
 class Setting(SQLModel, table=True):
@@ -269,3 +345,127 @@ class Counter(SQLModel, table=True):
 
     name: str = Field(sa_column=Column(String(32), primary_key=True))
     value: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class CaseQueue(SQLModel, table=True):
+    """Where a case stands in the outreach queue: who holds it, until when, the
+    failed attempts so far and any agreed call-back. A row exists once the case
+    was first offered; no row means untouched."""
+
+    __tablename__ = "case_queue"
+    __table_args__ = (Index("ix_case_queue_letter", "letter_due", "case_id"),)
+
+    case_id: int = Field(sa_column=Column(Integer, ForeignKey("case_file.id"), primary_key=True))
+    holder_id: int | None = Field(default=None, sa_column=_fk("operator.id"))
+    held_until: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    failed_attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False,
+                                                             server_default="0"))
+    call_back_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True,
+                                                                       index=True))
+    # Set when the failed attempts reached the limit: the case waits for a guidance letter.
+    letter_due: bool = Field(default=False, sa_column=Column(Boolean, nullable=False,
+                                                             server_default=sa_false()))
+    # The victim refused the guidance: not offered again.
+    closed: bool = Field(default=False, sa_column=Column(Boolean, nullable=False,
+                                                         server_default=sa_false()))
+    updated_at: datetime = Field(sa_column=_utc())
+
+
+# -- Payouts (app.services.payouts) ------------------------------------------------
+# A case is in at most one live batch or request list: the partial unique indexes
+# below hold it in the database itself, on SQLite and PostgreSQL alike. An item
+# stops being live when its batch is cancelled or its transfer comes back.
+
+
+class RefundBatch(SQLModel, table=True):
+    """A 総合振込 batch: built by one supervisor, released by another, then sent."""
+
+    __tablename__ = "refund_batch"
+
+    id: int | None = Field(default=None, primary_key=True)
+    status: str = Field(sa_column=Column(String(12), nullable=False, index=True))
+    channel: str | None = Field(default=None, sa_column=Column(String(20)))
+    transfer_date: date
+    item_count: int = 0
+    total_amount: int = Field(default=0, sa_column=Column(BigInteger, nullable=False,
+                                                          server_default="0"))
+    built_by: int | None = Field(default=None, sa_column=_fk("operator.id", index=False))
+    built_at: datetime = Field(sa_column=_utc())
+    released_by: int | None = Field(default=None, sa_column=_fk("operator.id", index=False))
+    released_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    exported_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    file_sha256: str | None = Field(default=None, sa_column=Column(String(64)))
+    sent_by: int | None = Field(default=None, sa_column=_fk("operator.id", index=False))
+    sent_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    cancelled_by: int | None = Field(default=None, sa_column=_fk("operator.id", index=False))
+    cancelled_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    cancel_reason: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class RefundItem(SQLModel, table=True):
+    """One transfer of a batch, with the destination as it went into the file."""
+
+    __tablename__ = "refund_item"
+    __table_args__ = (
+        UniqueConstraint("batch_id", "seq", name="uq_refund_item_batch_seq"),
+        Index("uq_refund_item_live_case", "case_id", unique=True,
+              sqlite_where=sa_text("live"), postgresql_where=sa_text("live")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = Field(sa_column=_fk("refund_batch.id", nullable=False))
+    case_id: int = Field(sa_column=_fk("case_file.id", nullable=False))
+    seq: int
+    amount: int = Field(sa_column=Column(BigInteger, CheckConstraint("amount > 0",
+                                                                       name="amount_positive"),
+                                          nullable=False))
+    live: bool = Field(default=True, sa_column=Column(Boolean, nullable=False,
+                                                      server_default=sa_true()))
+    bank_code: str = Field(sa_column=Column(String(4), nullable=False))
+    branch_code: str = Field(sa_column=Column(String(3), nullable=False))
+    account_type: str = Field(sa_column=Column(String(10), nullable=False))
+    account_number: str = Field(sa_column=Column(String(7), nullable=False))
+    holder_zengin: str = Field(sa_column=Column(String(60), nullable=False))
+    result: str | None = Field(default=None, sa_column=Column(String(10)))  # done / returned
+    result_reason: str | None = Field(default=None, sa_column=Column(Text))
+    result_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    result_by: int | None = Field(default=None, sa_column=_fk("operator.id", index=False))
+
+
+class PayoutList(SQLModel, table=True):
+    """A card-company cancellation list or a nanaco reinstatement list, as handed over."""
+
+    __tablename__ = "payout_list"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(sa_column=Column(String(20), nullable=False))  # card_cancellation / nanaco
+    card_issuer: str | None = Field(default=None, sa_column=Column(String(100)))
+    item_count: int = 0
+    total_amount: int = Field(default=0, sa_column=Column(BigInteger, nullable=False,
+                                                          server_default="0"))
+    file_sha256: str | None = Field(default=None, sa_column=Column(String(64)))
+    created_by: int | None = Field(default=None, sa_column=_fk("operator.id", index=False))
+    created_at: datetime = Field(sa_column=_utc())
+
+
+class PayoutRequest(SQLModel, table=True):
+    """One case on a card or nanaco list, until the company confirms or refuses it."""
+
+    __tablename__ = "payout_request"
+    __table_args__ = (
+        Index("uq_payout_request_live_case", "case_id", unique=True,
+              sqlite_where=sa_text("live"), postgresql_where=sa_text("live")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    list_id: int = Field(sa_column=_fk("payout_list.id", nullable=False))
+    case_id: int = Field(sa_column=_fk("case_file.id", nullable=False))
+    amount: int = Field(sa_column=Column(BigInteger, CheckConstraint("amount > 0",
+                                                                       name="amount_positive"),
+                                          nullable=False))
+    live: bool = Field(default=True, sa_column=Column(Boolean, nullable=False,
+                                                      server_default=sa_true()))
+    result: str | None = Field(default=None, sa_column=Column(String(10)))  # done / returned
+    result_reason: str | None = Field(default=None, sa_column=Column(Text))
+    result_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    result_by: int | None = Field(default=None, sa_column=_fk("operator.id", index=False))

@@ -33,6 +33,11 @@ class Prompter:
 
         return parse_yen(text)
 
+    def ask_code(self, parent: QWidget | None, title: str, label: str) -> str | None:
+        """A one-time code (authenticator or recovery code), typed in the clear."""
+        text, ok = QInputDialog.getText(parent, title, label, QLineEdit.EchoMode.Normal)
+        return text.strip() if ok and text.strip() else None
+
     def info(self, parent: QWidget | None, title: str, text: str) -> None:
         QMessageBox.information(parent, title, text)
 
@@ -63,6 +68,9 @@ class ScriptedPrompter(Prompter):
 
     def ask_amount(self, parent, title, label, suggested):
         return self._next("amount", label)
+
+    def ask_code(self, parent, title, label):
+        return self._next("code", label)
 
     def info(self, parent, title, text) -> None:
         self.infos.append(text)

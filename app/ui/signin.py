@@ -1,4 +1,9 @@
-"""Sign-in, and the first administrator on an empty database."""
+"""Sign-in, and the first administrator on an empty database.
+
+A sign-in runs in steps inside one dialog: the password; for supervisors and
+administrators the authenticator code (or, the first time, enrolment with a QR
+code); and a new password when an administrator has just reset it.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +13,25 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from app.core.errors import PermissionDenied
 from app.core.i18n import _, error_text
-from app.services import operators
+from app.services import operators, second_factor
 from app.services.context import AppContext
-from app.services.operators import OperatorView
+from app.services.operators import FAILURES_BEFORE_LOCK, OperatorView
+from app.ui.enrol_dialog import EnrolPanel
 from app.ui.lane import ServiceLane
+
+
+def _password_edit(name: str) -> QLineEdit:
+    edit = QLineEdit()
+    edit.setObjectName(name)
+    edit.setEchoMode(QLineEdit.EchoMode.Password)
+    return edit
 
 
 class _CredentialsDialog(QDialog):
@@ -27,14 +42,12 @@ class _CredentialsDialog(QDialog):
         self.lane = ServiceLane(self)
         self.operator: OperatorView | None = None
         self.setWindowTitle(title)
-        self.setMinimumWidth(420)
+        self.setMinimumWidth(440)
         self.intro = QLabel(intro)
         self.intro.setWordWrap(True)
         self.login = QLineEdit()
         self.login.setObjectName("login")
-        self.password = QLineEdit()
-        self.password.setObjectName("password")
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password = _password_edit("password")
         self.message = QLabel()
         self.message.setObjectName("message")
         self.message.setWordWrap(True)
@@ -46,9 +59,15 @@ class _CredentialsDialog(QDialog):
                                         | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
+        first = QWidget()
+        first_layout = QVBoxLayout(first)
+        first_layout.setContentsMargins(0, 0, 0, 0)
+        first_layout.addWidget(self.intro)
+        first_layout.addLayout(self.form)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(first)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.intro)
-        layout.addLayout(self.form)
+        layout.addWidget(self.stack)
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
 
@@ -67,15 +86,130 @@ class _CredentialsDialog(QDialog):
 
 
 class SignInDialog(_CredentialsDialog):
+    """Password, then (by role) the authenticator code or enrolment, then (after a
+    reset) a new password. ``operator`` is set only when every step passed."""
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, _("Hosho Desk: sign in"),
                          _("Sign in with your operator name and password."), parent)
+        self.hint = QLabel(_("After {count} wrong attempts in a row, sign-in pauses for a "
+                             "while.").format(count=FAILURES_BEFORE_LOCK))
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color: #555")
+        self.stack.widget(0).layout().addWidget(self.hint)
+        self.stage = "password"
+        self.pending: OperatorView | None = None
+        self._typed_password = ""
+        self.code = QLineEdit()
+        self.code.setObjectName("code")
+        self.code.setMaxLength(16)
+        self.code.setPlaceholderText("123456")
+        self.code_page = self._page(
+            _("Enter the 6-digit code from your authenticator app. If you lost your "
+              "phone, enter one of your recovery codes."), [(_("Code"), self.code)])
+        self.new_password = _password_edit("new_password")
+        self.new_again = _password_edit("new_password_again")
+        self.new_password_page = self._page(
+            _("An administrator reset your password. Choose a new one: at least 12 "
+              "characters; not a common password and not your name. A short sentence "
+              "is easy to remember."),
+            [(_("New password"), self.new_password), (_("New password again"),
+                                                       self.new_again)])
+        self.enrol: EnrolPanel | None = None
+
+    def _page(self, text: str, rows: list[tuple[str, QWidget]]) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        label = QLabel(text)
+        label.setWordWrap(True)
+        layout.addWidget(label)
+        form = QFormLayout()
+        for title, widget in rows:
+            form.addRow(title, widget)
+        layout.addLayout(form)
+        layout.addStretch(1)
+        self.stack.addWidget(page)
+        return page
 
     def submit(self) -> None:
         self.buttons.setEnabled(False)
         self.message.setText(_("Checking…"))
-        self.lane.submit(operators.authenticate, self.ctx, self.login.text(),
-                         self.password.text(), on_done=self._done, on_error=self._failed)
+        if self.stage == "password":
+            self._typed_password = self.password.text()
+            self.lane.submit(operators.authenticate, self.ctx, self.login.text(),
+                             self._typed_password, on_done=self._password_ok,
+                             on_error=self._failed)
+        elif self.stage == "code":
+            self.lane.submit(second_factor.verify_sign_in, self.ctx, self.pending.id,
+                             self.code.text(), on_done=self._code_ok, on_error=self._step_failed)
+        elif self.stage == "enrol":
+            if self.enrol.done:
+                self._code_ok(self.pending)
+            else:
+                self.enrol.confirm(self._step_failed)
+        elif self.stage == "new_password":
+            self._change_password()
+
+    def _password_ok(self, view: OperatorView) -> None:
+        self.pending = view
+        self.password.clear()
+        if view.totp_required and view.totp_enrolled:
+            self._go("code", self.code_page)
+            self.code.setFocus()
+        elif view.totp_required:
+            self.enrol = EnrolPanel(self.ctx, view.as_actor(), self.lane)
+            self.enrol.enrolled.connect(lambda _codes: self._enrolled())
+            self.stack.addWidget(self.enrol)
+            self._go("enrol", self.enrol)
+            self.enrol.start(self._step_failed)
+        else:
+            self._code_ok(view)
+
+    def _go(self, stage: str, page: QWidget) -> None:
+        self.stage = stage
+        self.stack.setCurrentWidget(page)
+        self.message.clear()
+        self.buttons.setEnabled(True)
+
+    def _enrolled(self) -> None:
+        self.message.clear()
+        self.buttons.setEnabled(True)
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setEnabled(False)
+
+    def _code_ok(self, view: OperatorView) -> None:
+        if view.must_change_password:
+            self.pending = view
+            self._go("new_password", self.new_password_page)
+            self.new_password.setFocus()
+            return
+        self._typed_password = ""
+        self._done(view)
+
+    def _change_password(self) -> None:
+        if self.new_password.text() != self.new_again.text():
+            self._step_failed(None, _("The two passwords differ."))
+            return
+        self.lane.submit(operators.change_password, self.ctx, self.pending.as_actor(),
+                         self._typed_password, self.new_password.text(),
+                         on_done=self._code_ok, on_error=self._step_failed)
+
+    def _step_failed(self, exc: Exception | None, text: str | None = None) -> None:
+        self.buttons.setEnabled(True)
+        self.code.clear()
+        self.new_password.clear()
+        self.new_again.clear()
+        if self.enrol is not None and not self.enrol.done:
+            self.enrol.code.clear()
+        self.message.setText(text or error_text(exc))
+        if isinstance(exc, PermissionDenied) and self.stage != "new_password" \
+                and not isinstance(exc, second_factor.SecondFactorRefused):
+            self._restart()
+
+    def _restart(self) -> None:
+        """A refusal that is not about the code (e.g. a lock): back to the password."""
+        self.stage, self.pending, self._typed_password = "password", None, ""
+        self.stack.setCurrentIndex(0)
 
 
 class FirstAdminDialog(_CredentialsDialog):
@@ -86,9 +220,7 @@ class FirstAdminDialog(_CredentialsDialog):
                          parent)
         self.display_name = QLineEdit()
         self.display_name.setObjectName("display_name")
-        self.again = QLineEdit()
-        self.again.setObjectName("password_again")
-        self.again.setEchoMode(QLineEdit.EchoMode.Password)
+        self.again = _password_edit("password_again")
         self.form.insertRow(1, _("Full name"), self.display_name)
         self.form.addRow(_("Password again"), self.again)
 
@@ -100,3 +232,23 @@ class FirstAdminDialog(_CredentialsDialog):
         self.lane.submit(operators.create_first_admin, self.ctx, self.login.text(),
                          self.display_name.text(), self.password.text(),
                          on_done=self._done, on_error=self._failed)
+
+
+def sign_in(ctx: AppContext) -> OperatorView | None:
+    """The whole start-up sign-in, modal: None when the operator gave up."""
+    if not operators.has_operators(ctx):
+        first = FirstAdminDialog(ctx)
+        if first.exec() != QDialog.DialogCode.Accepted or first.operator is None:
+            return None
+        # The first administrator enrols the second factor before anything else.
+        from app.ui.enrol_dialog import EnrolDialog
+
+        enrol = EnrolDialog(ctx, first.operator.as_actor())
+        if enrol.exec() != QDialog.DialogCode.Accepted or not enrol.panel.done:
+            return None
+        return first.operator
+    dialog = SignInDialog(ctx)
+    dialog.show()
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return None
+    return dialog.operator

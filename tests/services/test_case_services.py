@@ -14,6 +14,7 @@ from app.services import cases, intake, outreach
 from app.services.cases import MoveRequest
 from app.services.payout_details import Confirmation, ConfirmedVia, set_payout_details
 from app.storage.models import AuditEvent, Case, Payment
+from tests.conftest import approval, step_up_code
 from tests.services.helpers import BANK, NANACO, OTHER_BANK, incident, victim
 
 
@@ -70,7 +71,7 @@ def test_full_path_to_paid_with_four_eyes(ctx, staff):
     case = open_debit(ctx, staff)
     verified = to_verified(ctx, staff, case.id)
     assert verified.verified_amount == 30_000 and verified.verified_by == staff["op1"].operator_id
-    approved = cases.move_case(ctx, staff["sv1"], case.id, MoveRequest(Status.APPROVED))
+    approved = cases.move_case(ctx, staff["sv1"], case.id, approval(ctx, staff, "sv1"))
     assert approved.approved_amount == 30_000
     cases.move_case(ctx, staff["op2"], case.id, MoveRequest(Status.PAYOUT_REQUESTED))
     paid = cases.move_case(ctx, staff["op2"], case.id, MoveRequest(Status.PAID))
@@ -84,8 +85,8 @@ def test_supervisor_who_verified_cannot_approve(ctx, staff):
     case = open_debit(ctx, staff)
     to_verified(ctx, staff, case.id, verifier="sv1")
     with pytest.raises(PermissionDenied):
-        cases.move_case(ctx, staff["sv1"], case.id, MoveRequest(Status.APPROVED))
-    assert cases.move_case(ctx, staff["sv2"], case.id, MoveRequest(Status.APPROVED)).status \
+        cases.move_case(ctx, staff["sv1"], case.id, approval(ctx, staff, "sv1"))
+    assert cases.move_case(ctx, staff["sv2"], case.id, approval(ctx, staff, "sv2")).status \
         is Status.APPROVED
 
 
@@ -94,7 +95,8 @@ def test_only_supervisors_approve_reject_reopen(ctx, staff, who):
     case = open_debit(ctx, staff)
     with pytest.raises(PermissionDenied):
         cases.move_case(ctx, staff[who], case.id, MoveRequest(Status.REJECTED, reason="重複"))
-    cases.move_case(ctx, staff["sv1"], case.id, MoveRequest(Status.REJECTED, reason="重複"))
+    cases.move_case(ctx, staff["sv1"], case.id, MoveRequest(
+        Status.REJECTED, reason="重複", second_factor=step_up_code(ctx, staff["sv1"])))
     with pytest.raises(PermissionDenied):
         cases.move_case(ctx, staff[who], case.id, MoveRequest(Status.RECEIVED, reason="再申請"))
     reopened = cases.move_case(ctx, staff["sv2"], case.id,
@@ -111,7 +113,8 @@ def test_amount_override_needs_supervisor_and_reason(ctx, staff):
                         MoveRequest(Status.VERIFIED, verified_amount=30_001))
     done = cases.move_case(ctx, staff["sv1"], case.id,
                            MoveRequest(Status.VERIFIED, verified_amount=30_001,
-                                       reason="手数料分を加算"))
+                                       reason="手数料分を加算",
+                                       second_factor=step_up_code(ctx, staff["sv1"])))
     assert done.verified_amount == 30_001
 
 
@@ -178,7 +181,7 @@ def test_outreach_channel_not_contacted_before_start(ctx, staff, clock):
 def test_payment_once_by_database_constraint(ctx, staff):
     case = open_debit(ctx, staff)
     to_verified(ctx, staff, case.id)
-    cases.move_case(ctx, staff["sv1"], case.id, MoveRequest(Status.APPROVED))
+    cases.move_case(ctx, staff["sv1"], case.id, approval(ctx, staff, "sv1"))
     cases.move_case(ctx, staff["op1"], case.id, MoveRequest(Status.PAYOUT_REQUESTED))
     cases.move_case(ctx, staff["op1"], case.id, MoveRequest(Status.PAID))
     from sqlalchemy.exc import IntegrityError
@@ -202,7 +205,7 @@ def test_stale_version_is_refused(ctx, staff):
 def test_payout_change_after_verification_sends_case_back(ctx, staff):
     case = open_debit(ctx, staff)
     to_verified(ctx, staff, case.id)
-    cases.move_case(ctx, staff["sv1"], case.id, MoveRequest(Status.APPROVED))
+    cases.move_case(ctx, staff["sv1"], case.id, approval(ctx, staff, "sv1"))
     with pytest.raises(MoveNotAllowed, match="contact on record"):
         set_payout_details(ctx, staff["op1"], case.id, OTHER_BANK)
     changed = set_payout_details(ctx, staff["op1"], case.id, OTHER_BANK,
@@ -230,7 +233,7 @@ def test_first_payout_details_need_no_confirmation_and_wrong_kind_refused(ctx, s
 def test_payout_locked_once_payout_requested(ctx, staff):
     case = open_debit(ctx, staff)
     to_verified(ctx, staff, case.id)
-    cases.move_case(ctx, staff["sv1"], case.id, MoveRequest(Status.APPROVED))
+    cases.move_case(ctx, staff["sv1"], case.id, approval(ctx, staff, "sv1"))
     cases.move_case(ctx, staff["op1"], case.id, MoveRequest(Status.PAYOUT_REQUESTED))
     with pytest.raises(MoveNotAllowed):
         set_payout_details(ctx, staff["op1"], case.id, OTHER_BANK,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import shutil
+from datetime import datetime
 
 import pytest
 
+from app.core.clock import JST, FixedClock
 from app.core.i18n import set_locale
 from app.domain.roles import SYSTEM_ACTOR, Role
 from app.services import demo, operators
@@ -14,7 +16,7 @@ from app.storage.db import Database
 from app.ui.desk import Desk
 from app.ui.fonts import apply_ui_font
 from app.ui.prompts import ScriptedPrompter
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, enrol_second_factor
 
 
 @pytest.fixture
@@ -33,9 +35,13 @@ def demo_template(tmp_path_factory, sqlite_template):
     db = Database(str(path))
     ctx = AppContext(db)
     demo.build_demo(ctx, victims=120, seed=11)
+    # Supervisors enrolled their authenticator an hour before the tests' clock time.
+    enrol_ctx = AppContext(db, FixedClock(datetime(2019, 8, 20, 9, 0, tzinfo=JST)))
     for login, role in [("op1", Role.OPERATOR), ("op2", Role.OPERATOR),
                         ("sv1", Role.SUPERVISOR), ("sv2", Role.SUPERVISOR)]:
-        operators.add_operator(ctx, SYSTEM_ACTOR, login, login.upper(), role, PASSWORD)
+        view = operators.add_operator(ctx, SYSTEM_ACTOR, login, login.upper(), role, PASSWORD)
+        if view.totp_required:
+            enrol_second_factor(enrol_ctx, view.as_actor())
     db.dispose()
     return path
 

@@ -1,0 +1,276 @@
+"""The second factor: TOTP (RFC 6238) with one-time recovery codes.
+
+Supervisors and administrators give a code at sign-in and again (step-up)
+before an approval, a rejection and an amount override. A code is accepted
+once only: the last accepted time step is kept per operator in the database.
+Recovery codes (for a lost phone) are shown once and stored as SHA-256 digests:
+they carry 50 random bits each, so a slow hash adds nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+import pyotp
+from sqlmodel import Session, select
+
+from app.core.errors import PermissionDenied, UserError
+from app.domain.roles import Actor, Role
+from app.services import audit
+from app.services.context import AppContext, confirmed_actor, require_role
+from app.services.operators import (
+    SECOND_FACTOR_ROLES,
+    OperatorView,
+    _view,
+    check_own_password,
+    count_failure,
+    is_locked,
+    record_sign_in,
+    refused,
+)
+from app.storage.models import Operator, RecoveryCode
+
+ISSUER = "Hosho Desk"
+RECOVERY_CODES = 10
+RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+# Codes of the step before and after the current one are accepted too: phone
+# clocks drift. Replays are still refused by the last-used step.
+DRIFT_STEPS = 1
+
+__all__ = [
+    "Enrolment",
+    "SecondFactorRefused",
+    "StepUpRequired",
+    "begin_enrolment",
+    "confirm_enrolment",
+    "is_enrolled",
+    "record_step_up_failure",
+    "require_step_up",
+    "reset_second_factor",
+    "step_up",
+    "unlock_session",
+    "verify_sign_in",
+]
+
+
+class SecondFactorRefused(PermissionDenied):
+    """A wrong, reused or missing code."""
+
+
+class StepUpRequired(SecondFactorRefused):
+    """The move needs a fresh code and none was given."""
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    secret: str
+    uri: str  # otpauth://, what the QR code holds
+
+
+def normalise(code: str | None) -> str:
+    """Full-width digits, spaces and hyphens as people type them."""
+    text = unicodedata.normalize("NFKC", code or "")
+    return "".join(ch for ch in text if ch not in " -\u3000").lower()
+
+
+def is_enrolled(row: Operator) -> bool:
+    return row.totp_secret is not None and row.totp_confirmed_at is not None
+
+
+def _row(session: Session, operator_id: int | None) -> Operator:
+    row = session.get(Operator, operator_id) if operator_id is not None else None
+    if row is None:
+        raise refused()
+    return row
+
+
+def begin_enrolment(ctx: AppContext, actor: Actor) -> Enrolment:
+    """A new secret, pending until a code from it is confirmed."""
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        actor = confirmed_actor(session, actor)
+        row = _row(session, actor.operator_id)
+        if is_enrolled(row):
+            raise UserError("二段階認証は登録済みです。再登録は管理者に依頼してください。",
+                            "The second factor is already enrolled; ask an administrator "
+                            "to reset it.")
+        row.totp_secret, row.totp_last_step = pyotp.random_base32(), None
+        audit.record(session, actor, now, "second_factor.enrolment_started", "operator", row.id)
+        uri = pyotp.TOTP(row.totp_secret).provisioning_uri(name=row.login, issuer_name=ISSUER)
+        return Enrolment(row.totp_secret, uri)
+
+
+def confirm_enrolment(ctx: AppContext, actor: Actor, code: str) -> list[str]:
+    """The first code proves the phone holds the secret. Completes the sign-in and
+    returns the recovery codes, shown this once."""
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        actor = confirmed_actor(session, actor)
+        row = _row(session, actor.operator_id)
+        if row.totp_secret is None or is_enrolled(row):
+            raise UserError("登録を最初からやり直してください。", "Start the enrolment again.")
+        if is_locked(row, now) or not _accept_totp(row, code, now):
+            count_failure(session, row, now, "second_factor")
+            failed = True
+        else:
+            failed = False
+            row.totp_confirmed_at = now
+            codes = _new_recovery_codes(session, row, now)
+            audit.record(session, actor, now, "second_factor.enrolled", "operator", row.id,
+                         after={"recovery_codes": len(codes)})
+            record_sign_in(session, row, now)
+    if failed:
+        raise _wrong_code()
+    return codes
+
+
+def verify_sign_in(ctx: AppContext, operator_id: int, code: str) -> OperatorView:
+    """The second step of a sign-in: a TOTP code, or one unused recovery code."""
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        row = _row(session, operator_id)
+        if not is_enrolled(row):
+            raise refused()
+        accepted = (not is_locked(row, now) and row.active
+                    and (_accept_totp(row, code, now) or _use_recovery(session, row, code, now)))
+        if accepted:
+            record_sign_in(session, row, now)
+        else:
+            count_failure(session, row, now, "second_factor")
+        view = _view(row)
+    if not accepted:
+        raise _wrong_code()
+    return view
+
+
+def require_step_up(session: Session, actor: Actor, code: str | None, now: datetime) -> None:
+    """For other services, inside their transaction: refuse unless ``code`` is a
+    fresh valid code of this actor. The command line (system actor) is exempt:
+    whoever runs it already holds the database."""
+    if actor.is_system or actor.role not in SECOND_FACTOR_ROLES:
+        return
+    row = _row(session, actor.operator_id)
+    if not is_enrolled(row):
+        raise SecondFactorRefused("この操作の前に二段階認証を登録してください。",
+                                  "Enrol the second factor before doing this.")
+    if not normalise(code):
+        raise StepUpRequired("この操作には認証アプリの確認コードが必要です。",
+                             "This action needs a code from the authenticator app.")
+    if not (_accept_totp(row, code, now) or _use_recovery(session, row, code, now)):
+        raise _wrong_code()
+    audit.record(session, actor, now, "second_factor.step_up", "operator", row.id)
+
+
+def step_up(ctx: AppContext, actor: Actor, code: str | None) -> None:
+    """A stand-alone check (its own transaction), for services that ask first."""
+    now = ctx.clock.now()
+    try:
+        with ctx.db.write() as session:
+            actor = confirmed_actor(session, actor)
+            require_step_up(session, actor, code, now)
+    except SecondFactorRefused:
+        record_step_up_failure(ctx, actor)
+        raise
+
+
+def record_step_up_failure(ctx: AppContext, actor: Actor) -> None:
+    """The refused step-up's transaction rolled back: count the failure in a new one."""
+    if actor.is_system:
+        return
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        row = session.get(Operator, actor.operator_id)
+        if row is not None:
+            count_failure(session, row, now, "step_up")
+
+
+def reset_second_factor(ctx: AppContext, actor: Actor, login: str) -> None:
+    """An administrator clears a lost enrolment; the operator enrols again at sign-in."""
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        actor = confirmed_actor(session, actor)
+        require_role(actor, Role.ADMIN)
+        row = session.exec(select(Operator).where(Operator.login == login.strip())).first()
+        if row is None:
+            raise UserError(f"操作者 {login} はいません。", f"No operator {login}.")
+        row.totp_secret = row.totp_confirmed_at = row.totp_last_step = None
+        for code in session.exec(select(RecoveryCode).where(
+                RecoveryCode.operator_id == row.id)).all():
+            session.delete(code)
+        audit.record(session, actor, now, "second_factor.reset", "operator", row.id,
+                     after={"login": row.login})
+
+
+def _wrong_code() -> SecondFactorRefused:
+    return SecondFactorRefused("確認コードが違うか、既に使われています。",
+                               "The code is wrong or was already used.")
+
+
+def _accept_totp(row: Operator, code: str | None, now: datetime) -> bool:
+    """True for a valid code of a step not used before; remembers the step."""
+    typed = normalise(code)
+    if row.totp_secret is None or len(typed) != 6 or not typed.isdigit():
+        return False
+    totp = pyotp.TOTP(row.totp_secret)
+    current = totp.timecode(now)
+    for step in range(current - DRIFT_STEPS, current + DRIFT_STEPS + 1):
+        if hmac.compare_digest(totp.generate_otp(step), typed):
+            if row.totp_last_step is not None and step <= row.totp_last_step:
+                return False  # replayed, or older than one already used
+            row.totp_last_step = step
+            return True
+    return False
+
+
+def _digest(code: str) -> str:
+    return hashlib.sha256(normalise(code).encode("ascii", "ignore")).hexdigest()
+
+
+def _new_recovery_codes(session: Session, row: Operator, now: datetime) -> list[str]:
+    for old in session.exec(select(RecoveryCode).where(RecoveryCode.operator_id == row.id)):
+        session.delete(old)
+    codes = []
+    for _ in range(RECOVERY_CODES):
+        code = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(10))
+        code = f"{code[:5]}-{code[5:]}"
+        session.add(RecoveryCode(operator_id=row.id, code_hash=_digest(code), created_at=now))
+        codes.append(code)
+    return codes
+
+
+def _use_recovery(session: Session, row: Operator, code: str | None, now: datetime) -> bool:
+    typed = normalise(code)
+    if len(typed) != 10:
+        return False
+    digest = _digest(typed)
+    found = session.exec(select(RecoveryCode).where(
+        RecoveryCode.operator_id == row.id, RecoveryCode.code_hash == digest,
+        RecoveryCode.used_at.is_(None))).first()
+    if found is None:
+        return False
+    found.used_at = now
+    audit.record(session, _view(row).as_actor(), now, "second_factor.recovery_code_used",
+                 "operator", row.id)
+    return True
+
+
+def remaining_recovery_codes(ctx: AppContext, actor: Actor) -> int:
+    with ctx.db.read() as session:
+        rows = session.exec(select(RecoveryCode).where(
+            RecoveryCode.operator_id == actor.operator_id, RecoveryCode.used_at.is_(None)))
+        return len(rows.all())
+
+
+def unlock_session(ctx: AppContext, actor: Actor, password: str,
+                   code: str | None = None) -> OperatorView:
+    """The idle lock: the same operator's password, and code when the role needs one.
+    Throttled and audited like a sign-in."""
+    view = check_own_password(ctx, actor, password)
+    if view.totp_required:
+        return verify_sign_in(ctx, view.id, code or "")
+    return view
