@@ -1,5 +1,13 @@
 """Audit events, written in the caller's transaction so that a change and its
-trace commit or roll back together."""
+trace commit or roll back together.
+
+Every event is chained (app.domain.audit_chain): it carries its position
+``seq``, the previous event's hash and its own. Writers lock the single
+``audit_head`` row first (SELECT ... FOR UPDATE; SQLite write transactions are
+serialised anyway), so two desks never chain onto the same event. Rows that a
+bulk path inserts directly (imports, the demo) are chained just before their
+transaction commits, by a session hook below.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +16,14 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
+from sqlalchemy import Engine, bindparam, event, select, update
 from sqlmodel import Session
 
+from app.domain.audit_chain import FIELDS, GENESIS, event_hash
 from app.domain.roles import Actor
-from app.storage.models import AuditEvent
+from app.storage.models import AuditEvent, AuditHead
+
+CHUNK = 2000
 
 
 def _default(value: object) -> object:
@@ -53,8 +65,79 @@ def record(
         after=to_json(after),
         reason=reason,
     )
+    head = lock_head(session)
+    event.seq = head.seq + 1
+    event.prev_hash = head.hash
+    event.hash = event_hash(_fields(event), head.hash)
+    head.seq, head.hash = event.seq, event.hash
     session.add(event)
     return event
+
+
+def _fields(event: AuditEvent) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in FIELDS}
+
+
+def lock_head(session: Session) -> AuditHead:
+    """The chain's end, locked until this transaction ends."""
+    head = session.execute(
+        select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+    if head is None:  # a database made before its head row existed: start the chain
+        head = AuditHead(id=1, seq=0, hash=GENESIS)
+        session.add(head)
+    return head
+
+
+def seal(session: Session) -> int:
+    """Chain events inserted in bulk without their chain fields (oldest id first)."""
+    table = AuditEvent.__table__
+    pending = session.execute(select(table.c.id).where(table.c.seq.is_(None))
+                              .limit(1)).first()
+    if pending is None:
+        return 0
+    head = lock_head(session)
+    session.flush()
+    sealed = 0
+    while True:
+        rows = session.execute(
+            select(table.c.id, *[table.c[n] for n in FIELDS if n != "seq"])
+            .where(table.c.seq.is_(None)).order_by(table.c.id).limit(CHUNK)).mappings().all()
+        if not rows:
+            break
+        updates = []
+        for row in rows:
+            seq = head.seq + 1
+            digest = event_hash(dict(row) | {"seq": seq}, head.hash)
+            updates.append({"row_id": row["id"], "seq": seq, "prev": head.hash,
+                            "digest": digest})
+            head.seq, head.hash = seq, digest
+        session.execute(update(table).where(table.c.id == bindparam("row_id")).values(
+            seq=bindparam("seq"), prev_hash=bindparam("prev"), hash=bindparam("digest")),
+            updates, execution_options={"synchronize_session": False})
+        sealed += len(rows)
+    session.flush()
+    return sealed
+
+
+# Bulk inserts into audit_event (not through record) mark their connection; the
+# session then chains them before it commits, in the same transaction.
+_UNSEALED = "hosho_audit_unsealed"
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _notice_bulk_insert(conn, _cursor, statement, _params, _context, _many) -> None:
+    if statement.startswith("INSERT INTO audit_event") and "seq" not in statement.split(")")[0]:
+        conn.info[_UNSEALED] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _seal_before_commit(session: Session) -> None:
+    if not session.in_transaction():
+        return
+    session.flush()
+    conn = session.connection()
+    if conn.info.pop(_UNSEALED, False):
+        seal(session)
 
 
 def changed_fields(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict, dict]:

@@ -14,12 +14,14 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from app.core.errors import HoshoError
 from app.core.i18n import _, error_text, set_locale
 from app.core.paths import demo_db_path
+from app.domain.roles import Role
 from app.services import operators
 from app.services.context import AppContext
+from app.ui.audit_page import warn_if_audit_broken
 from app.ui.desk import Desk
 from app.ui.fonts import apply_ui_font
 from app.ui.main_window import MainWindow
-from app.ui.signin import FirstAdminDialog, SignInDialog
+from app.ui.signin import sign_in
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +70,13 @@ def run_gui(args: argparse.Namespace) -> int:
     app = make_app()
     install_excepthook()
     ctx = open_demo_context() if args.demo else open_context(args.db, create=True)
-    first = FirstAdminDialog if not operators.has_operators(ctx) else SignInDialog
-    dialog = first(ctx)
-    dialog.show()
     log.info("sign-in window shown (%s)", ctx.db.engine.dialect.name)
-    if dialog.exec() != dialog.DialogCode.Accepted or dialog.operator is None:
+    operator = sign_in(ctx)
+    if operator is None:
         return 0
-    desk = Desk(ctx, dialog.operator.as_actor())
-    window = MainWindow(desk, dialog.operator.display_name)
+    desk = Desk(ctx, operator.as_actor())
+    window = MainWindow(desk, operator.display_name)
     window.show()
+    if desk.actor.role is Role.ADMIN:  # the audit chain is checked at every admin sign-in
+        warn_if_audit_broken(desk, window)
     return app.exec()

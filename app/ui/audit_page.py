@@ -1,22 +1,263 @@
-"""The audit log area of the main window."""
+"""The audit log: filter the trail by case, operator, action and dates, a page at a time;
+see what changed; export it for an auditor (supervisors and admins; the export is itself
+recorded). Also the start-up check of the chain that warns an administrator."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+import json
+from collections.abc import Callable
+from datetime import date
 
-from app.core.i18n import _
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.i18n import N_, _, error_text, format_moment
+from app.domain.roles import Role
+from app.services import audit_log
+from app.services.audit_log import AuditFilter, AuditRow, ChainReport
 from app.ui.desk import Desk
-from app.ui.placeholders import PlannedArea
+from app.ui.labels import action_label
+
+PAGE_SIZE = 200
+HEADERS = (N_("No."), N_("Time (Japan)"), N_("Operator"), N_("Action"), N_("Case number"),
+           N_("Entity"), N_("Reason"))
+
+
+def _pretty(text: str | None) -> str:
+    if not text:
+        return "—"
+    try:
+        return json.dumps(json.loads(text), ensure_ascii=False, indent=2, sort_keys=True)
+    except ValueError:
+        return text
+
+
+def _date_edit(name: str) -> tuple[QCheckBox, QDateEdit]:
+    enabled = QCheckBox()
+    enabled.setObjectName(f"{name}_on")
+    edit = QDateEdit(QDate(2019, 7, 1))
+    edit.setObjectName(name)
+    edit.setCalendarPopup(True)
+    edit.setDisplayFormat("yyyy/MM/dd")
+    edit.setEnabled(False)
+    enabled.toggled.connect(edit.setEnabled)
+    return enabled, edit
 
 
 class AuditPage(QWidget):
     title = "Audit log"
+    loaded = Signal()
+    exported = Signal(int)
 
     def __init__(self, desk: Desk, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.desk = desk
+        self.offset = 0
+        self.total = 0
+        self.rows: list[AuditRow] = []
+        # Asks where to save the export; tests replace it.
+        self.choose_export_path: Callable[[], str | None] = self._ask_path
+        self._build()
+        self._shown_once = False
+
+    # -- layout ---------------------------------------------------------------------------
+    def _build(self) -> None:
         layout = QVBoxLayout(self)
-        layout.addWidget(PlannedArea(_("Audit log"), [
-            _("Every move, edit, import, letter and export: who, when, what changed"),
-            _("Filter by case, operator, action and date; export for an auditor"),
-        ]))
+        layout.addLayout(self._filters())
+        self.table = QTableWidget(0, len(HEADERS))
+        self.table.setObjectName("audit_table")
+        self.table.setHorizontalHeaderLabels([_(h) for h in HEADERS])
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().setVisible(False)
+        for column, width in enumerate((70, 150, 90, 190, 110, 140, 200)):
+            self.table.setColumnWidth(column, width)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.itemSelectionChanged.connect(self._show_selected)
+        self.before = QPlainTextEdit(readOnly=True, objectName="audit_before")
+        self.after = QPlainTextEdit(readOnly=True, objectName="audit_after")
+        detail = QWidget()
+        sides = QHBoxLayout(detail)
+        sides.setContentsMargins(0, 0, 0, 0)
+        for label, box in ((_("Before"), self.before), (_("After"), self.after)):
+            column = QVBoxLayout()
+            column.addWidget(QLabel(label))
+            column.addWidget(box)
+            sides.addLayout(column)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(detail)
+        splitter.setSizes([420, 160])
+        layout.addWidget(splitter, 1)
+        layout.addLayout(self._footer())
+
+    def _filters(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        self.case_edit = QLineEdit(objectName="audit_case", placeholderText="H-0000001-8")
+        self.operator_edit = QLineEdit(objectName="audit_operator")
+        self.operator_edit.setPlaceholderText(_("login"))
+        self.action_combo = QComboBox(objectName="audit_action")
+        self.action_combo.setEditable(True)
+        self.action_combo.setMinimumWidth(170)
+        self.from_on, self.from_edit = _date_edit("audit_from")
+        self.to_on, self.to_edit = _date_edit("audit_to")
+        self.search_button = QPushButton(_("Search"), objectName="audit_search")
+        self.search_button.clicked.connect(self.search)
+        for edit in (self.case_edit, self.operator_edit):
+            edit.returnPressed.connect(self.search)
+        for label, widget in ((_("Case"), self.case_edit), (_("Operator"), self.operator_edit),
+                              (_("Action"), self.action_combo), (_("From"), self.from_on),
+                              (None, self.from_edit), (_("To"), self.to_on),
+                              (None, self.to_edit)):
+            if label:
+                row.addWidget(QLabel(label))
+            row.addWidget(widget)
+        row.addWidget(self.search_button)
+        row.addStretch(1)
+        return row
+
+    def _footer(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        self.status = QLabel(objectName="audit_status")
+        self.prev_button = QPushButton(_("Previous"), objectName="audit_prev")
+        self.next_button = QPushButton(_("Next"), objectName="audit_next")
+        self.prev_button.clicked.connect(lambda: self._page(-PAGE_SIZE))
+        self.next_button.clicked.connect(lambda: self._page(PAGE_SIZE))
+        self.export_button = QPushButton(_("Export for auditor…"), objectName="audit_export")
+        self.export_button.clicked.connect(self.export)
+        # The service refuses operators anyway; the button says so before they try.
+        self.export_button.setEnabled(self.desk.actor.role in (Role.SUPERVISOR, Role.ADMIN))
+        row.addWidget(self.status, 1)
+        for button in (self.prev_button, self.next_button, self.export_button):
+            row.addWidget(button)
+        return row
+
+    # -- loading --------------------------------------------------------------------------
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            self.desk.call(audit_log.action_names, on_done=self._fill_actions)
+            self.search()
+
+    def _fill_actions(self, names: list[str]) -> None:
+        typed = self.action_combo.currentText()
+        self.action_combo.clear()
+        self.action_combo.addItem("")
+        self.action_combo.addItems(names)
+        self.action_combo.setEditText(typed)
+
+    def current_filter(self) -> AuditFilter:
+        def day(on: QCheckBox, edit: QDateEdit) -> date | None:
+            return edit.date().toPython() if on.isChecked() else None
+
+        return AuditFilter(case_number=self.case_edit.text() or None,
+                           operator_login=self.operator_edit.text() or None,
+                           action=self.action_combo.currentText() or None,
+                           day_from=day(self.from_on, self.from_edit),
+                           day_to=day(self.to_on, self.to_edit))
+
+    def search(self) -> None:
+        self.offset = 0
+        self.desk.act(audit_log.count_events, self.current_filter(), on_done=self._counted,
+                      on_error=self._refused)
+
+    def _counted(self, total: int) -> None:
+        self.total = total
+        self._load()
+
+    def _page(self, step: int) -> None:
+        self.offset = max(0, min(self.offset + step, max(self.total - 1, 0)))
+        self._load()
+
+    def _load(self) -> None:
+        self.desk.act(audit_log.list_events, self.current_filter(), self.offset, PAGE_SIZE,
+                      on_done=self._show, on_error=self._refused)
+
+    def _refused(self, exc: Exception) -> None:
+        self.rows = []
+        self.table.setRowCount(0)
+        self.status.setText(error_text(exc))
+        self.loaded.emit()
+
+    def _show(self, rows: list[AuditRow]) -> None:
+        self.rows = rows
+        self.table.setRowCount(len(rows))
+        for index, row in enumerate(rows):
+            what = f"{row.entity} {row.entity_id}" if row.entity_id is not None else row.entity
+            values = (str(row.seq or ""), format_moment(row.at), row.actor_login,
+                      action_label(row.action), row.case_number or "", what, row.reason or "")
+            for column, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                item.setToolTip(row.action)  # the code the action filter takes
+                self.table.setItem(index, column, item)
+        first = self.offset + 1 if rows else 0
+        self.status.setText(_("{first:,}–{last:,} of {total:,} events").format(
+            first=first, last=self.offset + len(rows), total=self.total))
+        self.prev_button.setEnabled(self.offset > 0)
+        self.next_button.setEnabled(self.offset + len(rows) < self.total)
+        self.before.clear()
+        self.after.clear()
+        self.loaded.emit()
+
+    def _show_selected(self) -> None:
+        index = self.table.currentRow()
+        if 0 <= index < len(self.rows):
+            row = self.rows[index]
+            self.before.setPlainText(_pretty(row.before))
+            self.after.setPlainText(_pretty(row.after))
+
+    # -- export ---------------------------------------------------------------------------
+    def _ask_path(self) -> str | None:
+        path, _filter = QFileDialog.getSaveFileName(
+            self, _("Export the audit log"), "audit_log.csv", "CSV (*.csv)")
+        return path or None
+
+    def export(self) -> None:
+        path = self.choose_export_path()
+        if not path:
+            return
+        self.desk.act(audit_log.export_events, path, self.current_filter(),
+                      on_done=self._exported,
+                      on_error=lambda exc: self.desk.prompter.error(self, error_text(exc)))
+
+    def _exported(self, written: int) -> None:
+        self.desk.prompter.info(self, _("Audit log"),
+                                _("{count:,} events written.").format(count=written))
+        self.exported.emit(written)
+
+
+def warn_if_audit_broken(desk: Desk, parent: QWidget | None = None) -> None:
+    """At start-up, for an administrator: verify the chain on the lane and warn if broken."""
+
+    def done(report: ChainReport) -> None:
+        if not report.intact:
+            desk.prompter.error(parent, _(
+                "The audit trail has been tampered with: {problem} The {count:,} events "
+                "before it are intact. Run `hosho audit verify` for details.").format(
+                problem=error_text(_problem(report)), count=report.count))
+
+    desk.call(audit_log.verify_chain, on_done=done)
+
+
+def _problem(report: ChainReport) -> Exception:
+    exc = Exception(report.problem_en)
+    exc.ja, exc.en = report.problem_ja, report.problem_en  # type: ignore[attr-defined]
+    return exc

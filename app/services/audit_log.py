@@ -1,0 +1,237 @@
+"""Reading the audit trail: verifying its chain, the viewer's pages, the auditor's export.
+
+Nothing here changes an event: the trail is append-only (triggers in the
+database refuse UPDATE and DELETE of a chained event).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select, text
+from sqlmodel import Session
+
+from app.core.clock import JST, to_jst
+from app.domain.audit_chain import FIELDS, GENESIS, event_hash
+from app.domain.roles import Actor, Role
+from app.exports.csv_safe import open_safe_csv
+from app.services import audit
+from app.services.context import AppContext, confirmed_actor, require_role
+from app.storage.models import AuditEvent, AuditHead, Case
+
+CHUNK = 5000
+
+
+# -- verification ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ChainReport:
+    intact: bool
+    count: int  # events checked
+    broken_seq: int | None = None  # the first event whose link does not hold
+    broken_id: int | None = None
+    problem_ja: str = ""
+    problem_en: str = ""
+
+    def as_json(self) -> dict:
+        return {"intact": self.intact, "count": self.count, "broken_seq": self.broken_seq,
+                "broken_id": self.broken_id, "problem_ja": self.problem_ja,
+                "problem_en": self.problem_en}
+
+
+def _broken(count: int, seq: int | None, event_id: int | None, ja: str, en: str) -> ChainReport:
+    return ChainReport(False, count, seq, event_id, ja, en)
+
+
+def verify_chain(ctx: AppContext) -> ChainReport:
+    """Walk the chain in seq order, a page at a time, recomputing every hash."""
+    table = AuditEvent.__table__
+    columns = [table.c.id, table.c.prev_hash, table.c.hash] + [table.c[n] for n in FIELDS]
+    expected_seq, last, count = 1, GENESIS, 0
+    with ctx.db.read() as session:
+        head = session.get(AuditHead, 1)
+        unchained = session.execute(select(func.count()).select_from(table)
+                                    .where(table.c.seq.is_(None))).scalar_one()
+        after = 0
+        while True:
+            rows = session.execute(select(*columns).where(table.c.seq > after)
+                                   .order_by(table.c.seq).limit(CHUNK)).mappings().all()
+            if not rows:
+                break
+            for row in rows:
+                problem = _check(row, expected_seq, last)
+                if problem:
+                    return _broken(count, row["seq"], row["id"], *problem)
+                count += 1
+                expected_seq, last = row["seq"] + 1, row["hash"]
+            after = rows[-1]["seq"]
+        guarded = _append_only_guarded(session)
+    report = _final(count, last, head, unchained)
+    if report.intact and not guarded:
+        return _broken(count, None, None,
+                       "監査記録の書き換え・削除を防ぐデータベースの仕組み（トリガー）が"
+                       "外されています。",
+                       "The database's append-only protection (its triggers) was removed.")
+    return report
+
+
+def _append_only_guarded(session: Session) -> bool:
+    """The triggers of migration 0005 are still there (and enabled)."""
+    if session.get_bind().dialect.name == "sqlite":
+        found = session.execute(text(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN "
+            "('audit_event_no_update', 'audit_event_no_delete')")).scalar_one()
+        return found == 2
+    found = session.execute(text(
+        "SELECT count(*) FROM pg_trigger WHERE tgname = 'audit_event_append_only' "
+        "AND tgenabled <> 'D'")).scalar_one()
+    return found == 1
+
+
+def _check(row, expected_seq: int, last: str) -> tuple[str, str] | None:
+    seq = row["seq"]
+    if seq != expected_seq:
+        return (f"{expected_seq}番から{seq - 1}番の記録がありません（削除または並べ替え）。",
+                f"Events {expected_seq} to {seq - 1} are missing (deleted or reordered).")
+    if row["prev_hash"] != last:
+        return (f"{seq}番の記録が前の記録とつながっていません（削除または並べ替え）。",
+                f"Event {seq} does not link to the one before it (deleted or reordered).")
+    if event_hash(dict(row), last) != row["hash"]:
+        return (f"{seq}番の記録の内容が書き換えられています。",
+                f"Event {seq} was altered after it was written.")
+    return None
+
+
+def _final(count: int, last: str, head: AuditHead | None, unchained: int) -> ChainReport:
+    if unchained:
+        return _broken(count, None, None,
+                       f"鎖につながっていない記録が{unchained}件あります。",
+                       f"{unchained} events are outside the chain.")
+    if head is None:
+        if count == 0:
+            return ChainReport(True, 0)
+        return _broken(count, None, None, "鎖の終端の記録がありません。",
+                       "The chain's end marker is missing.")
+    if head.seq != count or head.hash != last:
+        return _broken(count, count + 1, None,
+                       f"{count}番より後の記録が失われています（末尾の削除）。",
+                       f"Events after {count} are missing (cut off the end).")
+    return ChainReport(True, count)
+
+
+# -- the viewer -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AuditFilter:
+    case_number: str | None = None
+    operator_login: str | None = None
+    action: str | None = None  # a prefix: "case." matches every move
+    day_from: date | None = None  # Japan days, inclusive
+    day_to: date | None = None
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    seq: int | None
+    at: datetime  # Japan time
+    actor_login: str
+    action: str
+    entity: str
+    entity_id: int | None
+    case_number: str | None
+    before: str | None
+    after: str | None
+    reason: str | None
+
+
+def _jst_start(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=JST)
+
+
+def _filtered(flt: AuditFilter):
+    stmt = (select(AuditEvent.seq, AuditEvent.at, AuditEvent.actor_login, AuditEvent.action,
+                   AuditEvent.entity, AuditEvent.entity_id, Case.case_number,
+                   AuditEvent.before, AuditEvent.after, AuditEvent.reason)
+            .select_from(AuditEvent).outerjoin(Case, Case.id == AuditEvent.case_id))
+    if flt.case_number and flt.case_number.strip():
+        stmt = stmt.where(Case.case_number == flt.case_number.strip().upper())
+    if flt.operator_login and flt.operator_login.strip():
+        stmt = stmt.where(AuditEvent.actor_login == flt.operator_login.strip())
+    if flt.action and flt.action.strip():
+        stmt = stmt.where(AuditEvent.action.startswith(flt.action.strip(), autoescape=True))
+    if flt.day_from:
+        stmt = stmt.where(AuditEvent.at >= _jst_start(flt.day_from))
+    if flt.day_to:
+        stmt = stmt.where(AuditEvent.at < _jst_start(flt.day_to + timedelta(days=1)))
+    return stmt
+
+
+def _viewer(session: Session, actor: Actor) -> Actor:
+    actor = confirmed_actor(session, actor)
+    require_role(actor, Role.SUPERVISOR, Role.ADMIN)
+    return actor
+
+
+def list_events(ctx: AppContext, actor: Actor, flt: AuditFilter, offset: int = 0,
+                limit: int = 200) -> list[AuditRow]:
+    """One page, newest first (the trail holds personal data: supervisors and admins)."""
+    with ctx.db.read() as session:
+        _viewer(session, actor)
+        rows = session.execute(_filtered(flt).order_by(AuditEvent.id.desc())
+                               .offset(offset).limit(limit)).all()
+    return [AuditRow(r[0], to_jst(r[1]), *r[2:]) for r in rows]
+
+
+def count_events(ctx: AppContext, actor: Actor, flt: AuditFilter) -> int:
+    with ctx.db.read() as session:
+        _viewer(session, actor)
+        return session.execute(select(func.count()).select_from(
+            _filtered(flt).subquery())).scalar_one()
+
+
+def action_names(ctx: AppContext) -> list[str]:
+    with ctx.db.read() as session:
+        return list(session.execute(select(AuditEvent.action).distinct()
+                                    .order_by(AuditEvent.action)).scalars())
+
+
+# -- the auditor's export -----------------------------------------------------------------------
+EXPORT_HEADER = ["seq", "日時(JST)", "操作者", "操作", "対象", "対象ID", "案件番号",
+                 "変更前", "変更後", "理由", "hash"]
+
+
+def export_events(ctx: AppContext, actor: Actor, out: str | Path, flt: AuditFilter,
+                  progress: Callable[[int], None] | None = None) -> int:
+    """Write the filtered trail as CSV (UTF-8 with BOM, formulas neutralised), oldest
+    first, a page at a time; the export is itself recorded. Returns the row count."""
+    with ctx.db.read() as session:
+        actor = _viewer(session, actor)
+        written = _write_csv(session, Path(out), flt, progress)
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        actor = _viewer(session, actor)
+        audit.record(session, actor, now, "audit.export", "audit_event", None,
+                     after={"rows": written, "file": Path(out).name, "case": flt.case_number,
+                            "operator": flt.operator_login, "action": flt.action,
+                            "from": flt.day_from, "to": flt.day_to})
+    return written
+
+
+def _write_csv(session: Session, out: Path, flt: AuditFilter,
+               progress: Callable[[int], None] | None) -> int:
+    stmt = _filtered(flt).add_columns(AuditEvent.hash, AuditEvent.id)
+    written, after = 0, 0
+    with open_safe_csv(out) as writer:
+        writer.row(EXPORT_HEADER)
+        while True:
+            rows = session.execute(stmt.where(AuditEvent.id > after)
+                                   .order_by(AuditEvent.id).limit(CHUNK)).all()
+            if not rows:
+                return written
+            for r in rows:
+                writer.row([r[0], to_jst(r[1]).strftime("%Y-%m-%d %H:%M:%S"), *r[2:10], r[10]])
+            written += len(rows)
+            after = rows[-1][11]
+            if progress:
+                progress(written)

@@ -1,0 +1,138 @@
+"""The audit log page driven as a supervisor would: filters, pages, before/after,
+the export for an auditor; an operator is refused; the start-up check warns an admin."""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+from datetime import date
+
+from PySide6.QtCore import QDate, Qt
+
+from app.core.clock import to_jst
+from app.services import audit_log
+from app.ui.audit_page import PAGE_SIZE, AuditPage, warn_if_audit_broken
+from app.ui.labels import action_label
+from tests.ui.conftest import make_desk, settle
+
+
+def open_page(qtbot, ctx, login="sv1") -> AuditPage:
+    desk = make_desk(ctx, login)
+    page = AuditPage(desk)
+    qtbot.addWidget(page)
+    page.resize(1300, 760)
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        page.show()
+    return page
+
+
+def search(qtbot, page: AuditPage) -> None:
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        qtbot.mouseClick(page.search_button, Qt.MouseButton.LeftButton)
+
+
+def column(page: AuditPage, index: int) -> list[str]:
+    return [page.table.item(r, index).text() for r in range(page.table.rowCount())]
+
+
+def actions(page: AuditPage) -> list[str]:
+    return [row.action for row in page.rows]
+
+
+def total_events(ctx) -> int:
+    with sqlite3.connect(ctx.db.path) as conn:
+        return conn.execute("SELECT count(*) FROM audit_event").fetchone()[0]
+
+
+def test_newest_first_a_page_at_a_time(ui_app, qtbot, ui_ctx):
+    page = open_page(qtbot, ui_ctx)
+    total = total_events(ui_ctx)
+    assert total > PAGE_SIZE
+    assert page.table.rowCount() == PAGE_SIZE
+    seqs = [int(s) for s in column(page, 0)]
+    assert seqs == sorted(seqs, reverse=True) and seqs[0] == total
+    assert f"{total:,}" in page.status.text()
+    assert not page.prev_button.isEnabled()
+    with qtbot.waitSignal(page.loaded):
+        qtbot.mouseClick(page.next_button, Qt.MouseButton.LeftButton)
+    assert int(column(page, 0)[0]) == total - PAGE_SIZE
+    assert page.prev_button.isEnabled()
+
+
+def test_filter_by_case_shows_its_history_with_before_and_after(ui_app, qtbot, ui_ctx):
+    page = open_page(qtbot, ui_ctx)
+    with sqlite3.connect(ui_ctx.db.path) as conn:
+        number, count = conn.execute(
+            "SELECT c.case_number, count(*) FROM audit_event e JOIN case_file c "
+            "ON c.id = e.case_id GROUP BY c.case_number HAVING sum(e.action = 'case.approve') "
+            "LIMIT 1").fetchone()
+    page.case_edit.setText(number.lower())
+    search(qtbot, page)
+    assert page.table.rowCount() == count and set(column(page, 4)) == {number}
+    row = actions(page).index("case.approve")
+    assert column(page, 3)[row] == action_label("case.approve") != "case.approve"
+    page.table.selectRow(row)
+    assert '"status": "verified"' in page.before.toPlainText()
+    assert '"status": "approved"' in page.after.toPlainText()
+
+
+def test_filter_by_action_operator_and_dates_in_japan_time(ui_app, qtbot, ui_ctx):
+    page = open_page(qtbot, ui_ctx)
+    page.action_combo.setEditText("case.approve")
+    search(qtbot, page)
+    approvals = actions(page)
+    assert approvals and set(approvals) == {"case.approve"}
+    assert page.table.item(0, 3).toolTip() == "case.approve"
+    login = column(page, 2)[0]
+    page.operator_edit.setText(login)
+    page.from_on.setChecked(True)
+    page.to_on.setChecked(True)
+    page.from_edit.setDate(QDate(2019, 8, 1))
+    page.to_edit.setDate(QDate(2019, 8, 10))
+    search(qtbot, page)
+    flt = page.current_filter()
+    expected = audit_log.list_events(ui_ctx, page.desk.actor, flt)
+    assert len(expected) == page.table.rowCount() > 0
+    assert set(column(page, 2)) == {login}
+    for row in expected:
+        assert date(2019, 8, 1) <= to_jst(row.at).date() <= date(2019, 8, 10)
+    shown = column(page, 1)
+    assert all("2019/08/" in s for s in shown)
+
+
+def test_export_for_an_auditor(ui_app, qtbot, ui_ctx, tmp_path):
+    page = open_page(qtbot, ui_ctx)
+    page.action_combo.setEditText("case.verify")
+    search(qtbot, page)
+    out = tmp_path / "auditor.csv"
+    page.choose_export_path = lambda: str(out)
+    with qtbot.waitSignal(page.exported, timeout=10_000) as signal:
+        qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
+    rows = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
+    assert signal.args == [len(rows) - 1] and len(rows) - 1 == page.total
+    assert {r[3] for r in rows[1:]} == {"case.verify"}
+    assert page.desk.prompter.infos
+    page.action_combo.setEditText("audit.export")
+    search(qtbot, page)
+    assert column(page, 2) == ["sv1"] and actions(page) == ["audit.export"]
+
+
+def test_an_operator_is_refused_the_trail(ui_app, qtbot, ui_ctx):
+    page = open_page(qtbot, ui_ctx, login="op1")
+    assert page.table.rowCount() == 0
+    assert "スーパーバイザー" in page.status.text()
+    assert not page.export_button.isEnabled()
+
+
+def test_start_up_check_warns_only_when_the_chain_is_broken(ui_app, qtbot, ui_ctx):
+    desk = make_desk(ui_ctx, "sv1")
+    warn_if_audit_broken(desk)
+    settle(qtbot, desk)
+    assert desk.prompter.errors == []
+    with sqlite3.connect(ui_ctx.db.path) as conn:
+        conn.execute("DROP TRIGGER audit_event_no_delete")
+        conn.execute("DELETE FROM audit_event WHERE seq = 40")
+    warn_if_audit_broken(desk)
+    settle(qtbot, desk)
+    assert len(desk.prompter.errors) == 1
+    assert "40" in desk.prompter.errors[0] and "39" in desk.prompter.errors[0]
