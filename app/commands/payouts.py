@@ -1,9 +1,242 @@
-"""`hosho` subcommands for the payouts area."""
+"""`hosho payouts ...` and `hosho reconcile`: refund batches, lists, reconciliation.
+
+The command line acts as the system (no operator). Building, releasing and
+cancelling a batch are supervisor acts with four eyes, so those subcommands
+take ``--as LOGIN`` naming the supervisor; the same login cannot build and
+release one batch.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+from datetime import date
+
+from app.core.errors import UserError
+from app.domain.channels import Channel
+from app.domain.roles import SYSTEM_ACTOR
+
+
+def _context(args: argparse.Namespace):
+    from app.cli import open_context
+
+    return open_context(getattr(args, "db", None))
+
+
+def _supervisor(ctx, args: argparse.Namespace):
+    from app.services.payouts import supervisor_by_login
+
+    if not args.as_login:
+        raise UserError("--as でスーパーバイザーのログイン名を指定してください。",
+                        "Name the supervisor with --as LOGIN.")
+    return supervisor_by_login(ctx, args.as_login)
+
+
+def _print_batch(batch, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({
+            "id": batch.id, "status": batch.status, "channel": batch.channel,
+            "transfer_date": batch.transfer_date.isoformat(), "items": batch.item_count,
+            "total": batch.total_amount, "built_by": batch.built_by,
+            "released_by": batch.released_by, "done": batch.done, "returned": batch.returned,
+            "pending": batch.pending}, ensure_ascii=False, indent=2))
+        return
+    print(f"バッチ batch {batch.id}: {batch.status}  振込日 transfer date "
+          f"{batch.transfer_date}  {batch.item_count:,}件 items  {batch.total_amount:,}円")
+    if batch.done or batch.returned:
+        print(f"  入金済 done {batch.done}  返却 returned {batch.returned}  "
+              f"結果待ち pending {batch.pending}")
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from app.services import payouts
+
+    ctx = _context(args)
+    batch = payouts.build_batch(
+        ctx, _supervisor(ctx, args), channel=Channel(args.channel) if args.channel else None,
+        limit=args.limit, transfer_date=date.fromisoformat(args.date) if args.date else None)
+    _print_batch(batch, args.json)
+    return 0
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    from app.services import payouts
+
+    ctx = _context(args)
+    _print_batch(payouts.release_batch(ctx, _supervisor(ctx, args), args.batch), args.json)
+    return 0
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    from app.services import payouts
+
+    ctx = _context(args)
+    _print_batch(payouts.cancel_batch(ctx, _supervisor(ctx, args), args.batch, args.reason),
+                 args.json)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from app.services import payouts
+
+    batch = payouts.export_batch(_context(args), SYSTEM_ACTOR, args.batch, args.out)
+    print(f"振込データを書き出しました / transfer file written: {args.out} "
+          f"({batch.item_count:,}件 {batch.total_amount:,}円, 振込日 {batch.transfer_date})")
+    return 0
+
+
+def cmd_sent(args: argparse.Namespace) -> int:
+    from app.services import payouts
+
+    _print_batch(payouts.mark_sent(_context(args), SYSTEM_ACTOR, args.batch), args.json)
+    return 0
+
+
+def cmd_result(args: argparse.Namespace) -> int:
+    from app.services import payouts
+
+    if args.file:
+        entries = payouts.read_results_csv(args.file)
+    elif args.case and args.outcome:
+        entries = [payouts.ResultEntry(args.case, args.outcome, args.reason)]
+    else:
+        raise UserError("--file か、--case と --done/--returned を指定してください。",
+                        "Give --file, or --case with --done or --returned REASON.")
+    summary = payouts.record_results(_context(args), SYSTEM_ACTOR, args.batch, entries)
+    print(f"入金済 done {len(summary.done)}  返却 returned {len(summary.returned)}")
+    for number in summary.returned:
+        print(f"  返却 returned: {number}")
+    return 0
+
+
+def cmd_card_list(args: argparse.Namespace) -> int:
+    from app.services import payouts
+
+    count = payouts.card_cancellation_list(_context(args), SYSTEM_ACTOR, args.issuer, args.out)
+    print(f"取消依頼リスト / cancellation list: {args.out} ({count:,}件)")
+    return 0
+
+
+def cmd_nanaco_list(args: argparse.Namespace) -> int:
+    from app.services import payouts
+
+    count = payouts.nanaco_list(_context(args), SYSTEM_ACTOR, args.out)
+    print(f"ポイント戻し入れリスト / reinstatement list: {args.out} ({count:,}件)")
+    return 0
+
+
+def cmd_confirm(args: argparse.Namespace) -> int:
+    from app.services import payouts
+    from app.services.cases import find_case_id
+
+    ctx = _context(args)
+    case_id = find_case_id(ctx, args.case)
+    if case_id is None:
+        raise UserError(f"案件 {args.case} が見つかりません。", f"No case {args.case}.")
+    payouts.confirm_request(ctx, SYSTEM_ACTOR, case_id, done=not args.refused,
+                            reason=args.refused)
+    print("記録しました / recorded")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from app.services import payouts
+
+    ctx = _context(args)
+    batches = payouts.list_batches(ctx)
+    if args.json:
+        print(json.dumps([{"id": b.id, "status": b.status, "items": b.item_count,
+                           "total": b.total_amount,
+                           "transfer_date": b.transfer_date.isoformat()} for b in batches],
+                         ensure_ascii=False, indent=2))
+        return 0
+    for batch in batches:
+        _print_batch(batch, False)
+    waiting = payouts.waiting_for_transfer(ctx)
+    print("振込待ち waiting: " + (", ".join(f"{k} {v}" for k, v in waiting.items()) or "0"))
+    return 0
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from app.services.reconcile import DIFFERENCES_JA, FIGURES, reconcile, write_csv
+
+    report = reconcile(_context(args))
+    if args.csv:
+        write_csv(report, args.csv)
+    if args.pdf:
+        from app.exports.reconcile_pdf import write_pdf
+
+        write_pdf(report, args.pdf)
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        return 0 if report.balanced else 1
+    print(f"{'channel':<18}" + "".join(f"{k:>14}" for k in FIGURES))
+    for channel, figures in [*report.by_channel.items(), ("total", report.total)]:
+        print(f"{channel:<18}" + "".join(f"{getattr(figures, k):>14,}" for k in FIGURES))
+    for b in report.batches:
+        print(f"batch {b.batch_id} {b.status:<9} {b.items_total:>12,}円 done {b.done:,} "
+              f"returned {b.returned:,} pending {b.pending:,} 差 diff {b.difference:+,}")
+    for d in report.differences:
+        print(f"差異 difference {d.case_number}: {DIFFERENCES_JA[d.what]} "
+              f"({d.expected} ≠ {d.found})")
+    print("一致 balanced" if report.balanced else f"差異あり {len(report.differences)} differences")
+    return 0 if report.balanced else 1
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
-    """Add this area's subcommands (none yet)."""
+    pay = sub.add_parser("payouts", help="refund batches, transfer files, card and nanaco lists")
+    cmds = pay.add_subparsers(dest="payouts_command", required=True)
+
+    def add(name: str, handler, help_text: str, *, batch: bool = False, sv: bool = False,
+            json_out: bool = True):
+        parser = cmds.add_parser(name, parents=[common], help=help_text)
+        if batch:
+            parser.add_argument("batch", type=int, help="batch number")
+        if sv:
+            parser.add_argument("--as", dest="as_login", metavar="LOGIN",
+                                help="the supervisor doing this (four eyes: build and release "
+                                     "need two different supervisors)")
+        if json_out:
+            parser.add_argument("--json", action="store_true")
+        parser.set_defaults(handler=handler)
+        return parser
+
+    build = add("batch", cmd_batch, "build a batch from approved bank-transfer cases", sv=True)
+    build.add_argument("--channel", choices=[c.value for c in Channel])
+    build.add_argument("--limit", type=int, metavar="N")
+    build.add_argument("--date", metavar="YYYY-MM-DD",
+                       help="wanted transfer date (moved to the next bank business day)")
+    add("release", cmd_release, "release a batch (a second supervisor)", batch=True, sv=True)
+    cancel = add("cancel", cmd_cancel, "cancel a batch not yet sent", batch=True, sv=True)
+    cancel.add_argument("--reason", required=True)
+    export = add("export", cmd_export, "write the Zengin transfer file", batch=True,
+                 json_out=False)
+    export.add_argument("--out", required=True, metavar="FILE")
+    add("sent", cmd_sent, "mark a batch as sent to the bank", batch=True)
+    result = add("result", cmd_result, "enter the bank's results", batch=True, json_out=False)
+    result.add_argument("--file", metavar="RESULTS.csv",
+                        help="CSV: case number or sequence, done/returned, reason")
+    result.add_argument("--case", metavar="CASE", help="one case number (or sequence)")
+    outcome = result.add_mutually_exclusive_group()
+    outcome.add_argument("--done", dest="outcome", action="store_const", const="done")
+    outcome.add_argument("--returned", dest="outcome", action="store_const", const="returned")
+    result.add_argument("--reason", help="why it was returned (closed_account, name_mismatch...)")
+    card = add("card-list", cmd_card_list, "cancellation request list for one card issuer",
+               json_out=False)
+    card.add_argument("issuer")
+    card.add_argument("--out", required=True, metavar="FILE.csv")
+    nanaco = add("nanaco-list", cmd_nanaco_list, "nanaco points reinstatement list",
+                 json_out=False)
+    nanaco.add_argument("--out", required=True, metavar="FILE.csv")
+    confirm = add("confirm", cmd_confirm, "a card company or nanaco confirmation for a case",
+                  json_out=False)
+    confirm.add_argument("case")
+    confirm.add_argument("--refused", metavar="REASON", help="refused, with the reason")
+    add("list", cmd_list, "batches and the cases waiting")
+
+    rec = sub.add_parser("reconcile", parents=[common],
+                         help="reconciliation per channel and per batch")
+    rec.add_argument("--json", action="store_true")
+    rec.add_argument("--pdf", metavar="OUT.pdf")
+    rec.add_argument("--csv", metavar="OUT.csv")
+    rec.set_defaults(handler=cmd_reconcile)

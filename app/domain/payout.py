@@ -10,6 +10,7 @@ from datetime import date
 from app.core.errors import ValidationError
 from app.domain.channels import Channel, PayoutKind, allowed_payout_kinds
 from app.domain.text import mask_tail
+from app.domain.zengin import JAPAN_POST_BANK, post_bank_transfer_account, to_zengin_kana
 
 ACCOUNT_TYPES = {"ordinary": "普通", "current": "当座", "savings": "貯蓄"}
 _DIGITS = re.compile(r"^\d+$")
@@ -84,6 +85,7 @@ def normalise(details: PayoutDetails, channel: Channel) -> PayoutDetails:
     kana = details.holder_kana
     if kana:
         kana = unicodedata.normalize("NFKC", kana).strip()
+        to_zengin_kana(kana)  # refuse now what a transfer file could not carry
     if (
         details.billing_confirmation_date
         and details.payment_date
@@ -93,6 +95,7 @@ def normalise(details: PayoutDetails, channel: Channel) -> PayoutDetails:
             "billing_confirmation_date", "請求確定日は支払日より前の日付にしてください。",
             "The billing-confirmation date must come before the payment date.",
         )
+    details = _with_bank_names(details)
     return replace(
         details,
         bank_code=_digits("bank_code", details.bank_code, 4, "金融機関コード"),
@@ -102,6 +105,36 @@ def normalise(details: PayoutDetails, channel: Channel) -> PayoutDetails:
         card_last4=_digits("card_last4", details.card_last4, 4, "カード下4桁"),
         holder_kana=kana or None,
     )
+
+
+def japan_post_bank(kigou: str, bangou: str, holder_kana: str) -> PayoutDetails:
+    """A ゆうちょ銀行 account given as 記号・番号, as the bank details a transfer needs."""
+    account = post_bank_transfer_account(kigou, bangou)
+    return PayoutDetails(
+        PayoutKind.BANK_ACCOUNT, bank_code=JAPAN_POST_BANK, bank_name="ゆうちょ銀行",
+        branch_code=account.branch_code, branch_name=account.branch_name,
+        account_type=account.account_type, account_number=account.account_number,
+        holder_kana=holder_kana,
+    )
+
+
+def _with_bank_names(details: PayoutDetails) -> PayoutDetails:
+    """Fill bank and branch names from the code when not typed (zengin-code)."""
+    from app.domain import banks
+
+    if details.kind is not PayoutKind.BANK_ACCOUNT or not details.bank_code:
+        return details
+    code = unicodedata.normalize("NFKC", details.bank_code).strip()
+    found = banks.bank(code)
+    if found is None and not details.bank_name:
+        raise ValidationError("bank_code", f"金融機関コード {code} が見つかりません。",
+                              f"No bank with code {code}.")
+    name = details.bank_name or (found.name if found else None)
+    branch_name = details.branch_name
+    if not branch_name and details.branch_code:
+        branch = banks.branch(code, unicodedata.normalize("NFKC", details.branch_code).strip())
+        branch_name = branch.name if branch else None
+    return replace(details, bank_name=name, branch_name=branch_name)
 
 
 def money_destination(details: PayoutDetails | None) -> tuple:

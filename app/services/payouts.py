@@ -1,0 +1,740 @@
+"""Making victims whole: refund batches, transfer files, card and nanaco lists.
+
+Bank transfers (debit_charge, unauthorized_use, and credit cases billed anyway
+whose payout method became a bank account) go in batches: a supervisor builds a
+batch from approved cases, a *different* supervisor releases it (four eyes), the
+総合振込 file is exported and sent to the bank, and the bank's result per transfer
+is entered: done cases are paid, returned ones go back to approved with the
+reason, to be fixed and paid in a later batch. Card companies get a cancellation
+list per issuer, the nanaco team a reinstatement list; each confirmation pays.
+
+Every change of a case goes through the workflow's own check (``check_move``)
+and is audited in the same transaction. A case is in at most one live batch or
+list (partial unique indexes) and is paid at most once (payment.case_id unique).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from app.core.clock import today_jst
+from app.core.errors import MoveNotAllowed, NotFound, PermissionDenied, UserError, ValidationError
+from app.domain import banks
+from app.domain.calendar import add_business_days, is_business_day, next_business_day
+from app.domain.case_number import parse_case_number
+from app.domain.channels import Channel, PayoutKind
+from app.domain.roles import Actor, Role
+from app.domain.states import Status
+from app.domain.text import mask_tail
+from app.domain.workflow import check_move
+from app.domain.zengin import holder_name_mismatch, line_end, to_zengin_kana
+from app.exports import zengin
+from app.exports.csv_safe import open_safe_csv
+from app.services import audit, settings
+from app.services.cases import MoveRequest, _apply, circumstances, lock_case
+from app.services.context import AppContext, confirmed_actor, get_or_404, require_role
+from app.services.records import case_snapshot, facts_of, payout_row
+from app.storage.models import (
+    Case,
+    Operator,
+    PayoutDetail,
+    PayoutList,
+    PayoutRequest,
+    RefundBatch,
+    RefundItem,
+    Victim,
+)
+
+# Batch states. A batch is edited only while built; cancelled only before it is sent.
+BUILT, RELEASED, SENT, CANCELLED = "built", "released", "sent", "cancelled"
+DONE, RETURNED = "done", "returned"
+TRANSFER_CHANNELS = (Channel.DEBIT_CHARGE, Channel.UNAUTHORIZED_USE, Channel.CREDIT_CHARGE)
+RETURN_REASONS = {
+    "closed_account": "口座解約済",
+    "name_mismatch": "名義相違",
+    "no_account": "該当口座なし",
+    "other": "その他",
+}
+
+
+# -- views --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BatchView:
+    id: int
+    status: str
+    channel: str | None
+    transfer_date: date
+    item_count: int
+    total_amount: int
+    built_by: str | None
+    built_at: datetime
+    released_by: str | None
+    released_at: datetime | None
+    exported_at: datetime | None
+    sent_at: datetime | None
+    cancelled_at: datetime | None
+    done: int = 0
+    returned: int = 0
+    pending: int = 0
+
+
+@dataclass(frozen=True)
+class ItemView:
+    seq: int
+    case_id: int
+    case_number: str
+    channel: str
+    amount: int
+    bank_code: str
+    branch_code: str
+    account: str  # masked
+    holder: str
+    result: str | None
+    reason: str | None
+    live: bool
+    name_mismatch: bool = False
+
+
+@dataclass(frozen=True)
+class RequestView:
+    case_id: int
+    case_number: str
+    kind: str
+    card_issuer: str | None
+    amount: int
+    result: str | None
+    reason: str | None
+    list_id: int
+
+
+@dataclass(frozen=True)
+class ResultEntry:
+    """One line of the bank's answer: a case number or a transfer sequence."""
+
+    key: str
+    result: str  # done / returned
+    reason: str | None = None
+
+
+@dataclass
+class ResultSummary:
+    done: list[str] = field(default_factory=list)
+    returned: list[str] = field(default_factory=list)
+
+
+# -- who ------------------------------------------------------------------------------
+
+
+def supervisor_by_login(ctx: AppContext, login: str) -> Actor:
+    """The command line's ``--as LOGIN``: an active supervisor, or a refusal."""
+    with ctx.db.read() as session:
+        row = session.exec(select(Operator).where(Operator.login == login)).first()
+        if row is None or not row.active:
+            raise NotFound(f"操作者 {login} が見つかりません。", f"No active operator {login}.")
+        if row.role != Role.SUPERVISOR.value:
+            raise PermissionDenied(f"{login} はスーパーバイザーではありません。",
+                                   f"{login} is not a supervisor.")
+        return Actor(operator_id=row.id, login=row.login, role=Role(row.role))
+
+
+def _supervisor(session: Session, actor: Actor) -> Actor:
+    actor = confirmed_actor(session, actor)
+    if actor.role is not Role.SUPERVISOR:
+        raise PermissionDenied(
+            "振込バッチの作成・承認・取消はスーパーバイザーが行います"
+            "（コマンドでは --as でスーパーバイザーを指定してください）。",
+            "Only a supervisor builds, releases or cancels a batch "
+            "(on the command line name one with --as LOGIN).",
+        )
+    return actor
+
+
+def _staff(session: Session, actor: Actor) -> Actor:
+    actor = confirmed_actor(session, actor)
+    require_role(actor, Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
+    return actor
+
+
+# -- moving cases, through the workflow's own rules ---------------------------------
+
+
+def _move(session: Session, ctx: AppContext, actor: Actor, case: Case, target: Status,
+          now: datetime, reason: str | None = None, reference: str | None = None) -> None:
+    when = circumstances(session, actor, ctx)
+    move = check_move(facts_of(session, case), target, when, reason)
+    before = case_snapshot(case)
+    _apply(session, case, move, MoveRequest(target=target, reason=reason,
+                                            payment_reference=reference), actor, now)
+    case.status, case.updated_at = move.target.value, now
+    case.version += 1
+    audit.record(session, actor, now, f"case.{move.name}", "case", case.id, case_id=case.id,
+                 before=before, after=case_snapshot(case), reason=reason)
+
+
+# -- batches ------------------------------------------------------------------------------
+
+
+def _eligible(session: Session, channel: Channel | None, limit: int | None):
+    """Approved cases paid by bank transfer, oldest approval first."""
+    query = (select(Case, PayoutDetail)
+             .join(PayoutDetail, PayoutDetail.case_id == Case.id)
+             .where(Case.status == Status.APPROVED.value,
+                    PayoutDetail.kind == PayoutKind.BANK_ACCOUNT.value,
+                    Case.channel.in_([c.value for c in TRANSFER_CHANNELS]),
+                    # a built batch holds its cases while they are still approved
+                    Case.id.not_in(select(RefundItem.case_id).where(RefundItem.live)))
+             .order_by(Case.approved_at, Case.id))
+    if channel is not None:
+        query = query.where(Case.channel == channel.value)
+    if limit:
+        query = query.limit(limit)
+    return session.exec(query).all()
+
+
+def transfer_date_for(today: date, lead_days: int, wanted: date | None = None) -> date:
+    """The transfer date: the wanted day or ``lead_days`` business days ahead, moved
+    forward off weekends, public holidays and the bank holidays of 31 Dec to 3 Jan."""
+    day = wanted or add_business_days(today, lead_days)
+    return next_business_day(day)
+
+
+def build_batch(ctx: AppContext, actor: Actor, *, channel: Channel | None = None,
+                limit: int | None = None, transfer_date: date | None = None) -> BatchView:
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        actor = _supervisor(session, actor)
+        conf = settings.load(session)
+        when = transfer_date_for(today_jst(ctx.clock), conf.zengin_lead_business_days,
+                                 transfer_date)
+        rows = _eligible(session, channel, limit)
+        if not rows:
+            raise UserError("振込できる承認済の案件がありません。",
+                            "No approved case is waiting for a bank transfer.")
+        batch = RefundBatch(status=BUILT, channel=channel.value if channel else None,
+                            transfer_date=when, built_by=actor.operator_id, built_at=now)
+        session.add(batch)
+        session.flush()
+        refused = []
+        seq = 0
+        for case, payout in rows:
+            try:
+                holder = to_zengin_kana(payout.holder_kana or "")
+            except ValidationError as exc:
+                refused.append(f"{case.case_number}: {exc.ja}")
+                continue
+            seq += 1
+            session.add(RefundItem(
+                batch_id=batch.id, case_id=case.id, seq=seq, amount=case.approved_amount,
+                bank_code=payout.bank_code, branch_code=payout.branch_code,
+                account_type=payout.account_type or "ordinary",
+                account_number=payout.account_number, holder_zengin=holder))
+        if not seq:
+            raise UserError("振込データにできる案件がありません: " + "; ".join(refused[:5]),
+                            "No case could go into a transfer file.")
+        session.flush()
+        batch.item_count = seq
+        batch.total_amount = _items_total(session, batch.id)
+        audit.record(session, actor, now, "payout.batch_build", "refund_batch", batch.id,
+                     after={"items": seq, "total": batch.total_amount,
+                            "transfer_date": when, "refused": refused},
+                     reason=None if when == transfer_date or transfer_date is None
+                     else f"transfer date moved from {transfer_date} to {when}")
+        session.flush()
+        return _batch_view(session, batch)
+
+
+def _items_total(session: Session, batch_id: int) -> int:
+    return int(session.exec(select(func.coalesce(func.sum(RefundItem.amount), 0))
+                            .where(RefundItem.batch_id == batch_id)).one())
+
+
+def _lock_batch(session: Session, batch_id: int) -> RefundBatch:
+    batch = session.exec(select(RefundBatch).where(RefundBatch.id == batch_id)
+                         .with_for_update()).first()
+    if batch is None:
+        raise NotFound(f"振込バッチ {batch_id} が見つかりません。", f"No batch {batch_id}.")
+    return batch
+
+
+def _items(session: Session, batch_id: int) -> list[RefundItem]:
+    return list(session.exec(select(RefundItem).where(RefundItem.batch_id == batch_id)
+                             .order_by(RefundItem.seq)).all())
+
+
+def release_batch(ctx: AppContext, actor: Actor, batch_id: int) -> BatchView:
+    """The second supervisor's release: every case moves to payout_requested."""
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        actor = _supervisor(session, actor)
+        batch = _lock_batch(session, batch_id)
+        if batch.status != BUILT:
+            raise MoveNotAllowed(f"このバッチは{_STATUS_JA[batch.status]}のため承認できません。",
+                                 f"Batch {batch_id} is {batch.status}, not waiting for release.")
+        if batch.built_by == actor.operator_id:
+            raise PermissionDenied(
+                "バッチを作成した本人は承認できません（二者確認）。別のスーパーバイザーが承認してください。",
+                "The supervisor who built a batch cannot release it (four eyes).",
+            )
+        for item in _items(session, batch.id):
+            case = lock_case(session, item.case_id)
+            _check_still_as_built(session, case, item)
+            if case.approved_amount != item.amount:
+                raise MoveNotAllowed(
+                    f"{case.case_number} の承認金額がバッチ作成後に変わりました。"
+                    "バッチを取り消して作り直してください。",
+                    f"The approved amount of {case.case_number} changed: rebuild the batch.")
+            _move(session, ctx, actor, case, Status.PAYOUT_REQUESTED, now)
+        batch.status, batch.released_by, batch.released_at = RELEASED, actor.operator_id, now
+        audit.record(session, actor, now, "payout.batch_release", "refund_batch", batch.id,
+                     after={"items": batch.item_count, "total": batch.total_amount})
+        session.flush()
+        return _batch_view(session, batch)
+
+
+def _check_still_as_built(session: Session, case: Case, item: RefundItem) -> None:
+    """Between build and release the case may have changed hands: refuse, never guess."""
+    payout = payout_row(session, case.id)
+    now_going = payout and (payout.bank_code, payout.branch_code, payout.account_number)
+    if case.status != Status.APPROVED.value or now_going != (
+            item.bank_code, item.branch_code, item.account_number):
+        raise MoveNotAllowed(
+            f"{case.case_number} の状態または振込先がバッチ作成後に変わりました。"
+            "バッチを取り消して作り直してください。",
+            f"{case.case_number} changed after the batch was built: cancel and rebuild.")
+
+
+def cancel_batch(ctx: AppContext, actor: Actor, batch_id: int, reason: str) -> BatchView:
+    """Before it is sent: the items stop being live; released cases go back to approved."""
+    if not reason or not reason.strip():
+        raise ValidationError("reason", "取消の理由を入力してください。", "Give a reason.")
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        actor = _supervisor(session, actor)
+        batch = _lock_batch(session, batch_id)
+        if batch.status not in (BUILT, RELEASED):
+            raise MoveNotAllowed(
+                f"{_STATUS_JA[batch.status]}のバッチは取り消せません。",
+                f"A batch that is {batch.status} cannot be cancelled.")
+        for item in _items(session, batch.id):
+            item.live = False
+            session.add(item)
+            if batch.status == RELEASED:
+                case = lock_case(session, item.case_id)
+                _move(session, ctx, actor, case, Status.APPROVED, now,
+                      reason=f"振込バッチ{batch.id}の取消: {reason.strip()}")
+        before = batch.status
+        batch.status, batch.cancelled_by, batch.cancelled_at = CANCELLED, actor.operator_id, now
+        batch.cancel_reason = reason.strip()
+        audit.record(session, actor, now, "payout.batch_cancel", "refund_batch", batch.id,
+                     before={"status": before}, after={"status": CANCELLED}, reason=reason)
+        session.flush()
+        return _batch_view(session, batch)
+
+
+def _sender(session: Session) -> zengin.Sender:
+    conf = settings.load(session)
+    missing = [key for key in ("zengin_company_code", "zengin_company_name", "zengin_bank_code",
+                               "zengin_branch_code", "zengin_account_number")
+               if not getattr(conf, key)]
+    if missing:
+        raise UserError("振込元の設定がありません: " + ", ".join(missing),
+                        "The sender settings are missing: " + ", ".join(missing))
+    bank, branch = banks.bank(conf.zengin_bank_code), banks.branch(conf.zengin_bank_code,
+                                                                   conf.zengin_branch_code)
+    return zengin.Sender(
+        company_code=conf.zengin_company_code,
+        company_name=to_zengin_kana(conf.zengin_company_name, "zengin_company_name", "依頼人名"),
+        bank_code=conf.zengin_bank_code, bank_name=_kana(bank),
+        branch_code=conf.zengin_branch_code, branch_name=_kana(branch),
+        account_type=conf.zengin_account_type, account_number=conf.zengin_account_number)
+
+
+def _kana(entry: banks.BankEntry | None) -> str:
+    if entry is None:
+        return ""
+    try:
+        return to_zengin_kana(entry.kana)
+    except ValidationError:
+        return ""  # a name the file cannot carry is left blank: the codes decide
+
+
+def transfer_file_bytes(session: Session, batch: RefundBatch) -> bytes:
+    sender = _sender(session)
+    transfers = []
+    for item in _items(session, batch.id):
+        transfers.append(zengin.Transfer(
+            bank_code=item.bank_code, bank_name=_kana(banks.bank(item.bank_code)),
+            branch_code=item.branch_code,
+            branch_name=_kana(banks.branch(item.bank_code, item.branch_code)),
+            account_type=item.account_type, account_number=item.account_number,
+            holder=item.holder_zengin, amount=item.amount,
+            customer_code1=str(item.case_id), customer_code2=str(item.seq)))
+    newline = line_end(settings.load(session).zengin_line_end)
+    return zengin.transfer_file(sender, batch.transfer_date, transfers, newline)
+
+
+def _write_atomic(path: str | Path, data: bytes) -> None:
+    target = Path(path)
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def export_batch(ctx: AppContext, actor: Actor, batch_id: int, out: str | Path) -> BatchView:
+    """Write the transfer file of a released batch (again if needed: same bytes)."""
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        actor = _staff(session, actor)
+        batch = _lock_batch(session, batch_id)
+        if batch.status not in (RELEASED, SENT):
+            raise MoveNotAllowed("承認済（リリース済）のバッチだけが振込データを出力できます。",
+                                 "Only a released batch can be exported.")
+        if batch.status == RELEASED and not is_business_day(batch.transfer_date):
+            raise MoveNotAllowed("振込指定日が銀行営業日ではありません。",
+                                 "The transfer date is not a bank business day.")
+        if batch.status == RELEASED and batch.transfer_date < today_jst(ctx.clock):
+            raise MoveNotAllowed(
+                f"振込指定日（{batch.transfer_date}）を過ぎています。バッチを取り消して作り直してください。",
+                f"The transfer date {batch.transfer_date} has passed: cancel and rebuild.")
+        data = transfer_file_bytes(session, batch)
+        digest = hashlib.sha256(data).hexdigest()
+        _write_atomic(out, data)
+        batch.exported_at, batch.file_sha256 = now, digest
+        audit.record(session, actor, now, "payout.batch_export", "refund_batch", batch.id,
+                     after={"file": str(out), "sha256": digest, "bytes": len(data)})
+        session.flush()
+        return _batch_view(session, batch)
+
+
+def mark_sent(ctx: AppContext, actor: Actor, batch_id: int) -> BatchView:
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        actor = _staff(session, actor)
+        batch = _lock_batch(session, batch_id)
+        if batch.status != RELEASED or batch.exported_at is None:
+            raise MoveNotAllowed("振込データを出力した承認済のバッチだけを送信済にできます。",
+                                 "Only a released, exported batch can be marked sent.")
+        batch.status, batch.sent_by, batch.sent_at = SENT, actor.operator_id, now
+        audit.record(session, actor, now, "payout.batch_sent", "refund_batch", batch.id,
+                     after={"sha256": batch.file_sha256})
+        session.flush()
+        return _batch_view(session, batch)
+
+
+def _find_item(items: list[RefundItem], numbers: dict[int, str], key: str) -> RefundItem:
+    text = (key or "").strip()
+    number = parse_case_number(text) if text else None
+    for item in items:
+        if (number and numbers[item.case_id] == number) or (text.isdigit()
+                                                             and item.seq == int(text)):
+            return item
+    raise NotFound(f"このバッチに {text} の振込はありません。", f"No transfer {text} in batch.")
+
+
+_RESULT_WORDS = {"done": DONE, "済": DONE, "完了": DONE, "ok": DONE, "入金済": DONE,
+                 "returned": RETURNED, "返却": RETURNED, "組戻": RETURNED, "不能": RETURNED}
+
+
+def parse_result(word: str) -> str:
+    found = _RESULT_WORDS.get((word or "").strip().lower())
+    if found is None:
+        raise ValidationError("result", f"結果「{word}」は done（済）か returned（返却）です。",
+                              f"Result {word!r} must be done or returned.")
+    return found
+
+
+def record_results(ctx: AppContext, actor: Actor, batch_id: int,
+                   entries: Iterable[ResultEntry]) -> ResultSummary:
+    """The bank's result per transfer: done → paid, returned → approved with the reason."""
+    now = ctx.clock.now()
+    summary = ResultSummary()
+    with ctx.db.write() as session:
+        actor = _staff(session, actor)
+        batch = _lock_batch(session, batch_id)
+        if batch.status != SENT:
+            raise MoveNotAllowed("送信済のバッチにだけ結果を入力できます。",
+                                 "Results are entered on a sent batch only.")
+        items = _items(session, batch.id)
+        numbers = dict(session.exec(select(Case.id, Case.case_number).where(
+            Case.id.in_([i.case_id for i in items]))).all())
+        for entry in entries:
+            item = _find_item(items, numbers, entry.key)
+            result = parse_result(entry.result)
+            if item.result is not None:
+                raise MoveNotAllowed(f"{numbers[item.case_id]} の結果は入力済です。",
+                                     f"{numbers[item.case_id]} already has a result.")
+            case = lock_case(session, item.case_id)
+            if result == DONE:
+                _move(session, ctx, actor, case, Status.PAID, now,
+                      reference=f"ZENGIN-{batch.id}-{item.seq}")
+                summary.done.append(case.case_number)
+            else:
+                reason = (entry.reason or "").strip()
+                reason = RETURN_REASONS.get(reason, reason)
+                if not reason:
+                    raise ValidationError("reason", "返却の理由を入力してください。",
+                                          "A returned transfer needs a reason.")
+                _move(session, ctx, actor, case, Status.APPROVED, now,
+                      reason=f"振込返却: {reason}")
+                item.live = False  # free to go into a later batch once fixed
+                summary.returned.append(case.case_number)
+            item.result, item.result_reason = result, entry.reason
+            item.result_at, item.result_by = now, actor.operator_id
+            session.add(item)
+            audit.record(session, actor, now, "payout.transfer_result", "refund_item", item.id,
+                         case_id=case.id, after={"result": result, "batch": batch.id,
+                                                 "seq": item.seq}, reason=entry.reason)
+        session.flush()
+    return summary
+
+
+def read_results_csv(path: str | Path) -> list[ResultEntry]:
+    """case number (or seq), result, reason: UTF-8 (with or without BOM) or CP932."""
+    raw = Path(path).read_bytes()
+    for encoding in ("utf-8-sig", "cp932"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise UserError("結果ファイルの文字コードが読めません（UTF-8かCP932）。",
+                        "The results file is neither UTF-8 nor CP932.")
+    entries = []
+    for row in csv.reader(io.StringIO(text)):
+        if not row or not row[0].strip() or row[0].strip().lower() in (
+                "case", "case_number", "seq", "案件番号", "番号"):
+            continue
+        entries.append(ResultEntry(key=row[0], result=row[1] if len(row) > 1 else "",
+                                   reason=row[2].strip() if len(row) > 2 else None))
+    return entries
+
+
+# -- reading --------------------------------------------------------------------------------
+
+
+_STATUS_JA = {BUILT: "作成済", RELEASED: "承認済", SENT: "送信済", CANCELLED: "取消済"}
+
+
+def _batch_view(session: Session, batch: RefundBatch) -> BatchView:
+    logins = dict(session.exec(select(Operator.id, Operator.login)).all())
+    counts = dict(session.exec(select(RefundItem.result, func.count()).where(
+        RefundItem.batch_id == batch.id).group_by(RefundItem.result)).all())
+    return BatchView(
+        id=batch.id, status=batch.status, channel=batch.channel,
+        transfer_date=batch.transfer_date, item_count=batch.item_count,
+        total_amount=batch.total_amount, built_by=logins.get(batch.built_by),
+        built_at=batch.built_at, released_by=logins.get(batch.released_by),
+        released_at=batch.released_at, exported_at=batch.exported_at, sent_at=batch.sent_at,
+        cancelled_at=batch.cancelled_at, done=counts.get(DONE, 0),
+        returned=counts.get(RETURNED, 0), pending=counts.get(None, 0))
+
+
+def list_batches(ctx: AppContext) -> list[BatchView]:
+    with ctx.db.read() as session:
+        rows = session.exec(select(RefundBatch).order_by(RefundBatch.id.desc())).all()
+        return [_batch_view(session, b) for b in rows]
+
+
+def get_batch(ctx: AppContext, batch_id: int) -> BatchView:
+    with ctx.db.read() as session:
+        return _batch_view(session, get_or_404(session, RefundBatch, batch_id,
+                                               "振込バッチ", "Batch"))
+
+
+def batch_items(ctx: AppContext, batch_id: int) -> list[ItemView]:
+    with ctx.db.read() as session:
+        rows = session.exec(
+            select(RefundItem, Case.case_number, Case.channel, Victim.name_kana)
+            .join(Case, Case.id == RefundItem.case_id)
+            .join(Victim, Victim.id == Case.victim_id)
+            .where(RefundItem.batch_id == batch_id).order_by(RefundItem.seq)).all()
+        return [ItemView(
+            seq=i.seq, case_id=i.case_id, case_number=number, channel=channel,
+            amount=i.amount, bank_code=i.bank_code, branch_code=i.branch_code,
+            account=mask_tail(i.account_number, 3), holder=i.holder_zengin, result=i.result,
+            reason=i.result_reason, live=i.live,
+            name_mismatch=holder_name_mismatch(i.holder_zengin, kana))
+            for i, number, channel, kana in rows]
+
+
+def waiting_for_transfer(ctx: AppContext) -> dict[str, int]:
+    """Approved cases a new batch would take, per channel."""
+    with ctx.db.read() as session:
+        counts: dict[str, int] = {}
+        for case, _payout in _eligible(session, None, None):
+            counts[case.channel] = counts.get(case.channel, 0) + 1
+        return counts
+
+
+def holder_mismatch_for_case(ctx: AppContext, case_id: int) -> bool:
+    """For the case detail: the account holder's kana is not the victim's name in kana."""
+    with ctx.db.read() as session:
+        case = get_or_404(session, Case, case_id, "案件", "Case")
+        payout = payout_row(session, case_id)
+        victim = session.get(Victim, case.victim_id)
+        if payout is None or payout.kind != PayoutKind.BANK_ACCOUNT.value:
+            return False
+        return holder_name_mismatch(payout.holder_kana, victim.name_kana)
+
+
+# -- card companies and nanaco -------------------------------------------------------------
+
+
+def _approved_for(session: Session, kind: PayoutKind, issuer: str | None = None):
+    query = (select(Case, PayoutDetail, Victim)
+             .join(PayoutDetail, PayoutDetail.case_id == Case.id)
+             .join(Victim, Victim.id == Case.victim_id)
+             .where(Case.status == Status.APPROVED.value, PayoutDetail.kind == kind.value)
+             .order_by(PayoutDetail.billing_confirmation_date, Case.id))
+    if issuer is not None:
+        query = query.where(PayoutDetail.card_issuer == issuer)
+    return session.exec(query).all()
+
+
+def card_issuers_waiting(ctx: AppContext) -> dict[str, int]:
+    with ctx.db.read() as session:
+        counts: dict[str, int] = {}
+        for _case, payout, _victim in _approved_for(session, PayoutKind.CARD_CANCELLATION):
+            counts[payout.card_issuer] = counts.get(payout.card_issuer, 0) + 1
+        return dict(sorted(counts.items()))
+
+
+def nanaco_waiting(ctx: AppContext) -> int:
+    with ctx.db.read() as session:
+        return len(_approved_for(session, PayoutKind.NANACO))
+
+
+def _record_list(ctx: AppContext, actor: Actor, kind: PayoutKind, issuer: str | None,
+                 out: str | Path, header: list[str], row_of) -> int:
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        actor = _staff(session, actor)
+        rows = _approved_for(session, kind, issuer)
+        if not rows:
+            raise UserError("依頼できる承認済の案件がありません。",
+                            "No approved case is waiting for this list.")
+        listing = PayoutList(kind=kind.value, card_issuer=issuer, created_by=actor.operator_id,
+                             created_at=now)
+        session.add(listing)
+        session.flush()
+        lines = []
+        for case, payout, victim in rows:
+            session.add(PayoutRequest(list_id=listing.id, case_id=case.id,
+                                      amount=case.approved_amount))
+            _move(session, ctx, actor, case, Status.PAYOUT_REQUESTED, now)
+            lines.append(row_of(session, case, payout, victim))
+        session.flush()
+        listing.item_count = len(rows)
+        listing.total_amount = sum(case.approved_amount for case, _p, _v in rows)
+        with open_safe_csv(out) as writer:
+            writer.row(header)
+            for line in lines:
+                writer.row(line)
+        # Written before the commit: a failed write rolls the whole list back.
+        listing.file_sha256 = hashlib.sha256(Path(out).read_bytes()).hexdigest()
+        audit.record(session, actor, now, f"payout.{kind.value}_list", "payout_list",
+                     listing.id, after={"issuer": issuer, "cases": len(rows),
+                                        "total": listing.total_amount, "file": str(out)})
+        session.flush()
+        return len(rows)
+
+
+def _charges(session: Session, case_id: int) -> tuple[str, int]:
+    from app.storage.models import Incident
+
+    rows = session.exec(select(Incident.occurred_at, Incident.amount).where(
+        Incident.case_id == case_id).order_by(Incident.occurred_at)).all()
+    from app.core.clock import to_jst
+
+    text = " / ".join(f"{to_jst(at):%Y-%m-%d %H:%M} {amount}" for at, amount in rows)
+    return text, len(rows)
+
+
+CARD_HEADER = ["案件番号", "カード会社", "カード下4桁", "チャージ件数", "チャージ明細（日時 金額）",
+               "取消依頼金額", "請求確定日", "支払日"]
+NANACO_HEADER = ["案件番号", "会員ID", "nanaco番号（下4桁）", "戻し入れポイント"]
+
+
+def card_cancellation_list(ctx: AppContext, actor: Actor, issuer: str, out: str | Path) -> int:
+    """The cancellation request list for one card issuer; each case moves to payout_requested."""
+    def row(session, case, payout, victim):
+        charges, count = _charges(session, case.id)
+        return [case.case_number, payout.card_issuer, payout.card_last4, count, charges,
+                case.approved_amount, payout.billing_confirmation_date or "",
+                payout.payment_date or ""]
+    return _record_list(ctx, actor, PayoutKind.CARD_CANCELLATION, issuer, out, CARD_HEADER, row)
+
+
+def nanaco_list(ctx: AppContext, actor: Actor, out: str | Path) -> int:
+    """The reinstatement list for the points team: the member id, the number's last 4 only."""
+    def row(session, case, payout, victim):
+        return [case.case_number, victim.member_id or "", mask_tail(payout.nanaco_number, 4),
+                case.approved_amount]
+    return _record_list(ctx, actor, PayoutKind.NANACO, None, out, NANACO_HEADER, row)
+
+
+def pending_requests(ctx: AppContext, kind: PayoutKind | None = None) -> list[RequestView]:
+    with ctx.db.read() as session:
+        query = (select(PayoutRequest, PayoutList, Case.case_number)
+                 .join(PayoutList, PayoutList.id == PayoutRequest.list_id)
+                 .join(Case, Case.id == PayoutRequest.case_id)
+                 .where(PayoutRequest.result.is_(None)).order_by(PayoutRequest.id))
+        if kind is not None:
+            query = query.where(PayoutList.kind == kind.value)
+        return [RequestView(case_id=r.case_id, case_number=number, kind=lst.kind,
+                            card_issuer=lst.card_issuer, amount=r.amount, result=r.result,
+                            reason=r.result_reason, list_id=lst.id)
+                for r, lst, number in session.exec(query).all()]
+
+
+def confirm_request(ctx: AppContext, actor: Actor, case_id: int, *, done: bool = True,
+                    reason: str | None = None, reference: str | None = None) -> None:
+    """The card company (or nanaco team) confirmed: paid; or refused: back to approved."""
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        actor = _staff(session, actor)
+        request = session.exec(select(PayoutRequest).where(
+            PayoutRequest.case_id == case_id, PayoutRequest.live,
+            PayoutRequest.result.is_(None))).first()
+        if request is None:
+            raise NotFound("この案件に確認待ちの依頼はありません。",
+                           "This case has no request waiting for confirmation.")
+        case = lock_case(session, case_id)
+        if done:
+            _move(session, ctx, actor, case, Status.PAID, now,
+                  reference=reference or f"LIST-{request.list_id}")
+        else:
+            if not reason or not reason.strip():
+                raise ValidationError("reason", "理由を入力してください。", "Give a reason.")
+            _move(session, ctx, actor, case, Status.APPROVED, now, reason=reason.strip())
+            request.live = False
+        request.result = DONE if done else RETURNED
+        request.result_reason, request.result_at, request.result_by = reason, now, \
+            actor.operator_id
+        session.add(request)
+        audit.record(session, actor, now, "payout.request_result", "payout_request", request.id,
+                     case_id=case_id, after={"result": request.result}, reason=reason)
+        session.flush()
+
+
+def status_label(status: str) -> str:
+    return _STATUS_JA.get(status, status)

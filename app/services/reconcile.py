@@ -1,0 +1,245 @@
+"""Reconciliation: do the money figures agree, per channel, per batch and overall?
+
+Every figure is an SQL aggregate. Programme totals are computed on their own
+(not by adding the channels up) and compared with the sum of the channels;
+batch totals as recorded are compared with the sum of their transfers; and the
+cases whose own figures disagree are listed one by one.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import and_, case, func, or_, true
+from sqlmodel import Session, select
+
+from app.domain.channels import Channel
+from app.domain.states import Status
+from app.exports.csv_safe import open_safe_csv
+from app.services.context import AppContext
+from app.storage.models import Case, Payment, PayoutRequest, RefundBatch, RefundItem
+
+FIGURES = ("cases", "claimed", "verified", "approved", "requested", "paid", "returned")
+FIGURES_JA = {"cases": "件数", "claimed": "請求額", "verified": "確認額", "approved": "承認額",
+              "requested": "支払手続中", "paid": "支払額", "returned": "返却額"}
+PAID_STATES = (Status.PAID.value, Status.CLOSED.value)
+
+
+@dataclass
+class Figures:
+    cases: int = 0
+    claimed: int = 0
+    verified: int = 0
+    approved: int = 0
+    requested: int = 0
+    paid: int = 0
+    returned: int = 0
+
+    def add(self, other: Figures) -> Figures:
+        return Figures(**{k: getattr(self, k) + getattr(other, k) for k in FIGURES})
+
+
+@dataclass(frozen=True)
+class BatchLine:
+    batch_id: int
+    status: str
+    transfer_date: str
+    recorded_count: int
+    recorded_total: int
+    items: int
+    items_total: int
+    done: int
+    returned: int
+    pending: int
+
+    @property
+    def difference(self) -> int:
+        return self.recorded_total - self.items_total
+
+
+@dataclass(frozen=True)
+class Difference:
+    case_number: str
+    what: str  # a code, e.g. paid_without_payment
+    expected: int | None
+    found: int | None
+
+
+DIFFERENCES_JA = {
+    "paid_without_payment": "補償済なのに支払記録がない",
+    "payment_amount": "支払記録の金額が支払額と違う",
+    "paid_not_approved_amount": "支払額が承認額と違う",
+    "payment_on_unpaid_case": "未払の案件に支払記録がある",
+    "item_amount": "振込金額が承認額と違う",
+    "batch_total": "バッチ合計が振込の合計と違う",
+    "programme_total": "全体合計が区分別の合計と違う",
+}
+
+
+@dataclass
+class Reconciliation:
+    as_of: datetime
+    by_channel: dict[str, Figures]
+    total: Figures
+    channels_sum: Figures
+    batches: list[BatchLine] = field(default_factory=list)
+    differences: list[Difference] = field(default_factory=list)
+
+    @property
+    def balanced(self) -> bool:
+        return not self.differences
+
+    def to_json(self) -> dict:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "by_channel": {k: asdict(v) for k, v in self.by_channel.items()},
+            "total": asdict(self.total),
+            "batches": [dict(asdict(b), difference=b.difference) for b in self.batches],
+            "differences": [asdict(d) for d in self.differences],
+            "balanced": self.balanced,
+        }
+
+
+def _case_figures(session: Session, by_channel: bool):
+    live = Case.status != Status.MERGED.value
+    columns = [
+        func.count(Case.id),
+        func.coalesce(func.sum(Case.claimed_amount), 0),
+        func.coalesce(func.sum(Case.verified_amount), 0),
+        func.coalesce(func.sum(Case.approved_amount), 0),
+        func.coalesce(func.sum(case((Case.status == Status.PAYOUT_REQUESTED.value,
+                                     Case.approved_amount), else_=0)), 0),
+    ]
+    if by_channel:
+        return {row[0]: row[1:] for row in session.exec(
+            select(Case.channel, *columns).where(live).group_by(Case.channel)).all()}
+    return {None: session.exec(select(*columns).where(live)).one()}
+
+
+def _grouped_sum(session: Session, amount, join_on, where, by_channel: bool) -> dict:
+    if by_channel:
+        query = (select(Case.channel, func.coalesce(func.sum(amount), 0))
+                 .join(Case, join_on).where(where).group_by(Case.channel))
+        return dict(session.exec(query).all())
+    return {None: session.exec(select(func.coalesce(func.sum(amount), 0)).where(where)).one()}
+
+
+def _figures(session: Session, by_channel: bool) -> dict:
+    cases = _case_figures(session, by_channel)
+    paid = _grouped_sum(session, Payment.amount, Payment.case_id == Case.id, true(),
+                        by_channel)
+    returned_items = _grouped_sum(session, RefundItem.amount, RefundItem.case_id == Case.id,
+                                  RefundItem.result == "returned", by_channel)
+    returned_requests = _grouped_sum(session, PayoutRequest.amount,
+                                     PayoutRequest.case_id == Case.id,
+                                     PayoutRequest.result == "returned", by_channel)
+    keys = list(cases) if by_channel else [None]
+    out = {}
+    for key in keys:
+        count, claimed, verified, approved, requested = (int(v) for v in cases[key])
+        out[key] = Figures(cases=count, claimed=claimed, verified=verified, approved=approved,
+                           requested=requested, paid=int(paid.get(key, 0)),
+                           returned=int(returned_items.get(key, 0))
+                           + int(returned_requests.get(key, 0)))
+    return out
+
+
+def _batches(session: Session) -> list[BatchLine]:
+    result = RefundItem.result
+    rows = session.exec(
+        select(RefundBatch,
+               func.count(RefundItem.id),
+               func.coalesce(func.sum(RefundItem.amount), 0),
+               func.coalesce(func.sum(case((result == "done", RefundItem.amount), else_=0)), 0),
+               func.coalesce(func.sum(case((result == "returned", RefundItem.amount),
+                                           else_=0)), 0),
+               func.coalesce(func.sum(case((result.is_(None), RefundItem.amount), else_=0)), 0))
+        .outerjoin(RefundItem, RefundItem.batch_id == RefundBatch.id)
+        .group_by(RefundBatch.id).order_by(RefundBatch.id)).all()
+    return [BatchLine(batch_id=b.id, status=b.status, transfer_date=b.transfer_date.isoformat(),
+                      recorded_count=b.item_count, recorded_total=b.total_amount, items=int(n),
+                      items_total=int(total), done=int(done), returned=int(back),
+                      pending=int(pending))
+            for b, n, total, done, back, pending in rows]
+
+
+def _case_differences(session: Session) -> list[Difference]:
+    found: list[Difference] = []
+    paid_state = Case.status.in_(PAID_STATES)
+    rows = session.exec(
+        select(Case.case_number, Case.status, Case.approved_amount, Case.paid_amount,
+               Payment.amount)
+        .outerjoin(Payment, Payment.case_id == Case.id)
+        .where(or_(and_(paid_state, or_(Payment.id.is_(None),
+                                         Payment.amount != Case.paid_amount,
+                                         Case.paid_amount != Case.approved_amount,
+                                         Case.paid_amount.is_(None))),
+                   and_(~paid_state, Payment.id.is_not(None))))
+        .order_by(Case.case_number)).all()
+    for number, status, approved, paid, payment in rows:
+        if status not in PAID_STATES:
+            found.append(Difference(number, "payment_on_unpaid_case", None, payment))
+        elif payment is None:
+            found.append(Difference(number, "paid_without_payment", paid, None))
+        elif payment != paid:
+            found.append(Difference(number, "payment_amount", paid, payment))
+        else:
+            found.append(Difference(number, "paid_not_approved_amount", approved, paid))
+    for number, approved, amount in session.exec(
+            select(Case.case_number, Case.approved_amount, RefundItem.amount)
+            .join(Case, Case.id == RefundItem.case_id)
+            .where(RefundItem.live, RefundItem.result.is_(None),
+                   or_(Case.approved_amount.is_(None), Case.approved_amount != RefundItem.amount))
+            .order_by(Case.case_number)).all():
+        found.append(Difference(number, "item_amount", approved, amount))
+    return found
+
+
+def reconcile(ctx: AppContext) -> Reconciliation:
+    with ctx.db.read() as session:
+        by_channel = _figures(session, True)
+        ordered = {c.value: by_channel.get(c.value, Figures()) for c in Channel}
+        total = _figures(session, False)[None]
+        channels_sum = Figures()
+        for figures in ordered.values():
+            channels_sum = channels_sum.add(figures)
+        report = Reconciliation(as_of=ctx.clock.now(), by_channel=ordered, total=total,
+                                channels_sum=channels_sum, batches=_batches(session),
+                                differences=_case_differences(session))
+    for line in report.batches:
+        if line.difference or line.recorded_count != line.items:
+            report.differences.append(Difference(f"batch {line.batch_id}", "batch_total",
+                                                 line.recorded_total, line.items_total))
+    for name in FIGURES:
+        if getattr(total, name) != getattr(channels_sum, name):
+            report.differences.append(Difference("-", "programme_total",
+                                                 getattr(channels_sum, name),
+                                                 getattr(total, name)))
+    return report
+
+
+def write_csv(report: Reconciliation, path: str | Path) -> None:
+    """Three sections in one sheet: channels and total, batches, differences."""
+    with open_safe_csv(path) as out:
+        out.row(["区分", *[FIGURES_JA[k] for k in FIGURES]])
+        for channel, figures in report.by_channel.items():
+            out.row([Channel(channel).label_ja, *[getattr(figures, k) for k in FIGURES]])
+        out.row(["合計", *[getattr(report.total, k) for k in FIGURES]])
+        out.row([])
+        out.row(["バッチ", "状態", "振込日", "記録件数", "記録合計", "振込件数", "振込合計",
+                 "入金済", "返却", "結果待ち", "差額"])
+        for b in report.batches:
+            out.row([b.batch_id, b.status, b.transfer_date, b.recorded_count, b.recorded_total,
+                     b.items, b.items_total, b.done, b.returned, b.pending, b.difference])
+        out.row([])
+        out.row(["案件番号", "不一致", "あるべき額", "実際の額"])
+        for d in report.differences:
+            out.row([d.case_number, DIFFERENCES_JA[d.what], d.expected, d.found])
+
+
+def csv_rows(path: str | Path) -> list[list[str]]:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return list(csv.reader(handle))
