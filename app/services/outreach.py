@@ -9,7 +9,7 @@ from enum import StrEnum
 from app.core.errors import MoveNotAllowed, PermissionDenied, ValidationError
 from app.domain.states import Status
 from app.domain.workflow import check_move
-from app.services import audit
+from app.services import audit, queue
 from app.services.cases import circumstances, lock_case
 from app.services.context import AppContext, confirmed_actor
 from app.services.records import case_snapshot, case_view, facts_of
@@ -62,6 +62,8 @@ def record_attempt(ctx: AppContext, actor, case_id: int, attempt: AttemptInput) 
                                              "call_back_at": row.call_back_at})
         if attempt.outcome is Outcome.REACHED:
             _contacted(session, case, actor, now, ctx)
+        queue.after_attempt(session, case.id, attempt.outcome.value, attempt.outcome.failed,
+                            attempt.call_back_at, now)
         session.flush()
         return case_view(session, case)
 

@@ -1,0 +1,50 @@
+"""The settings page: administrators change settings after confirming; others only look."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from app.services import settings
+from app.storage.models import AuditEvent
+from app.ui.settings_page import SettingsPage
+from tests.ui.conftest import make_desk, settle
+
+
+def open_page(qtbot, ctx, login, answers=None) -> SettingsPage:
+    page = SettingsPage(make_desk(ctx, login, answers))
+    qtbot.addWidget(page)
+    page.show()
+    settle(qtbot, page.desk)
+    return page
+
+
+def test_operators_see_but_cannot_change(ui_app, qtbot, ui_ctx):
+    page = open_page(qtbot, ui_ctx, "op1")
+    assert page.editors["queue_hold_minutes"].value() == 15
+    assert not page.editors["queue_hold_minutes"].isEnabled()
+    assert not page.save_button.isEnabled()
+    assert page.note.text()
+
+
+def test_admin_changes_after_confirming_and_it_is_audited(ui_app, qtbot, ui_ctx):
+    page = open_page(qtbot, ui_ctx, "admin", answers=[False, True])
+    page.editors["queue_hold_minutes"].setValue(30)
+    page.editors["failed_attempts_before_letter"].setValue(4)
+    page.save()  # declined
+    settle(qtbot, page.desk)
+    assert settings.get(ui_ctx).queue_hold_minutes == 15
+    with qtbot.waitSignal(page.saved, timeout=5000):
+        page.save()
+    assert "30" in page.desk.prompter.asked[-1][1]
+    loaded = settings.get(ui_ctx)
+    assert (loaded.queue_hold_minutes, loaded.failed_attempts_before_letter) == (30, 4)
+    with ui_ctx.db.read() as session:
+        actions = session.exec(select(AuditEvent.actor_login).where(
+            AuditEvent.action == "setting.change")).all()
+    assert actions == ["admin", "admin"]
+
+
+def test_zero_is_not_offered_where_it_makes_no_sense(ui_app, qtbot, ui_ctx):
+    page = open_page(qtbot, ui_ctx, "admin")
+    assert page.editors["queue_hold_minutes"].minimum() == 1
+    assert page.editors["documents_reminder_days"].minimum() == 0
