@@ -1,22 +1,552 @@
-"""The letters area of the main window."""
+"""The letters area: build a batch, produce it on a worker, preview, print, mark mailed.
+
+Producing runs on the page's own worker (the desk's lane stays free for the other
+pages) with a progress bar polled from a counter and a cancel flag checked before
+each letter. The service writes the PDF under a temporary name and records the
+letters only when the whole batch is done, so a cancelled batch leaves nothing.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+import re
+import shutil
+import threading
+from pathlib import Path
 
-from app.core.i18n import _
+from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.clock import to_jst
+from app.core.i18n import N_, _, error_text
+from app.core.paths import user_data_dir
+from app.domain.channels import Channel
+from app.domain.states import Status
+from app.letters import LetterKind, deficiency_checklist
+from app.services import letters as service
+from app.services.letters import BatchRequest, BatchSummary, BatchView, MailedSummary
 from app.ui.desk import Desk
-from app.ui.placeholders import PlannedArea
+from app.ui.labels import channel_label, status_label
+from app.ui.lane import ServiceLane
+from app.ui.letter_preview import LetterPreview
+
+PROGRESS_POLL_MS = 100
+ERROR_STYLE = "color: #b00020"
+DONE_STYLE = "color: #1b5e20"
+KIND_LABELS = {
+    LetterKind.GUIDANCE: N_("Guidance letter with claim form"),
+    LetterKind.DEFICIENCY: N_("Deficiency notice"),
+    LetterKind.PAYMENT_NOTICE: N_("Payment notice"),
+}
+_RULE_STATUSES = (Status.RECEIVED, Status.UNREACHABLE, Status.CONTACTED,
+                  Status.DOCUMENTS_RECEIVED, Status.PAID)
+
+
+def kind_label(kind: LetterKind) -> str:
+    return _(KIND_LABELS[kind])
+
+
+def parse_case_numbers(text: str) -> tuple[str, ...]:
+    """Case numbers pasted one per line, or separated by spaces or commas."""
+    return tuple(part for part in re.split(r"[\s,、，]+", text) if part)
+
+
+class _Progress:
+    """Set by the worker, read by a GUI timer (a tuple assignment is atomic)."""
+
+    def __init__(self) -> None:
+        self.value = (0, 0)
+
+    def __call__(self, done: int, total: int) -> None:
+        self.value = (done, total)
+
+
+class SaveChooser:
+    """The file dialogs behind one seam: a modal dialog would block a test forever."""
+
+    def save_pdf(self, parent: QWidget | None, suggested: str) -> str | None:
+        path, _selected = QFileDialog.getSaveFileName(parent, _("Save as PDF"), suggested,
+                                                      _("PDF files (*.pdf)"))
+        return path or None
+
+    def folder(self, parent: QWidget | None, current: str) -> str | None:
+        return QFileDialog.getExistingDirectory(parent, _("Choose a folder"), current) or None
+
+    def print_dialog(self, parent: QWidget | None, printer: QPrinter) -> bool:
+        dialog = QPrintDialog(printer, parent)
+        return dialog.exec() == QPrintDialog.DialogCode.Accepted
 
 
 class LettersPage(QWidget):
     title = "Letters"
 
-    def __init__(self, desk: Desk, parent: QWidget | None = None) -> None:
+    def __init__(self, desk: Desk, parent: QWidget | None = None,
+                 chooser: SaveChooser | None = None) -> None:
         super().__init__(parent)
         self.desk = desk
+        self.chooser = chooser or SaveChooser()
+        self.worker = ServiceLane(self, threads=1)  # the desk's lane stays free
+        self.running = False
+        self.summary: BatchSummary | None = None
+        self.batch_id: int | None = None  # the batch shown (just produced or picked)
+        self.batches: list[BatchView] = []
+        self._cancel = threading.Event()
+        self._progress = _Progress()
+        self._poll = QTimer(self)
+        self._poll.setInterval(PROGRESS_POLL_MS)
+        self._poll.timeout.connect(self._show_progress)
+        self._build()
+        self._kind_changed()
+        self.refresh_batches()
+        desk.cases_changed.connect(self.refresh_batches)
+
+    # ---------------------------------------------------------------- building
+    def _build(self) -> None:
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(self._build_left())
+        splitter.addWidget(self._build_right())
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([480, 720])
         layout = QVBoxLayout(self)
-        layout.addWidget(PlannedArea(_("Letters"), [
-            _("Guidance with claim form, deficiency notice, payment notice"),
-            _("Batches in one PDF or one file per case, with preview and printing"),
-        ]))
+        heading = QLabel(f"<h2>{_('Letters')}</h2>")
+        layout.addWidget(heading)
+        layout.addWidget(splitter, 1)
+
+    def _build_left(self) -> QWidget:
+        box = QWidget(self)
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._build_batch_form())
+        progress = QHBoxLayout()
+        self.bar = QProgressBar(self)
+        self.bar.setObjectName("letters_progress")
+        self.cancel_button = QPushButton(_("Cancel"), self)
+        self.cancel_button.setObjectName("letters_cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        progress.addWidget(self.bar, 1)
+        progress.addWidget(self.cancel_button)
+        layout.addLayout(progress)
+        self.status = QLabel("", self)
+        self.status.setObjectName("letters_status")
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+        layout.addWidget(QLabel(_("Produced letters"), self))
+        self.produced = self._table("letters_produced",
+                                    [_("Case number"), _("Letter code"), _("Pages")])
+        self.produced.itemSelectionChanged.connect(self._letter_picked)
+        layout.addWidget(self.produced, 2)
+        layout.addWidget(QLabel(_("Letters that could not be printed"), self))
+        self.refused = self._table("letters_refused", [_("Case number"), _("Reason")])
+        layout.addWidget(self.refused, 1)
+        layout.addWidget(QLabel(_("Recent batches"), self))
+        self.batch_table = self._table(
+            "letters_batches", [_("Batch"), _("Kind"), _("Letters"), _("Produced"),
+                                _("Mailed")])
+        self.batch_table.itemSelectionChanged.connect(self._batch_picked)
+        layout.addWidget(self.batch_table, 1)
+        return box
+
+    def _build_batch_form(self) -> QGroupBox:
+        group = QGroupBox(_("New batch"), self)
+        form = QFormLayout(group)
+        self.kind = QComboBox(group)
+        self.kind.setObjectName("letters_kind")
+        for kind in LetterKind:
+            self.kind.addItem(kind_label(kind), kind.value)
+        self.kind.currentIndexChanged.connect(self._kind_changed)
+        form.addRow(_("Letter"), self.kind)
+
+        self.by_rule = QRadioButton(_("Cases chosen by rule"), group)
+        self.by_rule.setObjectName("letters_by_rule")
+        self.by_number = QRadioButton(_("These case numbers"), group)
+        self.by_number.setObjectName("letters_by_number")
+        self.by_rule.setChecked(True)
+        self._choice = QButtonGroup(group)
+        self._choice.addButton(self.by_rule)
+        self._choice.addButton(self.by_number)
+        self.by_rule.toggled.connect(self._mode_changed)
+        form.addRow(self.by_rule)
+        self.channel = QComboBox(group)
+        self.channel.setObjectName("letters_channel")
+        self.channel.addItem(_("All channels"), "")
+        for channel in Channel:
+            self.channel.addItem(channel_label(channel), channel.value)
+        form.addRow(_("Channel"), self.channel)
+        self.status_combo = QComboBox(group)
+        self.status_combo.setObjectName("letters_status_rule")
+        for status in _RULE_STATUSES:
+            self.status_combo.addItem(status_label(status), status.value)
+        form.addRow(_("Status"), self.status_combo)
+        self.limit = QSpinBox(group)
+        self.limit.setObjectName("letters_limit")
+        self.limit.setRange(1, service.MAX_BATCH)
+        self.limit.setValue(200)
+        form.addRow(_("At most"), self.limit)
+        self.letter_due = QCheckBox(_("Only cases the outreach queue marked as due a letter"),
+                                    group)
+        self.letter_due.setObjectName("letters_due")
+        form.addRow(self.letter_due)
+        form.addRow(self.by_number)
+        self.numbers = QPlainTextEdit(group)
+        self.numbers.setObjectName("letters_numbers")
+        self.numbers.setPlaceholderText(_("H-0000001-8, one or more case numbers"))
+        self.numbers.setMaximumHeight(60)
+        form.addRow(self.numbers)
+        self.items = QListWidget(group)
+        self.items.setObjectName("letters_items")
+        self.items.setMaximumHeight(110)
+        for item in deficiency_checklist():
+            row = QListWidgetItem(item.label, self.items)
+            row.setData(Qt.ItemDataRole.UserRole, item.code)
+            row.setFlags(row.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            row.setCheckState(Qt.CheckState.Unchecked)
+        self.items_label = QLabel(_("Missing or wrong items"), group)
+        form.addRow(self.items_label, self.items)
+        self.per_case = QCheckBox(_("One PDF file per case"), group)
+        self.per_case.setObjectName("letters_per_case")
+        form.addRow(self.per_case)
+        folder_row = QHBoxLayout()
+        self.folder = QLineEdit(str(user_data_dir() / "letters"), group)
+        self.folder.setObjectName("letters_folder")
+        browse = QPushButton(_("Browse…"), group)
+        browse.clicked.connect(self._browse)
+        folder_row.addWidget(self.folder, 1)
+        folder_row.addWidget(browse)
+        form.addRow(_("Save in"), folder_row)
+        self.produce_button = QPushButton(_("Produce letters"), group)
+        self.produce_button.setObjectName("letters_produce")
+        self.produce_button.clicked.connect(self.produce)
+        form.addRow(self.produce_button)
+        self._mode_changed()
+        return group
+
+    def _build_right(self) -> QWidget:
+        box = QWidget(self)
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        buttons = QHBoxLayout()
+        self.print_button = QPushButton(_("Print…"), box)
+        self.print_button.setObjectName("letters_print")
+        self.print_button.clicked.connect(self.print_batch)
+        self.save_button = QPushButton(_("Save as PDF…"), box)
+        self.save_button.setObjectName("letters_save")
+        self.save_button.clicked.connect(self.save_pdf)
+        self.mail_button = QPushButton(_("Mark batch as mailed"), box)
+        self.mail_button.setObjectName("letters_mark_mailed")
+        self.mail_button.clicked.connect(self.mark_mailed)
+        for button in (self.print_button, self.save_button, self.mail_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        self.preview = LetterPreview(box)
+        layout.addWidget(self.preview, 1)
+        self._update_buttons()
+        return box
+
+    def _table(self, name: str, headers: list[str]) -> QTableWidget:
+        table = QTableWidget(0, len(headers), self)
+        table.setObjectName(name)
+        table.setHorizontalHeaderLabels(headers)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        table.verticalHeader().setVisible(False)
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        table.horizontalHeader().setStretchLastSection(True)
+        return table
+
+    # ---------------------------------------------------------------- the form
+    @property
+    def current_kind(self) -> LetterKind:
+        return LetterKind(self.kind.currentData())
+
+    @Slot()
+    def _kind_changed(self) -> None:
+        kind = self.current_kind
+        wanted = service.DEFAULT_STATUS[kind].value
+        self.status_combo.setCurrentIndex(max(0, self.status_combo.findData(wanted)))
+        deficiency = kind is LetterKind.DEFICIENCY
+        self.items.setVisible(deficiency)
+        self.items_label.setVisible(deficiency)
+        self.letter_due.setEnabled(kind is LetterKind.GUIDANCE and self.by_rule.isChecked())
+
+    @Slot()
+    def _mode_changed(self) -> None:
+        rule = self.by_rule.isChecked()
+        for widget in (self.channel, self.status_combo, self.limit):
+            widget.setEnabled(rule)
+        self.letter_due.setEnabled(rule and self.current_kind is LetterKind.GUIDANCE)
+        self.numbers.setEnabled(not rule)
+
+    @Slot()
+    def _browse(self) -> None:
+        chosen = self.chooser.folder(self, self.folder.text())
+        if chosen:
+            self.folder.setText(chosen)
+
+    def request(self) -> BatchRequest:
+        kind = self.current_kind
+        items = tuple(self.items.item(i).data(Qt.ItemDataRole.UserRole)
+                      for i in range(self.items.count())
+                      if self.items.item(i).checkState() == Qt.CheckState.Checked)
+        common = dict(deficiency_items=items if kind is LetterKind.DEFICIENCY else ())
+        if self.by_number.isChecked():
+            return BatchRequest(kind, case_numbers=parse_case_numbers(
+                self.numbers.toPlainText()), **common)
+        channel = self.channel.currentData()
+        return BatchRequest(
+            kind, channel=Channel(channel) if channel else None,
+            status=Status(self.status_combo.currentData()), limit=self.limit.value(),
+            letter_due=self.letter_due.isEnabled() and self.letter_due.isChecked(), **common)
+
+    def _targets(self, kind: LetterKind) -> tuple[Path, Path | None]:
+        folder = Path(self.folder.text().strip() or user_data_dir() / "letters")
+        stamp = to_jst(self.desk.ctx.clock.now()).strftime("%Y%m%d-%H%M%S")
+        name, n = f"{kind.value}-{stamp}", 1
+        # never overwrite an earlier batch's file (two batches in the same second)
+        while (folder / f"{name}.pdf").exists() or (folder / name).exists():
+            n += 1
+            name = f"{kind.value}-{stamp}-{n}"
+        if self.per_case.isChecked():
+            return folder / f"{name}.pdf", folder / name
+        return folder / f"{name}.pdf", None
+
+    # ---------------------------------------------------------------- producing
+    @Slot()
+    def produce(self) -> None:
+        if self.running:
+            return
+        request = self.request()
+        if self.by_number.isChecked() and not request.case_numbers:
+            self.say(_("Enter at least one case number."), error=True)
+            return
+        if request.kind is LetterKind.DEFICIENCY and not request.deficiency_items:
+            self.say(_("Tick at least one missing or wrong item."), error=True)
+            return
+        out, per_case = self._targets(request.kind)
+        self._cancel.clear()
+        self._progress = _Progress()
+        self._set_running(True)
+        self.worker.submit(service.produce_batch, self.desk.ctx, self.desk.actor, request, out,
+                           per_case_dir=per_case, progress=self._progress,
+                           cancel=self._cancel.is_set, on_done=self._produced,
+                           on_error=self._failed)
+
+    def _set_running(self, running: bool) -> None:
+        self.running = running
+        self.produce_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        if running:
+            self.bar.setRange(0, 1)
+            self.bar.setValue(0)
+            self.say(_("Producing letters…"))
+            self._poll.start()
+        else:
+            self._poll.stop()
+        self._update_buttons()
+
+    @Slot()
+    def _show_progress(self) -> None:
+        done, total = self._progress.value
+        if not self.running or not total:
+            return
+        self.bar.setRange(0, total)
+        self.bar.setValue(done)
+        if not self._cancel.is_set():
+            self.say(_("Producing letters… {done} of {total}").format(
+                done=f"{done:,}", total=f"{total:,}"))
+
+    @Slot()
+    def cancel(self) -> None:
+        if self.running:
+            self._cancel.set()
+            self.cancel_button.setEnabled(False)
+            self.say(_("Cancelling…"))
+
+    def _produced(self, summary: BatchSummary) -> None:
+        self._set_running(False)
+        self.summary = summary
+        self._fill_results(summary)
+        self.bar.setValue(0 if summary.cancelled else self.bar.maximum())
+        if summary.cancelled:
+            self.say(_("Cancelled: no letter was recorded and no file was kept."), error=True)
+            return
+        if summary.batch_id is None:
+            self.say(_("No letter could be produced."), error=True)
+            return
+        self.batch_id = summary.batch_id
+        self.say(_("Batch {batch}: {letters} letters, {pages} pages, saved to {out}.").format(
+            batch=summary.batch_id, letters=f"{len(summary.letters):,}",
+            pages=f"{summary.pages:,}", out=summary.out), done=True)
+        first = summary.letters[0]
+        self.preview.load(first.path, first.first_page)
+        self.refresh_batches()
+        self.desk.cases_changed.emit()  # the cases now show their letters
+        self._update_buttons()
+
+    def _failed(self, exc: Exception) -> None:
+        self._set_running(False)
+        self.say(error_text(exc), error=True)
+
+    def _fill_results(self, summary: BatchSummary) -> None:
+        self._fill(self.produced, [(x.case_number, x.code, str(x.pages))
+                                   for x in summary.letters])
+        self._fill(self.refused, [(r.case_number, r.reason) for r in summary.refused])
+
+    @staticmethod
+    def _fill(table: QTableWidget, rows: list[tuple[str, ...]]) -> None:
+        table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                table.setItem(r, c, QTableWidgetItem(value))
+
+    @Slot()
+    def _letter_picked(self) -> None:
+        rows = self.produced.selectionModel().selectedRows() if self.produced.model() else []
+        if not rows or self.summary is None or rows[0].row() >= len(self.summary.letters):
+            return
+        letter = self.summary.letters[rows[0].row()]
+        if self.preview.path != letter.path:
+            self.preview.load(letter.path, letter.first_page)
+        else:
+            self.preview.show_page(letter.first_page)
+
+    # ---------------------------------------------------------------- batches
+    @Slot()
+    def refresh_batches(self) -> None:
+        self.desk.call(service.list_batches, on_done=self._show_batches,
+                       on_error=self._failed)
+
+    def _show_batches(self, batches: list[BatchView]) -> None:
+        self.batches = batches
+        rows = []
+        for b in batches:
+            mailed = f"{to_jst(b.mailed_at):%Y-%m-%d %H:%M}" if b.mailed_at else _("Not yet")
+            rows.append((str(b.id), kind_label(b.kind), f"{b.letters:,}",
+                         f"{to_jst(b.created_at):%Y-%m-%d %H:%M}", mailed))
+        self.batch_table.blockSignals(True)
+        self._fill(self.batch_table, rows)
+        self.batch_table.blockSignals(False)
+        self._update_buttons()
+
+    @Slot()
+    def _batch_picked(self) -> None:
+        rows = self.batch_table.selectionModel().selectedRows()
+        if not rows or rows[0].row() >= len(self.batches):
+            return
+        batch = self.batches[rows[0].row()]
+        self.batch_id = batch.id
+        self.desk.call(service.batch_letters, batch.id, on_done=self._show_batch_letters,
+                       on_error=self._failed)
+
+    def _show_batch_letters(self, letters: list[service.ProducedLetter]) -> None:
+        batch = self._current_batch()
+        kind = batch.kind if batch else self.current_kind
+        self.summary = BatchSummary(self.batch_id, kind, None, tuple(letters))
+        self._fill_results(self.summary)
+        if letters and letters[0].path.is_file():
+            self.preview.load(letters[0].path, letters[0].first_page)
+        else:
+            self.preview.clear()
+        self._update_buttons()
+
+    def _current_batch(self) -> BatchView | None:
+        return next((b for b in self.batches if b.id == self.batch_id), None)
+
+    def _update_buttons(self) -> None:
+        if not hasattr(self, "mail_button"):
+            return
+        shown = self.preview.page_count > 0 and not self.running
+        self.print_button.setEnabled(shown)
+        self.save_button.setEnabled(shown)
+        batch = self._current_batch()
+        self.mail_button.setEnabled(batch is not None and batch.mailed_at is None
+                                    and not self.running)
+
+    # ---------------------------------------------------------------- print, save, mail
+    @Slot()
+    def print_batch(self) -> None:
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setDocName(self.preview.path.name if self.preview.path else "letters")
+        if self.chooser.print_dialog(self, printer):
+            pages = self.preview.print_to(printer)
+            self.say(_("{pages} pages sent to the printer.").format(pages=pages), done=True)
+
+    @Slot()
+    def save_pdf(self) -> None:
+        source = self.preview.path
+        if source is None:
+            return
+        target = self.chooser.save_pdf(self, str(Path.home() / source.name))
+        if not target:
+            return
+        try:
+            shutil.copyfile(source, target)
+        except OSError as exc:
+            self.say(_("Could not save the PDF: {error}").format(error=exc.strerror),
+                     error=True)
+            return
+        self.say(_("Saved to {path}.").format(path=target), done=True)
+
+    @Slot()
+    def mark_mailed(self) -> None:
+        batch = self._current_batch()
+        if batch is None or batch.mailed_at is not None:
+            return
+        question = _("Mark batch {batch} ({letters} letters: {kind}) as mailed? The cases "
+                     "move on as their letter says, where the rules allow it.").format(
+            batch=batch.id, letters=f"{batch.letters:,}", kind=kind_label(batch.kind))
+        if not self.desk.prompter.confirm(self, _("Mark batch as mailed"), question):
+            return
+        self.mail_button.setEnabled(False)
+        self.desk.act(service.mark_mailed, batch.id, on_done=self._mailed,
+                      on_error=self._failed)
+
+    def _mailed(self, summary: MailedSummary) -> None:
+        text = _("Batch {batch} marked as mailed: {moved} cases moved on, {stayed} stayed."
+                 ).format(batch=summary.batch_id, moved=len(summary.moved),
+                          stayed=len(summary.stayed))
+        self.say(text, done=True)
+        self._fill(self.refused, [(m.case_number, m.reason) for m in summary.stayed])
+        self.desk.prompter.info(self, _("Mark batch as mailed"), text)
+        self.desk.cases_changed.emit()  # also refreshes the batch list
+
+    # ---------------------------------------------------------------- misc
+    def say(self, text: str, *, error: bool = False, done: bool = False) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet(ERROR_STYLE if error else DONE_STYLE if done else "")
+
+    def shutdown(self) -> None:
+        """Cancel a running batch (it leaves nothing behind) and wait for the worker."""
+        self._cancel.set()
+        self.worker.shutdown()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)
