@@ -71,6 +71,14 @@ def main() -> None:
     dialog.amount.setText("１０，０００円")
     wait(app, desk)
     dialog.grab().save(str(OUT / "phone_intake.png"))
+    dialog.reject()
+    admin = operators.authenticate(ctx, "admin", demo.DEMO_PASSWORD)
+    admin_window = MainWindow(Desk(ctx, admin.as_actor()), admin.display_name)
+    admin_window.resize(1440, 860)
+    admin_window.show()
+    admin_window.show_page("settings")
+    wait(app, admin_window.desk, 600)
+    admin_window.grab().save(str(OUT / "settings.png"))
     print(f"screenshots written to {OUT}")
 
 

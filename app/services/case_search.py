@@ -28,7 +28,8 @@ from app.domain.states import Status
 from app.domain.text import mask_tail, phone_digits, search_key
 from app.services import settings
 from app.services.context import AppContext
-from app.storage.models import Case, PayoutDetail, Victim
+from app.services.letters import normalise_code
+from app.storage.models import Case, Letter, PayoutDetail, Victim
 
 SORTABLE = {
     "case_number": Case.case_number,
@@ -38,6 +39,9 @@ SORTABLE = {
     "channel": Case.channel,
     "name": Victim.name_key,
 }
+# From this many phone digits a search matches few enough rows to fetch them first and
+# sort after; measured on the million-case demo (3-4 digits: walking in order wins).
+MIN_NARROW_DIGITS = 5
 _TOP = "\U0010ffff"  # above every folded character: the end of a prefix range
 
 
@@ -84,6 +88,9 @@ def search_condition(text: str):
     if text.upper().startswith("H-") or text.upper().startswith("H0"):
         return Case.case_number.startswith(text.upper())
     conditions = []
+    code = normalise_code(text)
+    if code:  # a letter code read out by a caller finds the case it was sent about
+        conditions.append(Case.id.in_(select(Letter.case_id).where(Letter.code == code)))
     digits = phone_digits(text)
     if digits and len(digits) >= 3 and digits == text.replace("-", "").replace(" ", ""):
         conditions.append(_prefix(Victim.phone_digits, digits))
@@ -93,6 +100,12 @@ def search_condition(text: str):
         conditions.append(_prefix(Victim.name_key, key))
         conditions.append(_prefix(Victim.kana_key, key))
     return or_(*conditions)
+
+
+def _is_phone_search(text: str) -> bool:
+    text = unicodedata.normalize("NFKC", text or "").strip()
+    digits = phone_digits(text)
+    return len(digits) >= MIN_NARROW_DIGITS and digits == text.replace("-", "").replace(" ", "")
 
 
 def build_query(query: CaseQuery, due_horizon: date | None = None) -> Select:
@@ -120,6 +133,12 @@ def build_query(query: CaseQuery, due_horizon: date | None = None) -> Select:
             PayoutDetail.billing_confirmation_date <= due_horizon,
         )
     column = SORTABLE.get(query.sort, Case.case_number)
+    if condition is not None and _is_phone_search(query.text):
+        # Phone digits match few rows: find them by the phone index, then sort. Given an
+        # indexed ORDER BY and bound parameters, SQLite would rather walk the whole list
+        # in order and test every row (half a second at a million cases). A name prefix
+        # can match a tenth of the list, where walking in order is the quicker plan.
+        column = column + 0 if query.sort == "claimed_amount" else column.concat("")
     order = column.desc() if query.descending else column.asc()
     return stmt.order_by(order, Case.id.desc() if query.descending else Case.id)
 

@@ -26,9 +26,11 @@ from app.core.i18n import _, error_text, format_moment, format_yen
 from app.domain.states import Status
 from app.domain.workflow import Move
 from app.services import cases, victims
+from app.services.case_flags import CaseWarnings, case_warnings
 from app.services.cases import MoveRequest
 from app.services.intake import VictimInput
 from app.services.views import CaseView
+from app.ui.approvals_page import flag_label
 from app.ui.desk import Desk
 from app.ui.labels import (
     VICTIM_FIELDS,
@@ -39,6 +41,7 @@ from app.ui.labels import (
     payout_lines,
     status_label,
 )
+from app.ui.step_up import ask_step_up
 
 
 def _table(headers: list[str], widths: tuple[int, ...] = ()) -> QTableWidget:
@@ -71,11 +74,17 @@ class CaseDetail(QWidget):
         self.header = QLabel(_("Select a case in the list, or search above."))
         self.header.setTextFormat(Qt.TextFormat.RichText)
         self.header.setWordWrap(True)
+        self.warnings = QLabel()
+        self.warnings.setObjectName("case_warnings")
+        self.warnings.setWordWrap(True)
+        self.warnings.setStyleSheet("QLabel { background: #fde2e1; color: #8a1c1c; padding: 4px; }")
+        self.warnings.hide()
         self.moves_box = QHBoxLayout()
         self.tabs = QTabWidget()
         self._build_tabs()
         layout = QVBoxLayout(self)
         layout.addWidget(self.header)
+        layout.addWidget(self.warnings)
         moves = QWidget()
         moves.setLayout(self.moves_box)
         layout.addWidget(moves)
@@ -145,6 +154,8 @@ class CaseDetail(QWidget):
         self.case = case
         self.tabs.setEnabled(True)
         self.header.setText(self._header_html(case))
+        self.warnings.hide()
+        self.desk.call(case_warnings, case.id, on_done=self._show_warnings)
         self._show_moves(case.open_moves)
         self._show_victim(case)
         _fill(self.incidents, [[i.report_id, format_moment(i.occurred_at), format_yen(i.amount),
@@ -160,6 +171,13 @@ class CaseDetail(QWidget):
         _fill(self.timeline, [[format_moment(e.at), e.actor_login, action_label(e.action),
                                _change_text(e.before, e.after), e.reason or ""]
                               for e in reversed(case.timeline)])
+
+    def _show_warnings(self, found: CaseWarnings) -> None:
+        lines = [f"⚠ {flag_label(flag.kind)}: {flag.detail}" for flag in found.flags]
+        if found.holder_mismatch:
+            lines.append("⚠ " + _("The account holder's name is not the victim's name"))
+        self.warnings.setText("\n".join(lines))
+        self.warnings.setVisible(bool(lines))
 
     def _header_html(self, case: CaseView) -> str:
         amounts = [f"{_('Claimed amount')} <b>{format_yen(case.claimed_amount)}</b>"]
@@ -240,6 +258,9 @@ class CaseDetail(QWidget):
             if not reason:
                 return
             request = MoveRequest(move.target, reason=reason, expected_version=case.version)
+        request = ask_step_up(self, self.desk, move, case, request)
+        if request is None:
+            return
         self.desk.act(cases.move_case, case.id, request, on_done=self._moved,
                       on_error=self._error)
 

@@ -10,9 +10,20 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 log = logging.getLogger(__name__)
+
+
+def _alive(callback: Callable[..., Any] | None) -> bool:
+    """False when the callback is a method of a widget that has since been destroyed.
+
+    An answer can arrive after its page closed (the window shut, a test ended):
+    handing it to a deleted widget would raise inside Qt's event loop.
+    """
+    owner = getattr(callback, "__self__", None)
+    return callback is not None and (not isinstance(owner, QObject) or shiboken6.isValid(owner))
 
 
 class _Relay(QObject):
@@ -58,14 +69,16 @@ class ServiceLane(QObject):
         @Slot(object)
         def finished(result: object) -> None:
             self._release(relay)
-            if on_done:
+            if _alive(on_done):
                 on_done(result)
 
         @Slot(object)
         def failed(exc: object) -> None:
             self._release(relay)
-            if on_error:
+            if _alive(on_error):
                 on_error(exc)
+            elif on_error is not None:
+                log.info("service call failed after its page closed: %r", exc)
             else:
                 log.error("service call failed: %r", exc)
 

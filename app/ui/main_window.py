@@ -18,6 +18,7 @@ from app.ui.audit_page import AuditPage
 from app.ui.cases_page import CasesPage
 from app.ui.dashboard_page import DashboardPage
 from app.ui.desk import Desk
+from app.ui.idle_lock import IdleLock
 from app.ui.import_page import ImportPage, dropped_file
 from app.ui.intake_dialog import IntakeDialog
 from app.ui.letters_page import LettersPage
@@ -70,6 +71,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(who)
         self._add_actions()
         self.setAcceptDrops(True)  # an incident file dropped anywhere opens in the wizard
+        self.approvals.case_opened.connect(self.open_case)
+        self.idle_lock = IdleLock(self, desk)  # asks for the password after idle minutes
 
     def _add_page(self, key: str, title: str, widget: QWidget) -> None:
         self.pages[key] = widget
@@ -98,6 +101,11 @@ class MainWindow(QMainWindow):
         self.cases.focus_search()
 
     def next_case(self) -> None:
+        """Ctrl+J: on the outreach queue, take the next person to call; elsewhere, the next
+        case in the list."""
+        if self.stack.currentWidget() is self.queue:
+            self.queue.take_next()
+            return
         self.show_page("cases")
         self.cases.next_case()
 
@@ -106,6 +114,11 @@ class MainWindow(QMainWindow):
         dialog.accepted.connect(lambda: self._intake_done(dialog))
         dialog.open()
         return dialog
+
+    def open_case(self, case_id: int) -> None:
+        """Show one case in the case detail, from whichever area named it."""
+        self.show_page("cases")
+        self.cases.detail.load(case_id)
 
     def _intake_done(self, dialog: IntakeDialog) -> None:
         if dialog.created is not None:
@@ -129,5 +142,6 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.imports.shutdown()
+        self.letters.shutdown()
         self.desk.lane.shutdown()
         super().closeEvent(event)

@@ -53,3 +53,19 @@ def test_filters_combine(ctx, staff):
                              incident(Channel.DEBIT_CHARGE))
     rows = list_cases(ctx, CaseQuery(channel=Channel.NANACO_CHARGE, status=Status.RECEIVED))
     assert [r.id for r in rows] == [a.id]
+
+
+def test_a_letter_code_read_out_by_a_caller_finds_the_case(ctx, staff, tmp_path):
+    from app.letters import LetterKind
+    from app.services import letters
+    from app.services.letters import BatchRequest
+
+    case = intake.take_phone_intake(ctx, staff["op1"], victim(), incident())
+    other = intake.take_phone_intake(ctx, staff["op1"], victim(phone="03-9999-0000"),
+                                     incident())
+    summary = letters.produce_batch(ctx, staff["op1"], BatchRequest(
+        LetterKind.GUIDANCE, case_ids=(case.id,)), tmp_path / "one.pdf")
+    code = summary.letters[0].code
+    typed = code.replace("-", "").lower()  # as heard on the phone, without the hyphen
+    assert [r.id for r in list_cases(ctx, CaseQuery(text=typed))] == [case.id]
+    assert other.id not in [r.id for r in list_cases(ctx, CaseQuery(text=code))]

@@ -139,8 +139,10 @@ def test_list_loads_more_rows_as_it_scrolls(ui_app, qtbot, ui_ctx, monkeypatch):
     total = programme_stats(ui_ctx)["cases"]
     first = len(rows_shown(window))
     assert first % 25 == 0 and 0 < first < total  # only what the viewport needs
-    for _ in range(20):
+    qtbot.waitExposed(window)
+    for _ in range(40):
         window.cases.table.scrollToBottom()
+        qtbot.wait(20)  # the view asks for more rows while it lays the scroll out
         settle(qtbot, window.desk)
         if len(rows_shown(window)) == total:
             break
@@ -349,3 +351,48 @@ def test_english_interface_by_setting(ui_app, qtbot, ui_ctx):
     assert window.nav.item(0).text() == "Cases"
     assert window.cases.model.headerData(0, Qt.Orientation.Horizontal) == "Case no."
     set_locale("ja")
+
+
+def test_a_case_opened_from_approvals_shows_in_the_case_detail(ui_app, qtbot, ui_ctx):
+    window = window_for(qtbot, ui_ctx, login="sv1")
+    case = new_debit_case(ui_ctx, window)
+    window.show_page("approvals")
+    window.approvals.case_opened.emit(case.id)
+    settle(qtbot, window.desk)
+    assert window.stack.currentWidget() is window.cases
+    assert window.cases.detail.case.id == case.id
+
+
+def test_case_detail_flags_a_shared_account(ui_app, qtbot, ui_ctx):
+    from app.services.payout_details import set_payout_details
+    from tests.services.helpers import BANK
+
+    window = window_for(qtbot, ui_ctx)
+    first = new_debit_case(ui_ctx, window)
+    second = intake.take_phone_intake(ui_ctx, window.desk.actor,
+                                      intake.VictimInput(name="別人 次郎", phone="03-5555-0999"),
+                                      intake.IncidentInput(channel=Channel.DEBIT_CHARGE,
+                                                           occurred_at=ui_ctx.clock.now(),
+                                                           amount=3_000))
+    for case in (first, second):
+        cases.move_case(ui_ctx, window.desk.actor, case.id, MoveRequest(Status.CONTACTED))
+        set_payout_details(ui_ctx, window.desk.actor, case.id, BANK)
+    open_case(qtbot, window, second.id)
+    settle(qtbot, window.desk)
+    warnings = window.cases.detail.warnings
+    assert not warnings.isHidden()
+    assert "****567" in warnings.text() and "× 2" in warnings.text()
+    assert "口座" in warnings.text()
+
+
+def test_ctrl_j_on_the_queue_takes_the_next_person_to_call(ui_app, qtbot, ui_ctx):
+    from app.services import queue
+
+    window = window_for(qtbot, ui_ctx)
+    expected = queue.list_queue(ui_ctx, 0, 1)[0].case_number
+    window.show_page("queue")
+    settle(qtbot, window.desk)
+    window.next_case()
+    settle(qtbot, window.desk)
+    assert window.stack.currentWidget() is window.queue
+    assert window.queue.held is not None and window.queue.held.case_number == expected
