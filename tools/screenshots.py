@@ -64,6 +64,17 @@ def main() -> None:
     window.cases.detail.tabs.setCurrentIndex(6)  # the timeline
     wait(app, desk)
     window.grab().save(str(OUT / "case_timeline.png"))
+    for key, name in (("dashboard", "dashboard"), ("approvals", "approvals"),
+                      ("audit", "audit_log")):
+        window.show_page(key)
+        wait(app, desk, 800)
+        window.grab().save(str(OUT / f"{name}.png"))
+    window.show_page("queue")
+    wait(app, desk)
+    window.next_case()  # Ctrl+J on the queue: take the next person to call
+    wait(app, desk, 600)
+    window.grab().save(str(OUT / "queue.png"))
+    window.show_page("cases")
     dialog = window.new_intake()
     dialog.edits["name"].setText("山田 太郎")
     dialog.edits["phone"].setText("090-1234-5678")

@@ -221,7 +221,8 @@ class QueuePage(QWidget):
             _("Claimed: {amount}").format(amount=format_yen(row.claimed_amount)),
             _("Held for you until {time}").format(time=format_moment(row.held_until)),
         ]
-        self.held_label.setText("<br>".join(lines))
+        # One paragraph a line: with <br>, Qt keeps the small line height under the big name.
+        self.held_label.setText("".join(f"<p style='margin:2px 0'>{line}</p>" for line in lines))
         later = to_jst(self.desk.ctx.clock.now()) + timedelta(hours=2)
         self.call_back.setDateTime(QDateTime(later.date(), later.time().replace(
             second=0, microsecond=0), QTimeZone(b"Asia/Tokyo")))

@@ -1,0 +1,37 @@
+"""Every action the services write to the audit trail reads as words in the timeline and
+the audit log, never as a code like 'operator.password_reset'."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from app.core.i18n import set_locale
+from app.domain.channels import PayoutKind
+from app.domain.workflow import MOVES
+from app.ui.labels import action_label
+
+SERVICES = Path(__file__).resolve().parents[2] / "app" / "services"
+LITERAL = re.compile(r'audit\.record\(\s*[^"]*?"([a-z_]+\.[a-z_]+)"', re.S)
+BULK = re.compile(r'_audit_many\(\s*"([a-z_]+\.[a-z_]+)"')
+
+
+def recorded_actions() -> set[str]:
+    found: set[str] = set()
+    for path in SERVICES.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        found |= set(LITERAL.findall(text)) | set(BULK.findall(text))
+    # Built at run time: failures by step, lists by payout kind, moves by name.
+    found |= {f"operator.{what}_failed" for what in ("sign_in", "second_factor", "step_up")}
+    found |= {f"payout.{kind.value}_list" for kind in (PayoutKind.CARD_CANCELLATION,
+                                                        PayoutKind.NANACO)}
+    found |= {f"case.{move.name}" for move in MOVES.values()}
+    return found
+
+
+def test_every_recorded_action_has_a_japanese_label():
+    set_locale("ja")
+    actions = recorded_actions()
+    assert len(actions) > 40
+    unlabelled = sorted(a for a in actions if action_label(a) == a or action_label(a).isascii())
+    assert unlabelled == []
