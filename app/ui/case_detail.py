@@ -41,6 +41,7 @@ from app.ui.labels import (
     payout_lines,
     status_label,
 )
+from app.ui.payout_dialog import PayoutDialog
 from app.ui.step_up import ask_step_up
 
 
@@ -126,8 +127,12 @@ class CaseDetail(QWidget):
         self.payout_label.setWordWrap(True)
         self.reveal_button = QPushButton(_("Show full details (recorded)"))
         self.reveal_button.clicked.connect(self.reveal_payout)
+        self.edit_payout_button = QPushButton(_("Enter payout details…"))
+        self.edit_payout_button.setObjectName("edit_payout")
+        self.edit_payout_button.clicked.connect(self.edit_payout)
         layout.addWidget(self.payout_label)
         layout.addWidget(self.reveal_button)
+        layout.addWidget(self.edit_payout_button)
         layout.addStretch(1)
         return box
 
@@ -302,6 +307,14 @@ class CaseDetail(QWidget):
     def _noted(self, case_id: int) -> None:
         self.note_edit.clear()
         self.load(case_id)
+
+    def edit_payout(self) -> PayoutDialog | None:
+        if self.case is None:
+            return None
+        dialog = PayoutDialog(self.desk, self.case, self)
+        dialog.accepted.connect(lambda: self._moved(dialog.saved) if dialog.saved else None)
+        dialog.open()
+        return dialog
 
     def reveal_payout(self) -> None:
         if self.case is None:
