@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from reportlab.lib import colors
@@ -12,6 +10,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from app.core.clock import to_jst
+from app.core.files import written_into_place
 from app.domain.channels import Channel
 from app.domain.states import Status
 from app.letters.fonts import GOTHIC, GOTHIC_BOLD, font_book
@@ -95,10 +94,8 @@ def write_pdf(board, path: str | Path) -> Path:
     """Draw the report into ``path`` (written beside it first, moved into place at the end)."""
     font_book()  # registers the bundled fonts with ReportLab
     target = Path(path)
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
-    os.close(fd)
-    try:
-        canvas = Canvas(temp, pagesize=A4)
+    with written_into_place(target) as temp:
+        canvas = Canvas(str(temp), pagesize=A4)
         canvas.setTitle("補償プログラム 進捗報告")
         page = _Page(canvas)
         page.text(15 * mm, "7pay 不正利用 補償プログラム 進捗報告", 15, bold=True)
@@ -130,8 +127,4 @@ def write_pdf(board, path: str | Path) -> Path:
         _chart(page, board)
         canvas.showPage()
         canvas.save()
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
     return target

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from reportlab.lib import colors
@@ -12,6 +10,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from app.core.clock import to_jst
+from app.core.files import written_into_place
 from app.domain.channels import Channel
 from app.letters.fonts import GOTHIC, GOTHIC_BOLD, font_book
 from app.services.reconcile import DIFFERENCES_JA, FIGURES, FIGURES_JA, Reconciliation
@@ -68,10 +67,8 @@ def _n(value: int | None, yen: bool = True) -> str:
 def write_pdf(report: Reconciliation, path: str | Path) -> Path:
     font_book()  # registers the bundled fonts with ReportLab
     target = Path(path)
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
-    os.close(fd)
-    try:
-        canvas = Canvas(temp, pagesize=PAGE)
+    with written_into_place(target) as temp:
+        canvas = Canvas(str(temp), pagesize=PAGE)
         canvas.setTitle("補償金 照合報告")
         w = _Writer(canvas)
         w.text(LEFT, "7pay 補償プログラム 支払照合報告", 15, bold=True)
@@ -111,8 +108,4 @@ def write_pdf(report: Reconciliation, path: str | Path) -> Path:
             w.row(["区分別の合計・バッチ合計・案件ごとの支払額はすべて一致しています。"], [])
         canvas.showPage()
         canvas.save()
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
     return target
