@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QStackedWidget,
@@ -24,10 +25,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.errors import ValidationError
 from app.core.i18n import N_, _, error_text
 from app.domain import banks
 from app.domain.channels import PayoutKind, allowed_payout_kinds
-from app.domain.payout import ACCOUNT_TYPES, PayoutDetails
+from app.domain.payout import ACCOUNT_TYPES, PayoutDetails, japan_post_bank
 from app.services.payout_details import Confirmation, ConfirmedVia, set_payout_details
 from app.services.views import CaseView
 from app.ui.desk import Desk
@@ -122,6 +124,15 @@ class PayoutDialog(QDialog):
         self.bank_search.textChanged.connect(self._find_banks)
         self.bank.currentIndexChanged.connect(lambda _i: self._find_branches())
         self.branch_search.textChanged.connect(lambda _t: self._find_branches())
+        # A ゆうちょ銀行 passbook shows 記号・番号, not a branch and account: convert them.
+        self.post_kigou = QLineEdit()
+        self.post_kigou.setPlaceholderText(_("Japan Post Bank: 5-digit 記号"))
+        self.post_bangou = QLineEdit()
+        self.post_bangou.setPlaceholderText(_("Japan Post Bank: 番号"))
+        post = QHBoxLayout()
+        post.addWidget(self.post_kigou)
+        post.addWidget(self.post_bangou)
+        form.addRow(_("ゆうちょ 記号・番号"), post)
         form.addRow(_("Find bank"), self.bank_search)
         form.addRow(_("Bank"), self.bank)
         form.addRow(_("Find branch"), self.branch_search)
@@ -192,6 +203,9 @@ class PayoutDialog(QDialog):
     # -- saving ----------------------------------------------------------------------
     def details(self) -> PayoutDetails:
         kind = PayoutKind(self.kind.currentData())
+        if kind is PayoutKind.BANK_ACCOUNT and (self.post_kigou.text() or self.post_bangou.text()):
+            return japan_post_bank(self.post_kigou.text(), self.post_bangou.text(),
+                                   self.holder_kana.text().strip())
         if kind is PayoutKind.BANK_ACCOUNT:
             return PayoutDetails(
                 kind, bank_code=self.bank.currentData(), branch_code=self.branch.currentData(),
@@ -207,7 +221,11 @@ class PayoutDialog(QDialog):
             payment_date=_day(self.payment_date))
 
     def submit(self) -> None:
-        details = self.details()
+        try:
+            details = self.details()
+        except ValidationError as exc:  # 記号・番号 that cannot be a ゆうちょ account
+            self.message.setText(error_text(exc))
+            return
         missing = details.missing_fields()
         if missing:
             self.message.setText(_("Please fill in: {fields}").format(

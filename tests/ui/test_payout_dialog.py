@@ -62,3 +62,21 @@ def test_changing_the_destination_needs_the_contact_on_record(ui_app, qtbot, ui_
     dialog.submit()
     qtbot.waitUntil(lambda: dialog.saved is not None, timeout=5000)
     assert victims.reveal_payout(ui_ctx, window.desk.actor, case.id).bank_code == "0005"
+
+
+def test_japan_post_bank_kigou_and_bangou_become_branch_and_account(ui_app, qtbot, ui_ctx):
+    window = window_for(qtbot, ui_ctx)
+    case = new_debit_case(ui_ctx, window)
+    open_case(qtbot, window, case.id)
+    dialog = window.cases.detail.edit_payout()
+    dialog.post_kigou.setText("10530")
+    dialog.post_bangou.setText("1234567")  # must end in 1: refused, with the reason
+    dialog.holder_kana.setText("ヤマダ タロウ")
+    dialog.submit()
+    assert "番号" in dialog.message.text()
+    dialog.post_bangou.setText("12345671")
+    dialog.submit()
+    qtbot.waitUntil(lambda: dialog.saved is not None, timeout=5000)
+    details = victims.reveal_payout(ui_ctx, window.desk.actor, case.id)
+    assert (details.bank_code, details.branch_code, details.account_number) == (
+        "9900", "058", "1234567")
