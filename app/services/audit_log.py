@@ -6,6 +6,8 @@ database refuse UPDATE and DELETE of a chained event).
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -20,6 +22,7 @@ from app.domain.roles import Actor, Role
 from app.exports.csv_safe import open_safe_csv
 from app.services import audit
 from app.services.context import AppContext, confirmed_actor, require_role
+from app.services.second_factor import counting_step_up_failures, require_exporter
 from app.storage.models import AuditEvent, AuditHead, Case
 
 CHUNK = 5000
@@ -202,19 +205,32 @@ EXPORT_HEADER = ["seq", "日時(JST)", "操作者", "操作", "対象", "対象I
 
 
 def export_events(ctx: AppContext, actor: Actor, out: str | Path, flt: AuditFilter,
-                  progress: Callable[[int], None] | None = None) -> int:
+                  progress: Callable[[int], None] | None = None, *,
+                  second_factor: str | None = None) -> int:
     """Write the filtered trail as CSV (UTF-8 with BOM, formulas neutralised), oldest
-    first, a page at a time; the export is itself recorded. Returns the row count."""
+    first, a page at a time; the export is itself recorded. Returns the row count.
+    The trail holds personal data: a supervisor or an administrator, with a fresh
+    code checked in the transaction that records the export. The rows are written
+    to a temporary file first (no write lock held meanwhile), which takes the
+    target's name only once the code is accepted."""
+    out = Path(out)
     with ctx.db.read() as session:
         actor = _viewer(session, actor)
-        written = _write_csv(session, Path(out), flt, progress)
-    now = ctx.clock.now()
-    with ctx.db.write() as session:
-        actor = _viewer(session, actor)
-        audit.record(session, actor, now, "audit.export", "audit_event", None,
-                     after={"rows": written, "file": Path(out).name, "case": flt.case_number,
-                            "operator": flt.operator_login, "action": flt.action,
-                            "from": flt.day_from, "to": flt.day_to})
+    handle, temp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
+    os.close(handle)
+    try:
+        with ctx.db.read() as session:
+            written = _write_csv(session, Path(temp), flt, progress)
+        now = ctx.clock.now()
+        with counting_step_up_failures(ctx, actor), ctx.db.write() as session:
+            actor = require_exporter(session, actor, second_factor, now)
+            audit.record(session, actor, now, "audit.export", "audit_event", None,
+                         after={"rows": written, "file": out.name, "case": flt.case_number,
+                                "operator": flt.operator_login, "action": flt.action,
+                                "from": flt.day_from, "to": flt.day_to})
+            os.replace(temp, out)  # before the commit: a failed commit is reported
+    finally:
+        Path(temp).unlink(missing_ok=True)
     return written
 
 

@@ -1,11 +1,22 @@
-"""The refused rows of an import, as a CSV file an operator opens in Excel."""
+"""The refused rows of an import, as a CSV file an operator opens in Excel.
+
+They hold names and phone numbers, but only those of the operator's own input file
+(nothing read from the database is added), and the operator who ran the import is
+the one who must correct them: saving them is open to that operator, without a
+step-up code, and recorded in the audit trail (``save_refused_rows``).
+"""
 
 from __future__ import annotations
 
+import shutil
 from contextlib import AbstractContextManager
 from pathlib import Path
 
+from app.core.files import written_into_place
+from app.domain.roles import Actor, Role
 from app.exports.csv_safe import SafeCsvWriter, open_safe_csv
+from app.services import audit
+from app.services.context import AppContext, confirmed_actor, require_role
 from app.services.imports import RefusedRow
 
 HEADER_PREFIX = ["行番号 line", "結果 outcome", "理由 reasons"]
@@ -36,3 +47,24 @@ class RefusedRowsFile(AbstractContextManager):
         self.count += 1
 
 
+
+
+def save_refused_rows(ctx: AppContext, actor: Actor, spool: str | Path, target: str | Path, *,
+                      rows: int, source: str, batch_id: int | None = None) -> Path:
+    """Copy the spooled refused rows where the operator chose, and record it (the
+    trail says who took personal data out of the programme, and where)."""
+    target = Path(target)
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        actor = confirmed_actor(session, actor)
+        require_role(actor, Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
+        audit.record(session, actor, now, "import.refused_rows_saved", "import_batch", batch_id,
+                     after={"rows": rows, "file": target.name, "source": source})
+        _copy_into_place(Path(spool), target)  # before the commit: no file, no record
+    return target
+
+
+def _copy_into_place(source: Path, target: Path) -> None:
+    """Copy beside the target first, so a failed copy never leaves half a file."""
+    with written_into_place(target) as temp:
+        shutil.copyfile(source, temp)

@@ -3,7 +3,8 @@
 Bank transfers (debit_charge, unauthorized_use, and credit cases billed anyway
 whose payout method became a bank account) go in batches: a supervisor builds a
 batch from approved cases, a *different* supervisor releases it (four eyes), the
-総合振込 file is exported and sent to the bank, and the bank's result per transfer
+総合振込 file is exported (by a supervisor or an administrator giving a fresh
+authenticator code, like the lists below) and sent to the bank, and the bank's result per transfer
 is entered: done cases are paid, returned ones go back to approved with the
 reason, to be fixed and paid in a later batch. Card companies get a cancellation
 list per issuer, the nanaco team a reinstatement list; each confirmation pays.
@@ -18,8 +19,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -30,6 +29,7 @@ from sqlmodel import Session, select
 
 from app.core.clock import today_jst
 from app.core.errors import MoveNotAllowed, NotFound, PermissionDenied, UserError, ValidationError
+from app.core.files import written_into_place
 from app.domain import banks
 from app.domain.calendar import add_business_days, is_business_day, next_business_day
 from app.domain.case_number import parse_case_number
@@ -45,6 +45,7 @@ from app.services import audit, settings
 from app.services.cases import MoveRequest, _apply, circumstances, lock_case
 from app.services.context import AppContext, confirmed_actor, get_or_404, require_role
 from app.services.records import case_snapshot, facts_of, payout_row
+from app.services.second_factor import counting_step_up_failures, require_exporter
 from app.storage.models import (
     Case,
     Operator,
@@ -387,22 +388,24 @@ def transfer_file_bytes(session: Session, batch: RefundBatch) -> bytes:
 
 
 def _write_atomic(path: str | Path, data: bytes) -> None:
-    target = Path(path)
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with written_into_place(path) as temp:
+        temp.write_bytes(data)
 
 
-def export_batch(ctx: AppContext, actor: Actor, batch_id: int, out: str | Path) -> BatchView:
-    """Write the transfer file of a released batch (again if needed: same bytes)."""
+def export_batch(ctx: AppContext, actor: Actor, batch_id: int, out: str | Path, *,
+                 second_factor: str | None = None) -> BatchView:
+    """Write the transfer file of a released batch (again if needed: same bytes).
+    A payment file: a supervisor or an administrator, with a fresh code."""
+    with counting_step_up_failures(ctx, actor):
+        return _export_batch(ctx, actor, batch_id, out, second_factor)
+
+
+def _export_batch(ctx: AppContext, actor: Actor, batch_id: int, out: str | Path,
+                  code: str | None) -> BatchView:
     now = ctx.clock.now()
     with ctx.db.write() as session:
-        actor = _staff(session, actor)
+        actor = confirmed_actor(session, actor)
+        require_role(actor, Role.SUPERVISOR, Role.ADMIN)
         batch = _lock_batch(session, batch_id)
         if batch.status not in (RELEASED, SENT):
             raise MoveNotAllowed("承認済（リリース済）のバッチだけが振込データを出力できます。",
@@ -414,6 +417,7 @@ def export_batch(ctx: AppContext, actor: Actor, batch_id: int, out: str | Path) 
             raise MoveNotAllowed(
                 f"振込指定日（{batch.transfer_date}）を過ぎています。バッチを取り消して作り直してください。",
                 f"The transfer date {batch.transfer_date} has passed: cancel and rebuild.")
+        require_exporter(session, actor, code, now)  # last: another refusal spends no code
         data = transfer_file_bytes(session, batch)
         digest = hashlib.sha256(data).hexdigest()
         _write_atomic(out, data)
@@ -624,14 +628,22 @@ def nanaco_waiting(ctx: AppContext) -> int:
 
 
 def _record_list(ctx: AppContext, actor: Actor, kind: PayoutKind, issuer: str | None,
-                 out: str | Path, header: list[str], row_of) -> int:
+                 out: str | Path, header: list[str], row_of, code: str | None) -> int:
+    with counting_step_up_failures(ctx, actor):
+        return _write_list(ctx, actor, kind, issuer, out, header, row_of, code)
+
+
+def _write_list(ctx: AppContext, actor: Actor, kind: PayoutKind, issuer: str | None,
+                out: str | Path, header: list[str], row_of, code: str | None) -> int:
     now = ctx.clock.now()
     with ctx.db.write() as session:
-        actor = _staff(session, actor)
+        actor = confirmed_actor(session, actor)
+        require_role(actor, Role.SUPERVISOR, Role.ADMIN)
         rows = _approved_for(session, kind, issuer)
         if not rows:
             raise UserError("依頼できる承認済の案件がありません。",
                             "No approved case is waiting for this list.")
+        require_exporter(session, actor, code, now)  # personal data: a fresh code
         listing = PayoutList(kind=kind.value, card_issuer=issuer, created_by=actor.operator_id,
                              created_at=now)
         session.add(listing)
@@ -674,22 +686,28 @@ CARD_HEADER = ["案件番号", "カード会社", "カード下4桁", "チャー
 NANACO_HEADER = ["案件番号", "会員ID", "nanaco番号（下4桁）", "戻し入れポイント"]
 
 
-def card_cancellation_list(ctx: AppContext, actor: Actor, issuer: str, out: str | Path) -> int:
-    """The cancellation request list for one card issuer; each case moves to payout_requested."""
+def card_cancellation_list(ctx: AppContext, actor: Actor, issuer: str, out: str | Path, *,
+                           second_factor: str | None = None) -> int:
+    """The cancellation request list for one card issuer; each case moves to payout_requested.
+    Personal data: a supervisor or an administrator, with a fresh code."""
     def row(session, case, payout, victim):
         charges, count = _charges(session, case.id)
         return [case.case_number, payout.card_issuer, payout.card_last4, count, charges,
                 case.approved_amount, payout.billing_confirmation_date or "",
                 payout.payment_date or ""]
-    return _record_list(ctx, actor, PayoutKind.CARD_CANCELLATION, issuer, out, CARD_HEADER, row)
+    return _record_list(ctx, actor, PayoutKind.CARD_CANCELLATION, issuer, out, CARD_HEADER, row,
+                        second_factor)
 
 
-def nanaco_list(ctx: AppContext, actor: Actor, out: str | Path) -> int:
-    """The reinstatement list for the points team: the member id, the number's last 4 only."""
+def nanaco_list(ctx: AppContext, actor: Actor, out: str | Path, *,
+                second_factor: str | None = None) -> int:
+    """The reinstatement list for the points team: the member id, the number's last 4 only.
+    Personal data: a supervisor or an administrator, with a fresh code."""
     def row(session, case, payout, victim):
         return [case.case_number, victim.member_id or "", mask_tail(payout.nanaco_number, 4),
                 case.approved_amount]
-    return _record_list(ctx, actor, PayoutKind.NANACO, None, out, NANACO_HEADER, row)
+    return _record_list(ctx, actor, PayoutKind.NANACO, None, out, NANACO_HEADER, row,
+                        second_factor)
 
 
 def pending_requests(ctx: AppContext, kind: PayoutKind | None = None) -> list[RequestView]:

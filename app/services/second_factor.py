@@ -1,7 +1,8 @@
 """The second factor: TOTP (RFC 6238) with one-time recovery codes.
 
 Supervisors and administrators give a code at sign-in and again (step-up)
-before an approval, a rejection and an amount override. A code is accepted
+before an approval, a rejection, an amount override and any export of personal
+data or payment files (``require_exporter``). A code is accepted
 once only: the last accepted time step is kept per operator in the database.
 Recovery codes (for a lost phone) are shown once and stored as SHA-256 digests:
 they carry 50 random bits each, so a slow hash adds nothing.
@@ -13,6 +14,8 @@ import hashlib
 import hmac
 import secrets
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -48,8 +51,10 @@ __all__ = [
     "StepUpRequired",
     "begin_enrolment",
     "confirm_enrolment",
+    "counting_step_up_failures",
     "is_enrolled",
     "record_step_up_failure",
+    "require_exporter",
     "require_step_up",
     "reset_second_factor",
     "step_up",
@@ -164,6 +169,26 @@ def require_step_up(session: Session, actor: Actor, code: str | None, now: datet
     if not (_accept_totp(row, code, now) or _use_recovery(session, row, code, now)):
         raise _wrong_code()
     audit.record(session, actor, now, "second_factor.step_up", "operator", row.id)
+
+
+def require_exporter(session: Session, actor: Actor, code: str | None, now: datetime) -> Actor:
+    """For exports of personal data or payment files, inside the transaction that
+    records the export: a supervisor or an administrator, with a fresh code."""
+    actor = confirmed_actor(session, actor)
+    require_role(actor, Role.SUPERVISOR, Role.ADMIN)
+    require_step_up(session, actor, code, now)
+    return actor
+
+
+@contextmanager
+def counting_step_up_failures(ctx: AppContext, actor: Actor) -> Iterator[None]:
+    """Around a service that calls ``require_step_up``: its refusal rolls back, so the
+    failure is counted (towards the lock-out) in a transaction of its own."""
+    try:
+        yield
+    except SecondFactorRefused:
+        record_step_up_failure(ctx, actor)
+        raise
 
 
 def step_up(ctx: AppContext, actor: Actor, code: str | None) -> None:

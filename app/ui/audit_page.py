@@ -33,6 +33,7 @@ from app.services import audit_log
 from app.services.audit_log import AuditFilter, AuditRow, ChainReport
 from app.ui.desk import Desk
 from app.ui.labels import action_label
+from app.ui.step_up import ask_fresh_code
 
 PAGE_SIZE = 200
 HEADERS = (N_("No."), N_("Time (Japan)"), N_("Operator"), N_("Action"), N_("Case number"),
@@ -234,8 +235,11 @@ class AuditPage(QWidget):
         path = self.choose_export_path()
         if not path:
             return
+        code = ask_fresh_code(self, self.desk)  # the trail holds personal data
+        if code is None:
+            return
         self.desk.act(audit_log.export_events, path, self.current_filter(),
-                      on_done=self._exported,
+                      second_factor=code or None, on_done=self._exported,
                       on_error=lambda exc: self.desk.prompter.error(self, error_text(exc)))
 
     def _exported(self, written: int) -> None:

@@ -53,7 +53,7 @@ from app.domain.channels import Channel
 from app.domain.roles import Actor
 from app.importers.incident_csv import FIELDS, IGNORE, REQUIRED_FIELDS, Preview, preview
 from app.services.context import AppContext
-from app.services.import_errors import RefusedRowsFile
+from app.services.import_errors import RefusedRowsFile, save_refused_rows
 from app.services.imports import ImportCancelled, ImportSummary, import_incidents
 from app.ui.desk import Desk
 from app.ui.labels import channel_label
@@ -158,18 +158,6 @@ def _run_import(ctx: AppContext, actor: Actor, path: Path, mapping: dict[str, st
     with RefusedRowsFile(spool, header) as refused:
         return import_incidents(ctx, actor, path, mapping=mapping, dry_run=dry_run,
                                 on_refused=refused.add, progress=progress, cancel=cancel)
-
-
-def _copy_into_place(source: Path, target: Path) -> None:
-    """Copy beside the target first, so a failed copy never leaves half a file."""
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(fd)
-    try:
-        shutil.copyfile(source, temp)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 class _Progress:
@@ -774,8 +762,11 @@ class ImportPage(QWidget):
         if not target:
             return
         refused = self.summary.conflict + self.summary.rejected
+        # Names and phones of the operator's own file: open to them, but recorded.
         self.worker.submit(
-            _copy_into_place, self._refused_file, Path(target),
+            save_refused_rows, self.desk.ctx, self.desk.actor, self._refused_file,
+            Path(target), rows=refused, source=self.path.name,
+            batch_id=self.summary.batch_id,
             on_done=lambda _result: self.say(_("{count} refused rows saved to {path}").format(
                 count=f"{refused:,}", path=target), done=True),
             on_error=lambda exc: self.say(error_text(exc), error=True))

@@ -102,6 +102,7 @@ _ACTIONS = {
     "case.sent_back_payout_change": N_("Sent back: payout details changed"),
     "import.batch": N_("Incident list imported"),
     "import.incidents": N_("Incidents added by an import"),
+    "import.refused_rows_saved": N_("Refused rows of an import saved to a file"),
     "operator.add": N_("Operator added"),
     "operator.sign_in": N_("Signed in"),
     "operator.password_accepted": N_("Password accepted (code still to come)"),

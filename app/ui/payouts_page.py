@@ -22,9 +22,11 @@ from PySide6.QtWidgets import (
 
 from app.core.i18n import N_, _, error_text, format_day, format_yen
 from app.domain.channels import Channel
+from app.domain.roles import Role
 from app.services import payouts, reconcile
 from app.ui.desk import Desk
 from app.ui.labels import channel_label
+from app.ui.step_up import ask_fresh_code
 
 BATCH_STATUS = {"built": N_("Built"), "released": N_("Released"), "sent": N_("Sent"),
                 "cancelled": N_("Cancelled")}
@@ -147,10 +149,16 @@ class PayoutsPage(QWidget):
         self.issuer.setObjectName("cardIssuer")
         row.addWidget(QLabel(_("Card issuer")))
         row.addWidget(self.issuer, 1)
-        row.addWidget(_button(_("Write cancellation list…"), "cardList", self.card_list))
+        self.card_button = _button(_("Write cancellation list…"), "cardList", self.card_list)
+        row.addWidget(self.card_button)
         self.nanaco_label = QLabel()
         row.addWidget(self.nanaco_label)
-        row.addWidget(_button(_("Write nanaco list…"), "nanacoList", self.nanaco_list))
+        self.nanaco_button = _button(_("Write nanaco list…"), "nanacoList", self.nanaco_list)
+        row.addWidget(self.nanaco_button)
+        # Exports of personal data or payment files are supervisor moves (the service
+        # refuses the others; the buttons say so first).
+        for button in (self.card_button, self.nanaco_button):
+            button.setEnabled(self.may_export())
         box.addLayout(row)
         box.addWidget(QLabel(_("Requests waiting for confirmation")))
         self.request_table = _table("requestTable", REQUEST_HEADERS)
@@ -182,6 +190,10 @@ class PayoutsPage(QWidget):
         return tab
 
     # -- hooks tests replace -------------------------------------------------------
+    def may_export(self) -> bool:
+        actor = self.desk.actor
+        return actor.is_system or actor.role in (Role.SUPERVISOR, Role.ADMIN)
+
     def save_path(self, caption: str, suggested: str, pattern: str) -> str | None:
         path, _chosen = QFileDialog.getSaveFileName(self, caption, suggested, pattern)
         return path or None
@@ -262,7 +274,7 @@ class PayoutsPage(QWidget):
         batch = self.selected_batch()
         status = batch.status if batch else None
         self.release_button.setEnabled(status == "built")
-        self.export_button.setEnabled(status in ("released", "sent"))
+        self.export_button.setEnabled(status in ("released", "sent") and self.may_export())
         self.sent_button.setEnabled(status == "released" and bool(batch.exported_at))
         self.cancel_button.setEnabled(status in ("built", "released"))
         for button in (self.import_button, self.done_button, self.returned_button):
@@ -345,7 +357,11 @@ class PayoutsPage(QWidget):
                               _("Transfer files (*.txt *.dat)"))
         if not path:
             return
-        self.desk.act(payouts.export_batch, batch.id, path, on_error=self._failed,
+        code = ask_fresh_code(self, self.desk)  # a payment file: step-up first
+        if code is None:
+            return
+        self.desk.act(payouts.export_batch, batch.id, path, second_factor=code or None,
+                      on_error=self._failed,
                       on_done=self._changed(_("Transfer file written: {path}").format(
                           path=path)))
 
@@ -404,8 +420,10 @@ class PayoutsPage(QWidget):
             return
         path = self.save_path(_("Save cancellation list"), f"cancel-{issuer}.csv",
                               _("CSV files (*.csv)"))
-        if path:
-            self.desk.act(payouts.card_cancellation_list, issuer, path, on_error=self._failed,
+        code = ask_fresh_code(self, self.desk) if path else None  # personal data
+        if code is not None:
+            self.desk.act(payouts.card_cancellation_list, issuer, path,
+                          second_factor=code or None, on_error=self._failed,
                           on_done=lambda n: self._changed(_(
                               "Cancellation list written: {count} cases").format(count=n))())
 
@@ -413,8 +431,10 @@ class PayoutsPage(QWidget):
     def nanaco_list(self) -> None:
         path = self.save_path(_("Save nanaco list"), "nanaco-reinstatement.csv",
                               _("CSV files (*.csv)"))
-        if path:
-            self.desk.act(payouts.nanaco_list, path, on_error=self._failed,
+        code = ask_fresh_code(self, self.desk) if path else None  # personal data
+        if code is not None:
+            self.desk.act(payouts.nanaco_list, path, second_factor=code or None,
+                          on_error=self._failed,
                           on_done=lambda n: self._changed(_(
                               "nanaco list written: {count} cases").format(count=n))())
 

@@ -18,7 +18,7 @@ from app.exports.zengin import split_records
 from app.services import demo, operators, payouts, settings
 from app.services.payouts import ResultEntry
 from app.storage.models import Case, Payment, RefundItem
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, enrol_second_factor, step_up_code
 
 SENDER = {
     "zengin_company_code": "1234567890", "zengin_company_name": "カブシキガイシャ セブン・ペイ",
@@ -42,7 +42,14 @@ def staff(programme):
                         ("sv2", Role.SUPERVISOR)]:
         made[login] = operators.add_operator(programme, SYSTEM_ACTOR, login, login.upper(),
                                              role, PASSWORD).as_actor()
+        if role is Role.SUPERVISOR:
+            enrol_second_factor(programme, made[login], minutes_before=10)
     return made
+
+
+def fresh(ctx, staff, who: str) -> dict:
+    """The keyword a supervisor's export carries: a fresh authenticator code."""
+    return {"second_factor": step_up_code(ctx, staff[who])}
 
 
 def _status(ctx, case_number: str) -> str:
@@ -63,14 +70,15 @@ def test_build_release_export_and_pay(programme, staff, tmp_path):
     with pytest.raises(PermissionDenied):  # and not an operator either
         payouts.release_batch(ctx, staff["op1"], batch.id)
     with pytest.raises(MoveNotAllowed):  # nothing to export before release
-        payouts.export_batch(ctx, staff["op1"], batch.id, tmp_path / "early.txt")
+        payouts.export_batch(ctx, staff["sv1"], batch.id, tmp_path / "early.txt",
+                             **fresh(ctx, staff, "sv1"))
 
     released = payouts.release_batch(ctx, staff["sv2"], batch.id)
     assert released.status == "released" and released.released_by == "sv2"
     assert {_status(ctx, i.case_number) for i in items} == {"payout_requested"}
 
     out = tmp_path / "furikomi.txt"
-    payouts.export_batch(ctx, staff["op1"], batch.id, out)
+    payouts.export_batch(ctx, staff["sv2"], batch.id, out, **fresh(ctx, staff, "sv2"))
     records = split_records(out.read_bytes())
     assert all(len(r) == 120 for r in records)
     assert [r[:1] for r in records] == [b"1"] + [b"2"] * len(items) + [b"8", b"9"]
@@ -96,7 +104,8 @@ def test_build_release_export_and_pay(programme, staff, tmp_path):
     again = payouts.build_batch(ctx, staff["sv2"])
     assert [i.case_number for i in payouts.batch_items(ctx, again.id)] == [first.case_number]
     payouts.release_batch(ctx, staff["sv1"], again.id)
-    payouts.export_batch(ctx, staff["op1"], again.id, tmp_path / "again.txt")
+    payouts.export_batch(ctx, staff["sv1"], again.id, tmp_path / "again.txt",
+                         **fresh(ctx, staff, "sv1"))
     payouts.mark_sent(ctx, staff["op1"], again.id)
     payouts.record_results(ctx, staff["op1"], again.id, [ResultEntry("1", "done")])
     with ctx.db.read() as session:
@@ -163,7 +172,8 @@ def test_card_and_nanaco_lists(programme, staff, tmp_path):
     issuers = payouts.card_issuers_waiting(ctx)
     issuer, count = next(iter(issuers.items()))
     out = tmp_path / "card.csv"
-    assert payouts.card_cancellation_list(ctx, staff["op1"], issuer, out) == count
+    assert payouts.card_cancellation_list(ctx, staff["sv1"], issuer, out,
+                                          **fresh(ctx, staff, "sv1")) == count
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
     lines = raw.decode("utf-8-sig").splitlines()
@@ -176,7 +186,8 @@ def test_card_and_nanaco_lists(programme, staff, tmp_path):
 
     nanaco_out = tmp_path / "nanaco.csv"
     waiting = payouts.nanaco_waiting(ctx)
-    assert payouts.nanaco_list(ctx, staff["op1"], nanaco_out) == waiting
+    assert payouts.nanaco_list(ctx, staff["sv2"], nanaco_out,
+                               **fresh(ctx, staff, "sv2")) == waiting
     rows = nanaco_out.read_text(encoding="utf-8-sig").splitlines()[1:]
     assert all(row.split(",")[2].startswith("************") for row in rows)
 

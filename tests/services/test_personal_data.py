@@ -22,6 +22,7 @@ from app.services.payout_details import set_payout_details
 from app.storage import migrate
 from app.storage.db import Database
 from app.storage.models import AuditEvent
+from tests.conftest import step_up_code
 from tests.services.helpers import BANK, incident, victim
 
 DATA = Path(__file__).parents[1] / "storage" / "data"
@@ -57,7 +58,8 @@ def test_audit_export_neutralises_formula_injection(ctx, staff, tmp_path):
         cases.move_case(ctx, staff["op1"], case.id, MoveRequest(Status.RECEIVED))
     out = tmp_path / "audit.csv"
     written = audit_log.export_events(ctx, staff["sv1"], out,
-                                      audit_log.AuditFilter(case_number=case.case_number))
+                                      audit_log.AuditFilter(case_number=case.case_number),
+                                      second_factor=step_up_code(ctx, staff["sv1"]))
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(raw.decode("utf-8-sig").splitlines(keepends=True)))

@@ -42,6 +42,10 @@ RESTRICTED = {
     "payouts.release_batch": {"supervisor"},
     "payouts.cancel_batch": {"supervisor"},
     "audit_log.export_events": {"supervisor", "admin"},
+    # Exports of personal data or payment files (with a fresh authenticator code).
+    "payouts.export_batch": {"supervisor", "admin"},
+    "payouts.card_cancellation_list": {"supervisor", "admin"},
+    "payouts.nanaco_list": {"supervisor", "admin"},
     # Approve, reject, reopen, withdraw an approval, override an amount: supervisors.
     "cases.move_case": {"operator", "supervisor", "admin"},
 }
@@ -49,8 +53,10 @@ RESTRICTED = {
 # tested below); the services still confirm the account is active.
 OPEN_TO_STAFF = {
     "cases.add_note", "imports.import_incidents", "intake.take_phone_intake",
+    # The refused rows of one's own import file: open, but recorded.
+    "import_errors.save_refused_rows",
     "letters.mark_mailed", "outreach.record_attempt", "payout_details.set_payout_details",
-    "payouts.confirm_request", "payouts.export_batch", "payouts.mark_sent",
+    "payouts.confirm_request", "payouts.mark_sent",
     "payouts.record_results", "queue.mark_unreachable_overdue", "queue.next_case",
     "queue.release", "victims.reveal_payout", "victims.update_victim",
     # One's own account: password and authenticator.
@@ -194,12 +200,15 @@ SUPERVISOR_ONLY = [
     lambda ctx, a: audit_log.list_events(ctx, a, audit_log.AuditFilter()),
     lambda ctx, a: suspicion.list_suspicious(ctx, a),
     lambda ctx, a: suspicion.waiting_for_approval(ctx, a),
+    lambda ctx, a: payouts.export_batch(ctx, a, 1, "/nonexistent/f.txt"),
+    lambda ctx, a: payouts.card_cancellation_list(ctx, a, "JCB", "/nonexistent/c.csv"),
+    lambda ctx, a: payouts.nanaco_list(ctx, a, "/nonexistent/n.csv"),
 ]
 
 
 @pytest.mark.parametrize("call", SUPERVISOR_ONLY, ids=[
     "build_batch", "release_batch", "cancel_batch", "audit_export", "audit_list",
-    "suspicious", "waiting"])
+    "suspicious", "waiting", "transfer_file", "card_list", "nanaco_list"])
 @pytest.mark.parametrize("who", ("op1", "op2"))
 def test_supervisor_services_refuse_operators(ctx, staff, call, who):
     refused(ctx, lambda: call(ctx, staff[who]))

@@ -13,6 +13,7 @@ from app.core.clock import to_jst
 from app.services import audit_log
 from app.ui.audit_page import PAGE_SIZE, AuditPage, warn_if_audit_broken
 from app.ui.labels import action_label
+from tests.conftest import step_up_code
 from tests.ui.conftest import make_desk, settle
 
 
@@ -106,8 +107,11 @@ def test_export_for_an_auditor(ui_app, qtbot, ui_ctx, tmp_path):
     search(qtbot, page)
     out = tmp_path / "auditor.csv"
     page.choose_export_path = lambda: str(out)
+    # The trail holds personal data: the page asks for a fresh authenticator code.
+    page.desk.prompter.answers = [step_up_code(ui_ctx, page.desk.actor)]
     with qtbot.waitSignal(page.exported, timeout=10_000) as signal:
         qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
+    assert page.desk.prompter.asked[0][0] == "code"
     rows = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
     assert signal.args == [len(rows) - 1] and len(rows) - 1 == page.total
     assert {r[3] for r in rows[1:]} == {"case.verify"}
@@ -115,6 +119,30 @@ def test_export_for_an_auditor(ui_app, qtbot, ui_ctx, tmp_path):
     page.action_combo.setEditText("audit.export")
     search(qtbot, page)
     assert column(page, 2) == ["sv1"] and actions(page) == ["audit.export"]
+
+
+def test_a_cancelled_code_writes_nothing(ui_app, qtbot, ui_ctx, tmp_path):
+    page = open_page(qtbot, ui_ctx)
+    out = tmp_path / "auditor.csv"
+    page.choose_export_path = lambda: str(out)
+    page.desk.prompter.answers = [None]  # the code dialog cancelled
+    qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, page.desk)
+    assert [kind for kind, _text in page.desk.prompter.asked] == ["code"]
+    assert not out.exists() and not page.desk.prompter.errors
+    assert audit_log.count_events(ui_ctx, page.desk.actor,
+                                  audit_log.AuditFilter(action="audit.export")) == 0
+
+
+def test_a_wrong_code_is_refused_and_writes_nothing(ui_app, qtbot, ui_ctx, tmp_path):
+    page = open_page(qtbot, ui_ctx)
+    out = tmp_path / "auditor.csv"
+    page.choose_export_path = lambda: str(out)
+    page.desk.prompter.answers = ["000000"]
+    qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(page.desk.prompter.errors), timeout=10_000)
+    assert "確認コード" in page.desk.prompter.errors[0]
+    assert not out.exists() and not list(tmp_path.glob(".auditor.csv*"))
 
 
 def test_an_operator_is_refused_the_trail(ui_app, qtbot, ui_ctx):

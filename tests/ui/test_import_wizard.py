@@ -7,15 +7,18 @@ import_summary.png from these runs.
 from __future__ import annotations
 
 import csv
+import json
 import os
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
+from sqlalchemy import select
 
 from app.importers.incident_csv import IGNORE
 from app.services.stats import programme_stats
+from app.storage.models import AuditEvent
 from app.ui.import_page import STEP_CHOOSE, STEP_PREVIEW, STEP_RESULT, UNMAPPED, ImportPage
 from app.ui.main_window import MainWindow
 from tests.ui.conftest import make_desk, settle
@@ -229,6 +232,15 @@ def test_validate_import_and_save_refused_rows(ui_app, qtbot, ui_ctx, tmp_path):
     assert [r[0] for r in rows[1:]] == ["5", "6", "7"]
     assert rows[3][3] == "R1" and "1500" in rows[3]
     assert "3件" in page.message.text() and str(target) in page.message.text()
+    # The rows hold names and phones: the operator who imported saves them (no
+    # authenticator code), and the trail records who took them out, and where.
+    with ui_ctx.db.read() as session:
+        saved = session.execute(select(AuditEvent.actor_login, AuditEvent.entity_id,
+                                       AuditEvent.after).where(
+            AuditEvent.action == "import.refused_rows_saved")).all()
+    details = [(login, json.loads(after)) for login, _batch, after in saved]
+    assert [(login, d["rows"], d["file"]) for login, d in details] == [("op1", 3, "refused.csv")]
+    assert saved[0][1] == page.summary.batch_id is not None
 
     # Re-importing the same file adds nothing: everything accepted is now a duplicate.
     qtbot.mouseClick(page.again_button, Qt.MouseButton.LeftButton)

@@ -13,6 +13,7 @@ from app.domain.roles import SYSTEM_ACTOR
 from app.exports.zengin import split_records
 from app.services import settings
 from app.ui.payouts_page import PayoutsPage
+from tests.conftest import step_up_code
 from tests.services.test_payouts import SENDER
 from tests.ui.conftest import make_desk, settle
 
@@ -69,8 +70,11 @@ def test_batches_from_build_to_results(ui_app, qtbot, ui_ctx, tmp_path):
     second.save_path = lambda caption, suggested, pattern: str(target)
     second.select_batch(batch.id)
     settle(qtbot, second.desk)
+    # A payment file: the page asks for a fresh authenticator code first.
+    second.desk.prompter.answers.insert(0, step_up_code(ui_ctx, second.desk.actor))
     click(qtbot, second, "exportBatch")
     qtbot.waitUntil(target.exists, timeout=5000)
+    assert second.desk.prompter.asked[1][0] == "code"
     records = split_records(target.read_bytes())
     assert all(len(r) == 120 for r in records) and len(records) == batch.item_count + 3
 
@@ -103,13 +107,15 @@ def test_batches_from_build_to_results(ui_app, qtbot, ui_ctx, tmp_path):
 
 
 def test_card_list_written_through_the_save_hook(ui_app, qtbot, ui_ctx, tmp_path):
-    page = page_for(qtbot, ui_ctx, "op1")
+    page = page_for(qtbot, ui_ctx, "sv1")
     page.tabs.setCurrentIndex(1)
     assert page.issuer.count() > 0
     target = tmp_path / "card.csv"
     page.save_path = lambda caption, suggested, pattern: str(target)
+    page.desk.prompter.answers = [step_up_code(ui_ctx, page.desk.actor)]
     click(qtbot, page, "cardList")
     qtbot.waitUntil(target.exists, timeout=5000)
+    assert page.desk.prompter.asked == [("code", page.desk.prompter.asked[0][1])]
     settle(qtbot, page.desk)
     assert page.request_table.rowCount() == len(target.read_text(
         encoding="utf-8-sig").splitlines()) - 1
@@ -118,6 +124,28 @@ def test_card_list_written_through_the_save_hook(ui_app, qtbot, ui_ctx, tmp_path
     click(qtbot, page, "confirmRequest")
     settle(qtbot, page.desk)
     qtbot.waitUntil(lambda: page.request_table.rowCount() == before - 1, timeout=5000)
+
+
+def test_lists_and_transfer_file_are_not_for_operators(ui_app, qtbot, ui_ctx):
+    page = page_for(qtbot, ui_ctx, "op1")
+    page.tabs.setCurrentIndex(1)
+    assert page.issuer.count() > 0
+    assert not page.card_button.isEnabled() and not page.nanaco_button.isEnabled()
+    assert not page.export_button.isEnabled()
+
+
+def test_a_cancelled_code_writes_no_list(ui_app, qtbot, ui_ctx, tmp_path):
+    page = page_for(qtbot, ui_ctx, "sv1", answers=[None, None])
+    page.tabs.setCurrentIndex(1)
+    waiting = page.nanaco_label.text()
+    for name in ("cardList", "nanacoList"):
+        target = tmp_path / f"{name}.csv"
+        page.save_path = lambda caption, suggested, pattern, target=target: str(target)
+        click(qtbot, page, name)
+        assert not target.exists()
+    assert [kind for kind, _text in page.desk.prompter.asked] == ["code", "code"]
+    assert page.request_table.rowCount() == 0 and page.nanaco_label.text() == waiting
+    assert not page.desk.prompter.errors
 
 
 def test_reconciliation_view_and_exports(ui_app, qtbot, ui_ctx, tmp_path):
