@@ -414,10 +414,10 @@ class _Run:
 
     def _audit_many(self, action: str, entity: str, items: list[tuple], *,
                     with_case: bool = False) -> None:
-        self.core.execute(insert(AuditEvent.__table__), [dict(
+        self.core.execute(insert(AuditEvent.__table__), audit.chain_rows(self.session, [dict(
             at=self.now, operator_id=self.actor.operator_id, actor_login=self.actor.login,
             action=action, entity=entity, entity_id=entity_id,
             case_id=entity_id if with_case else None, before=audit.to_json(before),
-            after=audit.to_json(after), reason=None) for entity_id, before, after in items])
+            after=audit.to_json(after), reason=None) for entity_id, before, after in items]))
 
 
