@@ -232,6 +232,9 @@ def next_case(ctx: AppContext, actor: Actor) -> QueueRow | None:
                 return None
             for case_id in ids:
                 if _claim(session, case_id, actor, now, until):
+                    # Who held whose contact details, and until when, is part of the trace.
+                    audit.record(session, actor, now, "queue.hold", "case", case_id,
+                                 case_id=case_id, after={"held_until": until})
                     session.flush()
                     values = session.execute(_base(now).where(Case.id == case_id)).first()
                     return _row(values)
@@ -243,11 +246,14 @@ def release(ctx: AppContext, actor: Actor, case_id: int) -> None:
     now = ctx.clock.now()
     with ctx.db.write() as session:
         actor = confirmed_actor(session, actor)
-        session.execute(
+        released = session.execute(
             update(CaseQueue).where(CaseQueue.case_id == case_id,
                                     CaseQueue.holder_id == actor.operator_id)
             .values(holder_id=None, held_until=None, updated_at=now)
-            .execution_options(synchronize_session=False))
+            .execution_options(synchronize_session=False)).rowcount
+        if released:
+            audit.record(session, actor, now, "queue.release", "case", case_id,
+                         case_id=case_id)
 
 
 def after_attempt(session: Session, case_id: int, outcome: str, failed: bool,

@@ -126,6 +126,8 @@ _ACTIONS = {
     "letter.mailed": N_("Letter mailed"),
     "letter.batch_mailed": N_("Letter batch marked as mailed"),
     "outreach.unreachable_sweep": N_("Unanswered cases marked unreachable"),
+    "queue.hold": N_("Taken from the outreach queue"),
+    "queue.release": N_("Given back to the outreach queue"),
     "payout.batch_build": N_("Refund batch built"),
     "payout.batch_release": N_("Refund batch released"),
     "payout.batch_cancel": N_("Refund batch cancelled"),

@@ -198,3 +198,17 @@ def test_letter_limit_follows_the_setting(ctx, staff):
     settings.change(ctx, SYSTEM_ACTOR, "failed_attempts_before_letter", 1)
     no_answer(ctx, staff["op1"], target)
     assert numbers(queue.letter_due(ctx)) == [target]
+
+
+def test_taking_and_giving_back_a_case_are_in_the_audit_trail(ctx, staff):
+    only = make_case(ctx, "七子 花子", Channel.NANACO_CHARGE, date(2019, 8, 5))
+    queue.next_case(ctx, staff["op1"])
+    queue.next_case(ctx, staff["op1"])  # the same case again: no second hold recorded
+    queue.release(ctx, staff["op1"], only)
+    queue.release(ctx, staff["op2"], only)  # not op2's to give back: nothing recorded
+    with ctx.db.read() as session:
+        trail = session.exec(select(AuditEvent.action, AuditEvent.actor_login)
+                             .where(AuditEvent.case_id == only,
+                                    AuditEvent.action.startswith("queue."))
+                             .order_by(AuditEvent.seq)).all()
+    assert [tuple(row) for row in trail] == [("queue.hold", "op1"), ("queue.release", "op1")]
