@@ -137,6 +137,8 @@ class _Writer:
         for model in self.ORDER:
             rows = self.buffers[model]
             if rows:
+                if model is AuditEvent:  # chained as written: nothing to read back later
+                    audit.chain_rows(self.session, rows)
                 self.session.execute(insert(model), rows)
                 rows.clear()
         self.pending = 0
