@@ -14,7 +14,6 @@ import hashlib
 import itertools
 import json
 import os
-import re
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, fields
@@ -123,7 +122,7 @@ class IncidentRecord:
         whitespace runs in free text as one space: a re-export that differs
         only in such spelling is the same incident, not a conflict.
         """
-        text = {f.name: _squash(getattr(self, f.name)) for f in fields(self)}
+        text = {name: _squash(getattr(self, name)) for name in _RECORD_NAMES}
         text["phone"] = self.phone_digits or ""
         text["email"] = email_key(self.email)
         text["occurred_at"] = self.occurred_at.astimezone(JST).isoformat()
@@ -142,15 +141,18 @@ class IncidentRecord:
         return [name for name in mine if mine[name] != theirs[name]]
 
 
-_SPACES = re.compile(r"\s+")
-
-
 def _squash(value: object) -> str:
+    """Whitespace runs as one space, trimmed (str.split and re's \\s agree on whitespace)."""
     if value is None:
         return ""
+    if type(value) is str:
+        return " ".join(value.split())
     if isinstance(value, date):
         return value.isoformat()
-    return _SPACES.sub(" ", str(value)).strip()
+    return " ".join(str(value).split())
+
+
+_RECORD_NAMES = tuple(f.name for f in fields(IncidentRecord))
 
 
 @dataclass(frozen=True)
@@ -158,20 +160,28 @@ class ParsedRow:
     """One non-blank data row: a record, or the errors that reject it (never both).
 
     ``line`` is the physical line where the record starts (1-based, the header
-    counts). ``cells`` is the row exactly as read, aligned with
-    ``IncidentFile.header``; ``raw`` is the same keyed by header text (the first
-    column wins when two share a header).
+    counts). ``cells`` is the row exactly as read, aligned with ``header``
+    (``IncidentFile.header``); ``raw`` is the same keyed by header text (the
+    first column wins when two share a header).
     """
 
     line: int
     record: IncidentRecord | None
     errors: list[RowError]
-    raw: dict[str, str]
     cells: tuple[str, ...]
+    header: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
         return self.record is not None
+
+    @property
+    def raw(self) -> dict[str, str]:
+        """Built on demand: an import of a million rows never asks for it."""
+        raw: dict[str, str] = {}
+        for index, text in enumerate(self.header):
+            raw.setdefault(text, self.cells[index] if index < len(self.cells) else "")
+        return raw
 
 
 # ---------------------------------------------------------------- reading records
@@ -239,6 +249,7 @@ class _RowChecker:
 
     def __init__(self, match: ColumnMatch, *, delimiter: str, now: datetime, ceiling: int) -> None:
         self.header = match.header
+        self.header_cells = tuple(match.header)
         self.by_index = sorted(match.by_index.items())
         self.column_of = {name: match.header[index] for index, name in self.by_index}
         self.parsers = _parsers(now=now, ceiling=ceiling)
@@ -256,7 +267,7 @@ class _RowChecker:
         if parsed["phone"] is None and parsed["email"] is None and not self._has_contact(cells):
             errors.append(self._contact_error())
         record = None if errors else _record(parsed)
-        return ParsedRow(first, record, errors, self._raw(cells), tuple(cells))
+        return ParsedRow(first, record, errors, tuple(cells), self.header_cells)
 
     def _has_contact(self, cells: list[str]) -> bool:
         """Whether a phone or e-mail was given at all (an invalid one has its own error)."""
@@ -329,15 +340,9 @@ class _RowChecker:
             for line in cell.splitlines()
         )
 
-    def _raw(self, cells: list[str]) -> dict[str, str]:
-        raw: dict[str, str] = {}
-        for index, text in enumerate(self.header):
-            raw.setdefault(text, cells[index] if index < len(cells) else "")
-        return raw
-
-
 def _parsers(*, now: datetime, ceiling: int) -> dict[str, Callable[[str], Any]]:
-    return {
+    """Each field's parser, remembering its answers where values repeat across rows."""
+    plain = {
         "report_id": parse.parse_text,
         "member_id": parse.parse_member_id,
         "name": parse.parse_name,
@@ -355,6 +360,42 @@ def _parsers(*, now: datetime, ceiling: int) -> dict[str, Callable[[str], Any]]:
         "merchant": parse.parse_free_text,
         "note": parse.parse_free_text,
     }
+    return {name: fn if name in _UNIQUE_FIELDS else _remembering(fn)
+            for name, fn in plain.items()}
+
+
+# Values that differ on almost every row: remembering them would only cost memory.
+_UNIQUE_FIELDS = frozenset({"report_id", "note"})
+# Per field and per import; forgotten all at once when full, so memory stays bounded.
+MEMO_LIMIT = 8192
+
+
+def _remembering(parser: Callable[[str], Any]) -> Callable[[str], Any]:
+    """``parser`` with its answers kept: names, dates, amounts and channels repeat
+    from row to row, and NFKC and the date forms are most of a row's cost.
+    Parsers are pure (``now`` and the ceiling are fixed for the import)."""
+    answers: dict[str, tuple[Any, tuple[str, str] | None]] = {}
+
+    def parse_remembered(text: str) -> Any:
+        answer = answers.get(text)
+        if answer is None:
+            answer = _answer(parser, text)
+            if len(answers) >= MEMO_LIMIT:
+                answers.clear()
+            answers[text] = answer
+        value, problem = answer
+        if problem:  # a fresh exception each time: a raised one keeps its traceback
+            raise parse.FieldProblem(*problem)
+        return value
+
+    return parse_remembered
+
+
+def _answer(parser: Callable[[str], Any], text: str) -> tuple[Any, tuple[str, str] | None]:
+    try:
+        return parser(text), None
+    except parse.FieldProblem as problem:
+        return None, (problem.ja, problem.en)
 
 
 def _record(parsed: dict[str, Any]) -> IncidentRecord:
@@ -556,10 +597,20 @@ def digest_differences(first: str, second: str) -> list[str]:
 _CANONICAL_NAMES = tuple(f.name for f in fields(IncidentRecord) if f.name != "phone_digits")
 
 
+# The content hash is JSON with sorted keys; its order is fixed, so it is written directly.
+_HASH_KEYS = tuple(sorted(("v", *_CANONICAL_NAMES)))
+_json_string = json.encoder.encode_basestring  # ensure_ascii=False, as json.dumps below
+
+
 def fingerprint(record: IncidentRecord) -> tuple[str, str]:
-    """(content_hash, field_digest) from one canonical form: the import's hot path."""
+    """(content_hash, field_digest) from one canonical form: the import's hot path.
+
+    The same bytes as ``content_hash``'s json.dumps, built without the general
+    encoder: a test holds the two equal.
+    """
     canonical = record.canonical()
-    payload = {"v": CONTENT_HASH_VERSION, **canonical}
-    data = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    version = str(CONTENT_HASH_VERSION)
+    data = ",".join(f'"{key}":' + (version if key == "v" else _json_string(canonical[key]))
+                    for key in _HASH_KEYS)
     digest = "".join(f"{zlib.crc32(v.encode('utf-8')):08x}" for v in canonical.values())
-    return hashlib.sha256(data.encode("utf-8")).hexdigest(), digest
+    return hashlib.sha256(("{" + data + "}").encode("utf-8")).hexdigest(), digest

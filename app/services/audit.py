@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from app.domain.audit_chain import FIELDS, GENESIS, event_hash
 from app.domain.roles import Actor
+from app.storage.bulk import BulkInsert
 from app.storage.models import AuditEvent, AuditHead
 
 CHUNK = 2000
@@ -100,6 +101,20 @@ def chain_rows(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, A
         row.update(seq=seq, prev_hash=head.hash, hash=digest)
         head.seq, head.hash = seq, digest
     return rows
+
+
+_CHAINED_COLUMNS = (*[n for n in FIELDS if n != "seq"], "seq", "prev_hash", "hash")
+
+
+def append_many(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Chain ``rows`` (in list order) and insert them in one go: the bulk writers' path.
+
+    Each row holds every field of FIELDS but ``seq``; before and after already
+    as JSON text (``to_json``).
+    """
+    chained = chain_rows(session, rows)
+    BulkInsert(session.connection(), AuditEvent.__table__, _CHAINED_COLUMNS).run(
+        tuple(row[name] for name in _CHAINED_COLUMNS) for row in chained)
 
 
 def seal(session: Session) -> int:

@@ -14,7 +14,7 @@ from datetime import datetime
 from itertools import islice
 from pathlib import Path
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlmodel import Session
 
 from app.core.errors import UserError
@@ -33,7 +33,8 @@ from app.importers.incident_csv import (
 from app.services import audit, settings
 from app.services.context import AppContext, confirmed_actor
 from app.storage import sequences
-from app.storage.models import AuditEvent, Case, ImportBatch, Incident, Victim
+from app.storage.bulk import BulkInsert, driver_sql, reserve_ids, stored_value
+from app.storage.models import Case, ImportBatch, Incident, Victim
 
 CHUNK = 1000
 SAMPLE = 1000  # refused rows kept in the summary for the screen; all go to on_refused
@@ -86,15 +87,31 @@ class _DryRun(Exception):
 
 @dataclass
 class _NewVictim:
-    row: dict
+    row: tuple  # in _VICTIM_COLUMNS order
     id: int | None = None
 
 
 @dataclass
 class _CaseSlot:
+    """A case this chunk adds incidents to: ``claimed`` before the chunk, ``added`` by it."""
+
     id: int | None
     status: str
-    new_row: dict | None = None
+    claimed: int
+    new: tuple[int, str] | None = None  # (victim id, channel) of a case still to open
+    added: int = 0
+    count: int = 0
+
+
+_VICTIM_COLUMNS = ("id", "member_id", "name", "name_kana", "name_key", "kana_key", "phone",
+                   "phone_digits", "email", "email_key", "postal_code", "address",
+                   "contact_received_at", "contact_changed_at", "created_at", "updated_at",
+                   "version")
+_CASE_COLUMNS = ("id", "case_number", "victim_id", "channel", "status", "claimed_amount",
+                 "created_at", "updated_at", "version")
+_INCIDENT_COLUMNS = ("case_id", "report_id", "content_hash", "content_digest", "occurred_at",
+                     "amount", "card_issuer", "card_last4", "merchant", "note", "source",
+                     "import_batch_id", "created_at")
 
 
 def import_incidents(
@@ -144,6 +161,13 @@ class _Run:
         self.core = session.connection()
         self.on_refused = on_refused
         self.batch_id = 0
+        self.victim_rows = BulkInsert(self.core, Victim.__table__, _VICTIM_COLUMNS)
+        self.case_rows = BulkInsert(self.core, Case.__table__, _CASE_COLUMNS)
+        self.incident_rows = BulkInsert(self.core, Incident.__table__, _INCIDENT_COLUMNS)
+        self.grow_sql = driver_sql(self.core, (
+            "UPDATE case_file SET claimed_amount = claimed_amount + ?, "
+            "version = version + 1, updated_at = ? WHERE id = ?"))
+        self.stored_now = stored_value(self.core, Case.__table__.c.updated_at, now)
         self._new_chunk()
 
     def _new_chunk(self) -> None:
@@ -229,8 +253,11 @@ class _Run:
                     "この被害者の案件は確認済以降のため追加できません。スーパーバイザーに相談してください。"
                     " / The victim's case is verified or later: incidents can no longer be added."])
                 continue
+            slot.added += record.amount
+            slot.count += 1
             incidents.append((slot, record, content))
         self._insert_new_cases()
+        self._grow_claims()
         self._insert_incidents(incidents)
 
     def _load_victims(self, records: list[IncidentRecord]) -> None:
@@ -271,44 +298,39 @@ class _Run:
         """By member ID; else by name or kana with the same phone or e-mail."""
         if record.member_id and record.member_id in self.by_member:
             return self.by_member[record.member_id]
-        keys = [search_key(record.name), search_key(record.name_kana)]
+        keys = (search_key(record.name), search_key(record.name_kana))
+        email = email_key(record.email)
         contacts = [f"p:{record.phone_digits}" if record.phone_digits else None,
-                    f"e:{email_key(record.email)}" if record.email else None]
+                    f"e:{email}" if email else None]
         for key in filter(None, keys):
             for contact in filter(None, contacts):
                 for victim, member in self.by_name.get((key, contact), []):
                     if not member or not record.member_id or member == record.member_id:
                         return victim
-        new = _NewVictim(self._victim_row(record))
-        row = new.row
-        self._remember(new, record.member_id, row["name_key"], row["kana_key"],
-                       row["phone_digits"], row["email_key"])
+        new = _NewVictim(self._victim_row(record, keys, email))
+        self._remember(new, record.member_id, keys[0], keys[1], record.phone_digits or "", email)
         return new
 
-    def _victim_row(self, record: IncidentRecord) -> dict:
-        return dict(
-            member_id=record.member_id, name=record.name, name_kana=record.name_kana,
-            name_key=search_key(record.name), kana_key=search_key(record.name_kana),
-            phone=record.phone, phone_digits=record.phone_digits or "", email=record.email,
-            email_key=email_key(record.email), postal_code=record.postal_code,
-            address=record.address, contact_received_at=record.contact_received_at,
-            contact_changed_at=None, created_at=self.now, updated_at=self.now, version=1)
+    def _victim_row(self, record: IncidentRecord, keys: tuple[str, str], email: str) -> tuple:
+        """In _VICTIM_COLUMNS order, the id left to fill in."""
+        return (None, record.member_id, record.name, record.name_kana, keys[0], keys[1],
+                record.phone, record.phone_digits or "", record.email, email,
+                record.postal_code, record.address, record.contact_received_at, None,
+                self.now, self.now, 1)
 
     def _insert_new_victims(self, victims: list[int | _NewVictim]) -> None:
         new = list({id(v): v for v in victims if isinstance(v, _NewVictim) and v.id is None}
                    .values())
         if not new:
             return
-        table = Victim.__table__
-        ids = self.core.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True),
-            [v.row for v in new]).scalars().all()
+        ids = reserve_ids(self.core, Victim.__table__, len(new))
         for victim, victim_id in zip(new, ids, strict=True):
             victim.id = victim_id
+        self.victim_rows.run((v.id, *v.row[1:]) for v in new)
         self._replace_placeholders()
         self.summary.victims_created += len(new)
         self._audit_many("victim.create", "victim", [
-            (v.id, None, {"name": v.row["name"], "batch_id": self.batch_id}) for v in new])
+            (v.id, None, {"name": v.row[2], "batch_id": self.batch_id}) for v in new])
 
     def _replace_placeholders(self) -> None:
         """Once inserted, new victims are known by their ids like any other."""
@@ -323,64 +345,77 @@ class _Run:
         self.placeholder_keys.clear()
 
     def _load_cases(self, victim_ids: list[int]) -> None:
-        wanted = set(victim_ids)
         rows = self.core.execute(
-            select(Case.id, Case.victim_id, Case.channel, Case.status, Case.merged_into_id)
-            .where(Case.victim_id.in_(wanted))).all()
-        for case_id, victim_id, channel, status, merged_into in rows:
+            select(Case.id, Case.victim_id, Case.channel, Case.status, Case.claimed_amount,
+                   Case.merged_into_id)
+            .where(Case.victim_id.in_(set(victim_ids)))).all()
+        by_id: dict[int, _CaseSlot] = {}
+        for case_id, victim_id, channel, status, claimed, merged_into in rows:
             if merged_into is not None:
-                survivor = self.session.get(Case, merged_into)
-                case_id, status = survivor.id, survivor.status
-            self.cases[(victim_id, channel)] = _CaseSlot(case_id, status)
+                case_id, status, claimed = self.core.execute(
+                    select(Case.id, Case.status, Case.claimed_amount)
+                    .where(Case.id == merged_into)).one()
+            # Two keys that lead to one surviving case share its slot (and its claim).
+            slot = by_id.setdefault(case_id, _CaseSlot(case_id, status, claimed))
+            self.cases[(victim_id, channel)] = slot
 
     def _case_for(self, victim_id: int, channel: Channel) -> _CaseSlot:
         key = (victim_id, channel.value)
         if key not in self.cases:
-            self.cases[key] = _CaseSlot(None, Status.RECEIVED.value, new_row=dict(
-                victim_id=victim_id, channel=channel.value, status=Status.RECEIVED.value,
-                claimed_amount=0, created_at=self.now, updated_at=self.now, version=1))
+            self.cases[key] = _CaseSlot(None, Status.RECEIVED.value, 0,
+                                        new=(victim_id, channel.value))
         return self.cases[key]
 
     def _insert_new_cases(self) -> None:
+        """Opened with the claim their incidents in this chunk add up to."""
         new = [slot for slot in self.cases.values() if slot.id is None]
         if not new:
             return
         first = sequences.reserve(self.session, "case", len(new))
-        for offset, slot in enumerate(new):
-            slot.new_row["case_number"] = format_case_number(first + offset)
-        table = Case.__table__
-        ids = self.core.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True),
-            [slot.new_row for slot in new]).scalars().all()
-        for slot, case_id in zip(new, ids, strict=True):
-            slot.id = case_id
+        ids = reserve_ids(self.core, Case.__table__, len(new))
+        rows, events = [], []
+        for offset, (slot, case_id) in enumerate(zip(new, ids, strict=True)):
+            slot.id, (victim_id, channel) = case_id, slot.new
+            number = format_case_number(first + offset)
+            rows.append((case_id, number, victim_id, channel, slot.status, slot.added,
+                         self.now, self.now, 1))
+            events.append((case_id, None, {
+                "case_number": number, "channel": channel, "source": "import",
+                "batch_id": self.batch_id, "claimed_amount": slot.added,
+                "incidents_added": slot.count}))
+            slot.claimed, slot.added, slot.count = slot.added, 0, 0
+        self.case_rows.run(rows)
         self.summary.cases_created += len(new)
-        self._audit_many("case.open", "case", [
-            (s.id, None, {"case_number": s.new_row["case_number"], "channel": s.new_row["channel"],
-                          "source": "import", "batch_id": self.batch_id}) for s in new],
-            with_case=True)
-        for slot in new:
-            slot.new_row = None  # inserted: the row's dict is no longer needed
+        self._audit_many("case.open", "case", events, with_case=True)
+
+    def _grow_claims(self) -> None:
+        """Cases that existed before this chunk: the claim grows by what it added."""
+        grown = [slot for slot in {id(s): s for s in self.cases.values()}.values()
+                 if slot.count]
+        if not grown:
+            return
+        now = self.stored_now
+        self.core.exec_driver_sql(self.grow_sql, [(s.added, now, s.id) for s in grown])
+        self._audit_many("import.incidents", "case", [
+            (s.id, {"claimed_amount": s.claimed},
+             {"claimed_amount": s.claimed + s.added, "incidents_added": s.count,
+              "batch_id": self.batch_id}) for s in grown], with_case=True)
 
     def _insert_incidents(self, incidents: list[tuple[_CaseSlot, IncidentRecord, tuple[str, str]]]
                           ) -> None:
         if not incidents:
             return
+        by_channel = self.summary.amount_accepted_by_channel
         rows = []
         for slot, r, (content_hash, digest) in incidents:
-            rows.append(dict(
-                case_id=slot.id, report_id=r.report_id, content_hash=content_hash,
-                content_digest=digest, occurred_at=r.occurred_at, amount=r.amount,
-                card_issuer=r.card_issuer, card_last4=r.card_last4, merchant=r.merchant,
-                note=r.note, source="import", import_batch_id=self.batch_id,
-                created_at=self.now))
-            self.summary.amount_accepted_by_channel[r.channel.value] += r.amount
-        self.core.execute(insert(Incident.__table__), rows)
-        self.summary.accepted += len(rows)
+            rows.append((slot.id, r.report_id, content_hash, digest, r.occurred_at, r.amount,
+                         r.card_issuer, r.card_last4, r.merchant, r.note, "import",
+                         self.batch_id, self.now))
+            by_channel[r.channel.value] += r.amount
+        self.summary.accepted += self.incident_rows.run(rows)
 
     # -- closing --------------------------------------------------------------------
     def finish(self) -> None:
-        self._update_claims()
         s = self.summary
         self.core.execute(update(ImportBatch).where(ImportBatch.id == self.batch_id).values(
             rows_read=s.read, accepted=s.accepted, duplicate=s.duplicate, conflict=s.conflict,
@@ -390,34 +425,10 @@ class _Run:
         audit.record(self.session, self.actor, self.now, "import.batch", "import_batch",
                      self.batch_id, after=s.as_json() | {"unknown_columns": s.unknown_columns})
 
-    def _update_claims(self) -> None:
-        """Each touched case's claim grows by what this batch added to it (one event each)."""
-        added = self.core.execute(
-            select(Incident.case_id, func.sum(Incident.amount), func.count(), Case.claimed_amount)
-            .join(Case, Case.id == Incident.case_id)
-            .where(Incident.import_batch_id == self.batch_id)
-            .group_by(Incident.case_id, Case.claimed_amount)).all()
-        table = Case.__table__
-        for start in range(0, len(added), CHUNK):
-            part = added[start:start + CHUNK]
-            self.core.execute(
-                update(table).where(table.c.id == bindparam("case_id")).values(
-                    claimed_amount=bindparam("claimed"), version=table.c.version + 1,
-                    updated_at=bindparam("now")),
-                [{"case_id": c, "claimed": before + int(amount), "now": self.now}
-                 for c, amount, _n, before in part])
-            self._audit_many("import.incidents", "case", [
-                (c, {"claimed_amount": before},
-                 {"claimed_amount": before + int(amount), "incidents_added": n,
-                  "batch_id": self.batch_id}) for c, amount, n, before in part],
-                with_case=True)
-
     def _audit_many(self, action: str, entity: str, items: list[tuple], *,
                     with_case: bool = False) -> None:
-        self.core.execute(insert(AuditEvent.__table__), audit.chain_rows(self.session, [dict(
+        audit.append_many(self.session, [dict(
             at=self.now, operator_id=self.actor.operator_id, actor_login=self.actor.login,
             action=action, entity=entity, entity_id=entity_id,
             case_id=entity_id if with_case else None, before=audit.to_json(before),
-            after=audit.to_json(after), reason=None) for entity_id, before, after in items]))
-
-
+            after=audit.to_json(after), reason=None) for entity_id, before, after in items])

@@ -496,3 +496,25 @@ def test_any_file_written_by_a_csv_writer_reads_back(rows, encoding, line_end):
         assert row.record.amount == yen
         assert row.record.address == (parse_free_text(address) or None)
         assert row.raw["住所"] == address
+
+
+# The content hash is stored with every incident: the fast writer must equal json.dumps.
+_free = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=30)
+
+
+@given(name=_free, address=st.one_of(st.none(), _free), note=st.one_of(st.none(), _free),
+       amount=st.integers(1, 10**7), email=st.one_of(st.none(), st.emails()))
+def test_fingerprint_matches_the_stored_form(name, address, note, amount, email):
+    import json
+    import re
+
+    from app.importers.incident_csv import CONTENT_HASH_VERSION, field_digest, fingerprint
+    one = record(name=name, address=address, note=note, amount=amount, email=email)
+    squashed = {"name": name, "address": address or "", "note": note or ""}
+    for field_name, text in squashed.items():  # whitespace runs as one space, as first written
+        assert one.canonical()[field_name] == re.sub(r"\s+", " ", text).strip()
+    payload = {"v": CONTENT_HASH_VERSION, **one.canonical()}
+    reference = hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True,
+                                          separators=(",", ":")).encode("utf-8")).hexdigest()
+    assert fingerprint(one) == (reference, field_digest(one))
+    assert one.content_hash() == reference

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from app.importers import incident_csv
 from app.importers.incident_csv import read_incidents
 
 HEADER = "受付番号,氏名,フリガナ,電話番号,メール,郵便番号,住所,被害区分,発生日時,被害金額,備考\r\n"
@@ -40,7 +41,9 @@ def peak_while_reading(path: Path, now) -> tuple[int, int, int]:
     return rows, rejected, peak
 
 
-def test_memory_does_not_grow_with_the_file(tmp_path, now):
+def test_memory_does_not_grow_with_the_file(tmp_path, now, monkeypatch):
+    # Parsed values are remembered up to a cap per field; a small cap shows the rest is flat.
+    monkeypatch.setattr(incident_csv, "MEMO_LIMIT", 100)
     small = peak_while_reading(write_rows(tmp_path / "small.csv", 2_000), now)
     large = peak_while_reading(write_rows(tmp_path / "large.csv", 20_000), now)
     assert small[:2] == (2_000, 0)
@@ -51,9 +54,18 @@ def test_memory_does_not_grow_with_the_file(tmp_path, now):
 
 
 @pytest.mark.slow
-def test_two_hundred_thousand_rows_stream_in_flat_memory(tmp_path, now):
+def test_two_hundred_thousand_rows_stream_in_flat_memory(tmp_path, now, monkeypatch):
+    monkeypatch.setattr(incident_csv, "MEMO_LIMIT", 100)
     path = write_rows(tmp_path / "huge.csv", 200_000)
     assert path.stat().st_size > 20_000_000
     rows, rejected, peak = peak_while_reading(path, now)
     assert (rows, rejected) == (200_000, 0)
     assert peak < 256 * 1024
+
+
+def test_remembered_values_are_capped(tmp_path, now):
+    """The real cap: every email differs, yet memory stops growing once the cap is reached."""
+    capped = peak_while_reading(write_rows(tmp_path / "capped.csv", 3 * incident_csv.MEMO_LIMIT),
+                                now)
+    assert capped[:2] == (3 * incident_csv.MEMO_LIMIT, 0)
+    assert capped[2] < 16 * 1024 * 1024

@@ -150,7 +150,29 @@ def test_batch_is_recorded_with_audit_events(ctx, staff, tmp_path):
     assert (batch.rows_read, batch.accepted, batch.amount_accepted) == (7, 5, 7200)
     assert batch.operator_id == staff["op2"].operator_id and len(batch.sha256) == 64
     assert actions["import.batch"] == 1 and actions["case.open"] == 3
-    assert actions["import.incidents"] == 3
+    assert actions["victim.create"] == 2
+    assert "import.incidents" not in actions  # new cases open with their claim
+
+
+def test_case_opening_and_growing_claims_are_each_one_event(ctx, staff, tmp_path):
+    import json
+
+    import_incidents(ctx, staff["op1"], write(tmp_path, ROWS[:2]))
+    later = ["R8,,山田 太郎,,090-1111-2222,,nanaco,2019/07/04,500"]
+    import_incidents(ctx, staff["op2"], write(tmp_path, later, name="later.csv"))
+    with ctx.db.read() as s:
+        events = s.execute(select(AuditEvent.action, AuditEvent.actor_login,
+                                  AuditEvent.before, AuditEvent.after)
+                           .where(AuditEvent.entity == "case").order_by(AuditEvent.seq)).all()
+        claimed = s.execute(select(Case.claimed_amount, Case.version)).one()
+    (opened, first_login, _, opened_after), (grown, login, before, after) = events
+    assert (opened, first_login) == ("case.open", "op1")
+    assert json.loads(opened_after)["claimed_amount"] == 3000
+    assert json.loads(opened_after)["incidents_added"] == 2
+    assert (grown, login) == ("import.incidents", "op2")
+    assert json.loads(before) == {"claimed_amount": 3000}
+    assert json.loads(after)["claimed_amount"] == 3500
+    assert tuple(claimed) == (3500, 2)
 
 
 def test_import_into_a_verified_case_is_refused(ctx, staff, tmp_path):
