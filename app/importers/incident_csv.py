@@ -122,12 +122,7 @@ class IncidentRecord:
         whitespace runs in free text as one space: a re-export that differs
         only in such spelling is the same incident, not a conflict.
         """
-        text = {name: _squash(getattr(self, name)) for name in _RECORD_NAMES}
-        text["phone"] = self.phone_digits or ""
-        text["email"] = email_key(self.email)
-        text["occurred_at"] = self.occurred_at.astimezone(JST).isoformat()
-        del text["phone_digits"]
-        return text
+        return dict(zip(_CANONICAL_NAMES, _canonical_values(self), strict=True))
 
     def content_hash(self) -> str:
         """SHA-256 hex of the canonical content (report_id included)."""
@@ -152,7 +147,13 @@ def _squash(value: object) -> str:
     return " ".join(str(value).split())
 
 
-_RECORD_NAMES = tuple(f.name for f in fields(IncidentRecord))
+def _canonical_values(r: IncidentRecord) -> list[str]:
+    """IncidentRecord.canonical's values, in field order without phone_digits."""
+    return [_squash(r.report_id), _squash(r.member_id), _squash(r.name), _squash(r.name_kana),
+            r.phone_digits or "", email_key(r.email), _squash(r.postal_code),
+            _squash(r.address), r.channel.value, r.occurred_at.astimezone(JST).isoformat(),
+            str(r.amount), _squash(r.card_issuer), _squash(r.card_last4),
+            _squash(r.contact_received_at), _squash(r.merchant), _squash(r.note)]
 
 
 @dataclass(frozen=True)
@@ -597,8 +598,10 @@ def digest_differences(first: str, second: str) -> list[str]:
 _CANONICAL_NAMES = tuple(f.name for f in fields(IncidentRecord) if f.name != "phone_digits")
 
 
-# The content hash is JSON with sorted keys; its order is fixed, so it is written directly.
-_HASH_KEYS = tuple(sorted(("v", *_CANONICAL_NAMES)))
+# The content hash is JSON with sorted keys; its order is fixed, so it is written directly:
+# for each key in sorted order, its '"key":' prefix and where its value is (None: "v").
+_HASH_PLAN = tuple((f'"{key}":', None if key == "v" else _CANONICAL_NAMES.index(key))
+                   for key in sorted(("v", *_CANONICAL_NAMES)))
 _json_string = json.encoder.encode_basestring  # ensure_ascii=False, as json.dumps below
 
 
@@ -608,9 +611,9 @@ def fingerprint(record: IncidentRecord) -> tuple[str, str]:
     The same bytes as ``content_hash``'s json.dumps, built without the general
     encoder: a test holds the two equal.
     """
-    canonical = record.canonical()
+    values = _canonical_values(record)
     version = str(CONTENT_HASH_VERSION)
-    data = ",".join(f'"{key}":' + (version if key == "v" else _json_string(canonical[key]))
-                    for key in _HASH_KEYS)
-    digest = "".join(f"{zlib.crc32(v.encode('utf-8')):08x}" for v in canonical.values())
+    data = ",".join([prefix + (version if at is None else _json_string(values[at]))
+                     for prefix, at in _HASH_PLAN])
+    digest = "".join([f"{zlib.crc32(v.encode('utf-8')):08x}" for v in values])
     return hashlib.sha256(("{" + data + "}").encode("utf-8")).hexdigest(), digest

@@ -95,11 +95,13 @@ def chain_rows(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, A
     Cheaper than sealing after the insert: nothing is read back.
     """
     head = lock_head(session)
+    seq, digest = head.seq, head.hash  # plain locals: the ORM's attribute events cost per set
     for row in rows:
-        seq = head.seq + 1
-        digest = event_hash(row | {"seq": seq}, head.hash)
-        row.update(seq=seq, prev_hash=head.hash, hash=digest)
-        head.seq, head.hash = seq, digest
+        seq, previous = seq + 1, digest
+        row["seq"] = seq
+        digest = event_hash(row, previous)
+        row.update(prev_hash=previous, hash=digest)
+    head.seq, head.hash = seq, digest
     return rows
 
 

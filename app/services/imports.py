@@ -273,7 +273,7 @@ class _Run:
         for column, values in ((Victim.member_id, members), (Victim.phone_digits, phones),
                                (Victim.email_key, emails)):
             if values:
-                for row in self.core.execute(select(*columns).where(column.in_(values))):
+                for row in self.core.execute(select(*columns).where(column.in_(values))).all():
                     found[row[0]] = row
         for victim_id, member, name_key, kana_key, phone, email in found.values():
             self._remember(victim_id, member, name_key, kana_key, phone, email)

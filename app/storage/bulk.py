@@ -28,7 +28,9 @@ class BulkInsert:
         self.connection = connection
         self.columns = tuple(columns)
         processors = [_processor(table.c[name], dialect) for name in self.columns]
-        self.converted = [(i, p) for i, p in enumerate(processors) if p is not None]
+        # Remembered per column: the same time (the import's "now") fills most rows.
+        self.converted = [(i, _remembering(p)) for i, p in enumerate(processors)
+                          if p is not None]
         quote = dialect.identifier_preparer.quote
         marker = "?" if dialect.paramstyle == "qmark" else "%s"
         self.sql = (f"INSERT INTO {quote(table.name)} "
@@ -45,9 +47,9 @@ class BulkInsert:
 
     def _convert(self, row: Sequence[Any]) -> tuple:
         values = list(row)
-        for index, process in self.converted:
+        for index, convert in self.converted:
             if values[index] is not None:
-                values[index] = process(values[index])
+                values[index] = convert(values[index])
         return tuple(values)
 
 
@@ -89,3 +91,21 @@ def _processor(column: Any, dialect: Any) -> Any:
     which the plain type (and sqlite3's default adapter) would not.
     """
     return column.type.dialect_impl(dialect).bind_processor(dialect)
+
+
+_REMEMBERED = 4096
+
+
+def _remembering(convert: Any) -> Any:
+    answers: dict[Any, Any] = {}
+
+    def remembered(value: Any) -> Any:
+        try:
+            return answers[value]
+        except KeyError:
+            if len(answers) >= _REMEMBERED:
+                answers.clear()
+            answers[value] = found = convert(value)
+            return found
+
+    return remembered

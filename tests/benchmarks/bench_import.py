@@ -46,17 +46,24 @@ def make_file(path: Path, rows: int, seed: int = 1) -> None:
 
 OURS = """
 import json, resource, sys, time
+from sqlalchemy import Engine, event
 from app.domain.roles import SYSTEM_ACTOR
 from app.services.context import AppContext
 from app.services.imports import import_incidents
 from app.storage import migrate
 from app.storage.db import Database
 db = Database(sys.argv[1]); migrate.upgrade(db)
+in_driver = [0.0, 0.0]  # seconds inside the database driver; start of the current statement
+event.listen(Engine, "before_cursor_execute",
+             lambda *a: in_driver.__setitem__(1, time.perf_counter()))
+event.listen(Engine, "after_cursor_execute",
+             lambda *a: in_driver.__setitem__(0, in_driver[0] + time.perf_counter() - in_driver[1]))
 started = time.perf_counter()
 summary = import_incidents(AppContext(db), SYSTEM_ACTOR, sys.argv[2])
 seconds = time.perf_counter() - started
 print(json.dumps({"seconds": seconds, "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                  "accepted": summary.accepted, "read": summary.read}))
+                  "accepted": summary.accepted, "read": summary.read, "driver": in_driver[0],
+                  "written": summary.victims_created + summary.cases_created + summary.accepted}))
 """
 
 BASELINE = """
@@ -97,6 +104,9 @@ def main() -> None:
     print(f"  baseline       {base['seconds']:7.2f} s  {rows / base['seconds']:9,.0f} rows/s  "
           f"peak {base['rss'] / 1024:6.0f} MB")
     print(f"  ratio x{ratio:.1f} (target x5.0), peak memory target 300 MB")
+    print(f"  of hosho's time, {ours['driver']:.2f} s (x{ours['driver'] / base['seconds']:.1f} "
+          f"the baseline) is the database's own work: {ours['written']:,} victim, case and "
+          "incident rows plus their audit events, with the indexes the case list needs")
 
 
 if __name__ == "__main__":
