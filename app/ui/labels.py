@@ -150,6 +150,23 @@ _PAYOUT_FIELDS = {
 }
 
 
+_ENTITIES = {
+    "case": N_("Case"), "victim": N_("Victim"), "incident": N_("Incident"),
+    "import_batch": N_("Import"), "letter": N_("Letter"), "letter_batch": N_("Letter batch"),
+    "operator": N_("Operator"), "outreach_attempt": N_("Contact attempt"),
+    "payout_detail": N_("Payout details"), "payout_request": N_("Payout list"),
+    "refund_batch": N_("Refund batch"), "refund_item": N_("Refund"),
+    "case_note": N_("Case note"), "setting": N_("Settings"), "audit_event": N_("Audit trail"),
+}
+
+
+def entity_text(entity: str, entity_id: int | None) -> str:
+    """What an audit event is about, in words: 被害者 #12, 設定. A case is named by
+    its case number in a column of its own, so here only as 案件."""
+    name = _(_ENTITIES[entity]) if entity in _ENTITIES else entity
+    return name if entity_id is None or entity == "case" else f"{name} #{entity_id}"
+
+
 def action_label(action: str) -> str:
     """'case.approve' -> 支払を承認する; unknown actions are shown as they are."""
     if action in _ACTIONS:

@@ -35,3 +35,22 @@ def test_every_recorded_action_has_a_japanese_label():
     assert len(actions) > 40
     unlabelled = sorted(a for a in actions if action_label(a) == a or action_label(a).isascii())
     assert unlabelled == []
+
+
+ENTITY = re.compile(r'audit\.record\(\s*[^"]*?"[a-z_]+\.[a-z_]+",\s*"([a-z_]+)"', re.S)
+BULK_ENTITY = re.compile(r'_audit_many\(\s*"[a-z_]+\.[a-z_]+",\s*"([a-z_]+)"')
+
+
+def test_every_audited_kind_of_record_is_named_in_japanese():
+    from app.ui.labels import entity_text
+
+    set_locale("ja")
+    entities: set[str] = set()
+    for path in SERVICES.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        entities |= set(ENTITY.findall(text)) | set(BULK_ENTITY.findall(text))
+    assert {"case", "victim", "operator", "setting"} <= entities
+    unnamed = sorted(e for e in entities if entity_text(e, 1).split()[0].isascii())
+    assert unnamed == []
+    assert entity_text("victim", 12) == "被害者 #12"
+    assert entity_text("case", 914) == "案件"
