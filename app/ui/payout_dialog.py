@@ -59,6 +59,7 @@ class PayoutDialog(QDialog):
         super().__init__(parent)
         self.desk, self.case = desk, case
         self.saved: CaseView | None = None
+        desk.lane.submit(banks.preload)  # the bank table loads while the operator reads
         self.setWindowTitle(_("Payout details") + f" — {case.case_number}")
         self.setMinimumWidth(560)
         self.kind = QComboBox()

@@ -98,3 +98,10 @@ def test_banks_and_branches_are_found_by_code_or_name():
     assert [b.name for b in banks.find_branches("9900", "058")] == ["〇五八"]
     assert banks.find_branches("0005", "ほんてん")[0].code == "001"
     assert banks.bank("0000") is None and banks.branch("0005", "999") is None
+
+
+def test_the_bank_table_can_be_loaded_ahead_of_the_first_search():
+    from app.domain import banks as bank_table
+
+    assert bank_table.preload() > 1000  # every bank, not a sample
+    assert bank_table.find_banks("0001")[0].code == "0001"
