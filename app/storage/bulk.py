@@ -107,5 +107,7 @@ def _remembering(convert: Any) -> Any:
                 answers.clear()
             answers[value] = found = convert(value)
             return found
+        except TypeError:  # unhashable (a JSON column's dict): converted every time
+            return convert(value)
 
     return remembered
