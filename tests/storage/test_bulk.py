@@ -61,3 +61,13 @@ def test_reserved_ids_never_collide_with_later_inserts(db):
     assert len(set(reserved)) == 3 and later_id not in reserved
     with db.read() as session:
         assert len(session.exec(select(Victim)).all()) == 5
+
+
+def test_converted_values_are_remembered_but_unhashable_ones_still_converted():
+    from app.storage.bulk import _remembering
+
+    calls = []
+    convert = _remembering(lambda value: calls.append(value) or str(value))
+    assert [convert(AT), convert(AT), convert(AT)] == [str(AT)] * 3
+    assert len(calls) == 1  # the import's "now" fills most rows: converted once
+    assert convert({"a": 1}) == "{'a': 1}" and convert({"a": 1}) == "{'a': 1}"
