@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from reportlab.pdfbase import pdfmetrics, ttfonts
@@ -31,6 +32,9 @@ FALLBACK_FILE = "HoshoFallbackMincho-Regular.ttf"
 
 _lock = threading.Lock()
 _registered: dict[str, Path] = {}
+# Strings remembered per FontBook (widths, font runs): a batch measures the same wording
+# in every letter; bounded so that a long batch of distinct names cannot grow memory.
+CACHE_SIZE = 16384
 
 
 def fonts_dir() -> Path:
@@ -127,6 +131,8 @@ class FontBook:
         }
         self._pick: dict[tuple[str, str], str | None] = {}
         self._widths: dict[tuple[str, str], float] = {}
+        self._unit_width = lru_cache(maxsize=CACHE_SIZE)(self._measure)
+        self._known_runs = lru_cache(maxsize=CACHE_SIZE)(self._split)
 
     def font_for(self, char: str, primary: str = MINCHO) -> str | None:
         """The first font of the chain that has ``char``; None when none has it."""
@@ -153,15 +159,23 @@ class FontBook:
             if self.font_for(char, primary) is None:
                 raise UnprintableCharacterError(char, field, case_number)
 
-    def runs(self, text: str, primary: str = MINCHO, field: str = "text") -> list[Run]:
+    def runs(self, text: str, primary: str = MINCHO, field: str = "text") -> tuple[Run, ...]:
         """Split ``text`` into runs of one font each; refuse a character no font has."""
+        runs = self._known_runs(text, primary)
+        if runs is None:
+            raise UnprintableCharacterError(self.unprintable(text, primary)[0], field)
+        return runs
+
+    def _split(self, text: str, primary: str) -> tuple[Run, ...] | None:
+        """The runs of ``text``, or None when a character is in no font (the caller then
+        raises, naming its own field)."""
         runs: list[Run] = []
         current: str | None = None
         buffer: list[str] = []
         for char in text:
             font = self.font_for(char, primary)
             if font is None:
-                raise UnprintableCharacterError(char, field)
+                return None
             if font != current and buffer:
                 runs.append(Run(current, "".join(buffer)))  # type: ignore[arg-type]
                 buffer = []
@@ -169,7 +183,7 @@ class FontBook:
             buffer.append(char)
         if buffer:
             runs.append(Run(current, "".join(buffer)))  # type: ignore[arg-type]
-        return runs
+        return tuple(runs)
 
     def char_width(self, char: str, primary: str) -> float:
         """Width at 1 pt, in points, with the font that will draw it."""
@@ -182,7 +196,11 @@ class FontBook:
         return width
 
     def width(self, text: str, primary: str, size: float) -> float:
-        return sum(self.char_width(c, primary) for c in text) * size
+        return self._unit_width(text, primary) * size
+
+    def _measure(self, text: str, primary: str) -> float:
+        """Width of ``text`` at 1 pt (the same sum, in the same order, as ever)."""
+        return sum(self.char_width(c, primary) for c in text)
 
 
 _default_books: dict[Path | None, FontBook] = {}

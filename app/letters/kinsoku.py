@@ -17,7 +17,7 @@ rules and may split an id. This breaker:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 LINE_START_FORBIDDEN = frozenset(
@@ -55,18 +55,35 @@ class Line:
 
 def atoms(text: str, protect: Iterable[str] = ()) -> list[str]:
     """Cut ``text`` into unbreakable pieces: protected tokens and single characters."""
-    extra = sorted({p for p in protect if p}, key=len, reverse=True)
-    pattern = _PROTECTED
-    if extra:
-        pattern = re.compile("|".join(re.escape(p) for p in extra) + "|" + _PROTECTED.pattern)
+    extra = sorted({p for p in protect if p and p in text}, key=len, reverse=True)
     result: list[str] = []
     position = 0
-    for match in pattern.finditer(text):
-        result.extend(_chars(text[position:match.start()]))
-        result.append(match.group())
-        position = match.end()
+    for start, token in _tokens(text, extra):
+        result.extend(_chars(text[position:start]))
+        result.append(token)
+        position = start + len(token)
     result.extend(_chars(text[position:]))
     return result
+
+
+def _tokens(text: str, extra: list[str]) -> Iterator[tuple[int, str]]:
+    """(start, token) of the protected tokens, as one regular expression of ``extra``
+    (longest first) then the built-in patterns finds them, but without compiling one:
+    every letter protects its own name and numbers, and compiling cost more than the
+    line breaking itself."""
+    position = 0
+    while True:
+        found = _PROTECTED.search(text, position)
+        start, token = (found.start(), found.group()) if found else (len(text), "")
+        builtin = True
+        for candidate in extra:  # at the same start the caller's strings come first
+            at = text.find(candidate, position)
+            if at != -1 and (at < start or (at == start and builtin)):
+                start, token, builtin = at, candidate, False
+        if not token:
+            return
+        yield start, token
+        position = start + len(token)
 
 
 def _chars(text: str) -> list[str]:

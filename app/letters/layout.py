@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Literal
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 
 from app.letters.fonts import GOTHIC, GOTHIC_BOLD, MINCHO, FontBook, Run
-from app.letters.kinsoku import break_lines
+from app.letters.kinsoku import Line, break_lines
 
 PAGE_W, PAGE_H = A4
 LEFT = 22 * mm
@@ -93,6 +94,31 @@ class QROp:
 Op = TextOp | LineOp | RectOp | QROp
 
 
+class LineBreaker:
+    """Kinsoku line breaking measured with a FontBook, with the answers remembered.
+
+    Most paragraphs of a batch are the same wording at the same width in every letter;
+    one breaker per batch breaks each of them once. Bounded, so that a batch of
+    thousands of distinct addresses does not grow memory.
+    """
+
+    def __init__(self, book: FontBook, size: int = 4096) -> None:
+        self.book = book
+        self._remembered = lru_cache(maxsize=size)(self._break)
+
+    def lines(self, text: str, font: str, size: float, width: float, first_indent: float,
+              protect: Iterable[str]) -> tuple[Line, ...]:
+        # only protected strings that occur in the text change its lines: keying on those
+        # lets letters with different names share their common paragraphs
+        present = tuple([p for p in protect if p in text]) if protect else ()
+        return self._remembered(text, font, size, width, first_indent, present)
+
+    def _break(self, text: str, font: str, size: float, width: float, first_indent: float,
+               protect: tuple[str, ...]) -> tuple[Line, ...]:
+        return tuple(break_lines(text, width, lambda s: self.book.width(s, font, size),
+                                 first_indent=first_indent, protect=protect))
+
+
 @dataclass
 class Column:
     width: float
@@ -114,6 +140,11 @@ class Composer:
     on_new_page: object = None  # Callable[[Composer], float] | None
     pages: list[list[Op]] = field(default_factory=list)
     y: float = TOP  # top edge of the free space on the current page
+    breaker: LineBreaker | None = None  # a batch shares one; else the composer makes its own
+
+    def __post_init__(self) -> None:
+        if self.breaker is None:
+            self.breaker = LineBreaker(self.book)
 
     @staticmethod
     def baseline(top: float, style: Style) -> float:
@@ -141,7 +172,7 @@ class Composer:
 
     # -- text ----------------------------------------------------------------
     def runs(self, text: str, style: Style, field_name: str) -> tuple[Run, ...]:
-        return tuple(self.book.runs(text, style.font, field_name))
+        return self.book.runs(text, style.font, field_name)
 
     def width(self, text: str, style: Style) -> float:
         return self.book.width(text, style.font, style.size)
@@ -161,9 +192,10 @@ class Composer:
         return w
 
     def wrap(self, text: str, style: Style, width: float, *, first_indent: float = 0.0,
-             protect: Iterable[str] = ()) -> list:
-        return break_lines(text, width, lambda s: self.width(s, style),
-                           first_indent=first_indent, protect=(*self.protect, *protect))
+             protect: Iterable[str] = ()) -> tuple[Line, ...]:
+        assert self.breaker is not None  # set in __post_init__
+        return self.breaker.lines(text, style.font, style.size, width, first_indent,
+                                  (*self.protect, *protect))
 
     def lines_at(self, x: float, y: float, text: str, style: Style, width: float, *,
                  align: Align = "left", field_name: str = "wording",

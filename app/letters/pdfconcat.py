@@ -1,32 +1,37 @@
-"""Concatenate PDF files page after page while holding only one input in memory.
+"""Concatenate the chunk PDFs of a batch page after page, holding one chunk in memory.
 
 A batch of 10,000 letters is drawn in chunks (ReportLab keeps every page of a
 canvas in memory until it is saved); this writes the chunks' objects straight
 to the output file with renumbered references, so memory does not grow with
 the number of chunks. pypdf's PdfWriter would keep every object until the end.
+
+The chunks are ReportLab's own output (a plain xref table, objects one after the
+other, no strings in what pages reach), so they are copied as bytes: only the
+references and the font subset tags in the objects' dictionaries are rewritten,
+and streams are copied untouched. Parsing and re-serialising every object with
+pypdf took longer than drawing the pages.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
-from pypdf import PdfReader
-from pypdf.generic import (
-    ArrayObject,
-    DictionaryObject,
-    IndirectObject,
-    NameObject,
-    PdfObject,
-    StreamObject,
-)
-
 _CATALOG, _PAGES, _INFO = 1, 2, 3
-_SUBSET_TAG = re.compile(r"^/([A-Z]{6})\+")
-_FONT_NAME_KEYS = ("/BaseFont", "/FontName")
+_XREF = re.compile(rb"xref\s+(\d+)\s+(\d+)\s+")
+_HEADER = re.compile(rb"(\d+) 0 obj\s")
+# A reference, or a page's /Parent (which becomes the output's page tree).
+_REF = re.compile(rb"/Parent \d+ 0 R|(?<![\d.])(\d+) 0 R\b")
+_SUBSET_TAG = re.compile(rb"/(BaseFont|FontName) /([A-Z]{6})\+")
+_STREAM = b">>\nstream\n"
+
+
+class UnexpectedPDF(ValueError):
+    """A part is not laid out as ReportLab writes its files."""
 
 
 class _Writer:
@@ -51,11 +56,11 @@ class _Writer:
         self.next_number += 1
         return number
 
-    def write(self, number: int, obj: PdfObject) -> None:
+    def write(self, number: int, body: bytes) -> None:
+        """Object ``number``: ``body`` is everything after its ``N 0 obj`` line."""
         self.offsets[number] = self.out.tell()
-        self.out.write(f"{number} 0 obj\n".encode())
-        obj.write_to_stream(self.out)
-        self.out.write(b"\nendobj\n")
+        self.out.write(b"%d 0 obj\n" % number)
+        self.out.write(body)
 
     def finish(self, kids: list[int], producer: str) -> None:
         kids_text = " ".join(f"{k} 0 R" for k in kids)
@@ -77,60 +82,94 @@ class _Writer:
                        f"startxref\n{xref}\n%%EOF\n".encode())
 
 
+class _Part:
+    """One chunk file: its bytes, and where each object starts and ends."""
+
+    def __init__(self, path: Path) -> None:
+        self.data = Path(path).read_bytes()
+        self.spans = self._spans()
+
+    def _spans(self) -> dict[int, tuple[int, int]]:
+        data = self.data
+        try:
+            xref = int(data[data.rindex(b"startxref") + 9:].split()[0])
+        except ValueError as exc:
+            raise UnexpectedPDF("no startxref") from exc
+        head = _XREF.match(data, xref)
+        if head is None:
+            raise UnexpectedPDF("no xref table where startxref points")
+        first, count = int(head[1]), int(head[2])
+        rows = data[head.end():head.end() + 20 * count]
+        starts = {first + i: int(rows[20 * i:20 * i + 10]) for i in range(count)
+                  if rows[20 * i + 17:20 * i + 18] == b"n"}
+        # objects follow one another, the xref table after the last
+        ends = sorted((*starts.values(), xref))
+        following = dict(itertools.pairwise(ends))
+        return {number: (start, following[start]) for number, start in starts.items()}
+
+    def text(self, number: int) -> tuple[bytes, bytes]:
+        """Object ``number`` after its ``N 0 obj`` line, in two parts: its dictionary (or
+        value), where references are rewritten, and its stream with the keywords around
+        it (empty when it has none), copied untouched."""
+        start, end = self.spans[number]
+        head = _HEADER.match(self.data, start)
+        if head is None or int(head[1]) != number:
+            raise UnexpectedPDF(f"object {number} is not where the xref says")
+        body = self.data[head.end():end]
+        cut = body.find(_STREAM)
+        return (body, b"") if cut < 0 else (body[:cut + 2], body[cut + 2:])
+
+    def pages(self) -> list[int]:
+        """The page objects, in order, from the trailer's /Root down the page tree."""
+        trailer = self.data[self.data.rindex(b"trailer"):]
+        root = re.search(rb"/Root (\d+) 0 R", trailer)
+        if root is None:
+            raise UnexpectedPDF("no /Root in the trailer")
+        tree = re.search(rb"/Pages (\d+) 0 R", self.text(int(root[1]))[0])
+        if tree is None:
+            raise UnexpectedPDF("no /Pages in the catalog")
+        return self._leaves(int(tree[1]))
+
+    def _leaves(self, number: int) -> list[int]:
+        text = self.text(number)[0]
+        if re.search(rb"/Type /Pages\b", text) is None:
+            return [number]
+        kids = re.search(rb"/Kids \[([^\]]*)\]", text)
+        if kids is None:
+            raise UnexpectedPDF(f"page tree node {number} has no /Kids")
+        return [leaf for kid in re.findall(rb"(\d+) 0 R", kids[1])
+                for leaf in self._leaves(int(kid))]
+
+
 def _copy_part(writer: _Writer, path: Path) -> list[int]:
     """Write every page of ``path`` and what it references; return the new page numbers."""
-    reader = PdfReader(path)
+    part = _Part(path)
     numbers: dict[int, int] = {}
-    tags: dict[str, str] = {}
+    tags: dict[bytes, bytes] = {}
     queue: deque[int] = deque()
 
-    def new_number(idnum: int) -> int:
-        if idnum not in numbers:
-            numbers[idnum] = writer.allocate()
-            queue.append(idnum)
-        return numbers[idnum]
+    def new_number(old: int) -> int:
+        if old not in numbers:
+            numbers[old] = writer.allocate()
+            queue.append(old)
+        return numbers[old]
 
-    def remap(obj: PdfObject) -> PdfObject:
-        if isinstance(obj, IndirectObject):
-            return IndirectObject(new_number(obj.idnum), 0, None)
-        if isinstance(obj, StreamObject):
-            copy = obj.__class__()
-            copy._data = obj._data
-            for key, value in obj.items():
-                copy[NameObject(key)] = remap(value)
-            return copy
-        if isinstance(obj, DictionaryObject):
-            copy = DictionaryObject()
-            for key, value in obj.items():
-                copy[NameObject(key)] = (retag(value) if key in _FONT_NAME_KEYS
-                                         else remap(value))
-            return copy
-        if isinstance(obj, ArrayObject):
-            return ArrayObject(remap(v) for v in obj)
-        return obj
+    def reference(match: re.Match[bytes]) -> bytes:
+        if match[1] is None:  # a page's parent: the output's page tree
+            return b"/Parent %d 0 R" % _PAGES
+        return b"%d 0 R" % new_number(int(match[1]))
 
-    def retag(value: PdfObject) -> PdfObject:
+    def retag(match: re.Match[bytes]) -> bytes:
         """Each part's font subsets are tagged AAAAAA+, AAAAAB+...: give them tags unique
         in the whole file, since some printers and viewers share fonts by name."""
-        match = _SUBSET_TAG.match(str(value)) if isinstance(value, NameObject) else None
-        if match is None:
-            return remap(value)
-        tag = tags.setdefault(match.group(1), writer.new_tag())
-        return NameObject(f"/{tag}+{str(value)[8:]}")
+        tag = tags.setdefault(match[2], writer.new_tag().encode())
+        return b"/%s /%s+" % (match[1], tag)
 
-    pages: list[int] = []
-    for page in reader.pages:
-        ref = page.indirect_reference
-        pages.append(new_number(ref.idnum))
+    pages = [new_number(number) for number in part.pages()]
     while queue:
-        idnum = queue.popleft()
-        obj = reader.get_object(idnum)
-        if isinstance(obj, DictionaryObject) and obj.get("/Type") == "/Page":
-            copy = remap(DictionaryObject({k: v for k, v in obj.items() if k != "/Parent"}))
-            copy[NameObject("/Parent")] = IndirectObject(_PAGES, 0, None)
-            writer.write(numbers[idnum], copy)
-        else:
-            writer.write(numbers[idnum], remap(obj))
+        old = queue.popleft()
+        text, stream = part.text(old)
+        writer.write(numbers[old], _SUBSET_TAG.sub(retag, _REF.sub(reference, text)) + stream)
     return pages
 
 

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import qrcode
-from qrcode.constants import ERROR_CORRECT_M
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
@@ -23,6 +21,7 @@ from app.domain.money import format_yen
 from app.letters import layout as L
 from app.letters.errors import LetterDataError, LetterError, UnprintableCharacterError
 from app.letters.fonts import FontBook, font_book
+from app.letters.ink import Ink, draw_op
 from app.letters.layout import (
     BODY,
     BODY_TIGHT,
@@ -37,10 +36,9 @@ from app.letters.layout import (
     TITLE,
     Column,
     Composer,
-    LineOp,
+    LineBreaker,
     Op,
     QROp,
-    RectOp,
     Style,
     TextOp,
 )
@@ -57,6 +55,7 @@ from app.letters.model import (
     RefusedLetter,
     RenderedLetter,
 )
+from app.letters.qr import qr_matrix
 from app.letters.wording import Wording, load_wording
 
 Pages = list[list[Op]]
@@ -65,14 +64,6 @@ PRODUCER = "Hosho Desk letters"
 
 def format_date(day: date, style: str) -> str:
     return format_era_date(day) if style == "era" else format_western_date(day)
-
-
-def qr_matrix(payload: str) -> tuple[tuple[bool, ...], ...]:
-    """The QR modules (no quiet zone) for ``payload``, exactly as printed."""
-    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=1, border=0)
-    code.add_data(payload)
-    code.make(fit=True)
-    return tuple(tuple(bool(cell) for cell in row) for row in code.get_matrix())
 
 
 @dataclass
@@ -90,6 +81,8 @@ class LetterRenderer:
         self.settings = settings or LetterSettings()
         self.book: FontBook = font_book(self.settings.fallback_font)
         self.wording = wording or load_wording(self.settings.wording_dir, book=self.book)
+        self.breaker = LineBreaker(self.book)  # shared by the batch's letters
+        self._ink: Ink | None = None
 
     # -- helpers -------------------------------------------------------------
     def date(self, day: date) -> str:
@@ -179,7 +172,8 @@ class LetterRenderer:
             comp.rule(LEFT, L.TOP - 5, RIGHT, L.TOP - 5, width=0.4, gray=0.5)
             return L.TOP - 16
 
-        comp = Composer(self.book, protect=protect, on_new_page=continuation)
+        comp = Composer(self.book, protect=protect, on_new_page=continuation,
+                        breaker=self.breaker)
         comp.new_page(continuation=False)
         try:
             self._first_page_head(comp, ctx)
@@ -545,26 +539,33 @@ class LetterRenderer:
     # -- drawing -------------------------------------------------------------
     def draw(self, canvas: Canvas, pages: Pages, letter: LetterData) -> None:
         """Draw a composed letter, one canvas page per page, with "n / N" footers."""
-        total = len(pages)
+        if self._ink is None or self._ink.canvas is not canvas:
+            self._ink = Ink(canvas)  # what it remembers is only good on its own canvas
         values = self._values(letter)
-        footer = Style(L.GOTHIC, 7.5, 9, 0.35)
         for number, ops in enumerate(pages, 1):
-            for op in ops:
-                _draw_op(canvas, op)
-            page_text = self.wording.fill("common", "labels.page",
-                                          {**values, "page": number, "pages": total})
-            bottom = 10 * mm
-            for x, text, align in (
-                    (PAGE_W / 2, page_text, "center"),
-                    (LEFT, f"{self.wording.raw('common', 'labels.letter_code')} "
-                           f"{letter.letter_code}", "left"),
-                    (RIGHT, f"{self.wording.raw('common', 'labels.case_number')} "
-                            f"{letter.case_number}", "right")):
-                width = self.book.width(text, footer.font, footer.size)
-                start = {"left": x, "right": x - width, "center": x - width / 2}[align]
-                _draw_op(canvas, TextOp(start, bottom, tuple(self.book.runs(text, footer.font)),
-                                        footer.size, gray=footer.gray))
+            for op in (*ops, *self.footer(letter, number, len(pages), values)):
+                self._ink.draw(op)
             canvas.showPage()
+
+    def footer(self, letter: LetterData, number: int, total: int,
+               values: dict[str, object] | None = None) -> list[TextOp]:
+        """The foot of page ``number`` of ``total``: "n / N", the letter code, the case."""
+        values = values if values is not None else self._values(letter)
+        style = Style(L.GOTHIC, 7.5, 9, 0.35)
+        page_text = self.wording.fill("common", "labels.page",
+                                      {**values, "page": number, "pages": total})
+        ops = []
+        for x, text, align in (
+                (PAGE_W / 2, page_text, "center"),
+                (LEFT, f"{self.wording.raw('common', 'labels.letter_code')} "
+                       f"{letter.letter_code}", "left"),
+                (RIGHT, f"{self.wording.raw('common', 'labels.case_number')} "
+                        f"{letter.case_number}", "right")):
+            width = self.book.width(text, style.font, style.size)
+            start = {"left": x, "right": x - width, "center": x - width / 2}[align]
+            ops.append(TextOp(start, 10 * mm, self.book.runs(text, style.font), style.size,
+                              gray=style.gray))
+        return ops
 
     def pdf_bytes(self, letter: LetterData) -> tuple[bytes, int]:
         pages = self.compose(letter)
@@ -585,55 +586,6 @@ def _canvas(target, settings: LetterSettings) -> Canvas:
     canvas.setAuthor(settings.organization)
     canvas.setTitle("letters")
     return canvas
-
-
-def _draw_op(c: Canvas, op: Op) -> None:
-    if isinstance(op, TextOp):
-        text = c.beginText(op.x, op.y)
-        text.setFillGray(op.gray)
-        if op.char_space:
-            text.setCharSpace(op.char_space)
-        for run in op.runs:
-            text.setFont(run.font, op.size)
-            text.textOut(run.text)
-        c.drawText(text)
-    elif isinstance(op, LineOp):
-        c.saveState()
-        c.setLineWidth(op.width)
-        c.setStrokeGray(op.gray)
-        if op.dash:
-            c.setDash(list(op.dash))
-        c.line(op.x1, op.y1, op.x2, op.y2)
-        c.restoreState()
-    elif isinstance(op, RectOp):
-        c.saveState()
-        c.setLineWidth(op.width)
-        if op.stroke_gray is not None:
-            c.setStrokeGray(op.stroke_gray)
-        if op.fill_gray is not None:
-            c.setFillGray(op.fill_gray)
-        if op.dash:
-            c.setDash(list(op.dash))
-        c.rect(op.x, op.y, op.w, op.h, stroke=int(op.stroke_gray is not None),
-               fill=int(op.fill_gray is not None))
-        c.restoreState()
-    elif isinstance(op, QROp):
-        count = len(op.rows)
-        module = op.size / count
-        c.saveState()
-        c.setFillGray(0)
-        path = c.beginPath()
-        for r, row in enumerate(op.rows):
-            y = op.y + op.size - (r + 1) * module
-            start = None
-            for col, dark in enumerate((*row, False)):
-                if dark and start is None:
-                    start = col
-                elif not dark and start is not None:
-                    path.rect(op.x + start * module, y, (col - start) * module, module)
-                    start = None
-        c.drawPath(path, stroke=0, fill=1)
-        c.restoreState()
 
 
 # --- batches --------------------------------------------------------------------
@@ -853,7 +805,7 @@ def render_alignment_sheet(out: Path, *, settings: LetterSettings | None = None)
                   align="center")
         for ops in comp.pages:
             for op in ops:
-                _draw_op(canvas, op)
+                draw_op(canvas, op)
             canvas.showPage()
         canvas.save()
         os.replace(tmp, out)

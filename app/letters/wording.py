@@ -14,6 +14,7 @@ import string
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from app.core.paths import resources_dir
@@ -126,7 +127,8 @@ class Wording:
     def fill(self, file: str, key: str, values: Mapping[str, object]) -> str:
         """The template with its placeholders replaced; an empty value is refused."""
         template = self.texts[file][key]
-        for name in placeholders(template):
+        filled: dict[str, str] = {}
+        for name in _placeholders(template):
             value = values.get(name)
             if value is None or str(value).strip() == "":
                 raise LetterDataError(
@@ -134,7 +136,8 @@ class Wording:
                     f"no value for {{{name}}} in {file}.toml [{key}]: a letter never prints "
                     "a blank",
                 )
-        return template.format_map({k: str(v) for k, v in values.items() if v is not None})
+            filled[name] = str(value)
+        return template.format_map(filled)
 
     def item(self, code: str) -> ChecklistItem | None:
         return next((i for i in self.checklist if i.code == code), None)
@@ -142,7 +145,14 @@ class Wording:
 
 def placeholders(template: str) -> list[str]:
     """Field names used in ``template``, in order (validated by load_wording)."""
-    return [field for _, field, _, _ in string.Formatter().parse(template) if field is not None]
+    return list(_placeholders(template))
+
+
+@lru_cache(maxsize=1024)
+def _placeholders(template: str) -> tuple[str, ...]:
+    # every letter fills the same few hundred templates: parse each once
+    return tuple(field for _, field, _, _ in string.Formatter().parse(template)
+                 if field is not None)
 
 
 def wording_dir() -> Path:

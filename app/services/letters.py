@@ -451,12 +451,14 @@ def _record(ctx: AppContext, actor: Actor, request: BatchRequest, result: BatchR
                 for r in result.rendered]
         session.add_all(rows)
         session.flush()
-        for row, rendered in zip(rows, result.rendered, strict=True):
-            audit.record(session, actor, now, "letter.produce", "letter", row.id,
-                         case_id=row.case_id,
-                         after={"kind": row.kind, "code": row.code, "batch_id": batch.id,
-                                "sha256": row.file_sha256, "pages": row.pages,
-                                "file": str(rendered.path)})
+        # one event per letter, chained and inserted together (not one flush each)
+        audit.append_many(session, [dict(
+            at=now, operator_id=actor.operator_id, actor_login=actor.login,
+            action="letter.produce", entity="letter", entity_id=row.id, case_id=row.case_id,
+            before=None, reason=None, after=audit.to_json({
+                "kind": row.kind, "code": row.code, "batch_id": batch.id,
+                "sha256": row.file_sha256, "pages": row.pages, "file": str(rendered.path)}))
+            for row, rendered in zip(rows, result.rendered, strict=True)])
         audit.record(session, actor, now, "letter.batch", "letter_batch", batch.id,
                      after={"kind": batch.kind, "letters": batch.letters, "pages": batch.pages,
                             "refused": batch.refused, "out": batch.out_path,

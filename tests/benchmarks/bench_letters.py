@@ -8,8 +8,9 @@ Each size runs in its own process (so its peak memory is its own) and measures:
   layout with kinsoku and font checks, QR codes, drawing, chunked PDF, SHA-256,
   recording every letter with its audit event), written to one PDF;
 - the baseline, in the same process: plain ReportLab drawing the same pages with
-  the same fonts (every text run, rule and box at its place; the layout is taken
-  as known, so it is not timed), saved to one PDF.
+  the same fonts (every text run, rule, box and QR code at its place, the page
+  footers included; the layout is taken as known, so it is not timed), saved to
+  one PDF.
 
 Targets: within 1.5x the baseline; 10,000 letters in bounded memory (the engine
 writes chunks of ``chunk_letters`` and concatenates them).
@@ -32,7 +33,7 @@ from sqlmodel import select
 from app.core.clock import today_jst
 from app.domain.roles import SYSTEM_ACTOR
 from app.letters import LetterError, LetterKind, LetterRenderer
-from app.letters.layout import PAGE_H, PAGE_W, LineOp, RectOp, TextOp
+from app.letters.layout import PAGE_H, PAGE_W, LineOp, Op, QROp, RectOp, TextOp
 from app.services import letters as service
 from app.services.context import AppContext
 from app.storage import migrate
@@ -45,8 +46,37 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
+def _draw_plain(canvas: Canvas, op: Op) -> None:
+    """One operation the plain way: a drawString per text run, a line, a rectangle, and
+    the QR code as a path of one rectangle per run of dark modules."""
+    if isinstance(op, TextOp):
+        x = op.x
+        for run in op.runs:
+            canvas.setFont(run.font, op.size)
+            canvas.drawString(x, op.y, run.text)
+            x += canvas.stringWidth(run.text, run.font, op.size)
+    elif isinstance(op, LineOp):
+        canvas.line(op.x1, op.y1, op.x2, op.y2)
+    elif isinstance(op, RectOp):
+        canvas.rect(op.x, op.y, op.w, op.h)
+    elif isinstance(op, QROp):
+        module = op.size / len(op.rows)
+        path = canvas.beginPath()
+        for r, row in enumerate(op.rows):
+            start = None
+            for col, dark in enumerate((*row, False)):
+                if dark and start is None:
+                    start = col
+                elif not dark and start is not None:
+                    path.rect(op.x + start * module, op.y + op.size - (r + 1) * module,
+                              (col - start) * module, module)
+                    start = None
+        canvas.drawPath(path, stroke=0, fill=1)
+
+
 def _baseline(ctx: AppContext, out: Path) -> tuple[float, int, float]:
-    """Plain ReportLab: the same text runs, rules and boxes, one drawString per run."""
+    """Plain ReportLab: the same text runs (the page footers too), rules, boxes and QR
+    codes, one drawString per run."""
     renderer = LetterRenderer(service.get_letter_settings(ctx))
     canvas = Canvas(str(out), pagesize=(PAGE_W, PAGE_H), pageCompression=1)
     drawing, layout, pages = 0.0, 0.0, 0
@@ -61,20 +91,12 @@ def _baseline(ctx: AppContext, out: Path) -> tuple[float, int, float]:
                 composed = renderer.compose(letter)  # not in the baseline: layout is given
             except LetterError:  # a refused letter is drawn by neither
                 continue
+            feet = [renderer.footer(letter, n, len(composed)) for n in range(1, len(composed) + 1)]
             layout += time.perf_counter() - started
             started = time.perf_counter()
-            for ops in composed:
-                for op in ops:
-                    if isinstance(op, TextOp):
-                        x = op.x
-                        for run in op.runs:
-                            canvas.setFont(run.font, op.size)
-                            canvas.drawString(x, op.y, run.text)
-                            x += canvas.stringWidth(run.text, run.font, op.size)
-                    elif isinstance(op, LineOp):
-                        canvas.line(op.x1, op.y1, op.x2, op.y2)
-                    elif isinstance(op, RectOp):
-                        canvas.rect(op.x, op.y, op.w, op.h)
+            for ops, foot in zip(composed, feet, strict=True):
+                for op in (*ops, *foot):
+                    _draw_plain(canvas, op)
                 canvas.showPage()
                 pages += 1
             drawing += time.perf_counter() - started

@@ -14,7 +14,7 @@ from app.core.errors import UserError
 from app.domain.channels import Channel
 from app.domain.states import Status
 from app.letters import LetterKind
-from app.services import cases, intake
+from app.services import audit_log, cases, intake
 from app.services import letters as svc
 from app.services.cases import MoveRequest
 from app.services.letters import BatchRequest
@@ -56,6 +56,23 @@ def test_batch_records_each_letter_with_code_hash_and_audit(ctx, staff, tmp_path
                                .where(AuditEvent.case_id == a.id)).all()
     assert "letter.produce" in actions
     assert cases.get_case(ctx, staff["op1"], a.id).status is Status.RECEIVED  # not yet mailed
+
+
+def test_batch_chains_one_event_per_letter_in_order(ctx, staff, tmp_path):
+    made = [_case(ctx, staff, name=f"佐藤 {n}") for n in range(3)]
+    summary = svc.produce_batch(ctx, staff["op1"], BatchRequest(
+        LetterKind.GUIDANCE, case_ids=tuple(c.id for c in made)), tmp_path / "b.pdf")
+    with ctx.db.read() as session:
+        events = session.exec(select(AuditEvent).where(AuditEvent.action.in_(
+            ("letter.produce", "letter.batch"))).order_by(AuditEvent.seq)).all()
+    assert [e.action for e in events] == ["letter.produce"] * 3 + ["letter.batch"]
+    assert [(e.entity_id, e.case_id) for e in events[:3]] == [
+        (x.letter_id, x.case_id) for x in summary.letters]
+    assert [e.operator_id for e in events] == [staff["op1"].operator_id] * 4
+    assert '"code"' in events[0].after and summary.letters[0].code in events[0].after
+    assert [e.seq for e in events] == list(range(events[0].seq, events[0].seq + 4))
+    report = audit_log.verify_chain(ctx)
+    assert report.intact, report.problem_en
 
 
 def test_refused_character_is_listed_and_the_rest_are_produced(ctx, staff, tmp_path):
