@@ -18,6 +18,7 @@ from app.core.errors import ValidationError
 from app.domain.case_number import parse_case_number
 from app.domain.channels import DEFAULT_PAYOUT_KIND, Channel, PayoutKind, allowed_payout_kinds
 from app.domain.money import check_yen
+from app.domain.settings import Settings
 from app.domain.text import mask_tail
 from app.letters.errors import LetterDataError
 
@@ -27,6 +28,7 @@ _LETTER_CODE = re.compile(r"^[0-9A-Z][0-9A-Z-]{2,15}$")
 # The first third of an A4 sheet folded for a 長形3号 envelope.
 FIRST_FOLD_MM = 99.0
 A4_WIDTH_MM, A4_HEIGHT_MM = 210.0, 297.0
+_DEFAULTS = Settings()
 
 
 class LetterKind(StrEnum):
@@ -45,18 +47,19 @@ class LetterSettings:
     Print the alignment sheet (``render_alignment_sheet``) to check a new stock.
     """
 
-    organization: str = "株式会社セブン・ペイ"
-    support_centre: str = "7pay 補償受付センター"
-    hotline: str = "0120-192-044"
-    hotline_hours: str = "24時間・年中無休"
+    # The defaults are the programme settings' own (one place to change them).
+    organization: str = _DEFAULTS.letter_organization
+    support_centre: str = _DEFAULTS.letter_support_centre
+    hotline: str = _DEFAULTS.hotline
+    hotline_hours: str = _DEFAULTS.letter_hotline_hours
     # Optional return address, printed in the sender block and on the claim form.
-    sender_postal_code: str = ""
-    sender_address: str = ""
-    date_style: DateStyle = "western"
-    window_x_mm: float = 20.0
-    window_y_mm: float = 15.0
-    window_width_mm: float = 90.0
-    window_height_mm: float = 45.0
+    sender_postal_code: str = _DEFAULTS.letter_sender_postal_code
+    sender_address: str = _DEFAULTS.letter_sender_address
+    date_style: DateStyle = _DEFAULTS.letter_date_style
+    window_x_mm: float = float(_DEFAULTS.letter_window_x_mm)
+    window_y_mm: float = float(_DEFAULTS.letter_window_y_mm)
+    window_width_mm: float = float(_DEFAULTS.letter_window_width_mm)
+    window_height_mm: float = float(_DEFAULTS.letter_window_height_mm)
     # None: the bundled subset; or the path of the original ipamjm.ttf (IPA Font License 3.1(2)).
     fallback_font: Path | None = None
     # None: resources/letters.
@@ -80,6 +83,19 @@ class LetterSettings:
         if self.chunk_letters < 1:
             raise ValidationError("chunk_letters", "1以上を指定してください。",
                                   "chunk_letters must be at least 1")
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> LetterSettings:
+        """What the administrator set in the programme settings."""
+        return cls(
+            organization=s.letter_organization, support_centre=s.letter_support_centre,
+            hotline=s.hotline, hotline_hours=s.letter_hotline_hours,
+            sender_postal_code=s.letter_sender_postal_code,
+            sender_address=s.letter_sender_address, date_style=s.letter_date_style,
+            window_x_mm=float(s.letter_window_x_mm), window_y_mm=float(s.letter_window_y_mm),
+            window_width_mm=float(s.letter_window_width_mm),
+            window_height_mm=float(s.letter_window_height_mm),
+        )
 
 
 @dataclass(frozen=True)

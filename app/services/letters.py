@@ -214,16 +214,7 @@ class FoundLetter:
 
 # -- settings -----------------------------------------------------------------------
 def letter_settings(session: Session) -> LetterSettings:
-    s = settings.load(session)
-    return LetterSettings(
-        organization=s.letter_organization, support_centre=s.letter_support_centre,
-        hotline=s.hotline, hotline_hours=s.letter_hotline_hours,
-        sender_postal_code=s.letter_sender_postal_code,
-        sender_address=s.letter_sender_address, date_style=s.letter_date_style,
-        window_x_mm=float(s.letter_window_x_mm), window_y_mm=float(s.letter_window_y_mm),
-        window_width_mm=float(s.letter_window_width_mm),
-        window_height_mm=float(s.letter_window_height_mm),
-    )
+    return LetterSettings.from_settings(settings.load(session))
 
 
 def get_letter_settings(ctx: AppContext) -> LetterSettings:

@@ -112,3 +112,12 @@ def test_filling_with_an_empty_value_is_refused_never_a_blank():
         wording.fill("guidance", "reply.with_deadline", {"reply_by": ""})
     assert "2019年9月30日" in wording.fill("guidance", "reply.with_deadline",
                                          {"reply_by": "2019年9月30日"})
+
+
+def test_letter_defaults_are_the_programme_settings_defaults():
+    from app.domain.settings import Settings
+    from app.letters.model import LetterSettings
+
+    assert LetterSettings() == LetterSettings.from_settings(Settings())
+    changed = LetterSettings.from_settings(Settings(letter_date_style="era", hotline="0120-1"))
+    assert (changed.date_style, changed.hotline) == ("era", "0120-1")
