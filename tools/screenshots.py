@@ -25,6 +25,7 @@ from app.storage import migrate  # noqa: E402
 from app.storage.db import Database  # noqa: E402
 from app.ui.application import make_app  # noqa: E402
 from app.ui.desk import Desk  # noqa: E402
+from app.ui.enrol_dialog import EnrolDialog  # noqa: E402
 from app.ui.main_window import MainWindow  # noqa: E402
 from app.ui.signin import SignInDialog  # noqa: E402
 
@@ -90,6 +91,15 @@ def main() -> None:
     admin_window.show_page("settings")
     wait(app, admin_window.desk, 600)
     admin_window.grab().save(str(OUT / "settings.png"))
+    # A supervisor's first sign-in: the authenticator set-up (kimura has none yet).
+    kimura = operators.authenticate(ctx, "kimura", demo.DEMO_PASSWORD)
+    enrol = EnrolDialog(ctx, kimura.as_actor())
+    enrol.show()
+    wait(app, None, 600)
+    while enrol.lane.busy:
+        app.processEvents()
+    enrol.grab().save(str(OUT / "totp_enrolment.png"))
+    enrol.reject()
     print(f"screenshots written to {OUT}")
 
 
