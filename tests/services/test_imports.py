@@ -252,3 +252,19 @@ def test_killed_import_leaves_database_unchanged(tmp_path, sqlite_template):
     ctx = AppContext(Database(str(db_path)))
     assert snapshot(ctx) == {"Victim": 0, "Case": 0, "Incident": 0, "AuditEvent": 0,
                              "ImportBatch": 0}
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 1000])
+def test_claims_equal_their_incidents_however_the_file_is_chunked(ctx, staff, tmp_path,
+                                                                   monkeypatch, chunk):
+    """A victim's incidents spread over several chunks still add up on one case."""
+    import app.services.imports as imports
+
+    monkeypatch.setattr(imports, "CHUNK", chunk)
+    summary = import_incidents(ctx, staff["op1"], write(tmp_path, ROWS))
+    with ctx.db.read() as s:
+        claims = dict(s.execute(select(Case.id, Case.claimed_amount)).all())
+        sums = dict(s.execute(select(Incident.case_id, func.sum(Incident.amount))
+                              .group_by(Incident.case_id)).all())
+    assert claims == sums and sum(claims.values()) == 7200
+    assert summary.cases_created == len(claims) == 3
