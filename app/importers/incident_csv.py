@@ -369,6 +369,7 @@ def _parsers(*, now: datetime, ceiling: int) -> dict[str, Callable[[str], Any]]:
 _UNIQUE_FIELDS = frozenset({"report_id", "note"})
 # Per field and per import; forgotten all at once when full, so memory stays bounded.
 MEMO_LIMIT = 8192
+MEMO_TEXT_LIMIT = 200  # characters: names, dates and amounts are short; long text is rare
 
 
 def _remembering(parser: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -381,9 +382,10 @@ def _remembering(parser: Callable[[str], Any]) -> Callable[[str], Any]:
         answer = answers.get(text)
         if answer is None:
             answer = _answer(parser, text)
-            if len(answers) >= MEMO_LIMIT:
-                answers.clear()
-            answers[text] = answer
+            if len(text) <= MEMO_TEXT_LIMIT:  # a long cell would make the cap one of bytes
+                if len(answers) >= MEMO_LIMIT:
+                    answers.clear()
+                answers[text] = answer
         value, problem = answer
         if problem:  # a fresh exception each time: a raised one keeps its traceback
             raise parse.FieldProblem(*problem)

@@ -8,13 +8,15 @@ file rolls the whole batch back: the database is as it was before.
 
 from __future__ import annotations
 
+from array import array
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlmodel import Session
 
 from app.core.errors import UserError
@@ -165,8 +167,13 @@ class _Run:
         self.case_rows = BulkInsert(self.core, Case.__table__, _CASE_COLUMNS)
         self.incident_rows = BulkInsert(self.core, Incident.__table__, _INCIDENT_COLUMNS)
         self.grow_sql = driver_sql(self.core, (
-            "UPDATE case_file SET claimed_amount = claimed_amount + ?, "
-            "version = version + 1, updated_at = ? WHERE id = ?"))
+            "UPDATE case_file SET claimed_amount = claimed_amount + ?, updated_at = ? "
+            "WHERE id = ?"))
+        self.bump_sql = driver_sql(self.core, (
+            "UPDATE case_file SET version = version + 1 WHERE id = ?"))
+        # The cases this import opened, in increasing id order (ids are reserved so):
+        # 8 bytes a case, so that the end of the file can tell them from cases it grew.
+        self.opened = array("q")
         self.stored_now = stored_value(self.core, Case.__table__.c.updated_at, now)
         self._new_chunk()
 
@@ -367,39 +374,38 @@ class _Run:
         return self.cases[key]
 
     def _insert_new_cases(self) -> None:
-        """Opened with the claim their incidents in this chunk add up to."""
+        """Opened with the claim their incidents in this chunk add up to; their audit
+        event waits for the end of the file (``_case_events``), when the claim is whole."""
         new = [slot for slot in self.cases.values() if slot.id is None]
         if not new:
             return
         first = sequences.reserve(self.session, "case", len(new))
         ids = reserve_ids(self.core, Case.__table__, len(new))
-        rows, events = [], []
+        rows = []
         for offset, (slot, case_id) in enumerate(zip(new, ids, strict=True)):
             slot.id, (victim_id, channel) = case_id, slot.new
-            number = format_case_number(first + offset)
-            rows.append((case_id, number, victim_id, channel, slot.status, slot.added,
-                         self.now, self.now, 1))
-            events.append((case_id, None, {
-                "case_number": number, "channel": channel, "source": "import",
-                "batch_id": self.batch_id, "claimed_amount": slot.added,
-                "incidents_added": slot.count}))
-            slot.claimed, slot.added, slot.count = slot.added, 0, 0
+            rows.append((case_id, format_case_number(first + offset), victim_id, channel,
+                         slot.status, slot.added, self.now, self.now, 1))
+            slot.added, slot.count = 0, 0
         self.case_rows.run(rows)
+        if self.opened and min(ids) < self.opened[-1]:  # not seen: one increasing source
+            self.opened = array("q", sorted([*self.opened, *ids]))
+        else:
+            self.opened.extend(sorted(ids))
         self.summary.cases_created += len(new)
-        self._audit_many("case.open", "case", events, with_case=True)
 
     def _grow_claims(self) -> None:
-        """Cases that existed before this chunk: the claim grows by what it added."""
+        """Cases that existed before this chunk: the claim grows by what it added (their
+        version moves once, at the end: one import is one change)."""
         grown = [slot for slot in {id(s): s for s in self.cases.values()}.values()
                  if slot.count]
-        if not grown:
-            return
-        now = self.stored_now
-        self.core.exec_driver_sql(self.grow_sql, [(s.added, now, s.id) for s in grown])
-        self._audit_many("import.incidents", "case", [
-            (s.id, {"claimed_amount": s.claimed},
-             {"claimed_amount": s.claimed + s.added, "incidents_added": s.count,
-              "batch_id": self.batch_id}) for s in grown], with_case=True)
+        if grown:
+            now = self.stored_now
+            self.core.exec_driver_sql(self.grow_sql, [(s.added, now, s.id) for s in grown])
+
+    def _opened_here(self, case_id: int) -> bool:
+        at = bisect_left(self.opened, case_id)
+        return at < len(self.opened) and self.opened[at] == case_id
 
     def _insert_incidents(self, incidents: list[tuple[_CaseSlot, IncidentRecord, tuple[str, str]]]
                           ) -> None:
@@ -416,6 +422,7 @@ class _Run:
 
     # -- closing --------------------------------------------------------------------
     def finish(self) -> None:
+        self._case_events()
         s = self.summary
         self.core.execute(update(ImportBatch).where(ImportBatch.id == self.batch_id).values(
             rows_read=s.read, accepted=s.accepted, duplicate=s.duplicate, conflict=s.conflict,
@@ -424,6 +431,32 @@ class _Run:
             amount_accepted=sum(s.amount_accepted_by_channel.values())))
         audit.record(self.session, self.actor, self.now, "import.batch", "import_batch",
                      self.batch_id, after=s.as_json() | {"unknown_columns": s.unknown_columns})
+
+    def _case_events(self) -> None:
+        """One event per case the file touched, whatever the chunks: ``case.open`` with
+        the whole claim for a case it opened, ``import.incidents`` for one it grew."""
+        touched = self.core.execute(
+            select(Incident.case_id, func.sum(Incident.amount), func.count(),
+                   Case.claimed_amount, Case.case_number, Case.channel)
+            .join(Case, Case.id == Incident.case_id)
+            .where(Incident.import_batch_id == self.batch_id)
+            .group_by(Incident.case_id, Case.claimed_amount, Case.case_number, Case.channel)
+            .order_by(Incident.case_id), execution_options={"stream_results": True})
+        for part in touched.partitions(CHUNK):
+            opened = [row for row in part if self._opened_here(row[0])]
+            grown = [row for row in part if not self._opened_here(row[0])]
+            self._audit_many("case.open", "case", [
+                (case_id, None, {"case_number": number, "channel": channel, "source": "import",
+                                 "batch_id": self.batch_id, "claimed_amount": claimed,
+                                 "incidents_added": count})
+                for case_id, _added, count, claimed, number, channel in opened], with_case=True)
+            if grown:
+                self.core.exec_driver_sql(self.bump_sql, [(row[0],) for row in grown])
+            self._audit_many("import.incidents", "case", [
+                (case_id, {"claimed_amount": claimed - int(added)},
+                 {"claimed_amount": claimed, "incidents_added": count,
+                  "batch_id": self.batch_id})
+                for case_id, added, count, claimed, _number, _channel in grown], with_case=True)
 
     def _audit_many(self, action: str, entity: str, items: list[tuple], *,
                     with_case: bool = False) -> None:

@@ -69,3 +69,17 @@ def test_remembered_values_are_capped(tmp_path, now):
                                 now)
     assert capped[:2] == (3 * incident_csv.MEMO_LIMIT, 0)
     assert capped[2] < 16 * 1024 * 1024
+
+
+def test_long_cells_are_not_remembered(tmp_path, now):
+    """Memory is capped in bytes too: distinct long addresses are parsed, never kept."""
+    long_address = "東京都千代田区丸の内" + "一" * 2000
+    path = tmp_path / "long.csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.write(HEADER)
+        for i in range(3000):
+            out.write(f"R{i:07d},山田,ヤマダ,090-1234-5678,,123-4567,{long_address}{i},"
+                      f"クレジット,2019/7/3,1000,\r\n")
+    rows, rejected, peak = peak_while_reading(path, now)
+    assert (rows, rejected) == (3000, 0)
+    assert peak < 2 * 1024 * 1024  # 3,000 addresses of 6 KB each would be 18 MB

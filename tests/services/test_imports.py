@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -155,8 +156,6 @@ def test_batch_is_recorded_with_audit_events(ctx, staff, tmp_path):
 
 
 def test_case_opening_and_growing_claims_are_each_one_event(ctx, staff, tmp_path):
-    import json
-
     import_incidents(ctx, staff["op1"], write(tmp_path, ROWS[:2]))
     later = ["R8,,山田 太郎,,090-1111-2222,,nanaco,2019/07/04,500"]
     import_incidents(ctx, staff["op2"], write(tmp_path, later, name="later.csv"))
@@ -268,3 +267,30 @@ def test_claims_equal_their_incidents_however_the_file_is_chunked(ctx, staff, tm
                               .group_by(Incident.case_id)).all())
     assert claims == sums and sum(claims.values()) == 7200
     assert summary.cases_created == len(claims) == 3
+    # The trail and the versions do not depend on where the chunks fell either.
+    with ctx.db.read() as s:
+        events = s.execute(select(AuditEvent.action, AuditEvent.case_id, AuditEvent.after)
+                           .where(AuditEvent.entity == "case")).all()
+        versions = set(s.execute(select(Case.version)).scalars())
+    assert sorted(action for action, _c, _a in events) == ["case.open"] * 3
+    assert {case: json.loads(after)["claimed_amount"] for _a, case, after in events} == claims
+    assert versions == {1}
+
+
+def test_a_case_grown_across_chunks_gets_one_event_and_one_version(ctx, staff, tmp_path,
+                                                                    monkeypatch):
+    import app.services.imports as imports
+
+    import_incidents(ctx, staff["op1"], write(tmp_path, ROWS[:1]))
+    monkeypatch.setattr(imports, "CHUNK", 1)
+    later = [f"R{n},,山田 太郎,,090-1111-2222,,nanaco,2019/07/04,500" for n in (8, 9, 10)]
+    import_incidents(ctx, staff["op2"], write(tmp_path, later, name="later.csv"))
+    with ctx.db.read() as s:
+        grown = s.execute(select(AuditEvent.before, AuditEvent.after)
+                          .where(AuditEvent.action == "import.incidents")).all()
+        claimed, version = s.execute(select(Case.claimed_amount, Case.version)).one()
+    assert len(grown) == 1
+    assert json.loads(grown[0][0]) == {"claimed_amount": 1000}
+    assert json.loads(grown[0][1])["claimed_amount"] == 2500 == claimed
+    assert json.loads(grown[0][1])["incidents_added"] == 3
+    assert version == 2  # one import, one change
