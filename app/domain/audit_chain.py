@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
+from functools import lru_cache
 from json.encoder import encode_basestring as _json_string  # ensure_ascii=False's
 
 GENESIS = "0" * 64
@@ -43,8 +44,14 @@ def _json_value(value: object) -> str:
     if type(value) is int:
         return int.__repr__(value)
     if isinstance(value, datetime):
-        return '"' + _moment(value) + '"'
+        return _moment_json(value)
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+@lru_cache(maxsize=256)
+def _moment_json(value: datetime) -> str:
+    """A bulk writer stamps thousands of events with one time: formatted once."""
+    return '"' + _moment(value) + '"'
 
 
 def canonical_reference(fields: dict) -> bytes:
