@@ -35,6 +35,7 @@ from app.ui.desk import Desk
 from app.ui.labels import (
     VICTIM_FIELDS,
     action_label,
+    change_lines,
     channel_label,
     move_effect,
     move_label,
@@ -61,7 +62,9 @@ def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
     table.setRowCount(len(rows))
     for r, values in enumerate(rows):
         for c, value in enumerate(values):
-            table.setItem(r, c, QTableWidgetItem(value))
+            item = QTableWidgetItem(value)
+            item.setToolTip(value)  # the whole text, where the column cuts it short
+            table.setItem(r, c, item)
     table.resizeRowsToContents()  # detail tables are short: a case's own rows only
 
 
@@ -117,7 +120,7 @@ class CaseDetail(QWidget):
         self.tabs.addTab(self.letters, _("Letters"))
         self.tabs.addTab(self._notes_tab(), _("Notes"))
         self.timeline = _table([_("When"), _("Who"), _("What"), _("Change"), _("Reason")],
-                               (120, 80, 150, 260))
+                               (112, 64, 120, 300))
         self.tabs.addTab(self.timeline, _("Timeline"))
 
     def _payout_tab(self) -> QWidget:
@@ -336,14 +339,5 @@ class CaseDetail(QWidget):
 
 
 def _change_text(before: str | None, after: str | None) -> str:
-    old = json.loads(before) if before else {}
-    new = json.loads(after) if after else {}
-    parts = []
-    for key in sorted(set(old) | set(new)):
-        if key in old and key in new:
-            parts.append(f"{key}: {old[key]} → {new[key]}")
-        elif key in new:
-            parts.append(f"{key}: {new[key]}")
-    return "\n".join(parts)
-
-
+    return "\n".join(change_lines(json.loads(before) if before else {},
+                                  json.loads(after) if after else {}))

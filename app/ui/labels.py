@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from app.core.i18n import N_, _
-from app.domain.channels import Channel
+import json
+
+from app.core.i18n import N_, _, format_yen
+from app.domain.channels import Channel, PayoutKind
 from app.domain.states import Status
 
 _CHANNEL = {
@@ -178,3 +180,58 @@ def action_label(action: str) -> str:
 def payout_lines(data: dict) -> list[str]:
     return [f"{_(_PAYOUT_FIELDS.get(key, key))}: {value}" for key, value in data.items()
             if value and key in _PAYOUT_FIELDS]
+
+
+PAYOUT_KIND_LABELS = {
+    PayoutKind.BANK_ACCOUNT: N_("Bank transfer"),
+    PayoutKind.NANACO: N_("nanaco points"),
+    PayoutKind.CARD_CANCELLATION: N_("Card charge cancelled"),
+}
+# What the timeline calls the fields an audit event records (app.services.records and
+# the import); payout fields are named by _PAYOUT_FIELDS.
+_CHANGE_FIELDS = {
+    "status": N_("State"), "held_from": N_("State before the hold"),
+    "channel": N_("Channel"), "case_number": N_("Case number"),
+    "claimed_amount": N_("Claimed amount"), "verified_amount": N_("Verified amount"),
+    "approved_amount": N_("Approved amount"), "paid_amount": N_("Paid amount"),
+    "verified_by": N_("Verified by (operator no.)"),
+    "approved_by": N_("Approved by (operator no.)"),
+    "status_reason": N_("Reason"), "amount_override_reason": N_("Reason for the amount"),
+    "merged_into_id": N_("Merged into (case no.)"), "incidents": N_("Number of incidents"),
+    "incidents_added": N_("Incidents added"), "batch_id": N_("Import no."),
+    "source": N_("Received by"), "report_id": N_("Report ID"), "amount": N_("Amount"),
+}
+_SOURCES = {"import": N_("incident list"), "phone": N_("hotline call"), "demo": N_("demo")}
+
+
+def change_lines(before: dict, after: dict) -> list[str]:
+    """An audit event's change in words: 状態: 受付 → 案内済, 請求額: 3,000円."""
+    lines = []
+    for key in sorted(set(before) | set(after)):
+        name = _(_CHANGE_FIELDS.get(key) or _PAYOUT_FIELDS.get(key) or key)
+        if key in before and key in after:
+            lines.append(f"{name}: {change_value(key, before[key])} → "
+                         f"{change_value(key, after[key])}")
+        elif key in after:
+            lines.append(f"{name}: {change_value(key, after[key])}")
+    return lines
+
+
+def change_value(key: str, value: object) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if key in ("status", "held_from") and value in Status._value2member_map_:
+        return status_label(Status(value))
+    if key == "channel" and value in Channel._value2member_map_:
+        return channel_label(Channel(value))
+    if key == "kind" and value in PayoutKind._value2member_map_:
+        return _(PAYOUT_KIND_LABELS[PayoutKind(value)])
+    if key == "source" and value in _SOURCES:
+        return _(_SOURCES[value])
+    if isinstance(value, int) and (key.endswith("amount") or key == "claimed"):
+        return format_yen(value)
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)

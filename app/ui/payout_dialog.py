@@ -33,12 +33,9 @@ from app.domain.payout import ACCOUNT_TYPES, PayoutDetails, japan_post_bank
 from app.services.payout_details import Confirmation, ConfirmedVia, set_payout_details
 from app.services.views import CaseView
 from app.ui.desk import Desk
+from app.ui.labels import PAYOUT_KIND_LABELS
 
-KIND_LABELS = {
-    PayoutKind.BANK_ACCOUNT: N_("Bank transfer"),
-    PayoutKind.NANACO: N_("nanaco points"),
-    PayoutKind.CARD_CANCELLATION: N_("Card charge cancelled"),
-}
+KIND_LABELS = PAYOUT_KIND_LABELS
 CONFIRMED_LABELS = {
     ConfirmedVia.PHONE_ON_RECORD: N_("Called back the phone number on record"),
     ConfirmedVia.EMAIL_ON_RECORD: N_("Confirmed by the e-mail address on record"),

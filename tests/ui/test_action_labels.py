@@ -54,3 +54,15 @@ def test_every_audited_kind_of_record_is_named_in_japanese():
     assert unnamed == []
     assert entity_text("victim", 12) == "被害者 #12"
     assert entity_text("case", 914) == "案件"
+
+
+def test_an_events_change_reads_as_words():
+    from app.ui.labels import change_lines
+
+    set_locale("ja")
+    lines = change_lines({"status": "documents_received", "verified_amount": None},
+                         {"status": "verified", "verified_amount": 30000, "kind": "nanaco",
+                          "source": "import", "channel": "debit_charge", "batch_id": 4})
+    assert lines == ["取込番号: 4", "被害区分: デビットカードチャージ", "方法: nanacoポイント",
+                     "受付経路: 被害リスト取込", "状態: 書類受領 → 確認済",
+                     "確認額: — → 30,000円"]

@@ -177,6 +177,11 @@ def test_open_a_case_and_make_a_move(ui_app, qtbot, ui_ctx):
     asked = window.desk.prompter.asked[0][1]
     assert case.case_number in asked and "案内済" in asked
     assert "案内済" in window.cases.detail.header.text()
+    timeline = window.cases.detail.timeline
+    changes = [timeline.item(row, 3).text() for row in range(timeline.rowCount())]
+    assert "状態: 受付 → 案内済" in changes[0]  # newest first, in words, not codes
+    assert any("請求額: " in c and "円" in c for c in changes)
+    assert not any("status" in c or "received" in c or "_amount" in c for c in changes)
 
 
 def test_a_cancelled_confirmation_changes_nothing(ui_app, qtbot, ui_ctx):
