@@ -83,11 +83,31 @@ def parse_setting(key: str, value: Any) -> Any:
             if number < 1 and key in AT_LEAST_ONE:
                 raise ValueError(value)
             return number
+        if key in CHOICES:
+            return _choice(key, str(value))
         return str(value)
     except (TypeError, ValueError) as exc:
         raise ValidationError(
             key, f"設定 {key} の値が正しくありません: {value}", f"Bad value for {key}: {value}"
         ) from exc
+
+
+# Settings that take one of a few words: refused when saved, not when a letter batch
+# or a transfer file needs them.
+CHOICES = {
+    "letter_date_style": ("western", "era"),
+    "zengin_line_end": ("crlf", "lf", "none"),
+    "zengin_account_type": ("ordinary", "current", "savings"),
+}
+
+
+def _choice(key: str, value: str) -> str:
+    word = value.strip().lower()
+    if word not in CHOICES[key]:
+        options = " / ".join(CHOICES[key])
+        raise ValidationError(key, f"設定 {key} は {options} のいずれかです: {value}",
+                              f"{key} must be one of {options}: {value}")
+    return word
 
 
 # Counts that make no sense at zero (a hold of no time, a letter after no attempt).
@@ -97,5 +117,13 @@ AT_LEAST_ONE = frozenset({"failed_attempts_before_letter", "queue_hold_minutes",
 
 
 def settings_from(stored: dict[str, Any]) -> Settings:
-    values = {k: parse_setting(k, v) for k, v in stored.items() if k in SETTING_NAMES}
+    values = {k: _stored(k, v) for k, v in stored.items() if k in SETTING_NAMES}
     return Settings(**values)
+
+
+def _stored(key: str, value: Any) -> Any:
+    """A stored word saved before its choices were checked still loads (the letters or
+    the transfer file that need it say what is wrong); everything else as typed."""
+    if key in CHOICES and str(value).strip().lower() not in CHOICES[key]:
+        return str(value)
+    return parse_setting(key, value)

@@ -7,6 +7,7 @@ from datetime import date
 
 from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QDateEdit,
     QFormLayout,
     QHBoxLayout,
@@ -21,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.core.i18n import N_, _, error_text
 from app.domain.roles import Role
-from app.domain.settings import AT_LEAST_ONE, Settings
+from app.domain.settings import AT_LEAST_ONE, CHOICES, Settings
 from app.services import settings
 from app.ui.desk import Desk
 
@@ -44,7 +45,7 @@ LABELS = {
     "letter_hotline_hours": N_("Letters: hotline hours"),
     "letter_sender_postal_code": N_("Letters: sender postal code"),
     "letter_sender_address": N_("Letters: sender address"),
-    "letter_date_style": N_("Letters: date style (western / era)"),
+    "letter_date_style": N_("Letters: how dates are written"),
     "letter_window_x_mm": N_("Envelope window: left (mm)"),
     "letter_window_y_mm": N_("Envelope window: top (mm)"),
     "letter_window_width_mm": N_("Envelope window: width (mm)"),
@@ -55,11 +56,19 @@ LABELS = {
     "zengin_branch_code": N_("Transfer file: branch code"),
     "zengin_account_type": N_("Transfer file: account type"),
     "zengin_account_number": N_("Transfer file: account number"),
-    "zengin_line_end": N_("Transfer file: line ends (crlf / lf / none)"),
+    "zengin_line_end": N_("Transfer file: line ends"),
     "zengin_lead_business_days": N_("Transfer date: business days ahead"),
     "idle_lock_minutes": N_("Lock the window after idle minutes"),
 }
 MAXIMUM = 2_000_000_000
+# The words a choice setting takes, as the administrator reads them.
+CHOICE_LABELS = {
+    "western": N_("Western calendar (2019年8月19日)"),
+    "era": N_("Japanese era (令和元年8月19日)"),
+    "crlf": N_("CR LF (most banks)"), "lf": N_("LF"), "none": N_("None (one long line)"),
+    "ordinary": N_("Ordinary account"), "current": N_("Current account"),
+    "savings": N_("Savings account"),
+}
 
 
 class SettingsPage(QWidget):
@@ -108,6 +117,11 @@ class SettingsPage(QWidget):
             editor.setDisplayFormat("yyyy/MM/dd")
             editor.setCalendarPopup(True)
             return editor
+        if key in CHOICES:
+            editor = QComboBox()
+            for word in CHOICES[key]:
+                editor.addItem(_(CHOICE_LABELS[word]), word)
+            return editor
         if isinstance(default, int):
             editor = QSpinBox()
             editor.setRange(1 if key in AT_LEAST_ONE else 0, MAXIMUM)
@@ -131,6 +145,8 @@ class SettingsPage(QWidget):
             editor.setDate(QDate(day.year, day.month, day.day))
         elif isinstance(editor, QSpinBox):
             editor.setValue(int(value))
+        elif isinstance(editor, QComboBox):
+            editor.setCurrentIndex(max(editor.findData(value), 0))
         else:
             editor.setText(str(value))
 
@@ -140,7 +156,13 @@ class SettingsPage(QWidget):
             return editor.date().toPython().isoformat()
         if isinstance(editor, QSpinBox):
             return editor.value()
+        if isinstance(editor, QComboBox):
+            return editor.currentData()
         return editor.text().strip()
+
+    @staticmethod
+    def _shown(value: object) -> str:
+        return _(CHOICE_LABELS[value]) if value in CHOICE_LABELS else str(value)
 
     def changes(self) -> dict[str, object]:
         if self.current is None:
@@ -154,7 +176,8 @@ class SettingsPage(QWidget):
             self.desk.prompter.info(self, _("Settings"), _("Nothing has changed."))
             return
         old = self.current.to_json_dict()
-        lines = [f"{_(LABELS.get(k, k))}: {old[k]} → {v}" for k, v in changes.items()]
+        lines = [f"{_(LABELS.get(k, k))}: {self._shown(old[k])} → {self._shown(v)}"
+                 for k, v in changes.items()]
         question = _("Change these settings? Every change is recorded.") + "\n\n" + "\n".join(
             lines)
         if not self.desk.prompter.confirm(self, _("Settings"), question):

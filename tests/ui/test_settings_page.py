@@ -48,3 +48,28 @@ def test_zero_is_not_offered_where_it_makes_no_sense(ui_app, qtbot, ui_ctx):
     page = open_page(qtbot, ui_ctx, "admin")
     assert page.editors["queue_hold_minutes"].minimum() == 1
     assert page.editors["documents_reminder_days"].minimum() == 0
+
+
+def test_words_are_chosen_from_a_list_that_reads_in_japanese(ui_app, qtbot, ui_ctx):
+    page = open_page(qtbot, ui_ctx, "admin", answers=[True])
+    style = page.editors["letter_date_style"]
+    assert [style.itemText(i) for i in range(style.count())] == [
+        "西暦（2019年8月19日）", "和暦（令和元年8月19日）"]
+    style.setCurrentIndex(style.findData("era"))
+    with qtbot.waitSignal(page.saved, timeout=5000):
+        page.save()
+    assert "西暦（2019年8月19日） → 和暦（令和元年8月19日）" in page.desk.prompter.asked[-1][1]
+    assert settings.get(ui_ctx).letter_date_style == "era"
+
+
+def test_a_word_outside_the_choices_is_refused_when_saved(ui_ctx):
+    import pytest
+
+    from app.core.errors import ValidationError
+    from app.domain.roles import SYSTEM_ACTOR
+
+    with pytest.raises(ValidationError) as refused:
+        settings.change(ui_ctx, SYSTEM_ACTOR, "zengin_line_end", "bogus")
+    assert "crlf / lf / none" in refused.value.ja
+    settings.change(ui_ctx, SYSTEM_ACTOR, "zengin_line_end", " LF ")
+    assert settings.get(ui_ctx).zengin_line_end == "lf"
