@@ -110,7 +110,8 @@ def _late_payout_change(session: Session, ctx: AppContext, case_id: int | None) 
     for row in session.execute(_live(stmt, case_id)):
         until = row[3] or now
         gap_hours = max(0, int((until - row[2]).total_seconds() // 3600))
-        flags.append(Flag(row[0], row[1], "late_payout_change", f"{gap_hours}h < {hours}h"))
+        flags.append(Flag(row[0], row[1], "late_payout_change",
+                          f"{gap_hours}時間前（基準{hours}時間）"))
     return flags
 
 

@@ -36,6 +36,7 @@ from app.ui.labels import (
     VICTIM_FIELDS,
     action_label,
     change_lines,
+    change_value,
     channel_label,
     move_effect,
     move_label,
@@ -169,9 +170,11 @@ class CaseDetail(QWidget):
         _fill(self.incidents, [[i.report_id, format_moment(i.occurred_at), format_yen(i.amount),
                                 i.merchant or "", i.card_last4 or ""] for i in case.incidents])
         self._show_payout(case)
-        _fill(self.attempts, [[format_moment(a.at), a.operator_login or "", a.method, a.outcome,
-                               a.note or ""] for a in case.attempts])
-        _fill(self.letters, [[x.code, x.kind, format_moment(x.created_at),
+        _fill(self.attempts, [[format_moment(a.at), a.operator_login or "",
+                               change_value("method", a.method),
+                               change_value("outcome", a.outcome), a.note or ""]
+                              for a in case.attempts])
+        _fill(self.letters, [[x.code, change_value("kind", x.kind), format_moment(x.created_at),
                               format_moment(x.mailed_at)] for x in case.letters])
         self.notes.clear()
         for note in case.notes:
@@ -205,8 +208,12 @@ class CaseDetail(QWidget):
             item = self.moves_box.takeAt(0)
             if item.widget():
                 item.widget().deleteLater()
+        names = [move.name for move in moves]
         for move in moves:
-            button = QPushButton(move_label(move.name))
+            text = move_label(move.name)
+            if names.count(move.name) > 1:  # e.g. reached: back to received, or contacted
+                text += f"（→ {status_label(move.target)}）"
+            button = QPushButton(text)
             button.setObjectName(f"move_{move.name}_{move.target.value}")
             button.clicked.connect(lambda _=False, m=move: self.make_move(m))
             self.moves_box.addWidget(button)

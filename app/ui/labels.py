@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from datetime import datetime
 
-from app.core.i18n import N_, _, format_yen
+from app.core.i18n import N_, _, format_moment, format_yen
 from app.domain.channels import Channel, PayoutKind
+from app.domain.payout import ACCOUNT_TYPES
 from app.domain.states import Status
 
 _CHANNEL = {
@@ -178,8 +181,8 @@ def action_label(action: str) -> str:
 
 
 def payout_lines(data: dict) -> list[str]:
-    return [f"{_(_PAYOUT_FIELDS.get(key, key))}: {value}" for key, value in data.items()
-            if value and key in _PAYOUT_FIELDS]
+    return [f"{_(_PAYOUT_FIELDS.get(key, key))}: {change_value(key, value)}"
+            for key, value in data.items() if value and key in _PAYOUT_FIELDS]
 
 
 PAYOUT_KIND_LABELS = {
@@ -198,23 +201,40 @@ _CHANGE_FIELDS = {
     "approved_by": N_("Approved by (operator no.)"),
     "status_reason": N_("Reason"), "amount_override_reason": N_("Reason for the amount"),
     "merged_into_id": N_("Merged into (case no.)"), "incidents": N_("Number of incidents"),
-    "incidents_added": N_("Incidents added"), "batch_id": N_("Import no."),
+    "incidents_added": N_("Incidents added"), "batch_id": N_("Batch no."),
     "source": N_("Received by"), "report_id": N_("Report ID"), "amount": N_("Amount"),
+    "code": N_("Letter code"), "file": N_("File"), "pages": N_("Pages"),
+    "sha256": N_("SHA-256 of the file"), "method": N_("How"), "outcome": N_("Outcome"),
+    "call_back_at": N_("Call back at"), "held_until": N_("Held until"),
 }
 _SOURCES = {"import": N_("incident list"), "phone": N_("hotline call"), "demo": N_("demo")}
+CONTACT_METHODS = {"phone": N_("By phone"), "email": N_("By e-mail"), "letter": N_("By letter")}
+CONTACT_OUTCOMES = {"reached": N_("Reached"), "no_answer": N_("No answer"),
+                    "wrong_number": N_("Wrong number"), "call_back": N_("Asked to call back"),
+                    "refused": N_("Refused")}
+LETTER_KINDS = {"guidance": N_("Guidance letter with claim form"),
+                "deficiency": N_("Deficiency notice"), "payment_notice": N_("Payment notice")}
+_WORDS = {"method": CONTACT_METHODS, "outcome": CONTACT_OUTCOMES, "source": _SOURCES}
+_MOMENTS = frozenset({"call_back_at", "held_until"})
 
 
 def change_lines(before: dict, after: dict) -> list[str]:
     """An audit event's change in words: 状態: 受付 → 案内済, 請求額: 3,000円."""
     lines = []
     for key in sorted(set(before) | set(after)):
-        name = _(_CHANGE_FIELDS.get(key) or _PAYOUT_FIELDS.get(key) or key)
+        name = _field_name(key, after.get(key, before.get(key)))
         if key in before and key in after:
             lines.append(f"{name}: {change_value(key, before[key])} → "
                          f"{change_value(key, after[key])}")
         elif key in after:
             lines.append(f"{name}: {change_value(key, after[key])}")
     return lines
+
+
+def _field_name(key: str, value: object) -> str:
+    if key == "kind" and value in LETTER_KINDS:  # a letter's kind, not a payout method
+        return _("Letter")
+    return _(_CHANGE_FIELDS.get(key) or _PAYOUT_FIELDS.get(key) or key)
 
 
 def change_value(key: str, value: object) -> str:
@@ -228,8 +248,15 @@ def change_value(key: str, value: object) -> str:
         return channel_label(Channel(value))
     if key == "kind" and value in PayoutKind._value2member_map_:
         return _(PAYOUT_KIND_LABELS[PayoutKind(value)])
-    if key == "source" and value in _SOURCES:
-        return _(_SOURCES[value])
+    if key == "kind" and value in LETTER_KINDS:
+        return _(LETTER_KINDS[value])
+    if key == "account_type" and value in ACCOUNT_TYPES:
+        return ACCOUNT_TYPES[value]
+    if value in _WORDS.get(key, {}):
+        return _(_WORDS[key][value])
+    if key in _MOMENTS and isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return format_moment(datetime.fromisoformat(value))
     if isinstance(value, int) and (key.endswith("amount") or key == "claimed"):
         return format_yen(value)
     if isinstance(value, dict | list):

@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.clock import to_jst
-from app.core.i18n import N_, _, error_text
+from app.core.i18n import _, error_text
 from app.core.paths import user_data_dir
 from app.domain.channels import Channel
 from app.domain.states import Status
@@ -51,18 +51,14 @@ from app.letters import LetterKind, deficiency_checklist
 from app.services import letters as service
 from app.services.letters import BatchRequest, BatchSummary, BatchView, MailedSummary
 from app.ui.desk import Desk
-from app.ui.labels import channel_label, status_label
+from app.ui.labels import LETTER_KINDS, channel_label, status_label
 from app.ui.lane import ServiceLane
 from app.ui.letter_preview import LetterPreview
 
 PROGRESS_POLL_MS = 100
 ERROR_STYLE = "color: #b00020"
 DONE_STYLE = "color: #1b5e20"
-KIND_LABELS = {
-    LetterKind.GUIDANCE: N_("Guidance letter with claim form"),
-    LetterKind.DEFICIENCY: N_("Deficiency notice"),
-    LetterKind.PAYMENT_NOTICE: N_("Payment notice"),
-}
+KIND_LABELS = {kind: LETTER_KINDS[kind.value] for kind in LetterKind}
 _RULE_STATUSES = (Status.RECEIVED, Status.UNREACHABLE, Status.CONTACTED,
                   Status.DOCUMENTS_RECEIVED, Status.PAID)
 

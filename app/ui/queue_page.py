@@ -29,14 +29,11 @@ from app.core.i18n import N_, _, error_text, format_day, format_moment, format_y
 from app.services import queue
 from app.services.outreach import AttemptInput, Method, Outcome, record_attempt
 from app.ui.desk import Desk
-from app.ui.labels import channel_label
+from app.ui.labels import CONTACT_METHODS, CONTACT_OUTCOMES, channel_label
 
 PAGE_SIZE = 100
-METHODS = ((Method.PHONE, N_("By phone")), (Method.EMAIL, N_("By e-mail")),
-           (Method.LETTER, N_("By letter")))
-OUTCOMES = ((Outcome.REACHED, N_("Reached")), (Outcome.NO_ANSWER, N_("No answer")),
-            (Outcome.WRONG_NUMBER, N_("Wrong number")),
-            (Outcome.CALL_BACK, N_("Asked to call back")), (Outcome.REFUSED, N_("Refused")))
+METHODS = tuple((method, CONTACT_METHODS[method.value]) for method in Method)
+OUTCOMES = tuple((outcome, CONTACT_OUTCOMES[outcome.value]) for outcome in Outcome)
 HEADERS = (N_("Case number"), N_("Name"), N_("Channel"), N_("Contact received"),
            N_("Failed attempts"), N_("Call back"), N_("Phone or e-mail"))
 

@@ -82,7 +82,7 @@ def test_payout_change_shortly_before_approval(ctx, staff):
     assert [w.flags for w in waiting if w.case_id == f.id] == [("late_payout_change",)]
     cases.move_case(ctx, staff["sv1"], f.id, approval(ctx, staff, "sv1"))
     flags = suspicion.flags_for_case(ctx, f.id)
-    assert [(x.kind, x.detail) for x in flags] == [("late_payout_change", "2h < 48h")]
+    assert [(x.kind, x.detail) for x in flags] == [("late_payout_change", "2時間前（基準48時間）")]
     assert kinds(suspicion.list_suspicious(ctx, staff["sv1"])) == {
         (f.case_number, "late_payout_change")}
 

@@ -63,6 +63,19 @@ def test_an_events_change_reads_as_words():
     lines = change_lines({"status": "documents_received", "verified_amount": None},
                          {"status": "verified", "verified_amount": 30000, "kind": "nanaco",
                           "source": "import", "channel": "debit_charge", "batch_id": 4})
-    assert lines == ["取込番号: 4", "被害区分: デビットカードチャージ", "方法: nanacoポイント",
+    assert lines == ["バッチ番号: 4", "被害区分: デビットカードチャージ", "方法: nanacoポイント",
                      "受付経路: 被害リスト取込", "状態: 書類受領 → 確認済",
                      "確認額: — → 30,000円"]
+
+
+def test_letter_outreach_and_hold_events_read_as_words():
+    from app.ui.labels import change_lines, payout_lines
+
+    set_locale("ja")
+    assert change_lines({}, {"kind": "guidance", "pages": 2}) == [
+        "通知書: 補償手続きのご案内（申請書付き）", "ページ数: 2"]
+    assert change_lines({}, {"method": "phone", "outcome": "no_answer",
+                             "held_until": "2019-08-26T10:45:00+09:00"}) == [
+        "受け持ち期限: 2019/08/26 10:45", "連絡方法: 電話", "結果: 応答なし"]
+    assert payout_lines({"kind": "bank_account", "account_type": "ordinary"}) == [
+        "方法: 銀行振込", "預金種目: 普通"]

@@ -401,3 +401,13 @@ def test_ctrl_j_on_the_queue_takes_the_next_person_to_call(ui_app, qtbot, ui_ctx
     settle(qtbot, window.desk)
     assert window.stack.currentWidget() is window.queue
     assert window.queue.held is not None and window.queue.held.case_number == expected
+
+
+def test_two_moves_of_one_name_say_where_each_leads(ui_app, qtbot, ui_ctx):
+    window = window_for(qtbot, ui_ctx)
+    case = new_debit_case(ui_ctx, window)
+    cases.move_case(ui_ctx, window.desk.actor, case.id, MoveRequest(Status.UNREACHABLE))
+    open_case(qtbot, window, case.id)
+    buttons = window.cases.detail.move_buttons()
+    back, on = buttons["move_reached_received"].text(), buttons["move_reached_contacted"].text()
+    assert back != on and "受付" in back and "案内済" in on
