@@ -158,11 +158,18 @@ class AuditPage(QWidget):
             self.desk.call(audit_log.action_names, on_done=self._fill_actions)
             self.search()
 
+    def _action_code(self) -> str | None:
+        """The chosen action's code; typed text (a code or its start, 'case.') as it is."""
+        text = self.action_combo.currentText().strip()
+        index = self.action_combo.findText(text) if text else -1
+        return self.action_combo.itemData(index) if index > 0 else (text or None)
+
     def _fill_actions(self, names: list[str]) -> None:
         typed = self.action_combo.currentText()
         self.action_combo.clear()
         self.action_combo.addItem("")
-        self.action_combo.addItems(names)
+        for name in sorted(names, key=action_label):
+            self.action_combo.addItem(action_label(name), name)
         self.action_combo.setEditText(typed)
 
     def current_filter(self) -> AuditFilter:
@@ -171,7 +178,7 @@ class AuditPage(QWidget):
 
         return AuditFilter(case_number=self.case_edit.text() or None,
                            operator_login=self.operator_edit.text() or None,
-                           action=self.action_combo.currentText() or None,
+                           action=self._action_code(),
                            day_from=day(self.from_on, self.from_edit),
                            day_to=day(self.to_on, self.to_edit))
 

@@ -164,3 +164,15 @@ def test_start_up_check_warns_only_when_the_chain_is_broken(ui_app, qtbot, ui_ct
     settle(qtbot, desk)
     assert len(desk.prompter.errors) == 1
     assert "40" in desk.prompter.errors[0] and "39" in desk.prompter.errors[0]
+
+
+def test_actions_are_offered_by_their_japanese_names(ui_app, qtbot, ui_ctx):
+    page = open_page(qtbot, ui_ctx)
+    combo = page.action_combo
+    qtbot.waitUntil(lambda: combo.count() > 1, timeout=3000)
+    offered = [combo.itemText(i) for i in range(1, combo.count())]
+    assert action_label("case.approve") in offered and "case.approve" not in offered
+    combo.setCurrentIndex(combo.findData("case.approve"))
+    search(qtbot, page)
+    assert page.current_filter().action == "case.approve"
+    assert set(actions(page)) == {"case.approve"}
