@@ -25,9 +25,11 @@ from app.domain.channels import Channel
 from app.domain.roles import Actor
 from app.domain.states import VERIFIED_OR_LATER, Status
 from app.domain.text import email_key, search_key
+from app.importers.columns import LABELS_JA
 from app.importers.incident_csv import (
     IncidentRecord,
     ParsedRow,
+    RowError,
     digest_differences,
     fingerprint,
     read_incidents,
@@ -52,8 +54,13 @@ class ImportCancelled(UserError):
 class RefusedRow:
     line: int
     outcome: str  # rejected / conflict
-    reasons: tuple[str, ...]
+    reasons: tuple[str, ...]  # "日本語 / English" each: the refused-rows file carries both
     cells: tuple[str, ...]
+    ja: tuple[str, ...] = ()  # the same reasons in one language, for the screen
+    en: tuple[str, ...] = ()
+
+    def reasons_in(self, locale: str) -> tuple[str, ...]:
+        return (self.ja if locale == "ja" else self.en) or self.reasons
 
 
 @dataclass
@@ -148,6 +155,11 @@ def import_incidents(
     return summary
 
 
+def _located(error: RowError) -> tuple[str, str, str]:
+    """(where, Japanese, English): the column a field's problem was found in, and why."""
+    return (f"{error.column}: " if error.column else ""), error.ja, error.en
+
+
 def _chunks(rows: Iterator[ParsedRow]) -> Iterator[list[ParsedRow]]:
     while chunk := list(islice(rows, CHUNK)):
         yield chunk
@@ -218,7 +230,7 @@ class _Run:
     def _sort_out(self, row: ParsedRow, known: dict) -> tuple[str, str] | None:
         """Count the row as rejected, duplicate or conflict; its (hash, digest) if new."""
         if not row.ok:
-            self._refuse(row, "rejected", [e.message for e in row.errors])
+            self._refuse(row, "rejected", [_located(e) for e in row.errors])
             return None
         record = row.record
         content = fingerprint(record)
@@ -230,15 +242,21 @@ class _Run:
             self.summary.duplicate += 1
             return None
         differing = digest_differences(earlier[1], content[1]) if earlier[1] else []
-        named = ", ".join(differing) or "content"
-        self._refuse(row, "conflict", [
-            f"受付番号 {record.report_id} は既に異なる内容で登録されています（{named}）。"
-            f" / Report {record.report_id} is already stored with different content ({named})."])
+        named_ja = "、".join(LABELS_JA.get(name, name) for name in differing) or "内容"
+        named_en = ", ".join(differing) or "content"
+        self._refuse(row, "conflict", [(
+            "", f"受付番号 {record.report_id} は既に異なる内容で登録されています（{named_ja}）。",
+            f"Report {record.report_id} is already stored with different content ({named_en}).")])
         return None
 
-    def _refuse(self, row: ParsedRow, outcome: str, reasons: list[str]) -> None:
+    def _refuse(self, row: ParsedRow, outcome: str, reasons: list[tuple[str, str, str]]
+                ) -> None:
+        """``reasons`` as (where, Japanese, English); where is '' or 'column: '."""
         setattr(self.summary, outcome, getattr(self.summary, outcome) + 1)
-        refused = RefusedRow(row.line, outcome, tuple(reasons), row.cells)
+        refused = RefusedRow(row.line, outcome,
+                             tuple(f"{where}{ja} / {en}" for where, ja, en in reasons),
+                             row.cells, tuple(where + ja for where, ja, _en in reasons),
+                             tuple(where + en for where, _ja, en in reasons))
         if len(self.summary.refused) < SAMPLE:
             self.summary.refused.append(refused)
         if self.on_refused:
@@ -256,9 +274,10 @@ class _Run:
             slot = self._case_for(victim_id, record.channel)
             if Status(slot.status) in VERIFIED_OR_LATER:
                 self.seen.pop(record.report_id, None)
-                self._refuse(row, "rejected", [
-                    "この被害者の案件は確認済以降のため追加できません。スーパーバイザーに相談してください。"
-                    " / The victim's case is verified or later: incidents can no longer be added."])
+                self._refuse(row, "rejected", [(
+                    "",
+                    "この被害者の案件は確認済以降のため追加できません。スーパーバイザーに相談してください。",
+                    "The victim's case is verified or later: incidents can no longer be added.")])
                 continue
             slot.added += record.amount
             slot.count += 1

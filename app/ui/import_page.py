@@ -48,7 +48,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.i18n import N_, _, error_text, format_yen
+from app.core.i18n import N_, _, current_locale, error_text, format_yen
 from app.domain.channels import Channel
 from app.domain.roles import Actor
 from app.importers.incident_csv import FIELDS, IGNORE, REQUIRED_FIELDS, Preview, preview
@@ -734,12 +734,13 @@ class ImportPage(QWidget):
         table = self.refused
         table.setRowCount(len(rows))
         for index, row in enumerate(rows):
-            reasons = " | ".join(row.reasons)
+            shown = row.reasons_in(current_locale())
+            reasons = " | ".join(shown)
             items = (QTableWidgetItem(str(row.line)),
                      QTableWidgetItem(_(_OUTCOMES.get(row.outcome, row.outcome))),
                      QTableWidgetItem(reasons))
             items[0].setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            items[2].setToolTip("\n".join(row.reasons) + "\n\n" + ", ".join(row.cells))
+            items[2].setToolTip("\n".join(shown) + "\n\n" + ", ".join(row.cells))
             for column, item in enumerate(items):
                 table.setItem(index, column, item)
         table.setVisible(bool(rows))

@@ -200,7 +200,8 @@ def test_validate_import_and_save_refused_rows(ui_app, qtbot, ui_ctx, tmp_path):
     assert "3,500円" in page.amounts["total"].text()
     assert refused_lines(page) == ["5", "6", "7"]
     assert page.refused.item(2, 1).text() == "内容不一致"
-    assert "amount" in page.refused.item(2, 2).text()
+    assert "（被害金額）" in page.refused.item(2, 2).text()  # the field named in Japanese
+    assert " / " not in page.refused.item(2, 2).text()  # one language on screen
     assert "電話番号" in page.refused.item(0, 2).text()
     assert page.import_button.text() == "3件を取り込む"
     assert programme_stats(ui_ctx) == before  # validation writes nothing
