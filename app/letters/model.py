@@ -306,6 +306,8 @@ class RefusedLetter:
     field: str | None = None
     character: str | None = None
     codepoint: str | None = None  # 'U+E000'
+    ja: str = ""  # the reason in one language, for the screen
+    en: str = ""
 
 
 @dataclass(frozen=True)

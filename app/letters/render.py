@@ -593,9 +593,9 @@ def _canvas(target, settings: LetterSettings) -> Canvas:
 def _refusal(letter: LetterData, exc: LetterError) -> RefusedLetter:
     if isinstance(exc, UnprintableCharacterError):
         return RefusedLetter(letter.case_number, letter.letter_code, letter.kind, exc.message,
-                             exc.field, exc.char, exc.codepoint)
+                             exc.field, exc.char, exc.codepoint, exc.ja, exc.en)
     return RefusedLetter(letter.case_number, letter.letter_code, getattr(letter, "kind", ""),
-                         exc.message, getattr(exc, "field", None))
+                         exc.message, getattr(exc, "field", None), ja=exc.ja, en=exc.en)
 
 
 def _sha256(path: Path) -> str:

@@ -134,9 +134,14 @@ class ProducedLetter:
 @dataclass(frozen=True)
 class RefusedRow:
     case_number: str
-    reason: str
+    reason: str  # both languages
     character: str | None = None
     codepoint: str | None = None
+    ja: str = ""
+    en: str = ""
+
+    def reason_in(self, locale: str) -> str:
+        return (self.ja if locale == "ja" else self.en) or self.reason
 
 
 @dataclass(frozen=True)
@@ -411,7 +416,7 @@ def produce_batch(
         ids = {c.case_number: c.id for c in cases}
     result = render_letters(letters, Path(out), settings=letter_config,
                             per_case_dir=per_case_dir, progress=progress, cancel=cancel)
-    refused = tuple(RefusedRow(r.case_number, r.reason, r.character, r.codepoint)
+    refused = tuple(RefusedRow(r.case_number, r.reason, r.character, r.codepoint, r.ja, r.en)
                     for r in result.refused)
     if result.cancelled or not result.rendered:
         return BatchSummary(None, request.kind, None, refused=refused,

@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.clock import to_jst
-from app.core.i18n import _, error_text
+from app.core.i18n import _, current_locale, error_text
 from app.core.paths import user_data_dir
 from app.domain.channels import Channel
 from app.domain.states import Status
@@ -413,7 +413,8 @@ class LettersPage(QWidget):
     def _fill_results(self, summary: BatchSummary) -> None:
         self._fill(self.produced, [(x.case_number, x.code, str(x.pages))
                                    for x in summary.letters])
-        self._fill(self.refused, [(r.case_number, r.reason) for r in summary.refused])
+        self._fill(self.refused, [(r.case_number, r.reason_in(current_locale()))
+                                  for r in summary.refused])
 
     @staticmethod
     def _fill(table: QTableWidget, rows: list[tuple[str, ...]]) -> None:

@@ -87,6 +87,9 @@ def test_refused_character_is_listed_and_the_rest_are_produced(ctx, staff, tmp_p
     assert [x.case_number for x in summary.letters] == [good.case_number]
     assert [r.case_number for r in summary.refused] == [bad.case_number]
     assert "U+E000" in summary.refused[0].reason
+    japanese, english = summary.refused[0].reason_in("ja"), summary.refused[0].reason_in("en")
+    assert "U+E000" in japanese and "U+E000" in english and japanese != english
+    assert " / " not in japanese and " / " not in english  # one language each, for the screen
     assert [r.case_id for r in _letters(ctx)] == [good.id]
 
 
