@@ -32,7 +32,7 @@ from app.domain.roles import Role
 from app.services import audit_log
 from app.services.audit_log import AuditFilter, AuditRow, ChainReport
 from app.ui.desk import Desk
-from app.ui.labels import action_label, entity_text
+from app.ui.labels import action_label, actor_text, entity_text
 from app.ui.step_up import ask_fresh_code
 
 PAGE_SIZE = 200
@@ -210,7 +210,7 @@ class AuditPage(QWidget):
         self.table.setRowCount(len(rows))
         for index, row in enumerate(rows):
             what = entity_text(row.entity, row.entity_id)
-            values = (str(row.seq or ""), format_moment(row.at), row.actor_login,
+            values = (str(row.seq or ""), format_moment(row.at), actor_text(row.actor_login),
                       action_label(row.action), row.case_number or "", what, row.reason or "")
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)

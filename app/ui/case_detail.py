@@ -35,6 +35,7 @@ from app.ui.desk import Desk
 from app.ui.labels import (
     VICTIM_FIELDS,
     action_label,
+    actor_text,
     change_lines,
     change_value,
     channel_label,
@@ -179,8 +180,9 @@ class CaseDetail(QWidget):
         self.notes.clear()
         for note in case.notes:
             self.notes.addItem(f"{format_moment(note.at)}  {note.operator_login}: {note.text}")
-        _fill(self.timeline, [[format_moment(e.at), e.actor_login, action_label(e.action),
-                               _change_text(e.before, e.after), e.reason or ""]
+        _fill(self.timeline, [[format_moment(e.at), actor_text(e.actor_login),
+                               action_label(e.action), _change_text(e.before, e.after),
+                               e.reason or ""]
                               for e in reversed(case.timeline)])
 
     def _show_warnings(self, found: CaseWarnings) -> None:

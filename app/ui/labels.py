@@ -9,6 +9,7 @@ from datetime import datetime
 from app.core.i18n import N_, _, format_moment, format_yen
 from app.domain.channels import Channel, PayoutKind
 from app.domain.payout import ACCOUNT_TYPES
+from app.domain.roles import SYSTEM_ACTOR
 from app.domain.states import Status
 
 _CHANNEL = {
@@ -262,3 +263,8 @@ def change_value(key: str, value: object) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
+
+
+def actor_text(login: str) -> str:
+    """Who did it: an operator's login, or the command line's own actor in words."""
+    return _("system (command line)") if login == SYSTEM_ACTOR.login else login

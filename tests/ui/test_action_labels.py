@@ -79,3 +79,11 @@ def test_letter_outreach_and_hold_events_read_as_words():
         "受け持ち期限: 2019/08/26 10:45", "連絡方法: 電話", "結果: 応答なし"]
     assert payout_lines({"kind": "bank_account", "account_type": "ordinary"}) == [
         "方法: 銀行振込", "預金種目: 普通"]
+
+
+def test_the_command_lines_own_actor_is_named_in_words():
+    from app.ui.labels import actor_text
+
+    set_locale("ja")
+    assert actor_text("system") == "システム（コマンド操作）"
+    assert actor_text("sato") == "sato"
