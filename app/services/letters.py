@@ -187,7 +187,12 @@ class BatchView:
 class MailedCase:
     case_number: str
     moved_to: Status | None  # None: the case stays where it is
-    reason: str = ""  # why it stays (the rule that refused the move)
+    reason: str = ""  # why it stays (the rule that refused the move), both languages
+    ja: str = ""
+    en: str = ""
+
+    def reason_in(self, locale: str) -> str:
+        return (self.ja if locale == "ja" else self.en) or self.reason
 
 
 @dataclass(frozen=True)
@@ -536,15 +541,14 @@ def mark_mailed(ctx: AppContext, actor: Actor, batch_id: int) -> MailedSummary:
                                                  "batch_id": batch_id})
             status = Status(case.status)
             if status not in sources:
-                stayed.append(MailedCase(case.case_number, None,
-                                         f"{status.label_ja}のため状態は変わりません / "
-                                         f"stays {status.value}"))
+                ja, en = f"{status.label_ja}のため状態は変わりません", f"stays {status.value}"
+                stayed.append(MailedCase(case.case_number, None, f"{ja} / {en}", ja, en))
                 continue
             reason = f"{_MAILED_REASON[kind]} ({letter.code})"
             try:
                 move = check_move(facts_of(session, case), target, when, reason)
             except (MoveNotAllowed, PermissionDenied) as exc:
-                stayed.append(MailedCase(case.case_number, None, str(exc)))
+                stayed.append(MailedCase(case.case_number, None, str(exc), exc.ja, exc.en))
                 continue
             before = case_snapshot(case)
             case.status, case.updated_at = target.value, now

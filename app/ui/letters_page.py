@@ -530,7 +530,8 @@ class LettersPage(QWidget):
                  ).format(batch=summary.batch_id, moved=len(summary.moved),
                           stayed=len(summary.stayed))
         self.say(text, done=True)
-        self._fill(self.refused, [(m.case_number, m.reason) for m in summary.stayed])
+        self._fill(self.refused, [(m.case_number, m.reason_in(current_locale()))
+                                  for m in summary.stayed])
         self.desk.prompter.info(self, _("Mark batch as mailed"), text)
         self.desk.cases_changed.emit()  # also refreshes the batch list
 

@@ -133,6 +133,8 @@ def test_mark_mailed_moves_guidance_cases_to_contacted(ctx, staff, tmp_path):
     mailed = svc.mark_mailed(ctx, staff["op2"], summary.batch_id)
     assert [m.case_number for m in mailed.moved] == [a.case_number]
     assert [m.case_number for m in mailed.stayed] == [done.case_number]
+    assert mailed.stayed[0].reason_in("ja") == "案内済のため状態は変わりません"
+    assert mailed.stayed[0].reason_in("en") == "stays contacted"
     assert cases.get_case(ctx, staff["op1"], a.id).status is Status.CONTACTED
     assert all(r.mailed_at is not None for r in _letters(ctx))
     with pytest.raises(UserError):
