@@ -102,14 +102,11 @@ class _NewVictim:
 
 @dataclass
 class _CaseSlot:
-    """A case this chunk adds incidents to: ``claimed`` before the chunk, ``added`` by it."""
+    """A case this chunk adds incidents to (its claim is settled at the end of the file)."""
 
     id: int | None
     status: str
-    claimed: int
     new: tuple[int, str] | None = None  # (victim id, channel) of a case still to open
-    added: int = 0
-    count: int = 0
 
 
 _VICTIM_COLUMNS = ("id", "member_id", "name", "name_kana", "name_key", "kana_key", "phone",
@@ -178,11 +175,9 @@ class _Run:
         self.victim_rows = BulkInsert(self.core, Victim.__table__, _VICTIM_COLUMNS)
         self.case_rows = BulkInsert(self.core, Case.__table__, _CASE_COLUMNS)
         self.incident_rows = BulkInsert(self.core, Incident.__table__, _INCIDENT_COLUMNS)
-        self.grow_sql = driver_sql(self.core, (
-            "UPDATE case_file SET claimed_amount = claimed_amount + ?, updated_at = ? "
-            "WHERE id = ?"))
-        self.bump_sql = driver_sql(self.core, (
-            "UPDATE case_file SET version = version + 1 WHERE id = ?"))
+        self.claim_sql = driver_sql(self.core, (
+            "UPDATE case_file SET claimed_amount = claimed_amount + ?, "
+            "version = version + ?, updated_at = ? WHERE id = ?"))
         # The cases this import opened, in increasing id order (ids are reserved so):
         # 8 bytes a case, so that the end of the file can tell them from cases it grew.
         self.opened = array("q")
@@ -279,11 +274,8 @@ class _Run:
                     "この被害者の案件は確認済以降のため追加できません。スーパーバイザーに相談してください。",
                     "The victim's case is verified or later: incidents can no longer be added.")])
                 continue
-            slot.added += record.amount
-            slot.count += 1
             incidents.append((slot, record, content))
         self._insert_new_cases()
-        self._grow_claims()
         self._insert_incidents(incidents)
 
     def _load_victims(self, records: list[IncidentRecord]) -> None:
@@ -372,29 +364,23 @@ class _Run:
 
     def _load_cases(self, victim_ids: list[int]) -> None:
         rows = self.core.execute(
-            select(Case.id, Case.victim_id, Case.channel, Case.status, Case.claimed_amount,
-                   Case.merged_into_id)
+            select(Case.id, Case.victim_id, Case.channel, Case.status, Case.merged_into_id)
             .where(Case.victim_id.in_(set(victim_ids)))).all()
-        by_id: dict[int, _CaseSlot] = {}
-        for case_id, victim_id, channel, status, claimed, merged_into in rows:
+        for case_id, victim_id, channel, status, merged_into in rows:
             if merged_into is not None:
-                case_id, status, claimed = self.core.execute(
-                    select(Case.id, Case.status, Case.claimed_amount)
-                    .where(Case.id == merged_into)).one()
-            # Two keys that lead to one surviving case share its slot (and its claim).
-            slot = by_id.setdefault(case_id, _CaseSlot(case_id, status, claimed))
-            self.cases[(victim_id, channel)] = slot
+                case_id, status = self.core.execute(
+                    select(Case.id, Case.status).where(Case.id == merged_into)).one()
+            self.cases[(victim_id, channel)] = _CaseSlot(case_id, status)
 
     def _case_for(self, victim_id: int, channel: Channel) -> _CaseSlot:
         key = (victim_id, channel.value)
         if key not in self.cases:
-            self.cases[key] = _CaseSlot(None, Status.RECEIVED.value, 0,
-                                        new=(victim_id, channel.value))
+            self.cases[key] = _CaseSlot(None, Status.RECEIVED.value, new=(victim_id, channel.value))
         return self.cases[key]
 
     def _insert_new_cases(self) -> None:
-        """Opened with the claim their incidents in this chunk add up to; their audit
-        event waits for the end of the file (``_case_events``), when the claim is whole."""
+        """Opened at no claim: the claim and the audit event wait for the end of the file
+        (``_settle_cases``), when all the case's incidents are in."""
         new = [slot for slot in self.cases.values() if slot.id is None]
         if not new:
             return
@@ -404,23 +390,13 @@ class _Run:
         for offset, (slot, case_id) in enumerate(zip(new, ids, strict=True)):
             slot.id, (victim_id, channel) = case_id, slot.new
             rows.append((case_id, format_case_number(first + offset), victim_id, channel,
-                         slot.status, slot.added, self.now, self.now, 1))
-            slot.added, slot.count = 0, 0
+                         slot.status, 0, self.now, self.now, 1))
         self.case_rows.run(rows)
         if self.opened and min(ids) < self.opened[-1]:  # not seen: one increasing source
             self.opened = array("q", sorted([*self.opened, *ids]))
         else:
             self.opened.extend(sorted(ids))
         self.summary.cases_created += len(new)
-
-    def _grow_claims(self) -> None:
-        """Cases that existed before this chunk: the claim grows by what it added (their
-        version moves once, at the end: one import is one change)."""
-        grown = [slot for slot in {id(s): s for s in self.cases.values()}.values()
-                 if slot.count]
-        if grown:
-            now = self.stored_now
-            self.core.exec_driver_sql(self.grow_sql, [(s.added, now, s.id) for s in grown])
 
     def _opened_here(self, case_id: int) -> bool:
         at = bisect_left(self.opened, case_id)
@@ -441,7 +417,7 @@ class _Run:
 
     # -- closing --------------------------------------------------------------------
     def finish(self) -> None:
-        self._case_events()
+        self._settle_cases()
         s = self.summary
         self.core.execute(update(ImportBatch).where(ImportBatch.id == self.batch_id).values(
             rows_read=s.read, accepted=s.accepted, duplicate=s.duplicate, conflict=s.conflict,
@@ -451,9 +427,10 @@ class _Run:
         audit.record(self.session, self.actor, self.now, "import.batch", "import_batch",
                      self.batch_id, after=s.as_json() | {"unknown_columns": s.unknown_columns})
 
-    def _case_events(self) -> None:
-        """One event per case the file touched, whatever the chunks: ``case.open`` with
-        the whole claim for a case it opened, ``import.incidents`` for one it grew."""
+    def _settle_cases(self) -> None:
+        """Each case the file touched gets what its incidents add up to, one version step
+        if it existed before, and one event: ``case.open`` with the whole claim for a case
+        the file opened, ``import.incidents`` for one it grew."""
         touched = self.core.execute(
             select(Incident.case_id, func.sum(Incident.amount), func.count(),
                    Case.claimed_amount, Case.case_number, Case.channel)
@@ -462,20 +439,22 @@ class _Run:
             .group_by(Incident.case_id, Case.claimed_amount, Case.case_number, Case.channel)
             .order_by(Incident.case_id), execution_options={"stream_results": True})
         for part in touched.partitions(CHUNK):
-            opened = [row for row in part if self._opened_here(row[0])]
-            grown = [row for row in part if not self._opened_here(row[0])]
+            rows = [(*row, self._opened_here(row[0])) for row in part]
+            self.core.exec_driver_sql(self.claim_sql, [
+                (int(added), 0 if opened else 1, self.stored_now, case_id)
+                for case_id, added, _n, _c, _num, _ch, opened in rows])
             self._audit_many("case.open", "case", [
                 (case_id, None, {"case_number": number, "channel": channel, "source": "import",
-                                 "batch_id": self.batch_id, "claimed_amount": claimed,
+                                 "batch_id": self.batch_id, "claimed_amount": int(added),
                                  "incidents_added": count})
-                for case_id, _added, count, claimed, number, channel in opened], with_case=True)
-            if grown:
-                self.core.exec_driver_sql(self.bump_sql, [(row[0],) for row in grown])
+                for case_id, added, count, _c, number, channel, opened in rows if opened],
+                with_case=True)
             self._audit_many("import.incidents", "case", [
-                (case_id, {"claimed_amount": claimed - int(added)},
-                 {"claimed_amount": claimed, "incidents_added": count,
+                (case_id, {"claimed_amount": claimed},
+                 {"claimed_amount": claimed + int(added), "incidents_added": count,
                   "batch_id": self.batch_id})
-                for case_id, added, count, claimed, _number, _channel in grown], with_case=True)
+                for case_id, added, count, claimed, _num, _ch, opened in rows if not opened],
+                with_case=True)
 
     def _audit_many(self, action: str, entity: str, items: list[tuple], *,
                     with_case: bool = False) -> None:
