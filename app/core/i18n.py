@@ -104,9 +104,14 @@ def format_moment(moment: datetime | None) -> str:
     return f"{babel_format_date(local.date(), 'yyyy/MM/dd', locale='ja')} {local:%H:%M}"
 
 
+def one_language(ja: str, en: str, both: str = "") -> str:
+    """A bilingual message in the interface's language (``both`` when that one is empty)."""
+    return (ja if current_locale() == "ja" else en) or both
+
+
 def error_text(exc: Exception) -> str:
     """A service error in the interface's language."""
     ja, en = getattr(exc, "ja", None), getattr(exc, "en", None)
     if ja is None:
         return str(exc)
-    return ja if current_locale() == "ja" else en
+    return one_language(ja, en)

@@ -59,9 +59,6 @@ class RefusedRow:
     ja: tuple[str, ...] = ()  # the same reasons in one language, for the screen
     en: tuple[str, ...] = ()
 
-    def reasons_in(self, locale: str) -> tuple[str, ...]:
-        return (self.ja if locale == "ja" else self.en) or self.reasons
-
 
 @dataclass
 class ImportSummary:

@@ -137,11 +137,8 @@ class RefusedRow:
     reason: str  # both languages
     character: str | None = None
     codepoint: str | None = None
-    ja: str = ""
+    ja: str = ""  # the reason in one language, for the screen
     en: str = ""
-
-    def reason_in(self, locale: str) -> str:
-        return (self.ja if locale == "ja" else self.en) or self.reason
 
 
 @dataclass(frozen=True)
@@ -190,9 +187,6 @@ class MailedCase:
     reason: str = ""  # why it stays (the rule that refused the move), both languages
     ja: str = ""
     en: str = ""
-
-    def reason_in(self, locale: str) -> str:
-        return (self.ja if locale == "ja" else self.en) or self.reason
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.i18n import N_, _, current_locale, error_text, format_yen
+from app.core.i18n import N_, _, error_text, format_yen, one_language
 from app.domain.channels import Channel
 from app.domain.roles import Actor
 from app.importers.incident_csv import FIELDS, IGNORE, REQUIRED_FIELDS, Preview, preview
@@ -734,7 +734,8 @@ class ImportPage(QWidget):
         table = self.refused
         table.setRowCount(len(rows))
         for index, row in enumerate(rows):
-            shown = row.reasons_in(current_locale())
+            shown = [one_language(ja, en, both)
+                     for ja, en, both in zip(row.ja, row.en, row.reasons, strict=True)]
             reasons = " | ".join(shown)
             items = (QTableWidgetItem(str(row.line)),
                      QTableWidgetItem(_(_OUTCOMES.get(row.outcome, row.outcome))),

@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.clock import to_jst
-from app.core.i18n import _, current_locale, error_text
+from app.core.i18n import _, error_text, one_language
 from app.core.paths import user_data_dir
 from app.domain.channels import Channel
 from app.domain.states import Status
@@ -413,7 +413,7 @@ class LettersPage(QWidget):
     def _fill_results(self, summary: BatchSummary) -> None:
         self._fill(self.produced, [(x.case_number, x.code, str(x.pages))
                                    for x in summary.letters])
-        self._fill(self.refused, [(r.case_number, r.reason_in(current_locale()))
+        self._fill(self.refused, [(r.case_number, one_language(r.ja, r.en, r.reason))
                                   for r in summary.refused])
 
     @staticmethod
@@ -530,7 +530,7 @@ class LettersPage(QWidget):
                  ).format(batch=summary.batch_id, moved=len(summary.moved),
                           stayed=len(summary.stayed))
         self.say(text, done=True)
-        self._fill(self.refused, [(m.case_number, m.reason_in(current_locale()))
+        self._fill(self.refused, [(m.case_number, one_language(m.ja, m.en, m.reason))
                                   for m in summary.stayed])
         self.desk.prompter.info(self, _("Mark batch as mailed"), text)
         self.desk.cases_changed.emit()  # also refreshes the batch list

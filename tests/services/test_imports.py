@@ -299,6 +299,6 @@ def test_a_case_grown_across_chunks_gets_one_event_and_one_version(ctx, staff, t
 def test_refused_reasons_in_each_language_and_both_for_the_file(ctx, staff, tmp_path):
     summary = import_incidents(ctx, staff["op1"], write(tmp_path, ROWS))
     bad_date = summary.refused[1]  # R7: 2019/02/30
-    assert bad_date.reasons_in("ja") == ("発生日時: 存在しない日付です。",)
-    assert bad_date.reasons_in("en") == ("発生日時: This date does not exist.",)
+    assert bad_date.ja == ("発生日時: 存在しない日付です。",)
+    assert bad_date.en == ("発生日時: This date does not exist.",)
     assert bad_date.reasons == ("発生日時: 存在しない日付です。 / This date does not exist.",)

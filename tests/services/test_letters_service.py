@@ -87,7 +87,7 @@ def test_refused_character_is_listed_and_the_rest_are_produced(ctx, staff, tmp_p
     assert [x.case_number for x in summary.letters] == [good.case_number]
     assert [r.case_number for r in summary.refused] == [bad.case_number]
     assert "U+E000" in summary.refused[0].reason
-    japanese, english = summary.refused[0].reason_in("ja"), summary.refused[0].reason_in("en")
+    japanese, english = summary.refused[0].ja, summary.refused[0].en
     assert "U+E000" in japanese and "U+E000" in english and japanese != english
     assert " / " not in japanese and " / " not in english  # one language each, for the screen
     assert [r.case_id for r in _letters(ctx)] == [good.id]
@@ -133,8 +133,8 @@ def test_mark_mailed_moves_guidance_cases_to_contacted(ctx, staff, tmp_path):
     mailed = svc.mark_mailed(ctx, staff["op2"], summary.batch_id)
     assert [m.case_number for m in mailed.moved] == [a.case_number]
     assert [m.case_number for m in mailed.stayed] == [done.case_number]
-    assert mailed.stayed[0].reason_in("ja") == "案内済のため状態は変わりません"
-    assert mailed.stayed[0].reason_in("en") == "stays contacted"
+    assert mailed.stayed[0].ja == "案内済のため状態は変わりません"
+    assert mailed.stayed[0].en == "stays contacted"
     assert cases.get_case(ctx, staff["op1"], a.id).status is Status.CONTACTED
     assert all(r.mailed_at is not None for r in _letters(ctx))
     with pytest.raises(UserError):

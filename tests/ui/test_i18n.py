@@ -38,3 +38,13 @@ def test_yen_formats_by_locale():
     set_locale("en")
     assert format_yen(38_615_473) == "¥38,615,473"
     set_locale("ja")
+
+
+def test_a_bilingual_message_is_shown_in_the_interfaces_language():
+    from app.core.i18n import one_language, set_locale
+
+    set_locale("en")
+    assert one_language("日本語", "English", "日本語 / English") == "English"
+    assert one_language("", "", "日本語 / English") == "日本語 / English"  # older rows
+    set_locale("ja")
+    assert one_language("日本語", "English") == "日本語"
