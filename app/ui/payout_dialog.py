@@ -35,7 +35,6 @@ from app.services.views import CaseView
 from app.ui.desk import Desk
 from app.ui.labels import PAYOUT_KIND_LABELS
 
-KIND_LABELS = PAYOUT_KIND_LABELS
 CONFIRMED_LABELS = {
     ConfirmedVia.PHONE_ON_RECORD: N_("Called back the phone number on record"),
     ConfirmedVia.EMAIL_ON_RECORD: N_("Confirmed by the e-mail address on record"),
@@ -60,8 +59,8 @@ class PayoutDialog(QDialog):
         self.setWindowTitle(_("Payout details") + f" — {case.case_number}")
         self.setMinimumWidth(560)
         self.kind = QComboBox()
-        for kind in sorted(allowed_payout_kinds(case.channel), key=list(KIND_LABELS).index):
-            self.kind.addItem(_(KIND_LABELS[kind]), kind.value)
+        for kind in sorted(allowed_payout_kinds(case.channel), key=list(PAYOUT_KIND_LABELS).index):
+            self.kind.addItem(_(PAYOUT_KIND_LABELS[kind]), kind.value)
         self.pages = QStackedWidget()
         self.pages.addWidget(self._bank_page())
         self.pages.addWidget(self._nanaco_page())
