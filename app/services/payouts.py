@@ -171,10 +171,8 @@ def _supervisor(session: Session, actor: Actor) -> Actor:
     actor = confirmed_actor(session, actor)
     if actor.role is not Role.SUPERVISOR:
         raise PermissionDenied(
-            "振込バッチの作成・承認・取消はスーパーバイザーが行います"
-            "（コマンドでは --as でスーパーバイザーを指定してください）。",
-            "Only a supervisor builds, releases or cancels a batch "
-            "(on the command line name one with --as LOGIN).",
+            "振込バッチの作成・承認・取消と依頼の取下げは、スーパーバイザーが行います。",
+            "Only a supervisor builds, releases or cancels a batch, or withdraws a request.",
         )
     return actor
 
