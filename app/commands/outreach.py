@@ -104,6 +104,20 @@ def cmd_settings_set(args: argparse.Namespace) -> int:
     return 0
 
 
+# The sender of the 総合振込 file, as banks publish its header; each is checked when set.
+SENDER_HELP = """\
+sender of the transfer file (総合振込), checked when set:
+  zengin_company_code    委託者コード: the 10 digits the bank gave
+  zengin_company_name    委託者名: kana, at most 40 half-width characters once
+                         converted (katakana but ヲ, A-Z, digits, space, ( ) - .)
+  zengin_bank_code       4 digits;  zengin_branch_code  3 digits
+  zengin_account_number  7 digits
+  zengin_account_type    ordinary, current or other (預金種目 1, 2 or 9)
+  zengin_line_end        crlf (most banks), lf or none: lf and none are refused
+                         by some banks (一部の銀行は受け付けません)
+"""
+
+
 def register(sub, common: argparse.ArgumentParser) -> None:
     """Add this area's subcommands."""
     q = sub.add_parser("queue", parents=[common], help="the outreach queue in calling order")
@@ -130,7 +144,8 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     get.add_argument("key", nargs="?")
     get.add_argument("--json", action="store_true")
     get.set_defaults(handler=cmd_settings_get)
-    put = s.add_parser("set", parents=[common], help="change a setting (audited)")
+    put = s.add_parser("set", parents=[common], help="change a setting (audited)",
+                       epilog=SENDER_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     put.add_argument("key")
     put.add_argument("value")
     put.set_defaults(handler=cmd_settings_set)

@@ -115,7 +115,8 @@ def test_every_field_is_where_the_published_layout_puts_it(setting, newline):
     assert header["振込指定日"] == b"0917"
     assert header["仕向銀行番号"] == b"0005"
     assert header["仕向銀行名"] == "ﾐﾂﾋﾞｼﾕ-ｴﾌｼﾞｴｲ".ljust(15).encode("shift_jis")
-    assert (header["仕向支店番号"], header["仕向支店名"]) == (b"001", b"\xce\xdd\xc3\xdd" + b" " * 11)
+    assert header["仕向支店番号"] == b"001"
+    assert header["仕向支店名"] == b"\xce\xdd\xc3\xdd" + b" " * 11  # ﾎﾝﾃﾝ in Shift_JIS
     assert header["預金種目"] == b"1"
     assert header["口座番号"] == b"0654321"
     assert header["ダミー"] == b" " * 17

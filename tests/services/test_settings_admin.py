@@ -74,7 +74,8 @@ def test_bad_values_are_refused_and_nothing_changes(ctx, staff, key, value):
     ("zengin_account_type", "savings", "総合振込：預金種目", "Transfer file: account type"),
     ("zengin_company_name", "株式会社セブン・ペイ", "総合振込：委託者名（カナ）",
      "Transfer file: company name (kana)"),
-    ("zengin_company_name", "ヲ", "総合振込：委託者名（カナ）", "Transfer file: company name (kana)"),
+    ("zengin_company_name", "ヲ", "総合振込：委託者名（カナ）",
+     "Transfer file: company name (kana)"),
     ("zengin_company_name", "ア" * 41, "総合振込：委託者名（カナ）",
      "Transfer file: company name (kana)"),
     ("zengin_company_name", "ガ" * 21, "総合振込：委託者名（カナ）",  # 42 bytes: ｶﾞ is two

@@ -96,7 +96,7 @@ def test_refusals_name_the_settings_as_the_page_labels_them(ui_app, qtbot, ui_ct
     from PySide6.QtWidgets import QFormLayout
 
     from app.core.i18n import set_locale
-    from tests.services.test_zengin_sender import LABELS as MESSAGE_LABELS
+    from app.domain.settings import LABELS as MESSAGE_LABELS  # what refusals name
 
     for locale, index in (("ja", 0), ("en", 1)):
         set_locale(locale)
