@@ -80,12 +80,14 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def cmd_settings_get(args: argparse.Namespace) -> int:
-    from app.domain.settings import parse_setting
+    from app.domain.settings import SETTING_NAMES, parse_setting
     from app.services import settings
 
     values = settings.get(_context(args)).to_json_dict()
     if args.key:
-        parse_setting(args.key, values.get(args.key, ""))  # refuses an unknown key
+        if args.key not in SETTING_NAMES:
+            parse_setting(args.key, "")  # refuses the unknown key, bilingually
+        # A value stored before it was checked is shown as it is, to be fixed.
         values = {args.key: values[args.key]}
     if args.json:
         print(json.dumps(values, ensure_ascii=False, indent=2))

@@ -112,8 +112,11 @@ def _choice(key: str, value: str) -> str:
     if word not in CHOICES[key]:
         options = " / ".join(CHOICES[key])
         ja, en = LABELS.get(key, (f"設定 {key}", key))
-        raise ValidationError(key, f"{ja}は {options} のいずれかです: {value}",
-                              f"{en} must be one of {options}: {value}")
+        savings = (key, word) == ("zengin_account_type", "savings")  # saved by older versions
+        why_ja = "（貯蓄預金は振込元にできません）" if savings else ""
+        why_en = " (a savings account cannot send)" if savings else ""
+        raise ValidationError(key, f"{ja}は {options} のいずれかです{why_ja}: {value}",
+                              f"{en} must be one of {options}{why_en}: {value}")
     return word
 
 
@@ -181,7 +184,7 @@ def sender_problems(conf: Settings) -> list[tuple[str, str]]:
     """Every sender setting a transfer file cannot be written with, as (ja, en) lines
     naming it by its label: missing, or stored before these checks and invalid."""
     problems = []
-    for key in SENDER_CHECKS:
+    for key in (key for key in LABELS if key in SENDER_CHECKS):  # in the page's order
         value = getattr(conf, key)
         ja, en = LABELS[key]
         if key in SENDER_REQUIRED and not str(value).strip():

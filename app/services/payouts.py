@@ -354,7 +354,7 @@ def _sender(session: Session) -> zengin.Sender:
     problems = sender_problems(conf)
     if problems:
         raise UserError(
-            "振込元の設定を設定画面で直してください: " + "、".join(ja for ja, _en in problems),
+            "振込元の設定を設定画面で直してください: " + " ／ ".join(ja for ja, _en in problems),
             "Fix the sender on the settings page: " + "; ".join(en for _ja, en in problems))
     bank, branch = banks.bank(conf.zengin_bank_code), banks.branch(conf.zengin_bank_code,
                                                                    conf.zengin_branch_code)

@@ -63,3 +63,5 @@ def test_an_export_with_a_sender_stored_past_the_checks_exits_2(tmp_path):
     assert exported.returncode == 2, exported.stderr
     assert "総合振込：委託者コード" in exported.stderr and "Traceback" not in exported.stderr
     assert not out.exists()
+    shown = hosho("settings", "get", "zengin_company_code", "--db", db)  # to be fixed
+    assert shown.returncode == 0 and shown.stdout.strip() == "zengin_company_code = ABCDEFGHIJK"
