@@ -42,6 +42,7 @@ from app.domain.calendar import add_business_days, is_business_day, next_busines
 from app.domain.case_number import parse_case_number
 from app.domain.channels import Channel, PayoutKind
 from app.domain.roles import Actor, Role
+from app.domain.settings import sender_problems
 from app.domain.states import Status
 from app.domain.text import mask_tail
 from app.domain.zengin import holder_name_mismatch, line_end, to_zengin_kana
@@ -452,18 +453,20 @@ def cancel_batch(ctx: AppContext, actor: Actor, batch_id: int, reason: str) -> B
 
 
 def _sender(session: Session) -> zengin.Sender:
+    """The sender of the transfer file, or a refusal naming every missing or invalid
+    sender setting by the label the settings page shows (values saved before they
+    were checked on saving, or edited in the database, included)."""
     conf = settings.load(session)
-    missing = [key for key in ("zengin_company_code", "zengin_company_name", "zengin_bank_code",
-                               "zengin_branch_code", "zengin_account_number")
-               if not getattr(conf, key)]
-    if missing:
-        raise UserError("振込元の設定がありません: " + ", ".join(missing),
-                        "The sender settings are missing: " + ", ".join(missing))
+    problems = sender_problems(conf)
+    if problems:
+        raise UserError(
+            "振込元の設定を設定画面で直してください: " + " ／ ".join(ja for ja, _en in problems),
+            "Fix the sender on the settings page: " + "; ".join(en for _ja, en in problems))
     bank, branch = banks.bank(conf.zengin_bank_code), banks.branch(conf.zengin_bank_code,
                                                                    conf.zengin_branch_code)
     return zengin.Sender(
         company_code=conf.zengin_company_code,
-        company_name=to_zengin_kana(conf.zengin_company_name, "zengin_company_name", "依頼人名"),
+        company_name=to_zengin_kana(conf.zengin_company_name),  # checked above: converts
         bank_code=conf.zengin_bank_code, bank_name=_kana(bank),
         branch_code=conf.zengin_branch_code, branch_name=_kana(branch),
         account_type=conf.zengin_account_type, account_number=conf.zengin_account_number)
@@ -476,6 +479,13 @@ def _kana(entry: banks.BankEntry | None) -> str:
         return to_zengin_kana(entry.kana)
     except ValidationError:
         return ""  # a name the file cannot carry is left blank: the codes decide
+
+
+def check_sender(ctx: AppContext) -> None:
+    """Read-only: refuse, as the export would, unless the sender settings make a
+    transfer file; the window asks this before it asks for a file name and a code."""
+    with ctx.db.read() as session:
+        _sender(session)
 
 
 def transfer_file_bytes(session: Session, batch: RefundBatch) -> bytes:
@@ -523,6 +533,7 @@ def _export_batch(ctx: AppContext, actor: Actor, batch_id: int, out: str | Path,
             raise MoveNotAllowed(
                 f"振込指定日（{batch.transfer_date}）を過ぎています。バッチを取り消して作り直してください。",
                 f"The transfer date {batch.transfer_date} has passed: cancel and rebuild.")
+        _sender(session)  # the settings first: a refusal for them spends no code
         require_exporter(session, actor, code, now)  # last: another refusal spends no code
         data = transfer_file_bytes(session, batch)
         digest = hashlib.sha256(data).hexdigest()
