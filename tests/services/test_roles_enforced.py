@@ -222,7 +222,8 @@ SUPERVISOR_ONLY = [
 
 
 @pytest.mark.parametrize("call", SUPERVISOR_ONLY, ids=[
-    "build_batch", "release_batch", "cancel_batch", "withdraw_request", "audit_export", "audit_list",
+    "build_batch", "release_batch", "cancel_batch", "withdraw_request", "audit_export",
+    "audit_list",
     "suspicious", "waiting", "transfer_file", "card_list", "nanaco_list"])
 @pytest.mark.parametrize("who", ("op1", "op2"))
 def test_supervisor_services_refuse_operators(ctx, staff, call, who):

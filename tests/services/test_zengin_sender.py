@@ -91,7 +91,8 @@ def people(programme):
 
 def _released(ctx, people):
     batch = payouts.build_batch(ctx, people["sv1"])
-    return payouts.release_batch(ctx, people["sv2"], batch.id)
+    return payouts.release_batch(ctx, people["sv2"], batch.id,
+                                 second_factor=step_up_code(ctx, people["sv2"]))
 
 
 def test_an_export_refused_for_the_sender_spends_no_code(programme, people, tmp_path):
