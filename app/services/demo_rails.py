@@ -4,7 +4,8 @@ A demo case that reached 支払手続中 or 補償済 did so through a released 
 (bank transfers) or a card company's cancellation list, with the bank's or the card
 company's result on the transfer or request: so reconciliation of the demo finds
 every payment backed, and the database's rail constraints hold for the demo's rows.
-Batches and lists are grouped by the moment they were released (09:00 each morning).
+Batches and lists are grouped by the day they were released (each case's release
+is at 09:00 the morning after its approval, where its history leaves room).
 """
 
 from __future__ import annotations
@@ -56,21 +57,26 @@ class DemoRails:
         else:
             self._card_request(out, case, payout, at)
 
-    def _holder(self, out, model: type, key: tuple, make) -> dict:
+    def _holder(self, out, model: type, key: tuple, make, at: datetime) -> dict:
         found = self.holders.get(key)
         if found is None:
             found = self.holders[key] = make()
             out.add(model, found)
+        elif model is RefundBatch and at < found["released_at"]:
+            # Released before its first case is recorded as requested: the earliest one.
+            found.update(built_at=at - timedelta(minutes=30), released_at=at,
+                         exported_at=at, sent_at=at)
         return found
 
     def _transfer(self, out, case: dict, payout: dict, at: datetime) -> None:
-        batch = self._holder(out, RefundBatch, ("transfer", at), lambda: dict(
+        day = at.astimezone(JST).date()
+        batch = self._holder(out, RefundBatch, ("transfer", day), lambda: dict(
             id=self.ids.next("refund_batch"), status="sent", channel=None,
-            transfer_date=at.astimezone(JST).date(), item_count=0, total_amount=0,
+            transfer_date=day, item_count=0, total_amount=0,
             built_by=self.builder.operator_id, built_at=at - timedelta(minutes=30),
             released_by=self.releaser.operator_id, released_at=at, exported_at=at,
             file_sha256=None, sent_by=self.releaser.operator_id, sent_at=at,
-            cancelled_by=None, cancelled_at=None, cancel_reason=None))
+            cancelled_by=None, cancelled_at=None, cancel_reason=None), at)
         seq = self.seqs[batch["id"]] = self.seqs.get(batch["id"], 0) + 1
         item = dict(id=self.ids.next("refund_item"), batch_id=batch["id"], case_id=case["id"],
                     seq=seq, amount=case["approved_amount"],
@@ -84,10 +90,11 @@ class DemoRails:
         self.open[case["id"]] = (RefundItem, item)
 
     def _card_request(self, out, case: dict, payout: dict, at: datetime) -> None:
-        listing = self._holder(out, PayoutList, ("card", payout["card_issuer"], at), lambda: dict(
+        key = ("card", payout["card_issuer"], at.astimezone(JST).date())
+        listing = self._holder(out, PayoutList, key, lambda: dict(
             id=self.ids.next("payout_list"), kind=PayoutKind.CARD_CANCELLATION.value,
             card_issuer=payout["card_issuer"], item_count=0, total_amount=0,
-            file_sha256=None, created_by=self.builder.operator_id, created_at=at))
+            file_sha256=None, created_by=self.builder.operator_id, created_at=at), at)
         request = dict(id=self.ids.next("payout_request"), list_id=listing["id"],
                        case_id=case["id"], amount=case["approved_amount"], live=True,
                        rail=RAIL_CARD, result=None, result_reason=None, result_at=None,

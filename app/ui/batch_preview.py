@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from PySide6.QtCore import QDate, Slot
+from PySide6.QtCore import QDate, QLocale, Slot
 from PySide6.QtGui import QColor, QTextCharFormat
 from PySide6.QtWidgets import (
     QCalendarWidget,
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.i18n import _, format_day, format_yen
+from app.core.i18n import _, current_locale, format_day, format_yen
 from app.domain.calendar import holiday_name, is_business_day, next_business_day
 from app.services.payouts import BatchPreview
 
@@ -90,6 +90,9 @@ class BatchPreviewDialog(QDialog):
         column.addWidget(QLabel(_("Transfer date (bank business days only)")))
         self.calendar = QCalendarWidget()
         self.calendar.setObjectName("transferCalendar")
+        if current_locale() == "ja":  # month and weekday names as the interface speaks
+            self.calendar.setLocale(QLocale(QLocale.Language.Japanese,
+                                            QLocale.Country.Japan))
         self.calendar.setGridVisible(True)
         self.calendar.setMinimumDate(_qdate(self.earliest))
         self.calendar.setMaximumDate(_qdate(self.earliest + timedelta(days=DAYS_AHEAD)))
@@ -107,10 +110,11 @@ class BatchPreviewDialog(QDialog):
         closed = QTextCharFormat()
         closed.setForeground(QColor("#a0a0a0"))
         closed.setBackground(QColor("#f0f0f0"))
-        day = self.earliest
-        for _offset in range(DAYS_AHEAD + 1):
-            if not is_business_day(day):
-                closed.setToolTip(holiday_name(day) or _("Bank holiday"))
+        day = self.earliest.replace(day=1)  # the days before the earliest are closed too
+        while day <= self.earliest + timedelta(days=DAYS_AHEAD):
+            if day < self.earliest or not is_business_day(day):
+                closed.setToolTip(holiday_name(day) or _("Bank holiday")
+                                  if day >= self.earliest else "")
                 self.calendar.setDateTextFormat(_qdate(day), closed)
             day += timedelta(days=1)
 
