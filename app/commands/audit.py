@@ -115,8 +115,9 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     verify = audit.add_parser("verify", parents=[common],
                               help="check the hash chain (exit 1 at the first broken event)")
     verify.add_argument("--json", action="store_true")
-    verify.add_argument("--against", action="append", metavar="FILE",
-                        help="a checkpoint the chain must still extend (may repeat)")
+    verify.add_argument("--against", action="append", metavar="FILE|SEQ:HASH",
+                        help="a checkpoint file the chain must still extend, or SEQ:HASH as "
+                             "printed on the dashboard PDF (may repeat)")
     verify.add_argument("--public-key", metavar="FILE",
                         help="check the checkpoints' signatures with this key (default: "
                              "$HOSHO_AUDIT_PUBLIC_KEY, else the public half of $HOSHO_AUDIT_KEY)")

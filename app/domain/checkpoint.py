@@ -48,7 +48,7 @@ class Checkpoint:
     seq: int  # the head event's position (0: the chain was empty)
     hash: str  # the head event's hash
     head_at: datetime | None  # when the head event was written
-    taken_at: datetime  # when the checkpoint was taken
+    taken_at: datetime | None  # when it was taken (None: copied from paper)
     origin: str | None  # the first event's hash: which chain this is
     database: str | None = None  # where it was taken, for the reader (not checked)
     signature: Signature | None = None

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -139,12 +140,13 @@ def describe_database(db: Database) -> str:
     return f"{url.get_backend_name()}://{url.host or ''}:{url.port or ''}/{url.database}"
 
 
-def current(ctx: AppContext, key: Ed25519PrivateKey | None = None) -> Checkpoint:
-    """The head as it stands now, unverified (the dashboard's PDF prints this)."""
-    with ctx.db.read() as session:
-        head = session.get(AuditHead, 1)
-        seq, digest = (head.seq, head.hash) if head else (0, GENESIS)
-        checkpoint = _checkpoint(session, ctx, seq, digest)
+def current(session: Session, ctx: AppContext,
+            key: Ed25519PrivateKey | None = None) -> Checkpoint:
+    """The head as it stands in ``session``, unverified (the dashboard's PDF prints it:
+    what matters is that the chain still extends it later)."""
+    head = session.get(AuditHead, 1)
+    seq, digest = (head.seq, head.hash) if head else (0, GENESIS)
+    checkpoint = _checkpoint(session, ctx, seq, digest)
     return sign(checkpoint, key) if key else checkpoint
 
 
@@ -219,6 +221,24 @@ def read_file(path: str | Path) -> Checkpoint:
                         f"{path} is not a checkpoint file: {exc.en}") from exc
 
 
+_TYPED = re.compile(r"(\d{1,18}):([0-9a-f]{64})")
+
+
+def load(given: str) -> tuple[Checkpoint, bool]:
+    """A checkpoint file, or SEQ:HASH as copied from a printed page (``True``: typed in,
+    so it carries no signature to check; the paper is what is trusted)."""
+    typed = _TYPED.fullmatch(given.strip().lower())
+    if typed and not Path(given).exists():
+        return Checkpoint(seq=int(typed[1]), hash=typed[2], head_at=None, taken_at=None,
+                          origin=None), True
+    if not Path(given).exists():
+        raise UserError(f"チェックポイントのファイルがありません: {given}"
+                        "（印刷されたものは 番号:ハッシュ の形で指定できます）",
+                        f"No checkpoint file at {given} (one copied from paper is given "
+                        "as SEQ:HASH).")
+    return read_file(given), False
+
+
 # -- verifying against checkpoints -----------------------------------------------------------
 @dataclass(frozen=True)
 class Finding:
@@ -244,13 +264,15 @@ class Finding:
 def verify_against(ctx: AppContext, files: Sequence[str | Path],
                    public_key: Ed25519PublicKey | None = None
                    ) -> tuple[ChainReport, list[Finding]]:
-    """Verify the chain and hold it against each checkpoint file: each must be signed
-    as the key says, and the chain must still hold its hash at its position."""
-    loaded = [(str(path), read_file(path)) for path in files]
-    report = verify_chain(ctx, watch={cp.seq for _, cp in loaded})
+    """Verify the chain and hold it against each checkpoint (a file, or SEQ:HASH copied
+    from paper): each file must be signed as the key says, and the chain must still
+    hold the checkpoint's hash at its position."""
+    loaded = [(str(given), *load(str(given))) for given in files]
+    report = verify_chain(ctx, watch={cp.seq for _, cp, _ in loaded})
     findings = []
-    for name, checkpoint in loaded:
-        problem = signature_problem(checkpoint, public_key) or chain_problem(
+    for name, checkpoint, typed in loaded:
+        signed = None if typed else signature_problem(checkpoint, public_key)
+        problem = signed or chain_problem(
             checkpoint, head_seq=report.count, broken_seq=report.broken_seq,
             hash_at_seq=report.hashes.get(checkpoint.seq), origin=report.hashes.get(1))
         findings.append(Finding(name, checkpoint, *(problem or (None, None))))
@@ -258,4 +280,6 @@ def verify_against(ctx: AppContext, files: Sequence[str | Path],
 
 
 def taken_at_text(checkpoint: Checkpoint) -> str:
+    if checkpoint.taken_at is None:
+        return "印刷から copied from paper"
     return f"{to_jst(checkpoint.taken_at):%Y-%m-%d %H:%M} JST"
