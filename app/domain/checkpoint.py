@@ -18,7 +18,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -153,6 +153,23 @@ def chain_problem(checkpoint: Checkpoint, *, head_seq: int, broken_seq: int | No
                 f"Event {seq} has another hash than the checkpoint's (events up to {seq} "
                 "were rewritten and their hashes recomputed).")
     return None
+
+
+# Desks' clocks differ a little from the clock that took the checkpoint: an event
+# written just after it may carry a time slightly before it.
+CLOCK_TOLERANCE = timedelta(hours=1)
+
+
+def backdated_problem(checkpoint: Checkpoint, seq: int, at: datetime,
+                      shown: str, taken: str) -> tuple[str, str]:
+    """Event ``seq`` comes after the checkpoint but claims a time well before it was
+    taken: it was added afterwards and back-dated (``shown``/``taken``: the two times
+    as the reader reads them)."""
+    return (f"{seq}番の記録はチェックポイントより後に追加されたのに、日時が{shown}と、"
+            f"チェックポイント作成（{taken}）より前になっています（後から日付をさかのぼって"
+            "追加された記録です）。",
+            f"Event {seq} comes after the checkpoint, yet it is dated {shown}, before the "
+            f"checkpoint was taken ({taken}): it was added later and back-dated.")
 
 
 def from_json(data: object) -> Checkpoint:

@@ -34,8 +34,10 @@ from app.core.errors import UserError
 from app.core.files import written_into_place
 from app.domain.audit_chain import GENESIS
 from app.domain.checkpoint import (
+    CLOCK_TOLERANCE,
     Checkpoint,
     CheckpointFormatError,
+    backdated_problem,
     chain_problem,
     fingerprint,
     from_json,
@@ -270,13 +272,31 @@ def verify_against(ctx: AppContext, files: Sequence[str | Path],
     loaded = [(str(given), *load(str(given))) for given in files]
     report = verify_chain(ctx, watch={cp.seq for _, cp, _ in loaded})
     findings = []
-    for name, checkpoint, typed in loaded:
-        signed = None if typed else signature_problem(checkpoint, public_key)
-        problem = signed or chain_problem(
-            checkpoint, head_seq=report.count, broken_seq=report.broken_seq,
-            hash_at_seq=report.hashes.get(checkpoint.seq), origin=report.hashes.get(1))
-        findings.append(Finding(name, checkpoint, *(problem or (None, None))))
+    with ctx.db.read() as session:
+        for name, checkpoint, typed in loaded:
+            signed = None if typed else signature_problem(checkpoint, public_key)
+            problem = signed or chain_problem(
+                checkpoint, head_seq=report.count, broken_seq=report.broken_seq,
+                hash_at_seq=report.hashes.get(checkpoint.seq),
+                origin=report.hashes.get(1)) or _backdated(session, checkpoint)
+            findings.append(Finding(name, checkpoint, *(problem or (None, None))))
     return report, findings
+
+
+def _backdated(session: Session, checkpoint: Checkpoint) -> tuple[str, str] | None:
+    """The first event after the checkpoint dated well before it was taken, if any: a
+    forgery slipped in after the checkpoint cannot pretend to be from before it."""
+    if checkpoint.taken_at is None:  # copied from paper: its time is not known here
+        return None
+    found = session.execute(
+        select(AuditEvent.seq, AuditEvent.at)
+        .where(AuditEvent.seq > checkpoint.seq,
+               AuditEvent.at < checkpoint.taken_at - CLOCK_TOLERANCE)
+        .order_by(AuditEvent.seq).limit(1)).first()
+    if found is None:
+        return None
+    return backdated_problem(checkpoint, found.seq, found.at,
+                             f"{to_jst(found.at):%Y-%m-%d %H:%M} JST", taken_at_text(checkpoint))
 
 
 def taken_at_text(checkpoint: Checkpoint) -> str:

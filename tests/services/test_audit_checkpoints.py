@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, text
@@ -78,11 +79,12 @@ def rewrite_from(conn, first: int, reason: str) -> None:
     conn.execute(text("UPDATE audit_head SET hash = :h WHERE id = 1"), {"h": previous})
 
 
-def append_forged(conn, action: str = "case.approve") -> None:
-    """A correctly chained event, written straight into the table."""
+def append_forged(conn, action: str = "case.approve", earlier: timedelta = timedelta()) -> None:
+    """A correctly chained event, written straight into the table, dated as the last
+    one (or ``earlier`` than it)."""
     table = AuditEvent.__table__
     seq, last = conn.execute(text("SELECT seq, hash FROM audit_head WHERE id = 1")).one()
-    at = conn.execute(select(table.c.at).where(table.c.seq == seq)).scalar_one()
+    at = conn.execute(select(table.c.at).where(table.c.seq == seq)).scalar_one() - earlier
     fields = {"seq": seq + 1, "at": at, "operator_id": None, "actor_login": "sv2",
               "action": action, "entity": "case", "entity_id": 1, "case_id": None,
               "before": None, "after": '{"status": "approved"}', "reason": None}
@@ -194,6 +196,18 @@ def test_a_forged_event_after_the_newest_checkpoint_is_not_caught_but_pinned_lat
         cut_end(conn, forged_at - 1)
     _report, findings = against(ctx, first, later)
     assert [f.holds for f in findings] == [True, False]
+
+
+def test_a_forged_event_back_dated_before_the_checkpoint_is_caught(ctx, staff, tmp_path):
+    """A forgery after the checkpoint cannot claim to be older than the checkpoint: the
+    approval 'of last week' slipped in today is found."""
+    write_events(ctx, staff, 3)
+    path = take(ctx, tmp_path)
+    with covertly(ctx.db) as conn:
+        append_forged(conn, earlier=timedelta(days=7))
+    assert audit_log.verify_chain(ctx).intact
+    problem = only_problem(against(ctx, path)[1])
+    assert "added later and back-dated" in problem and "2019-08-13 10:00 JST" in problem
 
 
 # -- signatures ------------------------------------------------------------------------------
