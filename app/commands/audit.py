@@ -28,8 +28,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(json.dumps(report.as_json() | {"checkpoints": [f.as_json() for f in findings],
                                              "ok": ok}, ensure_ascii=False, indent=2))
         return 0 if ok else 1
-    if report.intact:
+    if ok:
         print(f"監査記録は改ざんされていません / audit trail intact: {report.count:,} events")
+    elif report.intact:  # whole in itself, yet not what the checkpoints remember
+        print(f"監査記録の鎖はそれ自体では整っています（{report.count:,} 件）が、チェックポイント"
+              f"と一致しません / the chain is consistent in itself ({report.count:,} events) "
+              "but does not extend every checkpoint:")
     else:
         where = f" (seq {report.broken_seq}, id {report.broken_id})" if report.broken_seq else ""
         print(f"監査記録の改ざんを検出しました / audit trail broken{where}: "

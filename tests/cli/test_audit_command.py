@@ -131,6 +131,7 @@ def test_a_signed_checkpoint_catches_the_end_cut_off_with_the_head_moved_back(de
     assert hosho("audit", "verify", "--db", db).returncode == 0  # the chain alone looks whole
     caught = hosho("audit", "verify", "--against", str(checkpoint), *public, "--db", db)
     assert caught.returncode == 1
+    assert "does not extend every checkpoint" in caught.stdout.splitlines()[0]
     line = next(x for x in caught.stdout.splitlines() if "does not hold" in x)
     assert "checkpoint.json" in line and f"seq {data['seq']:,}" in line
     assert "cut off the end" in line and "末尾の記録が削除され" in line
