@@ -17,6 +17,7 @@ from sqlalchemy.types import Date
 
 from app.core.clock import JST, today_jst
 from app.domain.channels import Channel, PayoutKind
+from app.domain.checkpoint import Checkpoint
 from app.domain.deadlines import (
     CREDIT_DEADLINE_STATUSES,
     credit_due_horizon,
@@ -25,7 +26,7 @@ from app.domain.deadlines import (
 )
 from app.domain.states import Status
 from app.exports.csv_safe import open_safe_csv
-from app.services import queue, settings
+from app.services import checkpoints, queue, settings
 from app.services.context import AppContext
 from app.storage.models import Case, Payment, PayoutDetail, Victim
 
@@ -61,6 +62,9 @@ class Dashboard:
     paid_per_day: list[tuple[date, int, int]] = field(default_factory=list)
     outreach: dict[str, int] = field(default_factory=dict)
     deadlines: dict[str, int] = field(default_factory=dict)
+    # Where the audit chain stood (signed when a key is configured): the printed
+    # report remembers it outside the database.
+    checkpoint: Checkpoint | None = None
 
     @property
     def victims_difference(self) -> int:
@@ -78,6 +82,7 @@ class Dashboard:
                                 for d, n, y in self.paid_per_day]
         data["victims_difference"] = self.victims_difference
         data["claimed_difference"] = self.claimed_difference
+        data["checkpoint"] = self.checkpoint.to_json() if self.checkpoint else None
         return data
 
 
@@ -208,6 +213,7 @@ def dashboard(ctx: AppContext) -> Dashboard:
             outreach=outreach_progress(session, now,
                                        {k: m.cases for k, m in by_status.items()}),
             deadlines=deadline_counts(session, today, loaded),
+            checkpoint=checkpoints.current(session, ctx, checkpoints.configured_private_key()),
         )
 
 
