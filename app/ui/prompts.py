@@ -35,8 +35,10 @@ class Prompter:
 
     def ask_code(self, parent: QWidget | None, title: str, label: str) -> str | None:
         """A one-time code (authenticator or recovery code), typed in the clear."""
-        text, ok = QInputDialog.getText(parent, title, label, QLineEdit.EchoMode.Normal)
-        return text.strip() if ok and text.strip() else None
+        dialog = code_dialog(parent, title, label)
+        if dialog.exec() != QInputDialog.DialogCode.Accepted:
+            return None
+        return dialog.textValue().strip() or None
 
     def choose_batch(self, parent: QWidget | None, preview, earliest):
         """The refund batch's preview: the chosen transfer date, or None to cancel."""
@@ -49,6 +51,17 @@ class Prompter:
 
     def error(self, parent: QWidget | None, text: str) -> None:
         QMessageBox.warning(parent, _("Hosho Desk"), text)
+
+
+def code_dialog(parent: QWidget | None, title: str, label: str) -> QInputDialog:
+    dialog = QInputDialog(parent)
+    dialog.setObjectName("codeDialog")
+    dialog.setWindowTitle(title)
+    dialog.setLabelText(label)
+    dialog.setTextEchoMode(QLineEdit.EchoMode.Normal)
+    dialog.setOkButtonText(_("OK"))
+    dialog.setCancelButtonText(_("Cancel"))
+    return dialog
 
 
 class ScriptedPrompter(Prompter):

@@ -122,3 +122,19 @@ def test_operators_see_no_supervisor_buttons(ui_app, qtbot, ui_ctx):
     for name in ("buildBatch", "releaseBatch", "cancelBatch", "withdrawRequest"):
         assert not page.findChild(QPushButton, name).isVisible(), name
     assert page.findChild(QPushButton, "markSent").isVisible()
+
+
+def test_the_release_code_prompt_is_in_japanese(ui_app, qtbot):
+    """The prompt the release (and every step-up) shows, as the operator sees it."""
+    from app.core.i18n import _
+    from app.ui.prompts import code_dialog
+
+    dialog = code_dialog(None, _("Confirm with your authenticator"),
+                         _("Enter the 6-digit code from your authenticator app "
+                           "(or a recovery code)."))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    buttons = {b.text() for b in dialog.findChildren(QPushButton)}
+    assert "中止" in buttons and "Cancel" not in buttons
+    assert "認証アプリ" in dialog.labelText()
+    dialog.grab().save(str(SHOTS / "release_code.png"))
