@@ -13,6 +13,10 @@ from app.storage.db import Database
 from app.storage.models import Operator
 
 
+class SessionEnded(PermissionDenied):
+    """The account was locked (or reset) since this session signed in."""
+
+
 @dataclass
 class AppContext:
     db: Database
