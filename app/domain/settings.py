@@ -56,6 +56,10 @@ class Settings:
     zengin_lead_business_days: int = 2
     # Sign-in (app.ui.idle_lock): minutes without input before the window locks.
     idle_lock_minutes: int = 10
+    # Sign-in (app.services.operators): 'required' asks operators for an authenticator
+    # code at every sign-in, as supervisors and administrators always are; 'relaxed'
+    # lets operators without one sign in with the password alone (the dashboard says so).
+    operator_second_factor: str = "required"
 
     def to_json_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -98,6 +102,7 @@ CHOICES = {
     "letter_date_style": ("western", "era"),
     "zengin_line_end": ("crlf", "lf", "none"),
     "zengin_account_type": ("ordinary", "current", "savings"),
+    "operator_second_factor": ("required", "relaxed"),
 }
 
 

@@ -61,6 +61,9 @@ class Dashboard:
     paid_per_day: list[tuple[date, int, int]] = field(default_factory=list)
     outreach: dict[str, int] = field(default_factory=dict)
     deadlines: dict[str, int] = field(default_factory=dict)
+    # An administrator let operators sign in without an authenticator code: shown
+    # on the dashboard and its report, so that the weaker rule is never unnoticed.
+    operator_second_factor_relaxed: bool = False
 
     @property
     def victims_difference(self) -> int:
@@ -208,6 +211,7 @@ def dashboard(ctx: AppContext) -> Dashboard:
             outreach=outreach_progress(session, now,
                                        {k: m.cases for k, m in by_status.items()}),
             deadlines=deadline_counts(session, today, loaded),
+            operator_second_factor_relaxed=loaded.operator_second_factor == "relaxed",
         )
 
 
@@ -286,4 +290,6 @@ def figure_rows(board: Dashboard) -> list[list[object]]:
         rows.append(["deadline", key, value, "", "", "", "", ""])
     for day, count, amount in board.paid_per_day:
         rows.append(["paid_per_day", day.isoformat(), count, "", "", "", amount, ""])
+    rule = "relaxed" if board.operator_second_factor_relaxed else "required"
+    rows.append(["security", "operator_second_factor", rule, "", "", "", "", ""])
     return rows

@@ -238,9 +238,10 @@ def test_a_locked_accounts_codes_are_refused_for_everything(ctx, staff):
         second_factor.verify_sign_in(ctx, sv1.operator_id, step_up_code(ctx, sv1))
     with ctx.db.read() as session:
         last_step = session.get(Operator, sv1.operator_id).totp_last_step
-    with ctx.db.write() as session:  # another service's transaction, inside
-        with pytest.raises(PermissionDenied):
-            second_factor.require_exporter(session, sv1, step_up_code(ctx, sv1), ctx.clock.now())
+    code = step_up_code(ctx, sv1)
+    # Inside another service's transaction (an export).
+    with ctx.db.write() as session, pytest.raises(PermissionDenied):
+        second_factor.require_exporter(session, sv1, code, ctx.clock.now())
     with ctx.db.read() as session:  # no code was spent on a locked account
         assert session.get(Operator, sv1.operator_id).totp_last_step == last_step
 
@@ -287,3 +288,18 @@ def test_the_idle_lock_is_a_new_sign_in_after_a_lock(ctx, staff, clock):
     assert fresh.epoch != sv1.epoch
     second_factor.step_up(ctx, fresh, step_up_code(ctx, fresh))
 
+
+
+def test_the_dashboard_report_warns_when_operators_sign_in_without_a_code(ctx, staff,
+                                                                          tmp_path):
+    from pypdf import PdfReader
+
+    from app.exports.dashboard_pdf import write_pdf
+
+    def report_text(name: str) -> str:
+        path = write_pdf(dashboard.dashboard(ctx), tmp_path / name)
+        return PdfReader(str(path)).pages[0].extract_text()
+
+    assert "認証アプリのコードなし" not in report_text("required.pdf")
+    settings.change(ctx, staff["admin1"], "operator_second_factor", "relaxed")
+    assert "認証アプリのコードなし" in report_text("relaxed.pdf")
