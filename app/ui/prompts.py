@@ -38,6 +38,12 @@ class Prompter:
         text, ok = QInputDialog.getText(parent, title, label, QLineEdit.EchoMode.Normal)
         return text.strip() if ok and text.strip() else None
 
+    def choose_batch(self, parent: QWidget | None, preview, earliest):
+        """The refund batch's preview: the chosen transfer date, or None to cancel."""
+        from app.ui.batch_preview import choose_transfer_date
+
+        return choose_transfer_date(parent, preview, earliest)
+
     def info(self, parent: QWidget | None, title: str, text: str) -> None:
         QMessageBox.information(parent, title, text)
 
@@ -71,6 +77,11 @@ class ScriptedPrompter(Prompter):
 
     def ask_code(self, parent, title, label):
         return self._next("code", label)
+
+    def choose_batch(self, parent, preview, earliest):
+        """True takes the date the preview proposes; a date picks that day."""
+        answer = self._next("batch", f"{preview.count} {preview.total_amount}")
+        return preview.transfer_date if answer is True else answer or None
 
     def info(self, parent, title, text) -> None:
         self.infos.append(text)

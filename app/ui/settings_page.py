@@ -66,9 +66,12 @@ MAXIMUM = 2_000_000_000
 CHOICE_LABELS = {
     "western": N_("Western calendar (2019年8月19日)"),
     "era": N_("Japanese era (令和元年8月19日)"),
-    "crlf": N_("CR LF (most banks)"), "lf": N_("LF"), "none": N_("None (one long line)"),
+    "crlf": N_("CR LF (most banks)"), "lf": N_("LF only (refused by some banks)"),
+    "none": N_("None, one long line (refused by some banks)"),
+    # The sender's 預金種目 is 1, 2 or 9; "savings" is named only for a value stored
+    # before it was refused.
     "ordinary": N_("Ordinary account"), "current": N_("Current account"),
-    "savings": N_("Savings account"),
+    "other": N_("Other account type"), "savings": N_("Savings account"),
     "required": N_("Required (recommended)"),
     "relaxed": N_("Not required for operators without an authenticator"),
 }

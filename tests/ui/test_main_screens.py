@@ -204,7 +204,7 @@ def test_refused_move_shows_the_reason(ui_app, qtbot, ui_ctx):
     from app.services.payout_details import set_payout_details
     from tests.services.helpers import BANK
 
-    window = window_for(qtbot, ui_ctx, answers=[True, 999_999, "多めに"])
+    window = window_for(qtbot, ui_ctx, answers=[999_999, "多めに", True])
     case = new_debit_case(ui_ctx, window)
     cases.move_case(ui_ctx, window.desk.actor, case.id, MoveRequest(Status.CONTACTED))
     set_payout_details(ui_ctx, window.desk.actor, case.id, BANK)
@@ -213,6 +213,7 @@ def test_refused_move_shows_the_reason(ui_app, qtbot, ui_ctx):
     window.cases.detail.move_buttons()["move_verify_verified"].click()
     qtbot.waitUntil(lambda: bool(window.desk.prompter.errors), timeout=5000)
     assert "スーパーバイザー" in window.desk.prompter.errors[0]
+    assert "999,999円" in window.desk.prompter.asked[2][1]  # the confirmation states it
     assert cases.get_case(ui_ctx, window.desk.actor, case.id).verified_amount is None
 
 
