@@ -58,6 +58,10 @@ class Settings:
     zengin_lead_business_days: int = 2
     # Sign-in (app.ui.idle_lock): minutes without input before the window locks.
     idle_lock_minutes: int = 10
+    # Sign-in (app.services.operators): 'required' asks operators for an authenticator
+    # code at every sign-in, as supervisors and administrators always are; 'relaxed'
+    # lets operators without one sign in with the password alone (the dashboard says so).
+    operator_second_factor: str = "required"
 
     def to_json_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -104,6 +108,7 @@ CHOICES = {
     "zengin_line_end": ("crlf", "lf", "none"),
     # The header's 預金種目 is 1, 2 or 9: a savings (貯蓄, 4) account cannot send.
     "zengin_account_type": ("ordinary", "current", "other"),
+    "operator_second_factor": ("required", "relaxed"),
 }
 
 

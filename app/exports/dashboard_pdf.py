@@ -115,6 +115,14 @@ def _checkpoint(page: _Page, checkpoint) -> None:
     page.line()
 
 
+def _warn(page: _Page, value: str) -> None:
+    page.line(2 * mm)
+    page.c.setFillColor(colors.HexColor("#b00020"))
+    page.text(15 * mm, value, 10, bold=True)
+    page.c.setFillColor(colors.black)
+    page.line(3 * mm)
+
+
 def write_pdf(board, path: str | Path) -> Path:
     """Draw the report into ``path`` (written beside it first, moved into place at the end)."""
     font_book()  # registers the bundled fonts with ReportLab
@@ -135,6 +143,9 @@ def write_pdf(board, path: str | Path) -> Path:
         page.text(15 * mm, f"支払済 {_yen(board.totals.paid)}　未払見込 "
                   f"{_yen(board.totals.outstanding)}", 10)
         page.line(4 * mm)
+        if getattr(board, "operator_second_factor_relaxed", False):
+            _warn(page, "注意: オペレーターは認証アプリのコードなしでサインインできます"
+                        "（設定で緩和されています）。")
         page.heading("被害区分別")
         page.money_table([(Channel(k).label_ja, m) for k, m in board.by_channel.items()]
                          + [("合計", board.totals)])

@@ -65,6 +65,9 @@ class Dashboard:
     # Where the audit chain stood (signed when a key is configured): the printed
     # report remembers it outside the database.
     checkpoint: Checkpoint | None = None
+    # An administrator let operators sign in without an authenticator code: shown
+    # on the dashboard and its report, so that the weaker rule is never unnoticed.
+    operator_second_factor_relaxed: bool = False
 
     @property
     def victims_difference(self) -> int:
@@ -214,6 +217,7 @@ def dashboard(ctx: AppContext) -> Dashboard:
                                        {k: m.cases for k, m in by_status.items()}),
             deadlines=deadline_counts(session, today, loaded),
             checkpoint=checkpoints.current(session, ctx, checkpoints.configured_private_key()),
+            operator_second_factor_relaxed=loaded.operator_second_factor == "relaxed",
         )
 
 
@@ -292,4 +296,6 @@ def figure_rows(board: Dashboard) -> list[list[object]]:
         rows.append(["deadline", key, value, "", "", "", "", ""])
     for day, count, amount in board.paid_per_day:
         rows.append(["paid_per_day", day.isoformat(), count, "", "", "", amount, ""])
+    rule = "relaxed" if board.operator_second_factor_relaxed else "required"
+    rows.append(["security", "operator_second_factor", rule, "", "", "", "", ""])
     return rows

@@ -30,7 +30,7 @@ from app.domain.workflow import CaseFacts, Circumstances, check_move
 from app.services import audit
 from app.services.context import AppContext
 from app.services.demo_rails import DemoRails, release_time
-from app.services.operators import hash_password
+from app.services.operators import DEMO_PASSWORD, hash_password
 from app.storage.models import (
     AuditEvent,
     Case,
@@ -51,7 +51,6 @@ PUBLIC_VICTIMS = 808
 PUBLIC_TOTAL = 38_615_473
 AS_OF = jst_datetime(2019, 8, 26, 17, 0)
 OUTREACH_START = date(2019, 8, 19)
-DEMO_PASSWORD = "hosho-demo-2019"
 CHUNK = 20_000
 
 DEMO_STAFF = (

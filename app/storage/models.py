@@ -71,6 +71,10 @@ class Operator(SQLModel, table=True):
     totp_confirmed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     # The last accepted TOTP time step: a code is never accepted twice.
     totp_last_step: int | None = Field(default=None, sa_column=Column(BigInteger))
+    # Raised by a lock and by an administrator's reset: a session (an Actor) signed in
+    # under an older value may no longer act (app.services.context.confirmed_actor).
+    signin_epoch: int = Field(default=0, sa_column=Column(Integer, nullable=False,
+                                                          server_default="0"))
 
 
 class RecoveryCode(SQLModel, table=True):

@@ -59,6 +59,7 @@ LABELS = {
     "zengin_line_end": N_("Transfer file: line ends"),
     "zengin_lead_business_days": N_("Transfer date: business days ahead"),
     "idle_lock_minutes": N_("Lock the window after idle minutes"),
+    "operator_second_factor": N_("Operators: authenticator code at sign-in"),
 }
 MAXIMUM = 2_000_000_000
 # The words a choice setting takes, as the administrator reads them.
@@ -71,6 +72,8 @@ CHOICE_LABELS = {
     # before it was refused.
     "ordinary": N_("Ordinary account"), "current": N_("Current account"),
     "other": N_("Other account type"), "savings": N_("Savings account"),
+    "required": N_("Required (recommended)"),
+    "relaxed": N_("Not required for operators without an authenticator"),
 }
 
 

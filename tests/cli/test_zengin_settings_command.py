@@ -57,7 +57,11 @@ def test_an_export_with_a_sender_stored_past_the_checks_exits_2(tmp_path):
     database.dispose()
     built = json.loads(hosho("payouts", "batch", "--db", db, "--as", "sato", "--json").stdout)
     number = str(built["id"])
-    assert hosho("payouts", "release", number, "--db", db, "--as", "kimura").returncode == 0
+    from tests.cli.test_payouts_commands import _enrolled
+
+    code = _enrolled(db, "kimura").now()
+    released = hosho("payouts", "release", number, "--db", db, "--as", "kimura", "--code", code)
+    assert released.returncode == 0, released.stderr
     out = tmp_path / "furikomi.txt"
     exported = hosho("payouts", "export", number, "--db", db, "--out", str(out))
     assert exported.returncode == 2, exported.stderr
