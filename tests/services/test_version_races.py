@@ -1,13 +1,13 @@
 """Two desks saving the same record at once, each on its own connection: exactly one
 wins, the other is refused with a conflict and nothing of its save is written.
 
-The race is forced, not hoped for. The first desk pauses inside its transaction
-right after reading the row, and is let go only once the second desk has read
-the same row too (a save that takes no lock) or is seen waiting for it: on
-PostgreSQL a lock wait on that table in pg_stat_activity, on SQLite its BEGIN
-IMMEDIATE, which cannot succeed while the first desk's write transaction is open.
-A second desk that did read the row then waits until the first has committed
-before it writes: the interleaving that loses an update when nothing prevents it.
+The race is forced, not hoped for. Each desk is held inside its transaction just
+before it writes the row (every read it bases the save on is done). The first
+desk is let go only once the second has got that far too, or is seen waiting
+for the first: on PostgreSQL a lock wait on that table in pg_stat_activity, on
+SQLite its BEGIN IMMEDIATE, which cannot succeed while the first desk's write
+transaction is open. A second desk that got to its write goes on only after the
+first has committed: the interleaving that loses an update when nothing stops it.
 """
 
 from __future__ import annotations
@@ -50,26 +50,25 @@ class Race:
     outcomes: dict[str, Outcome] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.reads = re.compile(rf'^\s*SELECT\b.*\bFROM\s+"?{self.table}"?\b', re.S | re.I)
+        # The write that saves: an UPDATE or INSERT of the row (an INSERT ... ON CONFLICT
+        # DO NOTHING only makes sure a row exists to lock).
+        self.writes = re.compile(rf'^\s*(UPDATE|INSERT\s+INTO)\s+"?{self.table}"?\s'
+                                 r'(?!.*ON CONFLICT)', re.S | re.I)
         self.roles: dict[int, str] = {}
-        self.read = {"first": threading.Event(), "second": threading.Event()}
+        self.at_write = {"first": threading.Event(), "second": threading.Event()}
         self.began = threading.Event()
         self.go = threading.Event()
         self.first_done = threading.Event()
         self.how: str | None = None  # how the second desk met the first
 
-    # -- hooks inside the desks' transactions ------------------------------------
+    # -- the hook inside the desks' transactions ----------------------------------
     def _before(self, _conn, _cursor, statement, *_args) -> None:
-        if self.roles.get(threading.get_ident()) == "second" and statement.startswith("BEGIN"):
-            self.began.set()
-
-    def _after(self, _conn, _cursor, statement, *_args) -> None:
         role = self.roles.get(threading.get_ident())
-        if role is None or self.read[role].is_set() or not self.reads.match(statement):
+        if role == "second" and statement.startswith("BEGIN"):
+            self.began.set()
+        if role is None or self.at_write[role].is_set() or not self.writes.match(statement):
             return
-        self.read[role].set()
-        # The first desk holds here until the second has read or is waiting; the
-        # second, having read, writes only after the first committed.
+        self.at_write[role].set()
         _wait(self.go if role == "first" else self.first_done, f"{role} desk released")
 
     def _desk(self, role: str, call: Callable[[], object]) -> None:
@@ -92,24 +91,23 @@ class Race:
                 {"touches": rf'(from|into|update)\s+"?{self.table}"?\M'}).scalar())
 
     def _second_in_the_race(self) -> bool:
-        if self.read["second"].is_set():
-            self.how = "read"
+        if self.at_write["second"].is_set():
+            self.how = "got to its write"
         elif self._second_waits():
             self.how = "waited"
         elif "second" in self.outcomes:
-            self.how = "ended before reading"  # refused by something else: no race
+            self.how = "ended first"  # refused for another reason: no race happened
         return self.how is not None
 
     def run(self, first: Callable[[], object], second: Callable[[], object]) -> None:
         event.listen(self.db.engine, "before_cursor_execute", self._before)
-        event.listen(self.db.engine, "after_cursor_execute", self._after)
         try:
             one = threading.Thread(target=self._desk, args=("first", first))
             two = threading.Thread(target=self._desk, args=("second", second))
             one.start()
-            _wait(self.read["first"], "first desk read the row", alive=one)
+            _wait(self.at_write["first"], "first desk got to its write", alive=one)
             two.start()
-            _until(self._second_in_the_race, "second desk read the row or waits for it")
+            _until(self._second_in_the_race, "second desk got to its write or waits")
             self.go.set()
             one.join(GUARD_S)
             two.join(GUARD_S)
@@ -117,12 +115,11 @@ class Race:
         finally:
             self.go.set()
             event.remove(self.db.engine, "before_cursor_execute", self._before)
-            event.remove(self.db.engine, "after_cursor_execute", self._after)
 
     # -- the verdict --------------------------------------------------------------
     def winner(self) -> object:
-        """Exactly one desk saved; the other was refused as a conflict (first saves)."""
-        assert self.how in ("read", "waited"), f"no race: the second desk {self.how}"
+        """Exactly one desk saved (the first); the other was refused as a conflict."""
+        assert self.how in ("got to its write", "waited"), f"no race: the second desk {self.how}"
         first, second = self.outcomes["first"], self.outcomes["second"]
         assert first.error is None, f"the first desk failed: {first.error!r}"
         assert isinstance(second.error, ConflictError), (
@@ -249,7 +246,7 @@ def test_a_save_from_a_stale_settings_page_is_refused(ctx, staff):
         settings.change_many(ctx, staff["admin1"],
                              {"hotline": "0120-222-222", "queue_hold_minutes": 30},
                              expected={"hotline": seen["hotline"], "queue_hold_minutes": 15})
-    assert CONFLICT in refused.value.ja and "hotline" in refused.value.en
+    assert CONFLICT in refused.value.ja and refused.value.keys == ("hotline",)
     now = settings.get(ctx)
     assert (now.hotline, now.queue_hold_minutes) == ("0120-111-111", 15)  # nothing half written
     assert _setting_events(ctx, "hotline") == [(seen["hotline"], "0120-111-111")]
