@@ -23,8 +23,9 @@ import pytest
 from sqlalchemy import event, select, text
 
 from app.core.errors import ConflictError
-from app.domain.roles import Actor
-from app.services import cases, intake, settings, victims
+from app.domain.roles import SYSTEM_ACTOR, Actor
+from app.domain.states import Status
+from app.services import cases, intake, operators, settings, victims
 from app.services.cases import MoveRequest
 from app.services.payout_details import set_payout_details
 from app.storage.db import Database
@@ -175,8 +176,6 @@ def test_two_desks_saving_the_same_victim(ctx, staff):
 
 # -- the case's moves -----------------------------------------------------------------
 def test_two_desks_moving_the_same_case(ctx, staff):
-    from app.domain.states import Status
-
     case = open_case(ctx, staff)
     race = Race(ctx.db, "case_file")
     race.run(
@@ -218,9 +217,6 @@ def _setting_events(ctx, key: str) -> list[tuple]:
 
 @pytest.mark.parametrize("stored_before", [False, True], ids=["default", "stored"])
 def test_two_administrators_saving_the_same_setting(ctx, staff, stored_before):
-    from app.domain.roles import SYSTEM_ACTOR
-    from app.services import operators
-
     admin2 = operators.add_operator(ctx, SYSTEM_ACTOR, "admin2", "ADMIN2",
                                     staff["admin1"].role, "another long passphrase").as_actor()
     if stored_before:
@@ -264,25 +260,19 @@ def test_a_setting_changed_elsewhere_does_not_block_other_keys(ctx, staff):
 
 
 def test_the_command_line_sets_a_value_without_an_expectation(ctx):
-    from app.domain.roles import SYSTEM_ACTOR
-
     settings.change(ctx, SYSTEM_ACTOR, "hotline", "0120-111-111")
     settings.change(ctx, SYSTEM_ACTOR, "hotline", "0120-222-222")
     assert _setting_events(ctx, "hotline") == [("0120-192-044", "0120-111-111"),
                                                ("0120-111-111", "0120-222-222")]
 
 
-
 # -- an incident added by phone while the case is being verified ------------------------
 def test_an_incident_added_while_the_case_is_verified(ctx, staff):
     """The intake takes no expected version, but it changes the case: it must not slip
     a larger claim under a verification (nor reuse its version number)."""
-    from app.domain.states import Status
-    from app.services.payout_details import set_payout_details as set_details
-
     case = open_case(ctx, staff)
     cases.move_case(ctx, staff["op1"], case.id, MoveRequest(Status.CONTACTED))
-    set_details(ctx, staff["op1"], case.id, BANK)
+    set_payout_details(ctx, staff["op1"], case.id, BANK)
     ready = cases.move_case(ctx, staff["op1"], case.id, MoveRequest(Status.DOCUMENTS_RECEIVED))
     race = Race(ctx.db, "case_file")
     race.run(
