@@ -352,6 +352,8 @@ class CaseDetail(QWidget):
             return None
         dialog = PayoutDialog(self.desk, self.case, self)
         dialog.accepted.connect(lambda: self._moved(dialog.saved) if dialog.saved else None)
+        case_id = self.case.id
+        dialog.rejected.connect(lambda: self.load(case_id) if dialog.conflict else None)
         dialog.open()
         return dialog
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.errors import ConflictError
 from app.core.i18n import N_, _, error_text
 from app.domain.roles import Role
 from app.domain.settings import AT_LEAST_ONE, CHOICES, Settings
@@ -188,7 +189,11 @@ class SettingsPage(QWidget):
             lines)
         if not self.desk.prompter.confirm(self, _("Settings"), question):
             return
-        self.desk.act(settings.change_many, changes, on_done=self._saved, on_error=self._error)
+        # What this page showed for each changed key: a key another administrator saved
+        # since is refused, not overwritten.
+        shown = {key: old[key] for key in changes}
+        self.desk.act(settings.change_many, changes, expected=shown, on_done=self._saved,
+                      on_error=self._error)
 
     def _saved(self, current: Settings) -> None:
         self._show(current)
@@ -196,4 +201,9 @@ class SettingsPage(QWidget):
         self.saved.emit()
 
     def _error(self, exc: Exception) -> None:
-        self.desk.prompter.error(self, error_text(exc))
+        text = error_text(exc)
+        if isinstance(exc, settings.SettingsConflict):
+            text += "\n\n" + "\n".join(_(LABELS.get(key, key)) for key in exc.keys)
+        self.desk.prompter.error(self, text)
+        if isinstance(exc, ConflictError):
+            self.load()  # show what is stored now; nothing was overwritten

@@ -118,3 +118,29 @@ def test_a_company_code_too_long_is_refused_by_its_label(ui_app, qtbot, ui_ctx):
     assert page.desk.prompter.errors and "総合振込：委託者コード" in page.desk.prompter.errors[-1]
     assert "10桁" in page.desk.prompter.errors[-1]
     assert settings.get(ui_ctx).zengin_company_code == ""
+
+
+def test_a_page_that_showed_an_older_value_is_refused_and_reloads(ui_app, qtbot, ui_ctx):
+    """Two administrators with the page open: the second save names the setting the
+    first changed, overwrites nothing, and the page then shows what is stored."""
+    first = open_page(qtbot, ui_ctx, "admin", answers=[True])
+    second = open_page(qtbot, ui_ctx, "admin", answers=[True])
+    first.editors["queue_hold_minutes"].setValue(30)
+    with qtbot.waitSignal(first.saved, timeout=5000):
+        first.save()
+    second.editors["queue_hold_minutes"].setValue(45)
+    second.editors["documents_reminder_days"].setValue(20)
+    with qtbot.waitSignal(second.loaded, timeout=5000):
+        second.save()
+    assert len(second.desk.prompter.errors) == 1
+    refusal = second.desk.prompter.errors[0]
+    assert "他の操作者が先に更新しました" in refusal and "キューの受け持ち時間（分）" in refusal
+    assert "書類" not in refusal  # the key nobody else touched is not named
+    assert second.editors["queue_hold_minutes"].value() == 30  # the fresh value is shown
+    assert second.editors["documents_reminder_days"].value() == 14
+    stored = settings.get(ui_ctx)
+    assert (stored.queue_hold_minutes, stored.documents_reminder_days) == (30, 14)
+    with ui_ctx.db.read() as session:
+        changes = session.exec(select(AuditEvent.after).where(
+            AuditEvent.action == "setting.change")).all()
+    assert changes == ['{"queue_hold_minutes": 30}']
