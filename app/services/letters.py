@@ -23,11 +23,11 @@ from sqlmodel import Session, select
 
 from app.core.clock import to_jst, today_jst
 from app.core.errors import MoveNotAllowed, NotFound, PermissionDenied, UserError, ValidationError
+from app.domain.batches import check_letter_batch_mailable
 from app.domain.case_number import parse_case_number
 from app.domain.channels import Channel
 from app.domain.roles import Actor
 from app.domain.states import Status
-from app.domain.workflow import check_move
 from app.letters import (
     BatchResult,
     LetterData,
@@ -42,10 +42,10 @@ from app.letters import (
     Incident as LetterIncident,
 )
 from app.services import audit, settings
-from app.services.cases import circumstances, lock_case
+from app.services.cases import MoveRequest, apply_move, lock_case
 from app.services.context import AppContext, confirmed_actor, get_or_404
 from app.services.queue import PRIORITY_CHANNELS, letter_due_ids
-from app.services.records import case_snapshot, facts_of, payout_of
+from app.services.records import payout_of
 from app.storage.models import (
     Case,
     Incident,
@@ -517,12 +517,9 @@ def mark_mailed(ctx: AppContext, actor: Actor, batch_id: int) -> MailedSummary:
         if batch is None:
             raise NotFound(f"発送バッチ {batch_id} が見つかりません。",
                            f"No letter batch {batch_id}.")
-        if batch.mailed_at is not None:
-            raise UserError(f"発送バッチ {batch_id} は発送済みとして記録されています。",
-                            f"Letter batch {batch_id} is already marked as mailed.")
+        check_letter_batch_mailable(batch.mailed_at is not None, batch_id)
         kind = LetterKind(batch.kind)
         sources, target = _MAILED_MOVES[kind]
-        when = circumstances(session, actor, ctx)
         moved: list[MailedCase] = []
         stayed: list[MailedCase] = []
         letters = session.exec(select(Letter).where(Letter.batch_id == batch_id)
@@ -540,17 +537,10 @@ def mark_mailed(ctx: AppContext, actor: Actor, batch_id: int) -> MailedSummary:
                 continue
             reason = f"{_MAILED_REASON[kind]} ({letter.code})"
             try:
-                move = check_move(facts_of(session, case), target, when, reason)
+                apply_move(session, ctx, actor, case, MoveRequest(target, reason=reason), now)
             except (MoveNotAllowed, PermissionDenied) as exc:
                 stayed.append(MailedCase(case.case_number, None, str(exc), exc.ja, exc.en))
                 continue
-            before = case_snapshot(case)
-            case.status, case.updated_at = target.value, now
-            case.status_reason = reason if move.needs_reason else None
-            case.version += 1
-            audit.record(session, actor, now, f"case.{move.name}", "case", case.id,
-                         case_id=case.id, before=before, after=case_snapshot(case),
-                         reason=reason)
             moved.append(MailedCase(case.case_number, target))
         batch.mailed_at, batch.mailed_by = now, actor.operator_id
         audit.record(session, actor, now, "letter.batch_mailed", "letter_batch", batch.id,
