@@ -126,3 +126,17 @@ def test_phone_intake_refuses_an_incident_its_columns_cannot_hold(ctx, staff, da
     assert caught.value.field == field
     with ctx.db.read() as session:
         assert session.execute(select(func.count()).select_from(Incident)).scalar_one() == 0
+
+
+def test_the_refused_rows_kept_for_the_screen_are_bounded_in_size(ctx, staff, tmp_path,
+                                                                  monkeypatch):
+    from app.services import imports
+
+    monkeypatch.setattr(imports, "SAMPLE_CHARS", 10_000)
+    long_issuer = "カ" * 3000  # far over the card issuer's 100 characters: each row rejected
+    rows = [f"L{i},,山田 太郎,,090-1111-2222,,nanaco,2019/07/03,1000,{long_issuer}"
+            for i in range(10)]
+    every: list = []
+    summary = import_incidents(ctx, staff["op1"], write(tmp_path, rows), on_refused=every.append)
+    assert summary.rejected == 10 and len(every) == 10  # all counted, all to the errors file
+    assert 1 <= len(summary.refused) <= 3
