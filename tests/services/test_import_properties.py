@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -30,7 +29,6 @@ def counts(ctx) -> tuple[int, int]:
                      for model in (Incident, AuditEvent))
 
 
-@pytest.mark.slow
 @settings(max_examples=12, **FIXTURES)
 @given(rows=st.lists(hostile_row(), max_size=10),
        encoding=st.sampled_from(["utf-8", "cp932"]))
@@ -54,7 +52,6 @@ def test_any_file_imports_row_by_row_or_is_refused_whole(ctx, staff, tmp_path_fa
 TYPED = st.one_of(st.none(), odd_cell(), st.text(max_size=20))
 
 
-@pytest.mark.slow
 @settings(max_examples=25, **FIXTURES)
 @given(form=st.fixed_dictionaries({name: TYPED for name in (
     "name", "name_kana", "member_id", "phone", "email", "postal_code", "address",
