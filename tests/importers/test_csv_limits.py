@@ -282,3 +282,15 @@ def test_the_limits_are_the_column_lengths_of_the_models():
                 assert isinstance(kind, String) and kind.length == MAX_CHARS[field], name
     # A phone's digits (10 or 11) always fit their column.
     assert metadata.tables["victim"].c["phone_digits"].type.length >= 11
+
+
+def test_a_header_longer_than_any_header_is_refused_before_it_is_counted(tmp_path):
+    path = tmp_path / "long_header.csv"
+    with path.open("wb") as out:
+        out.write(HEADER.encode())
+        for _ in range(17):
+            out.write(b",x" * 500_000)  # 17 million characters, 8.5 million columns
+        out.write(b"\r\n")
+    with pytest.raises(FileRefused) as caught:
+        preview(path)
+    assert "header row" in caught.value.en and "16,000,000" in caught.value.en
