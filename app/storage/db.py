@@ -19,6 +19,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session
 
 from app.core.errors import EnvironmentProblem, UserError
+from app.core.logs import exception_summary
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -81,11 +82,12 @@ def make_engine(url: str) -> Engine:
         path = sqlite_path(url)
         if path is not None:
             _create_private_file(path)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(url, connect_args={"check_same_thread": False},
+                               hide_parameters=True)
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 class Database:
@@ -135,8 +137,14 @@ def _environment_problem(exc: OperationalError) -> EnvironmentProblem:
     if "locked" in text:
         return EnvironmentProblem(
             "データベースが他の端末で使用中です。しばらくしてからもう一度お試しください。",
-            f"The database is busy on another desk; try again shortly ({text}).",
+            "The database is busy on another desk; try again shortly.",
         )
+    # The driver's text names the server when connecting fails (what the administrator
+    # needs); once a statement ran, it may quote the statement's rows: only its code then.
+    if exc.statement is None:
+        detail = text.strip().splitlines()[0] if text.strip() else type(exc.orig).__name__
+    else:
+        detail = exception_summary(exc)
     return EnvironmentProblem(
-        f"データベースに接続できません: {text}", f"Cannot reach the database: {text}"
+        f"データベースに接続できません: {detail}", f"Cannot reach the database: {detail}"
     )
