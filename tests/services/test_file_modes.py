@@ -19,8 +19,8 @@ from app.services import audit_log, dashboard, reconcile
 from app.services import letters as svc
 from app.services.audit_log import AuditFilter
 from app.services.import_errors import RefusedRowsFile
-from app.services.letters import BatchRequest
 from app.services.intake import take_phone_intake
+from app.services.letters import BatchRequest
 from tests.conftest import step_up_code
 from tests.services.helpers import incident, victim
 
