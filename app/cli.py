@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Callable
 
@@ -22,6 +24,11 @@ def resolve_db(arg: str | None) -> str:
     return arg or os.environ.get("HOSHO_DB") or str(default_db_path())
 
 
+# SQLite files this run created: removed again if the command is refused before it
+# wrote anything (an empty file would pass for a database).
+_created: list[Database] = []
+
+
 def open_context(db_arg: str | None, *, upgrade: bool = True, create: bool = False) -> AppContext:
     """Open (and if needed upgrade) the database; only some commands may create one."""
     url = normalise_url(resolve_db(db_arg))
@@ -30,7 +37,10 @@ def open_context(db_arg: str | None, *, upgrade: bool = True, create: bool = Fal
         raise UserError(f"データベースが見つかりません: {path}",
                         f"No database at {path} (create one with `hosho demo` or "
                         "`hosho operator add`).")
+    new = path is not None and not path.exists()
     db = Database(url)
+    if new:
+        _created.append(db)
     if upgrade:
         result = migrate.ensure_current(db)
         if result and result.backup:
@@ -97,12 +107,14 @@ def _read_password(args: argparse.Namespace) -> str:
 
 
 def cmd_operator_add(args: argparse.Namespace) -> int:
-    from app.services.operators import add_operator
+    from app.services.operators import add_operator, check_password_policy
 
+    password = _read_password(args)
+    # Refused before the database is opened (or created): a weak password makes no file.
+    check_password_policy(args.login.strip(), password, args.name or args.login)
     ctx = open_context(args.db, create=True)
     view = add_operator(ctx, SYSTEM_ACTOR, args.login, args.name or args.login,
-                        Role(args.role), _read_password(args),
-                        must_change_password=args.must_change)
+                        Role(args.role), password, must_change_password=args.must_change)
     print(f"操作者を登録しました / operator added: {view.login} ({view.role.value})")
     return 0
 
@@ -262,7 +274,39 @@ def _add_operator_commands(sub, common: argparse.ArgumentParser) -> None:
     totp.set_defaults(handler=cmd_operator_reset_second_factor)
 
 
+def _remove_unused_databases() -> None:
+    """Remove the SQLite files this run created, unless something was written to them
+    (every change writes an audit event; an upgraded empty schema is not a database)."""
+    while _created:
+        db = _created.pop()
+        path = db.path
+        db.dispose()
+        if path is None or not path.exists():
+            continue
+        with contextlib.closing(sqlite3.connect(path)) as conn:
+            try:
+                used = conn.execute("SELECT EXISTS (SELECT 1 FROM audit_event)").fetchone()[0]
+            except sqlite3.Error:  # no schema yet
+                used = False
+        if not used:
+            for leftover in (path, *(path.with_name(path.name + s)
+                                     for s in ("-wal", "-shm", "-journal"))):
+                leftover.unlink(missing_ok=True)
+
+
 def run(argv: list[str], gui: Callable[[argparse.Namespace], int]) -> int:
+    try:
+        code = _run(argv, gui)
+    except BaseException:
+        _remove_unused_databases()
+        raise
+    if code not in (0, None):
+        _remove_unused_databases()
+    _created.clear()
+    return code
+
+
+def _run(argv: list[str], gui: Callable[[argparse.Namespace], int]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "db"):
