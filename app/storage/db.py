@@ -1,9 +1,10 @@
 """Engines and units of work.
 
 SQLite is the single-desk default; PostgreSQL serves a centre with many desks
-through the same code. Every SQLite connection gets WAL, foreign keys and a
-busy timeout, and write transactions begin IMMEDIATE so that two desks
-never both read-then-write the same case.
+through the same code. Every SQLite connection gets WAL, foreign keys, a busy
+timeout and synchronous=FULL, and write transactions begin IMMEDIATE so that
+two desks never both read-then-write the same case. Engines hide statement
+parameters from error messages (they hold personal data).
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ from app.core.errors import EnvironmentProblem, UserError
 from app.core.logs import exception_summary
 
 BUSY_TIMEOUT_MS = 10_000
+# FULL: the WAL is synced at every commit, so a power cut never takes back a committed
+# transaction (the record of an exported transfer file, a payment). NORMAL would sync
+# only at checkpoints. The cost is measured by tests/benchmarks/bench_commit.py.
+SYNCHRONOUS = "FULL"
 
 
 def normalise_url(path_or_url: str | os.PathLike[str]) -> str:
@@ -51,7 +56,7 @@ def _on_sqlite_connect(dbapi_connection, _record) -> None:
     cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
     # 16 MiB of page cache (the default is 2): imports and big lists touch many pages.
     cursor.execute("PRAGMA cache_size = -16384")
     cursor.close()
