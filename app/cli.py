@@ -230,6 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                                          required=True)
     db.add_parser("upgrade", parents=[common], help="upgrade the schema (backs up SQLite)"
                   ).set_defaults(handler=cmd_db_upgrade)
+    from app.commands import db as db_commands
+
+    db_commands.register(db, common)
     _add_operator_commands(sub, common)
     imp = sub.add_parser("import-csv", parents=[common], help="import a reported-incident file")
     imp.add_argument("path")

@@ -26,6 +26,7 @@ PRIVATE_FILE = 0o600
 PRIVATE_FOLDER = 0o700
 _TEMP_NAME = re.compile(r"^\..+\.[0-9a-f]{12}\.part$")
 _JOURNAL_SUFFIX = ".pending"
+_SQLITE_SIDES = ("-wal", "-shm", "-journal")
 log = logging.getLogger(__name__)
 
 
@@ -179,9 +180,13 @@ def clean_stale_temporaries(min_age_seconds: float = 60.0) -> int:
                 continue  # just created by a process about to lock it
             for raw in listed:
                 temp = Path(os.fsdecode(raw))
-                if _TEMP_NAME.match(temp.name) and temp.is_file():
-                    temp.unlink(missing_ok=True)
-                    removed += 1
+                if not _TEMP_NAME.match(temp.name):
+                    continue
+                # with what SQLite keeps beside a temporary database (a backup being checked)
+                for path in (temp, *(temp.with_name(temp.name + s) for s in _SQLITE_SIDES)):
+                    if path.is_file():
+                        path.unlink(missing_ok=True)
+                        removed += 1
             journal.unlink(missing_ok=True)
         finally:
             os.close(fd)
