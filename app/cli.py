@@ -11,12 +11,14 @@ import sqlite3
 import sys
 from collections.abc import Callable
 
+from sqlalchemy.exc import OperationalError
+
 from app.core.errors import HoshoError, UserError
 from app.core.paths import default_db_path, demo_db_path
 from app.domain.roles import SYSTEM_ACTOR, Role
 from app.services.context import AppContext
 from app.storage import migrate
-from app.storage.db import Database, normalise_url, sqlite_path
+from app.storage.db import Database, environment_problem, normalise_url, sqlite_path
 
 
 def resolve_db(arg: str | None) -> str:
@@ -320,6 +322,12 @@ def _run(argv: list[str], gui: Callable[[argparse.Namespace], int]) -> int:
     except HoshoError as exc:
         print(f"hosho: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, UserError) else 3
+    except OperationalError as exc:
+        if exc.statement is not None:
+            raise  # a statement the database refused: a bug, not the environment
+        # connecting failed (the server unreachable, the file unreadable)
+        print(f"hosho: {environment_problem(exc)}", file=sys.stderr)
+        return 3
     except OSError as exc:  # a file named on the command line that cannot be read or written
         where = exc.filename or ""
         print(f"hosho: ファイルを開けません / cannot open file: {where} ({exc.strerror})",

@@ -122,7 +122,7 @@ class Database:
                 with session.begin():
                     yield session
             except OperationalError as exc:
-                raise _environment_problem(exc) from exc
+                raise environment_problem(exc) from exc
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -131,13 +131,13 @@ class Database:
                 with session.begin():
                     yield session
             except OperationalError as exc:
-                raise _environment_problem(exc) from exc
+                raise environment_problem(exc) from exc
 
     def dispose(self) -> None:
         self.engine.dispose()
 
 
-def _environment_problem(exc: OperationalError) -> EnvironmentProblem:
+def environment_problem(exc: OperationalError) -> EnvironmentProblem:
     text = str(exc.orig) if exc.orig else str(exc)
     if "locked" in text:
         return EnvironmentProblem(

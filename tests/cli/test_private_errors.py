@@ -163,3 +163,14 @@ def test_an_uncaught_error_in_the_window_is_shown_without_its_text(ctx, log_file
         assert value not in shown[0] and value not in text, value
     reference = re.search(r"[0-9A-F]{4}-[0-9A-F]{4}", shown[0]).group(0)
     assert f"[ref {reference}]" in text
+
+
+def test_an_unreachable_server_is_an_environment_problem_naming_the_server(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "app.main", "stats", "--db",
+         "postgresql+psycopg://postgres@127.0.0.1:1/hosho"],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "HOSHO_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 3, result.stderr
+    assert "Cannot reach the database" in result.stderr and "127.0.0.1" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
