@@ -168,31 +168,41 @@ def clean_stale_temporaries(min_age_seconds: float = 60.0) -> int:
     desk's program on this machine) and is left alone."""
     removed = 0
     for journal in temporary_folder().glob(f"*{_JOURNAL_SUFFIX}"):
-        try:
-            fd = os.open(journal, os.O_RDWR)
-        except OSError:
+        listed = _stale_listing(journal, min_age_seconds)
+        if listed is None:
             continue
-        try:
-            if not _lock(fd):
-                continue
-            listed = journal.read_bytes().splitlines()
-            if not listed and time.time() - journal.stat().st_mtime < min_age_seconds:
-                continue  # just created by a process about to lock it
-            for raw in listed:
-                temp = Path(os.fsdecode(raw))
-                if not _TEMP_NAME.match(temp.name):
-                    continue
-                # with what SQLite keeps beside a temporary database (a backup being checked)
-                for path in (temp, *(temp.with_name(temp.name + s) for s in _SQLITE_SIDES)):
-                    if path.is_file():
-                        path.unlink(missing_ok=True)
-                        removed += 1
-            journal.unlink(missing_ok=True)
-        finally:
-            os.close(fd)
+        for raw in listed:
+            temp = Path(os.fsdecode(raw))
+            if not _TEMP_NAME.match(temp.name):
+                continue  # never anything but the program's own temporary names
+            # with what SQLite keeps beside a temporary database (a backup being checked)
+            for path in (temp, *(temp.with_name(temp.name + s) for s in _SQLITE_SIDES)):
+                if path.is_file():
+                    path.unlink(missing_ok=True)
+                    removed += 1
+        journal.unlink(missing_ok=True)
     if removed:
         log.info("removed %d temporary files left by an interrupted run", removed)
     return removed
+
+
+def _stale_listing(journal: Path, min_age_seconds: float) -> list[bytes] | None:
+    """The paths a dead process's journal lists; None while its process lives."""
+    try:
+        fd = os.open(journal, os.O_RDWR)
+    except OSError:
+        return None
+    try:
+        if not _lock(fd):
+            return None
+        data = b""
+        while chunk := os.read(fd, 1 << 16):  # through the locking handle (Windows)
+            data += chunk
+        if not data and time.time() - os.fstat(fd).st_mtime < min_age_seconds:
+            return None  # just created by a process about to lock it
+        return data.splitlines()
+    finally:
+        os.close(fd)  # closed before the unlink: Windows cannot remove an open file
 
 
 # -- whole files --------------------------------------------------------------------------

@@ -159,7 +159,9 @@ class _PrivateFileHandler(RotatingFileHandler):
 
     def _open(self):
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        os.chmod(self.baseFilename, 0o600)  # a log left by an older version
+        if hasattr(os, "fchmod"):  # POSIX: a log left 0644 by an older version is tightened
+            with suppress(OSError):
+                os.fchmod(fd, 0o600)
         return os.fdopen(fd, self.mode.replace("w", "a"), encoding=self.encoding,
                          errors=self.errors)
 
