@@ -1,9 +1,11 @@
-"""`hosho audit verify` and `hosho audit export`: checking the trail and handing it over."""
+"""`hosho audit verify`, `checkpoint`, `keygen` and `export`: checking the trail, pinning
+where it stood outside the database, and handing it over."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from datetime import date
 
 from app.core.errors import UserError
@@ -16,20 +18,78 @@ def _context(args: argparse.Namespace):
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from app.services.audit_log import verify_chain
+    from app.services import checkpoints
 
-    report = verify_chain(_context(args))
+    ctx = _context(args)
+    public_key = checkpoints.configured_public_key(args.public_key)
+    report, findings = checkpoints.verify_against(ctx, args.against or [], public_key)
+    ok = report.intact and all(f.holds for f in findings)
     if args.json:
-        print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
-    elif report.intact:
+        print(json.dumps(report.as_json() | {"checkpoints": [f.as_json() for f in findings],
+                                             "ok": ok}, ensure_ascii=False, indent=2))
+        return 0 if ok else 1
+    if ok:
         print(f"監査記録は改ざんされていません / audit trail intact: {report.count:,} events")
+    elif report.intact:  # whole in itself, yet not what the checkpoints remember
+        print(f"監査記録の鎖はそれ自体では整っています（{report.count:,} 件）が、チェックポイント"
+              f"と一致しません / the chain is consistent in itself ({report.count:,} events) "
+              "but does not extend every checkpoint:")
     else:
         where = f" (seq {report.broken_seq}, id {report.broken_id})" if report.broken_seq else ""
         print(f"監査記録の改ざんを検出しました / audit trail broken{where}: "
               f"{report.problem_ja} / {report.problem_en}")
         print(f"  それより前の {report.count:,} 件は正常です / the {report.count:,} events "
               "before it are intact")
-    return 0 if report.intact else 1
+    for finding in findings:
+        _print_finding(finding, checkpoints.taken_at_text(finding.checkpoint))
+    return 0 if ok else 1
+
+
+def _print_finding(finding, taken: str) -> None:
+    cp = finding.checkpoint
+    label = f"{finding.name} (seq {cp.seq:,}, {taken})"
+    if not finding.holds:
+        print(f"チェックポイント {label} と一致しません: {finding.problem_ja} / "
+              f"checkpoint {label} does not hold: {finding.problem_en}")
+        return
+    signed = (f"署名 signed by {cp.signature.key}" if cp.signature
+              else "署名なし unsigned")
+    print(f"チェックポイント {label} を含んでいます / the chain extends checkpoint {label} "
+          f"({signed})")
+
+
+def cmd_checkpoint(args: argparse.Namespace) -> int:
+    from app.domain.roles import SYSTEM_ACTOR
+    from app.services import checkpoints
+
+    key = checkpoints.configured_private_key(args.key)
+    try:
+        checkpoint = checkpoints.take(_context(args), SYSTEM_ACTOR, args.out, key)
+    except checkpoints.ChainBroken as exc:
+        print(f"hosho: {exc}", file=sys.stderr)
+        return 1
+    if args.json or not args.out:
+        print(checkpoints.dumps(checkpoint), end="")
+    if args.out:
+        signed = (f"署名 signed by {checkpoint.signature.key}" if checkpoint.signature else
+                  f"署名なし（鍵が未設定: --key または ${checkpoints.KEY_ENV}）/ unsigned, "
+                  f"no key configured (--key or ${checkpoints.KEY_ENV})")
+        print(f"チェックポイントを書き出しました / checkpoint written to {args.out}: "
+              f"seq {checkpoint.seq:,} {checkpoint.hash} ({signed})",
+              file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    from app.services import checkpoints
+
+    private, public, fingerprint = checkpoints.generate_key(args.out)
+    print(f"署名鍵を作成しました / key pair written: {private} (秘密鍵 private, 0600), "
+          f"{public} (公開鍵 public)")
+    print(f"  指紋 fingerprint {fingerprint}")
+    print("  秘密鍵はデータベースのサーバーやバックアップとは別の場所に保管してください / "
+          "keep the private key away from the database server and its backups")
+    return 0
 
 
 def _day(text: str) -> date:
@@ -59,7 +119,26 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     verify = audit.add_parser("verify", parents=[common],
                               help="check the hash chain (exit 1 at the first broken event)")
     verify.add_argument("--json", action="store_true")
+    verify.add_argument("--against", action="append", metavar="FILE|SEQ:HASH",
+                        help="a checkpoint file the chain must still extend, or SEQ:HASH as "
+                             "printed on the dashboard PDF (may repeat)")
+    verify.add_argument("--public-key", metavar="FILE",
+                        help="check the checkpoints' signatures with this key (default: "
+                             "$HOSHO_AUDIT_PUBLIC_KEY, else the public half of $HOSHO_AUDIT_KEY)")
     verify.set_defaults(handler=cmd_verify)
+    checkpoint = audit.add_parser("checkpoint", parents=[common],
+                                  help="verify, then write the chain's head to a file kept "
+                                       "outside the database (recorded)")
+    checkpoint.add_argument("--out", metavar="FILE", help="write it here (else to stdout)")
+    checkpoint.add_argument("--key", metavar="FILE",
+                            help="sign with this private key (default: $HOSHO_AUDIT_KEY)")
+    checkpoint.add_argument("--json", action="store_true",
+                            help="print the checkpoint as JSON too")
+    checkpoint.set_defaults(handler=cmd_checkpoint)
+    keygen = audit.add_parser("keygen", help="make a key pair to sign checkpoints with")
+    keygen.add_argument("--out", required=True, metavar="FILE",
+                        help="the private key (0600); the public key goes to FILE.pub")
+    keygen.set_defaults(handler=cmd_keygen)
     export = audit.add_parser("export", parents=[common],
                               help="write the trail as CSV for an auditor (recorded)")
     export.add_argument("--out", required=True, metavar="FILE")

@@ -80,12 +80,14 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def cmd_settings_get(args: argparse.Namespace) -> int:
-    from app.domain.settings import parse_setting
+    from app.domain.settings import SETTING_NAMES, parse_setting
     from app.services import settings
 
     values = settings.get(_context(args)).to_json_dict()
     if args.key:
-        parse_setting(args.key, values.get(args.key, ""))  # refuses an unknown key
+        if args.key not in SETTING_NAMES:
+            parse_setting(args.key, "")  # refuses the unknown key, bilingually
+        # A value stored before it was checked is shown as it is, to be fixed.
         values = {args.key: values[args.key]}
     if args.json:
         print(json.dumps(values, ensure_ascii=False, indent=2))
@@ -102,6 +104,20 @@ def cmd_settings_set(args: argparse.Namespace) -> int:
     changed = settings.change(_context(args), SYSTEM_ACTOR, args.key, args.value)
     print(f"{args.key} = {changed.to_json_dict()[args.key]}")
     return 0
+
+
+# The sender of the 総合振込 file, as banks publish its header; each is checked when set.
+SENDER_HELP = """\
+sender of the transfer file (総合振込), checked when set:
+  zengin_company_code    委託者コード: the 10 digits the bank gave
+  zengin_company_name    委託者名: kana, at most 40 half-width characters once
+                         converted (katakana but ヲ, A-Z, digits, space, ( ) - .)
+  zengin_bank_code       4 digits;  zengin_branch_code  3 digits
+  zengin_account_number  7 digits
+  zengin_account_type    ordinary, current or other (預金種目 1, 2 or 9)
+  zengin_line_end        crlf (most banks), lf or none: lf and none are refused
+                         by some banks (一部の銀行は受け付けません)
+"""
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:
@@ -130,7 +146,8 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     get.add_argument("key", nargs="?")
     get.add_argument("--json", action="store_true")
     get.set_defaults(handler=cmd_settings_get)
-    put = s.add_parser("set", parents=[common], help="change a setting (audited)")
+    put = s.add_parser("set", parents=[common], help="change a setting (audited)",
+                       epilog=SENDER_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     put.add_argument("key")
     put.add_argument("value")
     put.set_defaults(handler=cmd_settings_set)

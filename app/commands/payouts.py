@@ -3,13 +3,17 @@
 The command line acts as the system (no operator). Building, releasing and
 cancelling a batch are supervisor acts with four eyes, so those subcommands
 take ``--as LOGIN`` naming the supervisor; the same login cannot build and
-release one batch.
+release one batch. Releasing is the moment money leaves: it also takes the
+releasing supervisor's authenticator code (``--code``, or asked for), as in the
+window.
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import sys
 from datetime import date
 
 from app.core.errors import UserError
@@ -59,11 +63,34 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _code(args: argparse.Namespace) -> str | None:
+    """--code, or asked at a terminal; with neither, the service refuses (after its
+    other checks, so that a four-eyes refusal is said first)."""
+    if args.code or not sys.stdin.isatty():
+        return args.code
+    return getpass.getpass("認証アプリの確認コード / authenticator code: ")
+
+
 def cmd_release(args: argparse.Namespace) -> int:
     from app.services import payouts
 
     ctx = _context(args)
-    _print_batch(payouts.release_batch(ctx, _supervisor(ctx, args), args.batch), args.json)
+    supervisor = _supervisor(ctx, args)
+    _print_batch(payouts.release_batch(ctx, supervisor, args.batch,
+                                       second_factor=_code(args)), args.json)
+    return 0
+
+
+def cmd_withdraw(args: argparse.Namespace) -> int:
+    from app.services import payouts
+    from app.services.cases import find_case_id
+
+    ctx = _context(args)
+    case_id = find_case_id(ctx, args.case)
+    if case_id is None:
+        raise UserError(f"案件 {args.case} が見つかりません。", f"No case {args.case}.")
+    payouts.withdraw_request(ctx, _supervisor(ctx, args), case_id, args.reason)
+    print(f"依頼を取り下げました / request withdrawn: {args.case}")
     return 0
 
 
@@ -206,7 +233,10 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     build.add_argument("--limit", type=int, metavar="N")
     build.add_argument("--date", metavar="YYYY-MM-DD",
                        help="wanted transfer date (moved to the next bank business day)")
-    add("release", cmd_release, "release a batch (a second supervisor)", batch=True, sv=True)
+    release = add("release", cmd_release, "release a batch (a second supervisor, with a code)",
+                  batch=True, sv=True)
+    release.add_argument("--code", metavar="CODE",
+                         help="the releasing supervisor's authenticator code (asked if absent)")
     cancel = add("cancel", cmd_cancel, "cancel a batch not yet sent", batch=True, sv=True)
     cancel.add_argument("--reason", required=True)
     export = add("export", cmd_export, "write the Zengin transfer file", batch=True,
@@ -232,6 +262,10 @@ def register(sub, common: argparse.ArgumentParser) -> None:
                   json_out=False)
     confirm.add_argument("case")
     confirm.add_argument("--refused", metavar="REASON", help="refused, with the reason")
+    withdraw = add("withdraw", cmd_withdraw, "give up a card or nanaco request (a supervisor)",
+                   sv=True, json_out=False)
+    withdraw.add_argument("case")
+    withdraw.add_argument("--reason", required=True)
     add("list", cmd_list, "batches and the cases waiting")
 
     rec = sub.add_parser("reconcile", parents=[common],

@@ -3,11 +3,13 @@ administrator, every change audited (see app.services.settings)."""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import asdict, dataclass, fields
 from datetime import date
 from typing import Any
 
 from app.core.errors import ValidationError
+from app.domain.zengin import to_zengin_kana
 
 
 @dataclass(frozen=True)
@@ -43,9 +45,9 @@ class Settings:
     letter_window_width_mm: int = 90
     letter_window_height_mm: int = 45
     # Payouts (app.services.payouts): the sender of the 総合振込 file, as the bank
-    # registered it (company code, kana name, paying account), the line ends the
-    # bank wants ('crlf', 'lf' or 'none') and the business days from building a
-    # batch to its transfer date.
+    # registered it (company code, kana name, paying account: 'ordinary', 'current'
+    # or 'other', the header's 1, 2 or 9), the line ends the bank wants ('crlf', 'lf'
+    # or 'none') and the business days from building a batch to its transfer date.
     zengin_company_code: str = ""
     zengin_company_name: str = ""
     zengin_bank_code: str = ""
@@ -56,6 +58,10 @@ class Settings:
     zengin_lead_business_days: int = 2
     # Sign-in (app.ui.idle_lock): minutes without input before the window locks.
     idle_lock_minutes: int = 10
+    # Sign-in (app.services.operators): 'required' asks operators for an authenticator
+    # code at every sign-in, as supervisors and administrators always are; 'relaxed'
+    # lets operators without one sign in with the password alone (the dashboard says so).
+    operator_second_factor: str = "required"
 
     def to_json_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -70,6 +76,8 @@ def parse_setting(key: str, value: Any) -> Any:
     """Turn a stored or typed value into the setting's type, or refuse it."""
     if key not in SETTING_NAMES:
         raise ValidationError(key, f"不明な設定項目です: {key}", f"Unknown setting: {key}")
+    if key in SENDER_CHECKS:
+        return SENDER_CHECKS[key](key, value)
     default = getattr(Settings(), key)
     try:
         if isinstance(default, date):
@@ -87,8 +95,9 @@ def parse_setting(key: str, value: Any) -> Any:
             return _choice(key, str(value))
         return str(value)
     except (TypeError, ValueError) as exc:
+        ja, en = LABELS.get(key, (f"設定 {key}", key))
         raise ValidationError(
-            key, f"設定 {key} の値が正しくありません: {value}", f"Bad value for {key}: {value}"
+            key, f"{ja}の値が正しくありません: {value}", f"Bad value for {en}: {value}"
         ) from exc
 
 
@@ -97,7 +106,9 @@ def parse_setting(key: str, value: Any) -> Any:
 CHOICES = {
     "letter_date_style": ("western", "era"),
     "zengin_line_end": ("crlf", "lf", "none"),
-    "zengin_account_type": ("ordinary", "current", "savings"),
+    # The header's 預金種目 is 1, 2 or 9: a savings (貯蓄, 4) account cannot send.
+    "zengin_account_type": ("ordinary", "current", "other"),
+    "operator_second_factor": ("required", "relaxed"),
 }
 
 
@@ -105,9 +116,90 @@ def _choice(key: str, value: str) -> str:
     word = value.strip().lower()
     if word not in CHOICES[key]:
         options = " / ".join(CHOICES[key])
-        raise ValidationError(key, f"設定 {key} は {options} のいずれかです: {value}",
-                              f"{key} must be one of {options}: {value}")
+        ja, en = LABELS.get(key, (f"設定 {key}", key))
+        savings = (key, word) == ("zengin_account_type", "savings")  # saved by older versions
+        why_ja = "（貯蓄預金は振込元にできません）" if savings else ""
+        why_en = " (a savings account cannot send)" if savings else ""
+        raise ValidationError(key, f"{ja}は {options} のいずれかです{why_ja}: {value}",
+                              f"{en} must be one of {options}{why_en}: {value}")
     return word
+
+
+# -- the sender of the 総合振込 file -----------------------------------------------------
+
+# The labels the settings page shows (app.ui.settings_page.LABELS and its Japanese
+# catalog; tests/ui/test_settings_page.py keeps them equal), so that a refusal names
+# a setting as the administrator sees it.
+LABELS = {
+    "zengin_company_code": ("総合振込：委託者コード", "Transfer file: company code"),
+    "zengin_company_name": ("総合振込：委託者名（カナ）", "Transfer file: company name (kana)"),
+    "zengin_bank_code": ("総合振込：仕向銀行コード", "Transfer file: bank code"),
+    "zengin_branch_code": ("総合振込：仕向支店コード", "Transfer file: branch code"),
+    "zengin_account_type": ("総合振込：預金種目", "Transfer file: account type"),
+    "zengin_account_number": ("総合振込：口座番号", "Transfer file: account number"),
+    "zengin_line_end": ("総合振込：改行", "Transfer file: line ends"),
+    "zengin_lead_business_days": ("振込指定日：何営業日後", "Transfer date: business days ahead"),
+}
+# Widths of the header's number fields (委託者コード N(10), 仕向銀行番号 N(4),
+# 仕向支店番号 N(3), 口座番号 N(7)) and of 依頼人名 C(40).
+SENDER_DIGITS = {"zengin_company_code": 10, "zengin_bank_code": 4, "zengin_branch_code": 3,
+                 "zengin_account_number": 7}
+COMPANY_NAME_WIDTH = 40
+# What a transfer file cannot go without (the account type and line ends have defaults).
+SENDER_REQUIRED = ("zengin_company_code", "zengin_company_name", "zengin_bank_code",
+                   "zengin_branch_code", "zengin_account_number")
+
+
+def _sender_digits(key: str, value: Any) -> str:
+    """Exactly the width's digits (full-width digits are read as digits); empty clears."""
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    width = SENDER_DIGITS[key]
+    if text and not (text.isascii() and text.isdigit() and len(text) == width):
+        ja, en = LABELS[key]
+        raise ValidationError(key, f"{ja}は{width}桁の数字で入力してください: {value}",
+                              f"{en} must be {width} digits: {value}")
+    return text
+
+
+def _company_name(key: str, value: Any) -> str:
+    """Stored as typed, once it converts to Zengin kana within 40 half-width characters."""
+    text = str(value).strip()
+    if not text:
+        return ""
+    ja, en = LABELS[key]
+    converted = to_zengin_kana(text, key, ja, en)
+    if len(converted) > COMPANY_NAME_WIDTH:
+        raise ValidationError(
+            key, f"{ja}は半角{COMPANY_NAME_WIDTH}文字以内にしてください"
+            f"（濁点・半濁点も1文字）: {converted}（{len(converted)}文字）",
+            f"{en} must fit {COMPANY_NAME_WIDTH} half-width characters (a voiced mark is "
+            f"one): {converted} ({len(converted)})")
+    return text
+
+
+SENDER_CHECKS = {
+    **{key: _sender_digits for key in SENDER_DIGITS},
+    "zengin_company_name": _company_name,
+    "zengin_account_type": lambda key, value: _choice(key, str(value)),
+    "zengin_line_end": lambda key, value: _choice(key, str(value)),
+}
+
+
+def sender_problems(conf: Settings) -> list[tuple[str, str]]:
+    """Every sender setting a transfer file cannot be written with, as (ja, en) lines
+    naming it by its label: missing, or stored before these checks and invalid."""
+    problems = []
+    for key in (key for key in LABELS if key in SENDER_CHECKS):  # in the page's order
+        value = getattr(conf, key)
+        ja, en = LABELS[key]
+        if key in SENDER_REQUIRED and not str(value).strip():
+            problems.append((f"{ja}が未設定です", f"{en} is not set"))
+            continue
+        try:
+            parse_setting(key, value)
+        except ValidationError as exc:
+            problems.append((exc.ja, exc.en))
+    return problems
 
 
 # Counts that make no sense at zero (a hold of no time, a letter after no attempt).
@@ -122,8 +214,12 @@ def settings_from(stored: dict[str, Any]) -> Settings:
 
 
 def _stored(key: str, value: Any) -> Any:
-    """A stored word saved before its choices were checked still loads (the letters or
-    the transfer file that need it say what is wrong); everything else as typed."""
-    if key in CHOICES and str(value).strip().lower() not in CHOICES[key]:
-        return str(value)
+    """A stored word or sender value saved before it was checked still loads (the
+    letters or the transfer file that need it say what is wrong); everything else as
+    typed."""
+    if key in CHOICES or key in SENDER_CHECKS:
+        try:
+            return parse_setting(key, value)
+        except ValidationError:
+            return str(value)
     return parse_setting(key, value)

@@ -28,6 +28,9 @@ class Move:
     label_ja: str
     needs_reason: bool = False
     supervisor_only: bool = False
+    # A step of a payout rail: made only by the rail itself (the release of a batch,
+    # the bank's result, a list handed over, a confirmation), never by hand.
+    rail_only: bool = False
 
 
 def _m(source: Status, target: Status, name: str, label: str, **kw: bool) -> Move:
@@ -43,13 +46,14 @@ _EDGES: tuple[Move, ...] = (
     _m(S.DOCUMENTS_RECEIVED, S.CONTACTED, "deficiency", "書類不備で差し戻す", needs_reason=True),
     _m(S.VERIFIED, S.APPROVED, "approve", "承認する", supervisor_only=True),
     _m(S.VERIFIED, S.DOCUMENTS_RECEIVED, "send_back", "書類確認に差し戻す", needs_reason=True),
-    _m(S.APPROVED, S.PAYOUT_REQUESTED, "request_payout", "支払手続きを開始する"),
+    _m(S.APPROVED, S.PAYOUT_REQUESTED, "request_payout", "支払手続きを開始する", rail_only=True),
     _m(
         S.APPROVED, S.VERIFIED, "withdraw_approval", "承認を取り消す",
         needs_reason=True, supervisor_only=True,
     ),
-    _m(S.PAYOUT_REQUESTED, S.PAID, "mark_paid", "補償済にする"),
-    _m(S.PAYOUT_REQUESTED, S.APPROVED, "payout_failed", "支払不能で戻す", needs_reason=True),
+    _m(S.PAYOUT_REQUESTED, S.PAID, "mark_paid", "補償済にする", rail_only=True),
+    _m(S.PAYOUT_REQUESTED, S.APPROVED, "payout_failed", "支払不能で戻す", needs_reason=True,
+       rail_only=True),
     _m(S.PAID, S.CLOSED, "close", "完了にする"),
     _m(S.UNREACHABLE, S.RECEIVED, "reached", "受付に戻す"),
     _m(S.UNREACHABLE, S.CONTACTED, "reached", "案内済にする"),
@@ -83,6 +87,9 @@ class CaseFacts:
     held_from: Status | None = None
     verified_by: int | None = None
     payout_complete: bool = False
+    # The case holds a live place on a payout rail (a transfer in a batch, a line of a
+    # card or nanaco list): only the rail may move it until that place is let go.
+    on_rail: bool = False
 
 
 @dataclass(frozen=True)
@@ -128,6 +135,23 @@ def _check_role(move: Move, facts: CaseFacts, actor: Actor) -> None:
             )
 
 
+def _check_rail(move: Move, facts: CaseFacts, by_rail: bool) -> None:
+    if move.rail_only and not by_rail:
+        raise MoveNotAllowed(
+            f"「{move.label_ja}」は手で行えません。振込バッチの承認・振込結果の入力、"
+            "またはカード会社・nanacoへの依頼リストと確認の入力で行われます。",
+            f"'{move.name}' is never made by hand: only a batch's release, the bank's "
+            "result, a card or nanaco list and its confirmation make it.",
+        )
+    if facts.on_rail and not move.rail_only and move.name != "close":
+        raise MoveNotAllowed(
+            "この案件は支払の手続き（振込バッチまたは依頼リスト）に入っています。"
+            "バッチの取消か結果の入力が先です。",
+            "This case holds a place on a payout rail (a batch or a list): cancel the batch "
+            "or enter the result first.",
+        )
+
+
 def _check_rules(move: Move, facts: CaseFacts, when: Circumstances) -> None:
     if (
         move.target is S.CONTACTED
@@ -146,10 +170,14 @@ def _check_rules(move: Move, facts: CaseFacts, when: Circumstances) -> None:
 
 
 def check_move(
-    facts: CaseFacts, target: Status, when: Circumstances, reason: str | None = None
+    facts: CaseFacts, target: Status, when: Circumstances, reason: str | None = None,
+    *, by_rail: bool = False,
 ) -> Move:
-    """Return the move if it is allowed now; raise with the reason if not."""
+    """Return the move if it is allowed now; raise with the reason if not.
+
+    ``by_rail`` is passed only by the payout rails (app.services.payouts)."""
     move = _structural(facts, target)
+    _check_rail(move, facts, by_rail)
     _check_role(move, facts, when.actor)
     _check_rules(move, facts, when)
     if move.needs_reason and not (reason and reason.strip()):
@@ -161,13 +189,15 @@ def check_move(
 
 
 def open_moves(facts: CaseFacts, when: Circumstances) -> list[Move]:
-    """The moves this actor may make on this case now (reasons still to be given)."""
+    """The moves this actor may make on this case now (reasons still to be given).
+    A rail's own steps are never offered: no one makes them by hand."""
     allowed = []
     for (source, target), move in MOVES.items():
         if source != facts.status:
             continue
         try:
             _structural(facts, target)
+            _check_rail(move, facts, by_rail=False)
             _check_role(move, facts, when.actor)
             _check_rules(move, facts, when)
         except (MoveNotAllowed, PermissionDenied):

@@ -1,10 +1,14 @@
 """The Zengin (全銀) character set and the rules a bank transfer file needs.
 
-Transfer files carry names in half-width katakana, one byte each in CP932:
-digits, upper-case Latin letters, ｱ to ﾝ and ｦ, the voiced marks ﾞ ﾟ (a
-separate byte each: ｶﾞ is two bytes), space and the symbols ( ) - . / , ¥ ｢ ｣.
-Small kana become large ones (ｼﾞﾖｳ, not ｼﾞｮｳ), the long vowel becomes '-', and
-anything else is refused with a message naming the character, never dropped.
+Transfer files carry names in half-width katakana, one byte each in CP932. The
+全銀 set itself also has ｦ, ¥, ｢ ｣, ',' and '/', but banks publish stricter lists
+for 依頼人名 and 受取人名 (PCA「全銀協使用可能文字」: カナ without ヲ and small kana,
+ﾞ ﾟ, A–Z, 0–9, space and ( ) - . only), and a file with one refused byte is refused
+whole. So names keep to what every such list allows: digits, upper-case Latin
+letters, ｱ to ﾝ (not ｦ), the voiced marks ﾞ ﾟ (a separate byte each: ｶﾞ is two
+bytes), space and the symbols ( ) - . (never a '.' first). Small kana become large
+ones (ｼﾞﾖｳ, not ｼﾞｮｳ), the long vowel becomes '-', ・ becomes '.', and anything
+else is refused with a message naming the character, never dropped.
 
 Also here: Japan Post Bank 記号・番号 to branch and account, the fixed-width
 field rules, and the comparison of an account holder's name with the victim's.
@@ -20,23 +24,25 @@ from dataclasses import dataclass
 from app.core.errors import ValidationError
 
 # Half-width katakana for each full-width katakana (after small kana became large).
+# ヲ (ｦ) is left out: strict banks refuse it.
 _FULL = ("アイウエオカキクケコサシスセソタチツテトナニヌネノ"
-         "ハヒフヘホマミムメモヤユヨラリルレロワヲン")
-_HALF = "ｱｲｳｴｵｶｷｸｹｺｻｼｽｾｿﾀﾁﾂﾃﾄﾅﾆﾇﾈﾉﾊﾋﾌﾍﾎﾏﾐﾑﾒﾓﾔﾕﾖﾗﾘﾙﾚﾛﾜｦﾝ"
+         "ハヒフヘホマミムメモヤユヨラリルレロワン")
+_HALF = "ｱｲｳｴｵｶｷｸｹｺｻｼｽｾｿﾀﾁﾂﾃﾄﾅﾆﾇﾈﾉﾊﾋﾌﾍﾎﾏﾐﾑﾒﾓﾔﾕﾖﾗﾘﾙﾚﾛﾜﾝ"
 _TO_HALF = dict(zip(_FULL, _HALF, strict=True))
 _SMALL_TO_LARGE = dict(zip("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ", strict=True))
 _OLD_KANA = {"ヰ": "イ", "ヱ": "エ"}
 _VOICED = "ﾞ"
 _SEMI_VOICED = "ﾟ"
 # Symbols as written by people (full or half width) and the Zengin byte they become.
+# Not ¥ ｢ ｣ / , : the 全銀 set has them, strict banks refuse them in names.
 _SYMBOLS = {
     " ": " ", "\u3000": " ", "(": "(", ")": ")", "（": "(", "）": ")",
     "-": "-", "－": "-", "‐": "-", "−": "-", "ー": "-", "ｰ": "-", "—": "-", "―": "-",
-    ".": ".", "．": ".", "・": ".", "･": ".", "/": "/", "／": "/", ",": ",", "，": ",",
-    "¥": "\\", "￥": "\\", "\\": "\\", "「": "｢", "」": "｣", "｢": "｢", "｣": "｣",
+    ".": ".", "．": ".", "・": ".", "･": ".",
 }
+SYMBOLS = " ()-."
 ALLOWED = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ" + _HALF + _VOICED + _SEMI_VOICED
-                    + " ()-./,\\｢｣")
+                    + SYMBOLS)
 ENCODING = "cp932"
 
 
@@ -76,12 +82,15 @@ def _one(char: str) -> str | None:
     return half + mark if half else None
 
 
-def to_zengin_kana(text: str, field: str = "holder_kana", label: str = "口座名義（カナ）") -> str:
+def to_zengin_kana(text: str, field: str = "holder_kana", label: str = "口座名義（カナ）",
+                   en_label: str | None = None) -> str:
     """Convert a kana name to Zengin half-width katakana, or refuse it.
 
     スズキ　ジョウ and すずき じょう both give ｽｽﾞｷ ｼﾞﾖｳ; ｻﾄｳ ﾀﾛｰ gives ｻﾄｳ ﾀﾛ-.
-    Kanji and other characters with no kana reading are refused, naming them.
+    Kanji and other characters with no kana reading, and symbols strict banks
+    refuse, are refused, naming them; so is a name that starts with '.'.
     """
+    en_label = en_label or field
     out: list[str] = []
     bad: list[str] = []
     for char in (text or "").strip():
@@ -91,15 +100,22 @@ def to_zengin_kana(text: str, field: str = "holder_kana", label: str = "口座�
         else:
             out.append(converted)
     if bad:
-        shown = "」「".join(dict.fromkeys(bad))
+        unique = list(dict.fromkeys(bad))
         raise ValidationError(
-            field, f"{label}に振込データで使えない文字があります: 「{shown}」。"
-            "カタカナ・英大文字・数字で入力してください。",
-            f"{field} holds characters a transfer file cannot carry: {''.join(bad)!r}.",
+            field, f"{label}に振込データで使えない文字があります: 「{'」「'.join(unique)}」。"
+            "カタカナ（ヲを除く）・英大文字・数字・スペースと記号 ( ) - . で入力してください。",
+            f"{en_label} holds characters a transfer file cannot carry: "
+            f"{', '.join(repr(c) for c in unique)}. Use katakana (not ヲ), A-Z, digits, "
+            "spaces and ( ) - . only.",
         )
     result = re.sub(" +", " ", "".join(out)).strip()
     if not result:
-        raise ValidationError(field, f"{label}を入力してください。", f"{field} is empty.")
+        raise ValidationError(field, f"{label}を入力してください。", f"{en_label} is empty.")
+    if result.startswith("."):
+        raise ValidationError(
+            field, f"{label}の先頭に「.」は使えません（受け付けない銀行があります）。",
+            f"{en_label} cannot start with '.' (some banks refuse it).",
+        )
     return result
 
 
@@ -129,7 +145,10 @@ def number(value: int | str, width: int) -> str:
     return text.rjust(width, "0")
 
 
-ACCOUNT_TYPE_CODES = {"ordinary": "1", "current": "2", "savings": "4"}
+# 預金種目 as published: the sender's (header) is 1 普通, 2 当座 or 9 その他, never
+# 4; a recipient's (data record) is 1, 2, 4 貯蓄 or 9.
+SENDER_ACCOUNT_TYPE_CODES = {"ordinary": "1", "current": "2", "other": "9"}
+RECIPIENT_ACCOUNT_TYPE_CODES = {"ordinary": "1", "current": "2", "savings": "4"}
 LINE_ENDS = {"crlf": b"\r\n", "lf": b"\n", "none": b""}
 
 
@@ -199,7 +218,7 @@ def _name_key(text: str) -> str | None:
         return None
     # Compare sounds, not spelling: spaces, symbols and voiced marks vary in practice
     # only by typing, but a different name is a different person.
-    return re.sub(r"[ ().,/\-\\｢｣]", "", converted)
+    return re.sub(r"[ ().\-]", "", converted)
 
 
 def holder_name_mismatch(holder_kana: str | None, victim_kana: str | None) -> bool:

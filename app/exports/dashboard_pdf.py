@@ -90,6 +90,39 @@ def _chart(page: _Page, board, height: float = 38 * mm) -> None:
     page.y = bottom - 8 * mm
 
 
+def _checkpoint(page: _Page, checkpoint) -> None:
+    """Where the audit chain stood, so that the printed page remembers it: anyone can later
+    check that the chain still holds this hash at this position
+    (`hosho audit verify --against SEQ:HASH`)."""
+    page.heading("監査記録のチェックポイント")
+    if checkpoint is None:
+        page.text(15 * mm, "（記録なし）", 8)
+        page.line()
+        return
+    taken = to_jst(checkpoint.taken_at)
+    page.text(15 * mm, f"{taken:%Y年%m月%d日 %H:%M} 時点の鎖の終端：番号 seq {checkpoint.seq:,}", 9)
+    page.line(4.5 * mm)
+    page.text(15 * mm, f"hash {checkpoint.hash}", 8)
+    page.line(4.5 * mm)
+    page.text(15 * mm, "照合 verify: hosho audit verify --against 番号:hash（SEQ:HASH）", 7)
+    page.line(4.5 * mm)
+    if checkpoint.signature:
+        page.text(15 * mm, f"署名鍵 signed by {checkpoint.signature.key}", 8)
+        page.line(4 * mm)
+        page.text(15 * mm, f"署名 Ed25519 {checkpoint.signature.value}", 5.5)
+    else:
+        page.text(15 * mm, "署名なし（署名鍵が設定されていません）/ unsigned", 8)
+    page.line()
+
+
+def _warn(page: _Page, value: str) -> None:
+    page.line(2 * mm)
+    page.c.setFillColor(colors.HexColor("#b00020"))
+    page.text(15 * mm, value, 10, bold=True)
+    page.c.setFillColor(colors.black)
+    page.line(3 * mm)
+
+
 def write_pdf(board, path: str | Path) -> Path:
     """Draw the report into ``path`` (written beside it first, moved into place at the end)."""
     font_book()  # registers the bundled fonts with ReportLab
@@ -110,6 +143,9 @@ def write_pdf(board, path: str | Path) -> Path:
         page.text(15 * mm, f"支払済 {_yen(board.totals.paid)}　未払見込 "
                   f"{_yen(board.totals.outstanding)}", 10)
         page.line(4 * mm)
+        if getattr(board, "operator_second_factor_relaxed", False):
+            _warn(page, "注意: オペレーターは認証アプリのコードなしでサインインできます"
+                        "（設定で緩和されています）。")
         page.heading("被害区分別")
         page.money_table([(Channel(k).label_ja, m) for k, m in board.by_channel.items()]
                          + [("合計", board.totals)])
@@ -125,6 +161,7 @@ def write_pdf(board, path: str | Path) -> Path:
         page.line()
         page.heading("日別支払額（直近30日）")
         _chart(page, board)
+        _checkpoint(page, board.checkpoint)
         canvas.showPage()
         canvas.save()
     return target

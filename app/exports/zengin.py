@@ -1,9 +1,11 @@
 """The 総合振込 (Zengin general transfer) file: 120-byte records in CP932.
 
 Records: one header (データ区分 1), one data record per transfer (2), a trailer
-with the count and the sum of the data records (8) and an end record (9).
-Names are half-width katakana (app.domain.zengin); every record is checked to
-be exactly 120 bytes before anything is written.
+with the count and the sum of the data records (8) and an end record (9), laid out
+as banks publish the 全銀協規定フォーマット (tests/exports/test_zengin_layout.py reads
+them back by the published positions). Names are half-width katakana
+(app.domain.zengin); every record is checked to be exactly 120 bytes before
+anything is written.
 """
 
 from __future__ import annotations
@@ -12,11 +14,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from app.domain.zengin import ACCOUNT_TYPE_CODES, ENCODING, fit, number
+from app.domain.zengin import (
+    ENCODING,
+    RECIPIENT_ACCOUNT_TYPE_CODES,
+    SENDER_ACCOUNT_TYPE_CODES,
+    fit,
+    number,
+)
 
 RECORD_BYTES = 120
 TRANSFER_KIND = "21"  # 種別コード: 総合振込
 CODE_SJIS = "0"  # コード区分: JIS/SJIS
+CLEARING_HOUSE = "0000"  # 手形交換所番号: 未使用, published as zero-filled
 
 
 @dataclass(frozen=True)
@@ -27,7 +36,7 @@ class Sender:
     bank_name: str  # kana
     branch_code: str
     branch_name: str  # kana
-    account_type: str  # ordinary / current / savings
+    account_type: str  # ordinary / current / other (never savings: 1, 2 or 9 only)
     account_number: str
 
 
@@ -52,20 +61,30 @@ def _record(*fields: str) -> bytes:
     return data
 
 
+def _type_code(codes: dict[str, str], account_type: str, whose: str) -> str:
+    try:
+        return codes[account_type]
+    except KeyError:
+        raise ValueError(f"{whose} account type {account_type!r} is not one of "
+                         f"{', '.join(codes)}") from None
+
+
 def header(sender: Sender, transfer_date: date) -> bytes:
     return _record(
         "1", TRANSFER_KIND, CODE_SJIS, number(sender.company_code, 10),
         fit(sender.company_name, 40), f"{transfer_date:%m%d}",
         number(sender.bank_code, 4), fit(sender.bank_name, 15),
         number(sender.branch_code, 3), fit(sender.branch_name, 15),
-        ACCOUNT_TYPE_CODES[sender.account_type], number(sender.account_number, 7), " " * 17,
+        _type_code(SENDER_ACCOUNT_TYPE_CODES, sender.account_type, "sender"),
+        number(sender.account_number, 7), " " * 17,
     )
 
 
 def data_record(t: Transfer) -> bytes:
     return _record(
         "2", number(t.bank_code, 4), fit(t.bank_name, 15), number(t.branch_code, 3),
-        fit(t.branch_name, 15), " " * 4, ACCOUNT_TYPE_CODES[t.account_type],
+        fit(t.branch_name, 15), CLEARING_HOUSE,
+        _type_code(RECIPIENT_ACCOUNT_TYPE_CODES, t.account_type, "recipient"),
         number(t.account_number, 7), fit(t.holder, 30), number(t.amount, 10), "0",
         number(t.customer_code1 or 0, 10), number(t.customer_code2 or 0, 10),
         "7",  # 振込指定区分: テレ振込

@@ -6,12 +6,12 @@ database refuse UPDATE and DELETE of a chained event).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from app.core.clock import JST, to_jst
@@ -19,7 +19,7 @@ from app.core.files import Staging
 from app.domain.audit_chain import FIELDS, GENESIS, event_hash
 from app.domain.roles import Actor, Role
 from app.exports.csv_safe import open_safe_csv
-from app.services import audit
+from app.services import audit, audit_triggers
 from app.services.context import AppContext, confirmed_actor, require_role
 from app.services.second_factor import counting_step_up_failures, require_exporter
 from app.storage.models import AuditEvent, AuditHead, Case
@@ -36,6 +36,8 @@ class ChainReport:
     broken_id: int | None = None
     problem_ja: str = ""
     problem_en: str = ""
+    # The verified chain's hashes at the positions asked for (``watch``), and at seq 1.
+    hashes: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
 
     def as_json(self) -> dict:
         return {"intact": self.intact, "count": self.count, "broken_seq": self.broken_seq,
@@ -43,16 +45,20 @@ class ChainReport:
                 "problem_en": self.problem_en}
 
 
-def _broken(count: int, seq: int | None, event_id: int | None, ja: str, en: str) -> ChainReport:
-    return ChainReport(False, count, seq, event_id, ja, en)
+def _broken(count: int, seq: int | None, event_id: int | None, ja: str, en: str,
+            hashes: dict[int, str] | None = None) -> ChainReport:
+    return ChainReport(False, count, seq, event_id, ja, en, hashes or {})
 
 
-def verify_chain(ctx: AppContext) -> ChainReport:
-    """Walk the chain in seq order, a page at a time, recomputing every hash."""
+def verify_chain(ctx: AppContext, watch: Collection[int] = ()) -> ChainReport:
+    """Walk the chain in seq order, a page at a time, recomputing every hash; keep the
+    hashes found at the positions in ``watch`` (checkpoints) and at seq 1."""
     table = AuditEvent.__table__
     columns = [table.c.id, table.c.prev_hash, table.c.hash] + [table.c[n] for n in FIELDS]
     expected_seq, last, count = 1, GENESIS, 0
+    wanted, hashes = {1, *watch}, {}
     with ctx.db.read() as session:
+        _one_snapshot(session)
         head = session.get(AuditHead, 1)
         unchained = session.execute(select(func.count()).select_from(table)
                                     .where(table.c.seq.is_(None))).scalar_one()
@@ -65,31 +71,28 @@ def verify_chain(ctx: AppContext) -> ChainReport:
             for row in rows:
                 problem = _check(row, expected_seq, last)
                 if problem:
-                    return _broken(count, row["seq"], row["id"], *problem)
+                    return _broken(count, row["seq"], row["id"], *problem, hashes)
                 count += 1
                 expected_seq, last = row["seq"] + 1, row["hash"]
+                if expected_seq - 1 in wanted:
+                    hashes[expected_seq - 1] = last
             after = rows[-1]["seq"]
-        guarded = _append_only_guarded(session)
-    report = _final(count, last, head, unchained)
-    if report.intact and not guarded:
-        return _broken(count, None, None,
-                       "監査記録の書き換え・削除を防ぐデータベースの仕組み（トリガー）が"
-                       "外されています。",
-                       "The database's append-only protection (its triggers) was removed.")
+        guards = audit_triggers.problems(session)
+    report = _final(count, last, head, unchained, hashes)
+    if report.intact and guards:
+        ja = "監査記録の書き換え・削除を防ぐデータベースの仕組み（トリガー）が外されています: "
+        en = "The database's append-only protection (its triggers) was removed or altered: "
+        return _broken(count, None, None, ja + " ".join(g[0] for g in guards),
+                       en + " ".join(g[1] for g in guards), hashes)
     return report
 
 
-def _append_only_guarded(session: Session) -> bool:
-    """The triggers of migration 0005 are still there (and enabled)."""
-    if session.get_bind().dialect.name == "sqlite":
-        found = session.execute(text(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN "
-            "('audit_event_no_update', 'audit_event_no_delete')")).scalar_one()
-        return found == 2
-    found = session.execute(text(
-        "SELECT count(*) FROM pg_trigger WHERE tgname = 'audit_event_append_only' "
-        "AND tgenabled <> 'D'")).scalar_one()
-    return found == 1
+def _one_snapshot(session: Session) -> None:
+    """On PostgreSQL, read the head and every page from one snapshot: a desk committing
+    meanwhile must not look like a chain cut short. (SQLite's read transaction is one
+    snapshot already.)"""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 
 def _check(row, expected_seq: int, last: str) -> tuple[str, str] | None:
@@ -106,21 +109,22 @@ def _check(row, expected_seq: int, last: str) -> tuple[str, str] | None:
     return None
 
 
-def _final(count: int, last: str, head: AuditHead | None, unchained: int) -> ChainReport:
+def _final(count: int, last: str, head: AuditHead | None, unchained: int,
+           hashes: dict[int, str]) -> ChainReport:
     if unchained:
         return _broken(count, None, None,
                        f"鎖につながっていない記録が{unchained}件あります。",
-                       f"{unchained} events are outside the chain.")
+                       f"{unchained} events are outside the chain.", hashes)
     if head is None:
         if count == 0:
             return ChainReport(True, 0)
         return _broken(count, None, None, "鎖の終端の記録がありません。",
-                       "The chain's end marker is missing.")
+                       "The chain's end marker is missing.", hashes)
     if head.seq != count or head.hash != last:
         return _broken(count, count + 1, None,
                        f"{count}番より後の記録が失われています（末尾の削除）。",
-                       f"Events after {count} are missing (cut off the end).")
-    return ChainReport(True, count)
+                       f"Events after {count} are missing (cut off the end).", hashes)
+    return ChainReport(True, count, hashes=hashes)
 
 
 # -- the viewer -----------------------------------------------------------------------------

@@ -119,12 +119,30 @@ def _move_case(ctx: AppContext, actor: Actor, case_id: int, request: MoveRequest
         _apply(session, case, move, request, actor, now)
         if sensitive:  # last, so that a request refused for another reason spends no code
             second_factor.require_step_up(session, actor, request.second_factor, now)
-        case.status, case.updated_at = move.target.value, now
-        case.version += 1
-        audit.record(session, actor, now, f"case.{move.name}", "case", case.id, case_id=case.id,
-                     before=before, after=case_snapshot(case), reason=request.reason)
-        session.flush()
+        _finish_move(session, case, move, actor, now, before, request.reason)
         return case_view(session, case)
+
+
+def rail_move(session: Session, ctx: AppContext, actor: Actor, case: Case, target: Status,
+              now: datetime, *, reason: str | None = None, reference: str | None = None) -> Move:
+    """A payout rail's own step (release, result, list, confirmation), with the same
+    rules, version and audit event as any move: only app.services.payouts calls it."""
+    when = circumstances(session, actor, ctx)
+    move = check_move(facts_of(session, case), target, when, reason, by_rail=True)
+    before = case_snapshot(case)
+    _apply(session, case, move, MoveRequest(target=target, reason=reason,
+                                            payment_reference=reference), actor, now)
+    _finish_move(session, case, move, actor, now, before, reason)
+    return move
+
+
+def _finish_move(session: Session, case: Case, move: Move, actor: Actor, now: datetime,
+                 before: dict, reason: str | None) -> None:
+    case.status, case.updated_at = move.target.value, now
+    case.version += 1
+    audit.record(session, actor, now, f"case.{move.name}", "case", case.id, case_id=case.id,
+                 before=before, after=case_snapshot(case), reason=reason)
+    session.flush()
 
 
 def _apply(session: Session, case: Case, move: Move, request: MoveRequest, actor: Actor,

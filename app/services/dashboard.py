@@ -17,6 +17,7 @@ from sqlalchemy.types import Date
 
 from app.core.clock import JST, today_jst
 from app.domain.channels import Channel, PayoutKind
+from app.domain.checkpoint import Checkpoint
 from app.domain.deadlines import (
     CREDIT_DEADLINE_STATUSES,
     credit_due_horizon,
@@ -25,7 +26,7 @@ from app.domain.deadlines import (
 )
 from app.domain.states import Status
 from app.exports.csv_safe import open_safe_csv
-from app.services import queue, settings
+from app.services import checkpoints, queue, settings
 from app.services.context import AppContext
 from app.storage.models import Case, Payment, PayoutDetail, Victim
 
@@ -61,6 +62,12 @@ class Dashboard:
     paid_per_day: list[tuple[date, int, int]] = field(default_factory=list)
     outreach: dict[str, int] = field(default_factory=dict)
     deadlines: dict[str, int] = field(default_factory=dict)
+    # Where the audit chain stood (signed when a key is configured): the printed
+    # report remembers it outside the database.
+    checkpoint: Checkpoint | None = None
+    # An administrator let operators sign in without an authenticator code: shown
+    # on the dashboard and its report, so that the weaker rule is never unnoticed.
+    operator_second_factor_relaxed: bool = False
 
     @property
     def victims_difference(self) -> int:
@@ -78,6 +85,7 @@ class Dashboard:
                                 for d, n, y in self.paid_per_day]
         data["victims_difference"] = self.victims_difference
         data["claimed_difference"] = self.claimed_difference
+        data["checkpoint"] = self.checkpoint.to_json() if self.checkpoint else None
         return data
 
 
@@ -208,6 +216,8 @@ def dashboard(ctx: AppContext) -> Dashboard:
             outreach=outreach_progress(session, now,
                                        {k: m.cases for k, m in by_status.items()}),
             deadlines=deadline_counts(session, today, loaded),
+            checkpoint=checkpoints.current(session, ctx, checkpoints.configured_private_key()),
+            operator_second_factor_relaxed=loaded.operator_second_factor == "relaxed",
         )
 
 
@@ -286,4 +296,6 @@ def figure_rows(board: Dashboard) -> list[list[object]]:
         rows.append(["deadline", key, value, "", "", "", "", ""])
     for day, count, amount in board.paid_per_day:
         rows.append(["paid_per_day", day.isoformat(), count, "", "", "", amount, ""])
+    rule = "relaxed" if board.operator_second_factor_relaxed else "required"
+    rows.append(["security", "operator_second_factor", rule, "", "", "", "", ""])
     return rows

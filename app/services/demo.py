@@ -29,7 +29,8 @@ from app.domain.text import email_key, phone_digits, search_key
 from app.domain.workflow import CaseFacts, Circumstances, check_move
 from app.services import audit
 from app.services.context import AppContext
-from app.services.operators import hash_password
+from app.services.demo_rails import DemoRails, release_time
+from app.services.operators import DEMO_PASSWORD, hash_password
 from app.storage.models import (
     AuditEvent,
     Case,
@@ -39,6 +40,10 @@ from app.storage.models import (
     OutreachAttempt,
     Payment,
     PayoutDetail,
+    PayoutList,
+    PayoutRequest,
+    RefundBatch,
+    RefundItem,
     Victim,
 )
 
@@ -46,7 +51,6 @@ PUBLIC_VICTIMS = 808
 PUBLIC_TOTAL = 38_615_473
 AS_OF = jst_datetime(2019, 8, 26, 17, 0)
 OUTREACH_START = date(2019, 8, 19)
-DEMO_PASSWORD = "hosho-demo-2019"
 CHUNK = 20_000
 
 DEMO_STAFF = (
@@ -117,7 +121,8 @@ class _Ids:
 class _Writer:
     """Buffers rows per table; writes them with executemany, parents first."""
 
-    ORDER = (Victim, Case, Incident, PayoutDetail, OutreachAttempt, Payment, AuditEvent)
+    ORDER = (Victim, Case, Incident, PayoutDetail, OutreachAttempt, RefundBatch, PayoutList,
+             RefundItem, PayoutRequest, Payment, AuditEvent)
 
     def __init__(self, session) -> None:
         self.session = session
@@ -163,6 +168,8 @@ class DemoBuilder:
         self.target = round(PUBLIC_TOTAL * victims / PUBLIC_VICTIMS)
         self.ids = _Ids()
         self.staff: dict[Role, list[Actor]] = {}
+        self.payouts: dict[int, dict] = {}  # case id -> its payout details, while written
+        self.rails: DemoRails | None = None
 
     # -- amounts ---------------------------------------------------------
     def plans(self) -> list[_Plan]:
@@ -257,6 +264,9 @@ class DemoBuilder:
         final = rng.choices(*zip(*_SPREAD[channel], strict=True))[0]
         path = path_to(final, channel, rng)
         times = self.step_times(channel, created, len(path))
+        if "payout_requested" in path:  # released with a batch or list, in the morning
+            k = path.index("payout_requested")
+            times[k] = release_time(times[k - 1], times[k + 1] if k + 1 < len(times) else AS_OF)
         last4 = f"{rng.randint(0, 9999):04d}"
         issuer = rng.choice(self.names["card_issuers"])
         case = dict(id=case_id, case_number=format_case_number(case_id), victim_id=victim_id,
@@ -264,7 +274,8 @@ class DemoBuilder:
                     claimed_amount=sum(amounts), verified_amount=None, approved_amount=None,
                     paid_amount=None, verified_by=None, verified_at=None, approved_by=None,
                     approved_at=None, amount_override_reason=None, status_reason=None,
-                    merged_into_id=None, created_at=created, updated_at=created, version=1)
+                    merged_into_id=None, created_at=created, updated_at=created, version=1,
+                    payout_rail=None)
         importer = self.staff[Role.OPERATOR][0]
         for amount in amounts:
             incident_id = self.ids.next("incident")
@@ -284,6 +295,7 @@ class DemoBuilder:
         for target, at in zip(path, times, strict=True):
             self.apply_step(out, case, channel, Status(target), at, details)
         out.add(Case, case)
+        self.payouts.pop(case_id, None)
 
     def event(self, out: _Writer, actor: Actor, at: datetime, action: str, case_id: int,
               before: dict | None, after: dict | None, reason: str | None = None) -> None:
@@ -308,10 +320,12 @@ class DemoBuilder:
                   Status.REJECTED: "同一被害の重複申告（補償済）"}.get(target)
         facts = CaseFacts(channel=channel, status=Status(case["status"]),
                           claimed_amount=case["claimed_amount"],
-                          verified_by=case["verified_by"], payout_complete=True)
+                          verified_by=case["verified_by"], payout_complete=True,
+                          on_rail=case["payout_rail"] is not None)
         when = Circumstances(actor=actor, today=at.astimezone(JST).date(),
                              outreach_start=OUTREACH_START)
-        move = check_move(facts, target, when, reason)  # the demo obeys the rules too
+        by_rail = target in (Status.PAYOUT_REQUESTED, Status.PAID)  # the demo's own rails
+        move = check_move(facts, target, when, reason, by_rail=by_rail)  # the rules hold
         before = {"status": case["status"]}
         self.update_case(out, case, target, actor, at, reason)
         self.event(out, actor, at, f"case.{move.name}", case["id"], before,
@@ -325,11 +339,13 @@ class DemoBuilder:
         elif target is Status.APPROVED:
             case.update(approved_amount=case["verified_amount"], approved_by=actor.operator_id,
                         approved_at=at)
+        elif target is Status.PAYOUT_REQUESTED:
+            self.rails.request(out, case, self.payouts[case["id"]], at)
         elif target is Status.PAID:
             case["paid_amount"] = case["approved_amount"]
             out.add(Payment, dict(id=self.ids.next("payment"), case_id=case["id"],
                                   amount=case["paid_amount"], method=self.payout_kind(case),
-                                  reference=f"DEMO-{case['id']:07d}", paid_at=at,
+                                  reference=self.rails.paid(case, actor, at), paid_at=at,
                                   operator_id=actor.operator_id))
         elif target is Status.ON_HOLD:
             case["held_from"] = case["status"]
@@ -364,6 +380,7 @@ class DemoBuilder:
                        billing_confirmation_date=billing,
                        payment_date=billing + timedelta(days=rng.randint(10, 16)))
         out.add(PayoutDetail, row)
+        self.payouts[case["id"]] = row
         actor = self.actor(Role.OPERATOR)
         self.event(out, actor, at, "payout.set", case["id"], None, {"kind": row["kind"]})
 
@@ -390,6 +407,8 @@ class DemoBuilder:
         result = DemoResult(victims=self.count)
         with ctx.db.write() as session:
             self.add_staff(session, password_hash, result)
+            sato, kimura = self.staff[Role.SUPERVISOR][:2]
+            self.rails = DemoRails(self.ids, builder=sato, releaser=kimura)
             out = _Writer(session)
             for number, plan in enumerate(plans, start=1):
                 self.write_victim(out, number, plan, result)
@@ -397,6 +416,7 @@ class DemoBuilder:
                 if self.progress and number % 10_000 == 0:
                     self.progress(number, self.count)
             out.flush()
+            DemoRails.settle_totals(session)
             self.finish_sequences(session, ctx)
         return result
 
@@ -429,6 +449,7 @@ class DemoBuilder:
         if ctx.db.is_sqlite:
             return
         for table in ("victim", "case_file", "incident", "payout_detail", "outreach_attempt",
+                      "refund_batch", "refund_item", "payout_list", "payout_request",
                       "payment", "audit_event"):
             session.execute(text(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "

@@ -23,7 +23,7 @@ from app.domain.states import VERIFIED_OR_LATER, Status
 from app.domain.text import email_key, phone_digits, search_key, tidy_name
 from app.importers import fields
 from app.services import audit, settings
-from app.services.cases import new_case, recompute_claim
+from app.services.cases import lock_case, new_case, recompute_claim
 from app.services.context import AppContext, confirmed_actor, get_or_404
 from app.services.records import case_view, victim_view
 from app.services.views import CaseView, VictimView
@@ -144,11 +144,14 @@ def _victim_audit(row: Victim) -> dict:
 def add_incident(session: Session, actor: Actor, victim_id: int, data: IncidentInput,
                  source: str, now: datetime, batch_id: int | None = None) -> Case:
     """Attach one incident to the victim's case on its channel, opening the case if needed."""
+    # Locked (PostgreSQL) like every change of a case: a verification saved meanwhile
+    # is seen here, and the claim never grows under it nor reuses its version.
     case = session.exec(
         select(Case).where(Case.victim_id == victim_id, Case.channel == data.channel.value)
+        .with_for_update()
     ).first()
     while case is not None and case.merged_into_id is not None:
-        case = session.get(Case, case.merged_into_id)
+        case = lock_case(session, case.merged_into_id)
     if case is not None and Status(case.status) in VERIFIED_OR_LATER:
         raise MoveNotAllowed(
             f"案件 {case.case_number} は確認済以降のため、被害を追加できません。"

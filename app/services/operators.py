@@ -14,16 +14,27 @@ from sqlmodel import Session, select
 
 from app.core.errors import NotFound, PermissionDenied, UserError, ValidationError
 from app.core.paths import resources_dir
-from app.domain.roles import SYSTEM_ACTOR, Actor, Role
-from app.services import audit
+from app.domain.roles import (
+    ALWAYS_SECOND_FACTOR,
+    SYSTEM_ACTOR,
+    Actor,
+    Role,
+    second_factor_required,
+)
+from app.services import audit, settings
 from app.services.context import AppContext, confirmed_actor, require_role
 from app.storage.models import Operator
 
 # OWASP password storage guidance: argon2id, 19 MiB, 2 iterations, 1 lane.
 HASHER = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1, hash_len=32, salt_len=16)
 MIN_PASSWORD_LENGTH = 12
-# Supervisors and administrators approve money and manage accounts: TOTP too.
-SECOND_FACTOR_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
+# The demo programme's accounts share this published password (app.services.demo
+# writes it directly); every other way of setting a password refuses it.
+DEMO_PASSWORD = "hosho-demo-2019"
+# Supervisors and administrators: an authenticator code at every sign-in and again
+# (step-up) before approvals, rejections, overrides and exports. Operators give a
+# code at sign-in too, unless the setting operator_second_factor relaxes it.
+SECOND_FACTOR_ROLES = ALWAYS_SECOND_FACTOR
 # Throttling: this many wrong answers in a row lock the account, first for
 # LOCK_FIRST, doubling with each further lock up to LOCK_CAP.
 FAILURES_BEFORE_LOCK = 5
@@ -43,28 +54,38 @@ class OperatorView:
     must_change_password: bool
     created_at: datetime
     totp_enrolled: bool = False
-
-    @property
-    def totp_required(self) -> bool:
-        return self.role in SECOND_FACTOR_ROLES
+    # Whether a sign-in asks for an authenticator code (by role and the settings).
+    totp_required: bool = True
+    signin_epoch: int = 0
 
     def as_actor(self) -> Actor:
-        return Actor(operator_id=self.id, login=self.login, role=self.role)
+        return Actor(operator_id=self.id, login=self.login, role=self.role,
+                     epoch=self.signin_epoch)
 
 
-def _view(row: Operator) -> OperatorView:
+def _view(row: Operator, session: Session) -> OperatorView:
+    enrolled = row.totp_secret is not None and row.totp_confirmed_at is not None
+    required = second_factor_required(Role(row.role), enrolled,
+                                      settings.load(session).operator_second_factor)
     return OperatorView(row.id, row.login, row.display_name, Role(row.role), row.active,
-                        row.must_change_password, row.created_at,
-                        row.totp_secret is not None and row.totp_confirmed_at is not None)
+                        row.must_change_password, row.created_at, enrolled, required,
+                        row.signin_epoch)
 
 
 def check_password_policy(login: str, password: str, display_name: str = "") -> None:
-    """OWASP-style: a long password, no composition rules, not a known one, not the name."""
-    if len(password) < MIN_PASSWORD_LENGTH:
+    """OWASP-style: a long password, no composition rules, not a known one, not the name,
+    not the demo's published one."""
+    # Spaces are counted once per run and not at the ends: twelve spaces are no password.
+    if len(" ".join(password.split())) < MIN_PASSWORD_LENGTH:
         raise ValidationError("password",
-                              f"パスワードは{MIN_PASSWORD_LENGTH}文字以上にしてください。",
-                              f"Passwords must be at least {MIN_PASSWORD_LENGTH} characters.")
+                              f"パスワードは空白を除いて{MIN_PASSWORD_LENGTH}文字以上にしてください。",
+                              f"Passwords must be at least {MIN_PASSWORD_LENGTH} characters, "
+                              "not counting spaces at the ends or repeated spaces.")
     folded = password.casefold()
+    if _bare(DEMO_PASSWORD) in _bare(folded):
+        raise ValidationError("password",
+                              "デモ用に公開されているパスワードは使えません。",
+                              "The demo's published password cannot be used here.")
     if folded.strip() in common_passwords() or folded.replace(" ", "") in common_passwords():
         raise ValidationError("password",
                               "よく使われるパスワード、または流出したパスワードの一覧にあります。"
@@ -74,6 +95,11 @@ def check_password_policy(login: str, password: str, display_name: str = "") -> 
         if name in folded or name in folded.replace(" ", ""):
             raise ValidationError("password", "パスワードに操作者名や氏名を含めないでください。",
                                   "The password must not contain the operator's name.")
+
+
+def _bare(text: str) -> str:
+    """Letters and digits only: 'Hosho Demo 2019' is the demo password all the same."""
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
 
 
 def _name_parts(login: str, display_name: str) -> set[str]:
@@ -111,7 +137,7 @@ def add_operator(ctx: AppContext, actor: Actor, login: str, display_name: str, r
     password_hash = hash_password(password)  # slow on purpose: outside the transaction
     now = ctx.clock.now()
     with ctx.db.write() as session:
-        actor = confirmed_actor(session, actor)
+        actor = confirmed_actor(session, actor, now)
         require_role(actor, Role.ADMIN)
         if session.exec(select(Operator).where(Operator.login == login)).first():
             raise UserError(f"操作者名 {login} は既に使われています。",
@@ -124,7 +150,7 @@ def add_operator(ctx: AppContext, actor: Actor, login: str, display_name: str, r
         session.flush()
         audit.record(session, actor, now, "operator.add", "operator", row.id,
                      after={"login": login, "role": role.value})
-        return _view(row)
+        return _view(row, session)
 
 
 def create_first_admin(ctx: AppContext, login: str, display_name: str,
@@ -137,7 +163,8 @@ def create_first_admin(ctx: AppContext, login: str, display_name: str,
 
 def list_operators(ctx: AppContext) -> list[OperatorView]:
     with ctx.db.read() as session:
-        return [_view(r) for r in session.exec(select(Operator).order_by(Operator.login)).all()]
+        rows = session.exec(select(Operator).order_by(Operator.login)).all()
+        return [_view(r, session) for r in rows]
 
 
 def has_operators(ctx: AppContext) -> bool:
@@ -169,9 +196,11 @@ def is_locked(row: Operator, now: datetime) -> bool:
 
 
 def count_failure(session: Session, row: Operator, now: datetime, what: str) -> None:
-    """A wrong password or code: counted, audited, and the fifth in a row locks."""
+    """A wrong password or code, at sign-in, at the idle lock, in a password change or
+    a step-up: all counted together, audited, and the fifth in a row locks. The lock
+    ends every session of the account (a new sign-in epoch)."""
     row.failed_count += 1
-    actor = _view(row).as_actor()
+    actor = _actor_of(row)
     audit.record(session, actor, now, f"operator.{what}_failed", "operator", row.id,
                  after={"failed_count": row.failed_count})
     if row.failed_count >= FAILURES_BEFORE_LOCK:
@@ -179,10 +208,16 @@ def count_failure(session: Session, row: Operator, now: datetime, what: str) -> 
         period = min(LOCK_FIRST * 2 ** (row.lock_count - 1), LOCK_CAP)
         row.locked_until = now + period
         row.failed_count = 0
+        row.signin_epoch += 1
         audit.record(session, actor, now, "operator.locked", "operator", row.id,
                      after={"locked_until": row.locked_until.isoformat(),
                             "lock_count": row.lock_count,
                             "minutes": int(period.total_seconds() // 60)})
+
+
+def _actor_of(row: Operator) -> Actor:
+    return Actor(operator_id=row.id, login=row.login, role=Role(row.role),
+                 epoch=row.signin_epoch)
 
 
 def clear_failures(row: Operator) -> None:
@@ -191,7 +226,7 @@ def clear_failures(row: Operator) -> None:
 
 def record_sign_in(session: Session, row: Operator, now: datetime) -> None:
     clear_failures(row)
-    audit.record(session, _view(row).as_actor(), now, "operator.sign_in", "operator", row.id)
+    audit.record(session, _actor_of(row), now, "operator.sign_in", "operator", row.id)
 
 
 def authenticate(ctx: AppContext, login: str, password: str) -> OperatorView:
@@ -214,7 +249,7 @@ def authenticate(ctx: AppContext, login: str, password: str) -> OperatorView:
         else:
             row = session.get(Operator, row.id)
             raise_later = _password_step(session, row, matches, now)
-            view = _view(row)
+            view = _view(row, session)
     if raise_later is not None:
         raise raise_later
     return view
@@ -224,15 +259,14 @@ def _password_step(session: Session, row: Operator, matches: bool,
                    now: datetime) -> PermissionDenied | None:
     """The refusal to raise once the failure is committed, or None."""
     if is_locked(row, now):
-        audit.record(session, _view(row).as_actor(), now, "operator.sign_in_locked",
+        audit.record(session, _actor_of(row), now, "operator.sign_in_locked",
                      "operator", row.id)
         return refused()
     if not matches or not row.active:
         count_failure(session, row, now, "sign_in")
         return refused()
-    needs_code = Role(row.role) in SECOND_FACTOR_ROLES
-    if needs_code:
-        audit.record(session, _view(row).as_actor(), now, "operator.password_accepted",
+    if _view(row, session).totp_required:
+        audit.record(session, _actor_of(row), now, "operator.password_accepted",
                      "operator", row.id)
     else:
         record_sign_in(session, row, now)
@@ -252,12 +286,18 @@ def check_own_password(ctx: AppContext, actor: Actor, password: str) -> Operator
 
 def change_password(ctx: AppContext, actor: Actor, old_password: str,
                     new_password: str) -> OperatorView:
-    """The operator's own change; required at the next sign-in after a reset."""
+    """The operator's own change; required at the next sign-in after a reset. A wrong
+    current password counts toward the lock like a wrong password at sign-in."""
+    now = ctx.clock.now()
     with ctx.db.read() as session:
         row = session.get(Operator, actor.operator_id) if not actor.is_system else None
-    if row is None:
-        raise refused()
-    if not _password_matches(row, old_password):
+        if row is None:
+            raise refused()
+        confirmed_actor(session, actor, now)  # a locked account tries nothing
+    if not _password_matches(row, old_password):  # slow: outside the transaction
+        with ctx.db.write() as session:
+            row = session.get(Operator, row.id)
+            count_failure(session, row, now, "password_change")
         raise PermissionDenied("現在のパスワードが違います。", "The current password is wrong.")
     if old_password == new_password:
         raise ValidationError("password", "新しいパスワードは今のものと別にしてください。",
@@ -266,12 +306,12 @@ def change_password(ctx: AppContext, actor: Actor, old_password: str,
     new_hash = hash_password(new_password)
     now = ctx.clock.now()
     with ctx.db.write() as session:
-        actor = confirmed_actor(session, actor)
+        actor = confirmed_actor(session, actor, now)
         row = session.get(Operator, actor.operator_id)
         row.password_hash, row.password_changed_at = new_hash, now
         row.must_change_password = False
         audit.record(session, actor, now, "operator.password_changed", "operator", row.id)
-        return _view(row)
+        return _view(row, session)
 
 
 ONE_TIME_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
@@ -285,7 +325,8 @@ def one_time_password() -> str:
 def reset_password(ctx: AppContext, actor: Actor, login: str,
                    password: str | None = None) -> str:
     """An administrator sets a one-time password; the operator must change it at
-    the next sign-in. Also lifts a lock. Returns the one-time password."""
+    the next sign-in. Also lifts a lock, and ends the sessions signed in with the old
+    password. Returns the one-time password."""
     with ctx.db.read() as session:
         row = session.exec(select(Operator).where(Operator.login == login.strip())).first()
     if row is None:
@@ -295,13 +336,14 @@ def reset_password(ctx: AppContext, actor: Actor, login: str,
     new_hash = hash_password(password)
     now = ctx.clock.now()
     with ctx.db.write() as session:
-        actor = confirmed_actor(session, actor)
+        actor = confirmed_actor(session, actor, now)
         require_role(actor, Role.ADMIN)
         row = session.get(Operator, row.id)
         was_locked = is_locked(row, now)
         row.password_hash, row.password_changed_at = new_hash, now
         row.must_change_password = True
         clear_failures(row)
+        row.signin_epoch += 1
         audit.record(session, actor, now, "operator.password_reset", "operator", row.id,
                      after={"login": row.login, "must_change_password": True,
                             "was_locked": was_locked})

@@ -77,6 +77,12 @@ def set_payout_details(
                 f"{status.label_ja}の案件の支払先は変更できません。",
                 f"Payout details cannot change on a case that is {status}.",
             )
+        if case.payout_rail is not None:  # a built batch or a list holds it as it was
+            raise MoveNotAllowed(
+                "この案件は振込バッチまたは依頼リストに入っているため、支払先は変更できません。"
+                "先にバッチを取り消してください。",
+                "The case is in a batch or on a list: cancel it before changing payout details.",
+            )
         clean = normalise(details, Channel(case.channel))
         row = payout_row(session, case.id)
         old = payout_of(row)

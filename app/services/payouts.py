@@ -28,25 +28,39 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from app.core.clock import today_jst
-from app.core.errors import MoveNotAllowed, NotFound, PermissionDenied, UserError, ValidationError
+from app.core.errors import (
+    ConflictError,
+    MoveNotAllowed,
+    NotFound,
+    PermissionDenied,
+    UserError,
+    ValidationError,
+)
 from app.core.files import written_into_place
 from app.domain import banks
 from app.domain.calendar import add_business_days, is_business_day, next_business_day
 from app.domain.case_number import parse_case_number
 from app.domain.channels import Channel, PayoutKind
 from app.domain.roles import Actor, Role
+from app.domain.settings import sender_problems
 from app.domain.states import Status
 from app.domain.text import mask_tail
-from app.domain.workflow import check_move
 from app.domain.zengin import holder_name_mismatch, line_end, to_zengin_kana
 from app.exports import zengin
 from app.exports.csv_safe import open_safe_csv
 from app.services import audit, settings
-from app.services.cases import MoveRequest, _apply, circumstances, lock_case
+from app.services.cases import lock_case, rail_move
 from app.services.context import AppContext, confirmed_actor, get_or_404, require_role
-from app.services.records import case_snapshot, facts_of, payout_row
-from app.services.second_factor import counting_step_up_failures, require_exporter
+from app.services.records import payout_row
+from app.services.second_factor import (
+    counting_step_up_failures,
+    require_exporter,
+    require_step_up,
+)
 from app.storage.models import (
+    RAIL_CARD,
+    RAIL_NANACO,
+    RAIL_TRANSFER,
     Case,
     Operator,
     PayoutDetail,
@@ -59,7 +73,9 @@ from app.storage.models import (
 
 # Batch states. A batch is edited only while built; cancelled only before it is sent.
 BUILT, RELEASED, SENT, CANCELLED = "built", "released", "sent", "cancelled"
-DONE, RETURNED = "done", "returned"
+# Results on a transfer or request. Withdrawn: a supervisor gave a card or nanaco
+# request up (no answer, or the charge was billed anyway) and the case goes back.
+DONE, RETURNED, WITHDRAWN = "done", "returned", "withdrawn"
 TRANSFER_CHANNELS = (Channel.DEBIT_CHARGE, Channel.UNAUTHORIZED_USE, Channel.CREDIT_CHARGE)
 RETURN_REASONS = {
     "closed_account": "口座解約済",
@@ -128,6 +144,7 @@ class ResultEntry:
     key: str
     result: str  # done / returned
     reason: str | None = None
+    line: int | None = None  # the line of the result file, to name in a refusal
 
 
 @dataclass
@@ -155,10 +172,8 @@ def _supervisor(session: Session, actor: Actor) -> Actor:
     actor = confirmed_actor(session, actor)
     if actor.role is not Role.SUPERVISOR:
         raise PermissionDenied(
-            "振込バッチの作成・承認・取消はスーパーバイザーが行います"
-            "（コマンドでは --as でスーパーバイザーを指定してください）。",
-            "Only a supervisor builds, releases or cancels a batch "
-            "(on the command line name one with --as LOGIN).",
+            "振込バッチの作成・承認・取消と依頼の取下げは、スーパーバイザーが行います。",
+            "Only a supervisor builds, releases or cancels a batch, or withdraws a request.",
         )
     return actor
 
@@ -169,34 +184,55 @@ def _staff(session: Session, actor: Actor) -> Actor:
     return actor
 
 
-# -- moving cases, through the workflow's own rules ---------------------------------
+# -- moving cases, only along a rail ------------------------------------------------
+# A case takes its place on a rail (case.payout_rail, and a live transfer or request
+# naming the same rail: the database's foreign key holds the two together) and
+# lets it go in the same transaction as the move that sends it back.
 
 
 def _move(session: Session, ctx: AppContext, actor: Actor, case: Case, target: Status,
           now: datetime, reason: str | None = None, reference: str | None = None) -> None:
-    when = circumstances(session, actor, ctx)
-    move = check_move(facts_of(session, case), target, when, reason)
-    before = case_snapshot(case)
-    _apply(session, case, move, MoveRequest(target=target, reason=reason,
-                                            payment_reference=reference), actor, now)
-    case.status, case.updated_at = move.target.value, now
-    case.version += 1
-    audit.record(session, actor, now, f"case.{move.name}", "case", case.id, case_id=case.id,
-                 before=before, after=case_snapshot(case), reason=reason)
+    rail_move(session, ctx, actor, case, target, now, reason=reason, reference=reference)
+
+
+def _claim(session: Session, case: Case, rail: str) -> None:
+    """Before a live transfer or request is added for the case."""
+    if case.payout_rail not in (None, rail):
+        raise MoveNotAllowed(
+            f"{case.case_number} は別の支払方法（{_RAIL_JA[case.payout_rail]}）で手続き中または"
+            "支払済です。二重の支払はできません。",
+            f"{case.case_number} is already held by the {case.payout_rail} rail: "
+            "no second payout.")
+    case.payout_rail = rail
+    session.add(case)
+    session.flush()
+
+
+def _let_go(session: Session, case: Case, holder: RefundItem | PayoutRequest) -> None:
+    """The transfer or request stops being live, then the case leaves its rail (in this
+    order: the foreign key refuses a rail taken from a case that a live row names)."""
+    holder.live, holder.rail = False, None
+    session.add(holder)
+    session.flush()
+    case.payout_rail = None
+    session.add(case)
+    session.flush()
+
+
+_RAIL_JA = {RAIL_TRANSFER: "振込", RAIL_CARD: "カード会社の取消", RAIL_NANACO: "nanaco戻し入れ"}
 
 
 # -- batches ------------------------------------------------------------------------------
 
 
 def _eligible(session: Session, channel: Channel | None, limit: int | None):
-    """Approved cases paid by bank transfer, oldest approval first."""
+    """Approved cases paid by bank transfer and on no rail yet, oldest approval first."""
     query = (select(Case, PayoutDetail)
              .join(PayoutDetail, PayoutDetail.case_id == Case.id)
              .where(Case.status == Status.APPROVED.value,
                     PayoutDetail.kind == PayoutKind.BANK_ACCOUNT.value,
                     Case.channel.in_([c.value for c in TRANSFER_CHANNELS]),
-                    # a built batch holds its cases while they are still approved
-                    Case.id.not_in(select(RefundItem.case_id).where(RefundItem.live)))
+                    Case.payout_rail.is_(None))
              .order_by(Case.approved_at, Case.id))
     if channel is not None:
         query = query.where(Case.channel == channel.value)
@@ -212,49 +248,112 @@ def transfer_date_for(today: date, lead_days: int, wanted: date | None = None) -
     return next_business_day(day)
 
 
+def earliest_transfer_date(ctx: AppContext) -> date:
+    """The first day the window's calendar offers: ``lead_days`` business days ahead."""
+    with ctx.db.read() as session:
+        lead = settings.load(session).zengin_lead_business_days
+    return transfer_date_for(today_jst(ctx.clock), lead)
+
+
+@dataclass(frozen=True)
+class BatchPreview:
+    """What a batch built now would hold: shown to the supervisor before it is built."""
+
+    transfer_date: date
+    case_numbers: tuple[str, ...]
+    total_amount: int
+    refused: tuple[str, ...] = ()  # case number: why it cannot go into a transfer file
+
+    @property
+    def count(self) -> int:
+        return len(self.case_numbers)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    preview: BatchPreview
+    rows: list  # (case, payout, holder in Zengin kana)
+
+
+def _plan(session: Session, ctx: AppContext, channel: Channel | None, limit: int | None,
+          transfer_date: date | None) -> _Plan:
+    conf = settings.load(session)
+    today = today_jst(ctx.clock)
+    if transfer_date is not None and transfer_date < today:
+        raise ValidationError("transfer_date",
+                              f"振込指定日（{transfer_date}）が過ぎています。今日以降の銀行営業日を選んでください。",
+                              f"The transfer date {transfer_date} has passed.")
+    when = transfer_date_for(today, conf.zengin_lead_business_days, transfer_date)
+    rows, refused = [], []
+    for case, payout in _eligible(session, channel, limit):
+        try:
+            rows.append((case, payout, to_zengin_kana(payout.holder_kana or "")))
+        except ValidationError as exc:
+            refused.append(f"{case.case_number}: {exc.ja}")
+    preview = BatchPreview(transfer_date=when, case_numbers=tuple(c.case_number for c, _p, _h
+                                                                  in rows),
+                           total_amount=sum(c.approved_amount for c, _p, _h in rows),
+                           refused=tuple(refused))
+    return _Plan(preview, rows)
+
+
+def preview_batch(ctx: AppContext, actor: Actor, *, channel: Channel | None = None,
+                  limit: int | None = None, transfer_date: date | None = None) -> BatchPreview:
+    """The cases, total and transfer date a batch built now would have; nothing written."""
+    with ctx.db.read() as session:
+        _supervisor(session, actor)
+        return _plan(session, ctx, channel, limit, transfer_date).preview
+
+
 def build_batch(ctx: AppContext, actor: Actor, *, channel: Channel | None = None,
-                limit: int | None = None, transfer_date: date | None = None) -> BatchView:
+                limit: int | None = None, transfer_date: date | None = None,
+                expected: BatchPreview | None = None) -> BatchView:
+    """Build from the approved cases. With ``expected`` (the preview the supervisor
+    confirmed), refuse if the batch would now hold anything else."""
     now = ctx.clock.now()
     with ctx.db.write() as session:
         actor = _supervisor(session, actor)
-        conf = settings.load(session)
-        when = transfer_date_for(today_jst(ctx.clock), conf.zengin_lead_business_days,
-                                 transfer_date)
-        rows = _eligible(session, channel, limit)
-        if not rows:
-            raise UserError("振込できる承認済の案件がありません。",
-                            "No approved case is waiting for a bank transfer.")
+        plan = _plan(session, ctx, channel, limit, transfer_date)
+        if not plan.preview.count:
+            raise UserError(_nothing_to_transfer(plan.preview), "No approved case is waiting "
+                            "for a bank transfer that a transfer file can carry.")
+        if expected is not None and expected != plan.preview:
+            raise ConflictError(
+                "確認した内容の後に対象の案件が変わりました。もう一度内容を確認してください。",
+                "The cases changed after the preview: look at the batch again.")
         batch = RefundBatch(status=BUILT, channel=channel.value if channel else None,
-                            transfer_date=when, built_by=actor.operator_id, built_at=now)
+                            transfer_date=plan.preview.transfer_date,
+                            built_by=actor.operator_id, built_at=now)
         session.add(batch)
         session.flush()
-        refused = []
-        seq = 0
-        for case, payout in rows:
-            try:
-                holder = to_zengin_kana(payout.holder_kana or "")
-            except ValidationError as exc:
-                refused.append(f"{case.case_number}: {exc.ja}")
-                continue
-            seq += 1
-            session.add(RefundItem(
-                batch_id=batch.id, case_id=case.id, seq=seq, amount=case.approved_amount,
-                bank_code=payout.bank_code, branch_code=payout.branch_code,
-                account_type=payout.account_type or "ordinary",
-                account_number=payout.account_number, holder_zengin=holder))
-        if not seq:
-            raise UserError("振込データにできる案件がありません: " + "; ".join(refused[:5]),
-                            "No case could go into a transfer file.")
-        session.flush()
-        batch.item_count = seq
-        batch.total_amount = _items_total(session, batch.id)
+        _add_items(session, batch, plan.rows)
+        when = plan.preview.transfer_date
         audit.record(session, actor, now, "payout.batch_build", "refund_batch", batch.id,
-                     after={"items": seq, "total": batch.total_amount,
-                            "transfer_date": when, "refused": refused},
+                     after={"items": batch.item_count, "total": batch.total_amount,
+                            "transfer_date": when, "refused": list(plan.preview.refused)},
                      reason=None if when == transfer_date or transfer_date is None
                      else f"transfer date moved from {transfer_date} to {when}")
         session.flush()
         return _batch_view(session, batch)
+
+
+def _nothing_to_transfer(preview: BatchPreview) -> str:
+    if not preview.refused:
+        return "振込できる承認済の案件がありません。"
+    return "振込データにできる案件がありません: " + "; ".join(preview.refused[:5])
+
+
+def _add_items(session: Session, batch: RefundBatch, rows: list) -> None:
+    for seq, (case, payout, holder) in enumerate(rows, start=1):
+        _claim(session, lock_case(session, case.id), RAIL_TRANSFER)
+        session.add(RefundItem(
+            batch_id=batch.id, case_id=case.id, seq=seq, amount=case.approved_amount,
+            rail=RAIL_TRANSFER, bank_code=payout.bank_code, branch_code=payout.branch_code,
+            account_type=payout.account_type or "ordinary",
+            account_number=payout.account_number, holder_zengin=holder))
+    session.flush()
+    batch.item_count = len(rows)
+    batch.total_amount = _items_total(session, batch.id)
 
 
 def _items_total(session: Session, batch_id: int) -> int:
@@ -275,8 +374,16 @@ def _items(session: Session, batch_id: int) -> list[RefundItem]:
                              .order_by(RefundItem.seq)).all())
 
 
-def release_batch(ctx: AppContext, actor: Actor, batch_id: int) -> BatchView:
-    """The second supervisor's release: every case moves to payout_requested."""
+def release_batch(ctx: AppContext, actor: Actor, batch_id: int, *,
+                  second_factor: str | None = None) -> BatchView:
+    """The second supervisor's release, the moment money leaves: with a fresh
+    authenticator code, like an approval. Every case moves to payout_requested."""
+    with counting_step_up_failures(ctx, actor):
+        return _release_batch(ctx, actor, batch_id, second_factor)
+
+
+def _release_batch(ctx: AppContext, actor: Actor, batch_id: int,
+                   code: str | None) -> BatchView:
     now = ctx.clock.now()
     with ctx.db.write() as session:
         actor = _supervisor(session, actor)
@@ -298,6 +405,7 @@ def release_batch(ctx: AppContext, actor: Actor, batch_id: int) -> BatchView:
                     "バッチを取り消して作り直してください。",
                     f"The approved amount of {case.case_number} changed: rebuild the batch.")
             _move(session, ctx, actor, case, Status.PAYOUT_REQUESTED, now)
+        require_step_up(session, actor, code, now)  # last: another refusal spends no code
         batch.status, batch.released_by, batch.released_at = RELEASED, actor.operator_id, now
         audit.record(session, actor, now, "payout.batch_release", "refund_batch", batch.id,
                      after={"items": batch.item_count, "total": batch.total_amount})
@@ -330,10 +438,9 @@ def cancel_batch(ctx: AppContext, actor: Actor, batch_id: int, reason: str) -> B
                 f"{_STATUS_JA[batch.status]}のバッチは取り消せません。",
                 f"A batch that is {batch.status} cannot be cancelled.")
         for item in _items(session, batch.id):
-            item.live = False
-            session.add(item)
+            case = lock_case(session, item.case_id)
+            _let_go(session, case, item)
             if batch.status == RELEASED:
-                case = lock_case(session, item.case_id)
                 _move(session, ctx, actor, case, Status.APPROVED, now,
                       reason=f"振込バッチ{batch.id}の取消: {reason.strip()}")
         before = batch.status
@@ -346,18 +453,20 @@ def cancel_batch(ctx: AppContext, actor: Actor, batch_id: int, reason: str) -> B
 
 
 def _sender(session: Session) -> zengin.Sender:
+    """The sender of the transfer file, or a refusal naming every missing or invalid
+    sender setting by the label the settings page shows (values saved before they
+    were checked on saving, or edited in the database, included)."""
     conf = settings.load(session)
-    missing = [key for key in ("zengin_company_code", "zengin_company_name", "zengin_bank_code",
-                               "zengin_branch_code", "zengin_account_number")
-               if not getattr(conf, key)]
-    if missing:
-        raise UserError("振込元の設定がありません: " + ", ".join(missing),
-                        "The sender settings are missing: " + ", ".join(missing))
+    problems = sender_problems(conf)
+    if problems:
+        raise UserError(
+            "振込元の設定を設定画面で直してください: " + " ／ ".join(ja for ja, _en in problems),
+            "Fix the sender on the settings page: " + "; ".join(en for _ja, en in problems))
     bank, branch = banks.bank(conf.zengin_bank_code), banks.branch(conf.zengin_bank_code,
                                                                    conf.zengin_branch_code)
     return zengin.Sender(
         company_code=conf.zengin_company_code,
-        company_name=to_zengin_kana(conf.zengin_company_name, "zengin_company_name", "依頼人名"),
+        company_name=to_zengin_kana(conf.zengin_company_name),  # checked above: converts
         bank_code=conf.zengin_bank_code, bank_name=_kana(bank),
         branch_code=conf.zengin_branch_code, branch_name=_kana(branch),
         account_type=conf.zengin_account_type, account_number=conf.zengin_account_number)
@@ -370,6 +479,13 @@ def _kana(entry: banks.BankEntry | None) -> str:
         return to_zengin_kana(entry.kana)
     except ValidationError:
         return ""  # a name the file cannot carry is left blank: the codes decide
+
+
+def check_sender(ctx: AppContext) -> None:
+    """Read-only: refuse, as the export would, unless the sender settings make a
+    transfer file; the window asks this before it asks for a file name and a code."""
+    with ctx.db.read() as session:
+        _sender(session)
 
 
 def transfer_file_bytes(session: Session, batch: RefundBatch) -> bytes:
@@ -417,6 +533,7 @@ def _export_batch(ctx: AppContext, actor: Actor, batch_id: int, out: str | Path,
             raise MoveNotAllowed(
                 f"振込指定日（{batch.transfer_date}）を過ぎています。バッチを取り消して作り直してください。",
                 f"The transfer date {batch.transfer_date} has passed: cancel and rebuild.")
+        _sender(session)  # the settings first: a refusal for them spends no code
         require_exporter(session, actor, code, now)  # last: another refusal spends no code
         data = transfer_file_bytes(session, batch)
         digest = hashlib.sha256(data).hexdigest()
@@ -447,7 +564,7 @@ def _find_item(items: list[RefundItem], numbers: dict[int, str], key: str) -> Re
     text = (key or "").strip()
     number = parse_case_number(text) if text else None
     for item in items:
-        if (number and numbers[item.case_id] == number) or (text.isdigit()
+        if (number and numbers[item.case_id] == number) or (text.isascii() and text.isdigit()
                                                              and item.seq == int(text)):
             return item
     raise NotFound(f"このバッチに {text} の振込はありません。", f"No transfer {text} in batch.")
@@ -465,9 +582,65 @@ def parse_result(word: str) -> str:
     return found
 
 
+@dataclass(frozen=True)
+class _Result:
+    item: RefundItem
+    result: str
+    reason: str | None
+
+
+def _where(entry: ResultEntry, index: int) -> tuple[str, str]:
+    line = entry.line or index
+    return f"{line}行目（{(entry.key or '').strip() or '番号なし'}）", f"line {line} " \
+        f"({(entry.key or '').strip() or 'no number'})"
+
+
+def _check_entry(entry: ResultEntry, items, numbers, seen: set[int]) -> _Result:
+    item = _find_item(items, numbers, entry.key)
+    result = parse_result(entry.result)
+    if item.id in seen:
+        raise MoveNotAllowed(f"{numbers[item.case_id]} の結果がファイルに二度あります。",
+                             f"{numbers[item.case_id]} appears twice in the file.")
+    if item.result is not None:
+        raise MoveNotAllowed(f"{numbers[item.case_id]} の結果は入力済です（{item.result}）。",
+                             f"{numbers[item.case_id]} already has a result ({item.result}).")
+    reason = (entry.reason or "").strip() or None
+    if result == RETURNED and not reason:
+        raise ValidationError("reason", f"{numbers[item.case_id]} の返却の理由がありません。",
+                              f"The returned transfer {numbers[item.case_id]} needs a reason.")
+    seen.add(item.id)
+    return _Result(item, result, reason)
+
+
+def _checked_results(items, numbers, entries: list[ResultEntry]) -> list[_Result]:
+    """Every line is checked before any is applied; a refusal names each bad line."""
+    checked, problems_ja, problems_en, seen = [], [], [], set()
+    for index, entry in enumerate(entries, start=1):
+        try:
+            checked.append(_check_entry(entry, items, numbers, seen))
+        except UserError as exc:
+            where_ja, where_en = _where(entry, index)
+            problems_ja.append(f"{where_ja}: {exc.ja}")
+            problems_en.append(f"{where_en}: {exc.en}")
+    if problems_ja:
+        shown = 10
+        more_ja = f"（ほか{len(problems_ja) - shown}件）" if len(problems_ja) > shown else ""
+        more_en = f" (and {len(problems_en) - shown} more)" if len(problems_en) > shown else ""
+        raise ValidationError(
+            "results",
+            "結果を反映できません。何も反映していません。\n" + "\n".join(problems_ja[:shown])
+            + more_ja,
+            "The results cannot be applied; nothing was applied. " + "; ".join(
+                problems_en[:shown]) + more_en)
+    if not checked:
+        raise ValidationError("results", "結果が1件もありません。", "The file holds no result.")
+    return checked
+
+
 def record_results(ctx: AppContext, actor: Actor, batch_id: int,
                    entries: Iterable[ResultEntry]) -> ResultSummary:
-    """The bank's result per transfer: done → paid, returned → approved with the reason."""
+    """The bank's result per transfer: done → paid, returned → approved with the reason.
+    All or nothing: one line that cannot be applied refuses the whole file."""
     now = ctx.clock.now()
     summary = ResultSummary()
     with ctx.db.write() as session:
@@ -479,35 +652,31 @@ def record_results(ctx: AppContext, actor: Actor, batch_id: int,
         items = _items(session, batch.id)
         numbers = dict(session.exec(select(Case.id, Case.case_number).where(
             Case.id.in_([i.case_id for i in items]))).all())
-        for entry in entries:
-            item = _find_item(items, numbers, entry.key)
-            result = parse_result(entry.result)
-            if item.result is not None:
-                raise MoveNotAllowed(f"{numbers[item.case_id]} の結果は入力済です。",
-                                     f"{numbers[item.case_id]} already has a result.")
-            case = lock_case(session, item.case_id)
-            if result == DONE:
-                _move(session, ctx, actor, case, Status.PAID, now,
-                      reference=f"ZENGIN-{batch.id}-{item.seq}")
-                summary.done.append(case.case_number)
-            else:
-                reason = (entry.reason or "").strip()
-                reason = RETURN_REASONS.get(reason, reason)
-                if not reason:
-                    raise ValidationError("reason", "返却の理由を入力してください。",
-                                          "A returned transfer needs a reason.")
-                _move(session, ctx, actor, case, Status.APPROVED, now,
-                      reason=f"振込返却: {reason}")
-                item.live = False  # free to go into a later batch once fixed
-                summary.returned.append(case.case_number)
-            item.result, item.result_reason = result, entry.reason
-            item.result_at, item.result_by = now, actor.operator_id
-            session.add(item)
-            audit.record(session, actor, now, "payout.transfer_result", "refund_item", item.id,
-                         case_id=case.id, after={"result": result, "batch": batch.id,
-                                                 "seq": item.seq}, reason=entry.reason)
+        for checked in _checked_results(items, numbers, list(entries)):
+            _apply_result(session, ctx, actor, batch, checked, now, summary)
         session.flush()
     return summary
+
+
+def _apply_result(session: Session, ctx: AppContext, actor: Actor, batch: RefundBatch,
+                  checked: _Result, now: datetime, summary: ResultSummary) -> None:
+    item = checked.item
+    case = lock_case(session, item.case_id)
+    if checked.result == DONE:
+        _move(session, ctx, actor, case, Status.PAID, now,
+              reference=f"ZENGIN-{batch.id}-{item.seq}")
+        summary.done.append(case.case_number)
+    else:
+        reason = RETURN_REASONS.get(checked.reason, checked.reason)
+        _let_go(session, case, item)  # free to go into a later batch once fixed
+        _move(session, ctx, actor, case, Status.APPROVED, now, reason=f"振込返却: {reason}")
+        summary.returned.append(case.case_number)
+    item.result, item.result_reason = checked.result, checked.reason
+    item.result_at, item.result_by = now, actor.operator_id
+    session.add(item)
+    audit.record(session, actor, now, "payout.transfer_result", "refund_item", item.id,
+                 case_id=case.id, after={"result": checked.result, "batch": batch.id,
+                                         "seq": item.seq}, reason=checked.reason)
 
 
 def read_results_csv(path: str | Path) -> list[ResultEntry]:
@@ -523,12 +692,15 @@ def read_results_csv(path: str | Path) -> list[ResultEntry]:
         raise UserError("結果ファイルの文字コードが読めません（UTF-8かCP932）。",
                         "The results file is neither UTF-8 nor CP932.")
     entries = []
-    for row in csv.reader(io.StringIO(text)):
+    reader = csv.reader(io.StringIO(text))
+    for row in reader:
+        line = reader.line_num
         if not row or not row[0].strip() or row[0].strip().lower() in (
                 "case", "case_number", "seq", "案件番号", "番号"):
             continue
         entries.append(ResultEntry(key=row[0], result=row[1] if len(row) > 1 else "",
-                                   reason=row[2].strip() if len(row) > 2 else None))
+                                   reason=row[2].strip() if len(row) > 2 else None,
+                                   line=line))
     return entries
 
 
@@ -607,7 +779,8 @@ def _approved_for(session: Session, kind: PayoutKind, issuer: str | None = None)
     query = (select(Case, PayoutDetail, Victim)
              .join(PayoutDetail, PayoutDetail.case_id == Case.id)
              .join(Victim, Victim.id == Case.victim_id)
-             .where(Case.status == Status.APPROVED.value, PayoutDetail.kind == kind.value)
+             .where(Case.status == Status.APPROVED.value, PayoutDetail.kind == kind.value,
+                    Case.payout_rail.is_(None))
              .order_by(PayoutDetail.billing_confirmation_date, Case.id))
     if issuer is not None:
         query = query.where(PayoutDetail.card_issuer == issuer)
@@ -649,9 +822,12 @@ def _write_list(ctx: AppContext, actor: Actor, kind: PayoutKind, issuer: str | N
         session.add(listing)
         session.flush()
         lines = []
+        rail = RAIL_NANACO if kind is PayoutKind.NANACO else RAIL_CARD
         for case, payout, victim in rows:
+            case = lock_case(session, case.id)
+            _claim(session, case, rail)
             session.add(PayoutRequest(list_id=listing.id, case_id=case.id,
-                                      amount=case.approved_amount))
+                                      amount=case.approved_amount, rail=rail))
             _move(session, ctx, actor, case, Status.PAYOUT_REQUESTED, now)
             lines.append(row_of(session, case, payout, victim))
         session.flush()
@@ -727,31 +903,48 @@ def pending_requests(ctx: AppContext, kind: PayoutKind | None = None) -> list[Re
 def confirm_request(ctx: AppContext, actor: Actor, case_id: int, *, done: bool = True,
                     reason: str | None = None, reference: str | None = None) -> None:
     """The card company (or nanaco team) confirmed: paid; or refused: back to approved."""
-    now = ctx.clock.now()
+    if not done and not (reason and reason.strip()):
+        raise ValidationError("reason", "理由を入力してください。", "Give a reason.")
     with ctx.db.write() as session:
         actor = _staff(session, actor)
-        request = session.exec(select(PayoutRequest).where(
-            PayoutRequest.case_id == case_id, PayoutRequest.live,
-            PayoutRequest.result.is_(None))).first()
-        if request is None:
-            raise NotFound("この案件に確認待ちの依頼はありません。",
-                           "This case has no request waiting for confirmation.")
-        case = lock_case(session, case_id)
-        if done:
-            _move(session, ctx, actor, case, Status.PAID, now,
-                  reference=reference or f"LIST-{request.list_id}")
-        else:
-            if not reason or not reason.strip():
-                raise ValidationError("reason", "理由を入力してください。", "Give a reason.")
-            _move(session, ctx, actor, case, Status.APPROVED, now, reason=reason.strip())
-            request.live = False
-        request.result = DONE if done else RETURNED
-        request.result_reason, request.result_at, request.result_by = reason, now, \
-            actor.operator_id
-        session.add(request)
-        audit.record(session, actor, now, "payout.request_result", "payout_request", request.id,
-                     case_id=case_id, after={"result": request.result}, reason=reason)
-        session.flush()
+        _settle_request(session, ctx, actor, case_id, DONE if done else RETURNED,
+                        reason.strip() if reason else None, reference)
+
+
+def withdraw_request(ctx: AppContext, actor: Actor, case_id: int, reason: str) -> None:
+    """A supervisor gives a card or nanaco request up (the company never answered, or
+    the charge was billed anyway): recorded on the request, the case back to approved,
+    free for another payout method."""
+    if not reason or not reason.strip():
+        raise ValidationError("reason", "取り下げの理由を入力してください。", "Give a reason.")
+    with ctx.db.write() as session:
+        actor = _supervisor(session, actor)
+        _settle_request(session, ctx, actor, case_id, WITHDRAWN, reason.strip(), None)
+
+
+def _settle_request(session: Session, ctx: AppContext, actor: Actor, case_id: int,
+                    result: str, reason: str | None, reference: str | None) -> None:
+    now = ctx.clock.now()
+    request = session.exec(select(PayoutRequest).where(
+        PayoutRequest.case_id == case_id, PayoutRequest.live,
+        PayoutRequest.result.is_(None)).with_for_update()).first()
+    if request is None:
+        raise NotFound("この案件に確認待ちの依頼はありません。",
+                       "This case has no request waiting for confirmation.")
+    case = lock_case(session, case_id)
+    if result == DONE:
+        _move(session, ctx, actor, case, Status.PAID, now,
+              reference=reference or f"LIST-{request.list_id}")
+    else:
+        _let_go(session, case, request)
+        word = "取下げ" if result == WITHDRAWN else "依頼不可"
+        _move(session, ctx, actor, case, Status.APPROVED, now, reason=f"{word}: {reason}")
+    request.result, request.result_reason = result, reason
+    request.result_at, request.result_by = now, actor.operator_id
+    session.add(request)
+    audit.record(session, actor, now, "payout.request_result", "payout_request", request.id,
+                 case_id=case_id, after={"result": result}, reason=reason)
+    session.flush()
 
 
 def status_label(status: str) -> str:

@@ -20,7 +20,14 @@ from app.domain.channels import Channel
 from app.domain.states import Status
 from app.exports.csv_safe import open_safe_csv
 from app.services.context import AppContext
-from app.storage.models import Case, Payment, PayoutRequest, RefundBatch, RefundItem
+from app.storage.models import (
+    Case,
+    Payment,
+    PayoutDetail,
+    PayoutRequest,
+    RefundBatch,
+    RefundItem,
+)
 
 FIGURES = ("cases", "claimed", "verified", "approved", "requested", "paid", "returned")
 FIGURES_JA = {"cases": "件数", "claimed": "請求額", "verified": "確認額", "approved": "承認額",
@@ -74,6 +81,14 @@ DIFFERENCES_JA = {
     "paid_not_approved_amount": "支払額が承認額と違う",
     "payment_on_unpaid_case": "未払の案件に支払記録がある",
     "item_amount": "振込金額が承認額と違う",
+    "paid_unbacked": "支払額が1件の振込結果・確認で裏付けられていない（裏付けの件数）",
+    "paid_backing_amount": "支払額が振込結果・確認の金額と違う",
+    "done_on_unpaid_case": "振込済・確認済なのに案件が補償済でない",
+    "live_transfer_case_state": "有効な振込があるのに案件が支払手続中でない",
+    "live_request_case_state": "有効な依頼があるのに案件が支払手続中でない",
+    "live_item_cancelled_batch": "取消済のバッチに有効な振込がある",
+    "requested_without_rail": "支払手続中なのに有効な振込・依頼がない",
+    "item_destination": "振込先がバッチ作成後の支払先と違う",
     "batch_total": "バッチ合計が振込の合計と違う",
     "programme_total": "全体合計が区分別の合計と違う",
 }
@@ -198,6 +213,101 @@ def _case_differences(session: Session) -> list[Difference]:
     return found
 
 
+def _backing(session: Session):
+    """Per case: how many done transfers and confirmations back it, and their sum."""
+    parts = [select(RefundItem.case_id.label("case_id"), RefundItem.amount.label("amount"))
+             .where(RefundItem.result == "done"),
+             select(PayoutRequest.case_id.label("case_id"),
+                    PayoutRequest.amount.label("amount")).where(PayoutRequest.result == "done")]
+    done = parts[0].union_all(parts[1]).subquery()
+    return (select(done.c.case_id, func.count().label("n"),
+                   func.sum(done.c.amount).label("total"))
+            .group_by(done.c.case_id).subquery())
+
+
+def _payment_differences(session: Session) -> list[Difference]:
+    """Every payment is one done transfer or confirmation of the same amount, and every
+    done transfer or confirmation is a paid case."""
+    backing = _backing(session)
+    paid_state = Case.status.in_(PAID_STATES)
+    rows = session.exec(
+        select(Case.case_number, Case.status, Case.paid_amount, backing.c.n, backing.c.total)
+        .outerjoin(backing, backing.c.case_id == Case.id)
+        .where(or_(paid_state, backing.c.n.is_not(None)))
+        .order_by(Case.case_number)).all()
+    found = []
+    for number, status, paid, n, total in rows:
+        if status not in PAID_STATES:
+            found.append(Difference(number, "done_on_unpaid_case", None, int(total)))
+        elif n != 1:
+            found.append(Difference(number, "paid_unbacked", 1, int(n or 0)))
+        elif paid is not None and int(total) != paid:
+            found.append(Difference(number, "paid_backing_amount", paid, int(total)))
+    return found
+
+
+def _live_transfer_differences(session: Session) -> list[Difference]:
+    """A live transfer still waiting for its result: its case waits in the state its
+    batch says (approved while built, payout_requested once released or sent)."""
+    found = []
+    rows = session.exec(
+        select(Case.case_number, Case.status, RefundBatch.status, RefundItem.amount)
+        .join(Case, Case.id == RefundItem.case_id)
+        .join(RefundBatch, RefundBatch.id == RefundItem.batch_id)
+        .where(RefundItem.live, RefundItem.result.is_(None))
+        .order_by(Case.case_number)).all()
+    wanted = {"built": Status.APPROVED.value, "released": Status.PAYOUT_REQUESTED.value,
+              "sent": Status.PAYOUT_REQUESTED.value}
+    for number, status, batch_status, amount in rows:
+        if batch_status not in wanted:
+            found.append(Difference(number, "live_item_cancelled_batch", None, amount))
+        elif status != wanted[batch_status]:
+            found.append(Difference(number, "live_transfer_case_state", None, amount))
+    for (number, amount) in session.exec(
+            select(Case.case_number, PayoutRequest.amount)
+            .join(Case, Case.id == PayoutRequest.case_id)
+            .where(PayoutRequest.live, PayoutRequest.result.is_(None),
+                   Case.status != Status.PAYOUT_REQUESTED.value)
+            .order_by(Case.case_number)).all():
+        found.append(Difference(number, "live_request_case_state", None, amount))
+    return found
+
+
+def _requested_differences(session: Session) -> list[Difference]:
+    """Every case in payout_requested has a live transfer of a released or sent batch,
+    or a live request, still waiting for its result."""
+    in_batch = (select(RefundItem.case_id).join(RefundBatch, RefundBatch.id == RefundItem.batch_id)
+                .where(RefundItem.live, RefundItem.result.is_(None),
+                       RefundBatch.status.in_(("released", "sent"))))
+    on_list = select(PayoutRequest.case_id).where(PayoutRequest.live,
+                                                  PayoutRequest.result.is_(None))
+    rows = session.exec(
+        select(Case.case_number, Case.approved_amount)
+        .where(Case.status == Status.PAYOUT_REQUESTED.value, Case.id.not_in(in_batch),
+               Case.id.not_in(on_list)).order_by(Case.case_number)).all()
+    return [Difference(number, "requested_without_rail", amount, None) for number, amount in rows]
+
+
+def _destination_differences(session: Session) -> list[Difference]:
+    """A live transfer goes where the case's payout details say (they are frozen while a
+    batch holds the case: a difference means they were changed behind the program)."""
+    rows = session.exec(
+        select(Case.case_number, RefundItem.amount)
+        .join(Case, Case.id == RefundItem.case_id)
+        .outerjoin(PayoutDetail, PayoutDetail.case_id == RefundItem.case_id)
+        .where(RefundItem.live, RefundItem.result.is_(None),
+               or_(PayoutDetail.id.is_(None), PayoutDetail.bank_code != RefundItem.bank_code,
+                   PayoutDetail.branch_code != RefundItem.branch_code,
+                   PayoutDetail.account_number != RefundItem.account_number))
+        .order_by(Case.case_number)).all()
+    return [Difference(number, "item_destination", None, amount) for number, amount in rows]
+
+
+def _rail_differences(session: Session) -> list[Difference]:
+    return (_payment_differences(session) + _live_transfer_differences(session)
+            + _requested_differences(session) + _destination_differences(session))
+
+
 def reconcile(ctx: AppContext) -> Reconciliation:
     with ctx.db.read() as session:
         by_channel = _figures(session, True)
@@ -208,7 +318,8 @@ def reconcile(ctx: AppContext) -> Reconciliation:
             channels_sum = channels_sum.add(figures)
         report = Reconciliation(as_of=ctx.clock.now(), by_channel=ordered, total=total,
                                 channels_sum=channels_sum, batches=_batches(session),
-                                differences=_case_differences(session))
+                                differences=_case_differences(session)
+                                + _rail_differences(session))
     for line in report.batches:
         if line.difference or line.recorded_count != line.items:
             report.differences.append(Difference(f"batch {line.batch_id}", "batch_total",

@@ -55,6 +55,7 @@ def facts_of(session: Session, case: Case) -> CaseFacts:
         held_from=Status(case.held_from) if case.held_from else None,
         verified_by=case.verified_by,
         payout_complete=bool(payout and payout.complete),
+        on_rail=case.payout_rail is not None,
     )
 
 

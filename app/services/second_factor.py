@@ -1,9 +1,13 @@
 """The second factor: TOTP (RFC 6238) with one-time recovery codes.
 
-Supervisors and administrators give a code at sign-in and again (step-up)
+Every operator gives a code at sign-in (operators may be let off by the setting
+operator_second_factor); supervisors and administrators give one again (step-up)
 before an approval, a rejection, an amount override and any export of personal
 data or payment files (``require_exporter``). A code is accepted
 once only: the last accepted time step is kept per operator in the database.
+Wrong codes, at sign-in or at a step-up, count with wrong passwords toward one
+lock; a lock ends the account's sessions (``confirmed_actor``), so codes cannot
+be guessed from a desk that is already signed in.
 Recovery codes (for a lost phone) are shown once and stored as SHA-256 digests:
 they carry 50 random bits each, so a slow hash adds nothing.
 """
@@ -29,6 +33,7 @@ from app.services.context import AppContext, confirmed_actor, require_role
 from app.services.operators import (
     SECOND_FACTOR_ROLES,
     OperatorView,
+    _actor_of,
     _view,
     check_own_password,
     count_failure,
@@ -98,7 +103,7 @@ def begin_enrolment(ctx: AppContext, actor: Actor) -> Enrolment:
     """A new secret, pending until a code from it is confirmed."""
     now = ctx.clock.now()
     with ctx.db.write() as session:
-        actor = confirmed_actor(session, actor)
+        actor = confirmed_actor(session, actor, now)
         row = _row(session, actor.operator_id)
         if is_enrolled(row):
             raise UserError("二段階認証は登録済みです。再登録は管理者に依頼してください。",
@@ -115,7 +120,7 @@ def confirm_enrolment(ctx: AppContext, actor: Actor, code: str) -> list[str]:
     returns the recovery codes, shown this once."""
     now = ctx.clock.now()
     with ctx.db.write() as session:
-        actor = confirmed_actor(session, actor)
+        actor = confirmed_actor(session, actor, now)
         row = _row(session, actor.operator_id)
         if row.totp_secret is None or is_enrolled(row):
             raise UserError("登録を最初からやり直してください。", "Start the enrolment again.")
@@ -147,7 +152,7 @@ def verify_sign_in(ctx: AppContext, operator_id: int, code: str) -> OperatorView
             record_sign_in(session, row, now)
         else:
             count_failure(session, row, now, "second_factor")
-        view = _view(row)
+        view = _view(row, session)
     if not accepted:
         raise _wrong_code()
     return view
@@ -156,9 +161,13 @@ def verify_sign_in(ctx: AppContext, operator_id: int, code: str) -> OperatorView
 def require_step_up(session: Session, actor: Actor, code: str | None, now: datetime) -> None:
     """For other services, inside their transaction: refuse unless ``code`` is a
     fresh valid code of this actor. The command line (system actor) is exempt:
-    whoever runs it already holds the database."""
+    whoever runs it already holds the database.
+
+    A locked account's codes are refused unchecked (and no code is spent): the
+    refusal is not a wrong code, so it is not counted either."""
     if actor.is_system or actor.role not in SECOND_FACTOR_ROLES:
         return
+    actor = confirmed_actor(session, actor, now)
     row = _row(session, actor.operator_id)
     if not is_enrolled(row):
         raise SecondFactorRefused("この操作の前に二段階認証を登録してください。",
@@ -174,7 +183,7 @@ def require_step_up(session: Session, actor: Actor, code: str | None, now: datet
 def require_exporter(session: Session, actor: Actor, code: str | None, now: datetime) -> Actor:
     """For exports of personal data or payment files, inside the transaction that
     records the export: a supervisor or an administrator, with a fresh code."""
-    actor = confirmed_actor(session, actor)
+    actor = confirmed_actor(session, actor, now)
     require_role(actor, Role.SUPERVISOR, Role.ADMIN)
     require_step_up(session, actor, code, now)
     return actor
@@ -196,7 +205,7 @@ def step_up(ctx: AppContext, actor: Actor, code: str | None) -> None:
     now = ctx.clock.now()
     try:
         with ctx.db.write() as session:
-            actor = confirmed_actor(session, actor)
+            actor = confirmed_actor(session, actor, now)
             require_step_up(session, actor, code, now)
     except SecondFactorRefused:
         record_step_up_failure(ctx, actor)
@@ -204,26 +213,30 @@ def step_up(ctx: AppContext, actor: Actor, code: str | None) -> None:
 
 
 def record_step_up_failure(ctx: AppContext, actor: Actor) -> None:
-    """The refused step-up's transaction rolled back: count the failure in a new one."""
+    """The refused step-up's transaction rolled back: count the failure in a new one,
+    toward the same lock as wrong passwords and sign-in codes. A session that the
+    lock has ended counts nothing more: it is refused before any code is read."""
     if actor.is_system:
         return
     now = ctx.clock.now()
     with ctx.db.write() as session:
         row = session.get(Operator, actor.operator_id)
-        if row is not None:
+        if row is not None and (actor.epoch is None or actor.epoch == row.signin_epoch):
             count_failure(session, row, now, "step_up")
 
 
 def reset_second_factor(ctx: AppContext, actor: Actor, login: str) -> None:
-    """An administrator clears a lost enrolment; the operator enrols again at sign-in."""
+    """An administrator clears a lost enrolment; the operator enrols again at sign-in.
+    The sessions signed in with the old authenticator end."""
     now = ctx.clock.now()
     with ctx.db.write() as session:
-        actor = confirmed_actor(session, actor)
+        actor = confirmed_actor(session, actor, now)
         require_role(actor, Role.ADMIN)
         row = session.exec(select(Operator).where(Operator.login == login.strip())).first()
         if row is None:
             raise UserError(f"操作者 {login} はいません。", f"No operator {login}.")
         row.totp_secret = row.totp_confirmed_at = row.totp_last_step = None
+        row.signin_epoch += 1
         for code in session.exec(select(RecoveryCode).where(
                 RecoveryCode.operator_id == row.id)).all():
             session.delete(code)
@@ -279,7 +292,7 @@ def _use_recovery(session: Session, row: Operator, code: str | None, now: dateti
     if found is None:
         return False
     found.used_at = now
-    audit.record(session, _view(row).as_actor(), now, "second_factor.recovery_code_used",
+    audit.record(session, _actor_of(row), now, "second_factor.recovery_code_used",
                  "operator", row.id)
     return True
 
@@ -293,9 +306,25 @@ def remaining_recovery_codes(ctx: AppContext, actor: Actor) -> int:
 
 def unlock_session(ctx: AppContext, actor: Actor, password: str,
                    code: str | None = None) -> OperatorView:
-    """The idle lock: the same operator's password, and code when the role needs one.
-    Throttled and audited like a sign-in."""
+    """The idle lock: the same operator's password, and code when one is required.
+    Throttled and audited like a sign-in, and it is one: the view returned carries
+    the current sign-in epoch, so a desk whose session a lock had ended acts again
+    with ``view.as_actor()``."""
     view = check_own_password(ctx, actor, password)
+    if view.totp_required and not view.totp_enrolled:
+        raise PermissionDenied("認証アプリの登録が必要です。いったん終了し、もう一度サインイン"
+                               "して登録してください。",
+                               "An authenticator must be set up first: quit and sign in "
+                               "again to set it up.")
     if view.totp_required:
         return verify_sign_in(ctx, view.id, code or "")
     return view
+
+
+def code_required(ctx: AppContext, actor: Actor) -> bool:
+    """Whether this operator's sign-in (and so the idle lock) asks for a code."""
+    if actor.is_system:
+        return False
+    with ctx.db.read() as session:
+        row = session.get(Operator, actor.operator_id)
+        return row is not None and _view(row, session).totp_required

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from sqlmodel import Session
+
 from app.domain.payout import PayoutDetails
 from app.domain.roles import Actor
 from app.domain.text import email_key, phone_digits, search_key
@@ -25,7 +27,7 @@ def update_victim(ctx: AppContext, actor: Actor, victim_id: int, data: VictimInp
     now = ctx.clock.now()
     with ctx.db.write() as session:
         actor = confirmed_actor(session, actor)
-        row = get_or_404(session, Victim, victim_id, "被害者", "Victim")
+        row = _lock_victim(session, victim_id)
         check_version(row, expected_version, "被害者情報")
         old = asdict(VictimInput(**{f: getattr(row, f) for f in VictimInput.__dataclass_fields__}))
         new = asdict(clean)
@@ -44,6 +46,13 @@ def update_victim(ctx: AppContext, actor: Actor, victim_id: int, data: VictimInp
                      before=before, after=after)
         session.flush()
         return victim_view(row)
+
+
+def _lock_victim(session: Session, victim_id: int) -> Victim:
+    """Read the victim for change, holding its row lock on PostgreSQL: a second desk
+    saving at once waits here, then sees the first desk's version and is refused."""
+    row = session.get(Victim, victim_id, with_for_update=True)
+    return row or get_or_404(session, Victim, victim_id, "被害者", "Victim")
 
 
 def reveal_payout(ctx: AppContext, actor: Actor, case_id: int) -> PayoutDetails | None:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -70,6 +71,10 @@ class Operator(SQLModel, table=True):
     totp_confirmed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     # The last accepted TOTP time step: a code is never accepted twice.
     totp_last_step: int | None = Field(default=None, sa_column=Column(BigInteger))
+    # Raised by a lock and by an administrator's reset: a session (an Actor) signed in
+    # under an older value may no longer act (app.services.context.confirmed_actor).
+    signin_epoch: int = Field(default=0, sa_column=Column(Integer, nullable=False,
+                                                          server_default="0"))
 
 
 class RecoveryCode(SQLModel, table=True):
@@ -128,6 +133,8 @@ class Case(SQLModel, table=True):
         # sort by claimed amount, each served by an index at a million cases.
         Index("ix_case_file_list_filter", "channel", "status", "case_number"),
         Index("ix_case_file_claimed_amount", "claimed_amount", "id"),
+        # The parent key of the rails' claims (refund_item, payout_request): see below.
+        Index("uq_case_file_id_rail", "id", "payout_rail", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -150,6 +157,9 @@ class Case(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_utc())
     updated_at: datetime = Field(sa_column=_utc(index=True))
     version: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
+    # The one payout rail (transfer, card, nanaco) holding the case, while a transfer or
+    # request for it is live (and after it paid): one value, so one rail at a time.
+    payout_rail: str | None = Field(default=None, sa_column=Column(String(10)))
 
 
 class ImportBatch(SQLModel, table=True):
@@ -375,6 +385,23 @@ class CaseQueue(SQLModel, table=True):
 # A case is in at most one live batch or request list: the partial unique indexes
 # below hold it in the database itself, on SQLite and PostgreSQL alike. An item
 # stops being live when its batch is cancelled or its transfer comes back.
+#
+# Across the rails, the database holds "one live payout per case" with a foreign key:
+# a live transfer or request carries its rail's name, and (case_id, rail) must match
+# the case's own payout_rail. A case has one payout_rail, so a live transfer and a live
+# card or nanaco request for the same case cannot both exist, and the case's rail
+# cannot change while anything live (a paid transfer included) holds it.
+
+RAIL_TRANSFER, RAIL_CARD, RAIL_NANACO = "transfer", "card", "nanaco"
+
+
+def _rail_claim(table: str, rails: str) -> tuple:
+    return (
+        CheckConstraint(f"(live AND rail IN ({rails})) OR (NOT live AND rail IS NULL)",
+                        name="rail_when_live"),
+        ForeignKeyConstraint(["case_id", "rail"], ["case_file.id", "case_file.payout_rail"],
+                             name=f"fk_{table}_rail_claim"),
+    )
 
 
 class RefundBatch(SQLModel, table=True):
@@ -410,6 +437,7 @@ class RefundItem(SQLModel, table=True):
         UniqueConstraint("batch_id", "seq", name="uq_refund_item_batch_seq"),
         Index("uq_refund_item_live_case", "case_id", unique=True,
               sqlite_where=sa_text("live"), postgresql_where=sa_text("live")),
+        *_rail_claim("refund_item", "'transfer'"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -421,6 +449,7 @@ class RefundItem(SQLModel, table=True):
                                           nullable=False))
     live: bool = Field(default=True, sa_column=Column(Boolean, nullable=False,
                                                       server_default=sa_true()))
+    rail: str | None = Field(default=RAIL_TRANSFER, sa_column=Column(String(10)))
     bank_code: str = Field(sa_column=Column(String(4), nullable=False))
     branch_code: str = Field(sa_column=Column(String(3), nullable=False))
     account_type: str = Field(sa_column=Column(String(10), nullable=False))
@@ -455,6 +484,7 @@ class PayoutRequest(SQLModel, table=True):
     __table_args__ = (
         Index("uq_payout_request_live_case", "case_id", unique=True,
               sqlite_where=sa_text("live"), postgresql_where=sa_text("live")),
+        *_rail_claim("payout_request", "'card', 'nanaco'"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -465,6 +495,7 @@ class PayoutRequest(SQLModel, table=True):
                                           nullable=False))
     live: bool = Field(default=True, sa_column=Column(Boolean, nullable=False,
                                                       server_default=sa_true()))
+    rail: str | None = Field(default=None, sa_column=Column(String(10)))  # card / nanaco
     result: str | None = Field(default=None, sa_column=Column(String(10)))  # done / returned
     result_reason: str | None = Field(default=None, sa_column=Column(Text))
     result_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))

@@ -246,40 +246,67 @@ class CaseDetail(QWidget):
 
     # -- actions ---------------------------------------------------------------------
     def make_move(self, move: Move) -> None:
+        """Confirm, then ask what the move needs; a verification asks its amount first
+        so that the confirmation can state it."""
         case = self.case
         if case is None:
             return
-        prompter = self.desk.prompter
-        question = (f"{case.case_number}: {move_label(move.name)}\n\n{move_effect(move.name)}\n\n"
-                    f"{status_label(move.source)} → {status_label(move.target)}")
-        if not prompter.confirm(self, _("Confirm"), question):
-            return
         request = MoveRequest(move.target, expected_version=case.version)
         if move.name == "verify":
-            amount = prompter.ask_amount(self, _("Verify amount"),
-                                         _("Verified amount (yen)"), case.claimed_amount)
-            if amount is None:
-                return
-            reason = None
-            if amount > case.claimed_amount:
-                reason = prompter.ask_text(self, _("Amount above the claim"),
-                                           _("Reason for verifying more than the claim"))
-            request = MoveRequest(move.target, reason=reason, expected_version=case.version,
-                                  verified_amount=amount)
-        elif move.name == "merge":
-            request = self._merge_request(case)
+            request = self._verify_request(case)
             if request is None:
                 return
-        elif move.needs_reason:
-            reason = prompter.ask_text(self, move_label(move.name), _("Reason (required)"))
-            if not reason:
-                return
-            request = MoveRequest(move.target, reason=reason, expected_version=case.version)
+        if not self.desk.prompter.confirm(self, _("Confirm"),
+                                          self._question(move, case, request)):
+            return
+        if move.name != "verify":
+            request = self._request_for(move, case)
+        if request is None:
+            return
         request = ask_step_up(self, self.desk, move, case, request)
         if request is None:
             return
         self.desk.act(cases.move_case, case.id, request, on_done=self._moved,
                       on_error=self._error)
+
+    def _question(self, move: Move, case: CaseView, request: MoveRequest) -> str:
+        """What the move does, and for the moves that decide money, how much."""
+        lines = [f"{case.case_number}: {move_label(move.name)}"]
+        if move.name == "verify":
+            lines.append(_("Verify {amount} (claimed {claimed}).").format(
+                amount=format_yen(request.verified_amount),
+                claimed=format_yen(case.claimed_amount)))
+        elif move.name == "approve":
+            lines.append(_("Approve a payment of {amount}.").format(
+                amount=format_yen(case.verified_amount)))
+        lines += [move_effect(move.name), f"{status_label(move.source)} → "
+                  f"{status_label(move.target)}"]
+        return "\n\n".join(lines)
+
+    def _verify_request(self, case: CaseView) -> MoveRequest | None:
+        prompter = self.desk.prompter
+        amount = prompter.ask_amount(self, _("Verify amount"), _("Verified amount (yen)"),
+                                     case.claimed_amount)
+        if amount is None:
+            return None
+        reason = None
+        if amount > case.claimed_amount:
+            reason = prompter.ask_text(self, _("Amount above the claim"),
+                                       _("Reason for verifying more than the claim"))
+        return MoveRequest(Status.VERIFIED, reason=reason, expected_version=case.version,
+                           verified_amount=amount)
+
+    def _request_for(self, move: Move, case: CaseView) -> MoveRequest | None:
+        """After the confirmation: the reason or the case to merge into, where needed."""
+        if move.name == "merge":
+            return self._merge_request(case)
+        if move.needs_reason:
+            reason = self.desk.prompter.ask_text(self, move_label(move.name),
+                                                 _("Reason (required)"))
+            if not reason:
+                return None
+            return MoveRequest(move.target, reason=reason, expected_version=case.version)
+        return MoveRequest(move.target, expected_version=case.version)
 
     def _merge_request(self, case: CaseView) -> MoveRequest | None:
         """A merge names the case that stays; the service checks the number and the channel."""
@@ -325,6 +352,8 @@ class CaseDetail(QWidget):
             return None
         dialog = PayoutDialog(self.desk, self.case, self)
         dialog.accepted.connect(lambda: self._moved(dialog.saved) if dialog.saved else None)
+        case_id = self.case.id
+        dialog.rejected.connect(lambda: self.load(case_id) if dialog.conflict else None)
         dialog.open()
         return dialog
 

@@ -130,6 +130,15 @@ class DashboardPage(QWidget):
         self.pdf_button.clicked.connect(lambda: self.export_pdf())
         self.refresh_button = QPushButton(_("Refresh"))
         self.refresh_button.clicked.connect(self.refresh)
+        # Shown only while operators may sign in without an authenticator code.
+        self.security_warning = QLabel(_(
+            "Operators can sign in without an authenticator code: an administrator "
+            "relaxed the second factor for operators in the settings."))
+        self.security_warning.setObjectName("dashboard_security_warning")
+        self.security_warning.setWordWrap(True)
+        self.security_warning.setStyleSheet(
+            "color: white; background: #b00020; padding: 6px; font-weight: bold")
+        self.security_warning.hide()
         top = QHBoxLayout()
         top.addWidget(self.headline, 1)
         for widget in (self.as_of, self.refresh_button, self.csv_button, self.pdf_button):
@@ -176,6 +185,7 @@ class DashboardPage(QWidget):
         middle.addLayout(tables, 3)
         middle.addLayout(side, 1)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.security_warning)
         layout.addLayout(top)
         layout.addLayout(middle, 3)
         layout.addWidget(self.chart_view, 2)
@@ -191,6 +201,7 @@ class DashboardPage(QWidget):
     def show_board(self, board: dashboard.Dashboard) -> None:
         self.board = board
         self.headline.setText(self._headline(board))
+        self.security_warning.setVisible(board.operator_second_factor_relaxed)
         self.as_of.setText(_("As of {time}").format(time=format_moment(board.as_of)))
         total_label = _("Total")
         _fill_money(self.channel_table,

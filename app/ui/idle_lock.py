@@ -1,7 +1,11 @@
 """The idle lock: after a set time without input the main window hides its work
-and asks for the password again (and the authenticator code when the role needs
-one). Nothing of a case stays on screen: the central widget is taken out of the
-window, open dialogs are hidden, the title and status bar are blanked."""
+and asks for the password again (and the authenticator code when the operator's
+sign-in needs one). Nothing of a case stays on screen: the central widget is taken
+out of the window, open dialogs are hidden, the title and status bar are blanked.
+
+The same lock closes over the window when a service says the session has ended
+(the account was locked by wrong passwords or codes, or reset): unlocking is a new
+sign-in, and the desk acts from then on as the session it gives."""
 
 from __future__ import annotations
 
@@ -21,7 +25,6 @@ from PySide6.QtWidgets import (
 
 from app.core.i18n import _, error_text
 from app.services import second_factor, settings
-from app.services.operators import SECOND_FACTOR_ROLES
 
 # What counts as someone at the keyboard. Paint and timer events do not.
 INPUT_EVENTS = frozenset({
@@ -49,11 +52,10 @@ class LockPanel(QWidget):
         self.code = QLineEdit()
         self.code.setObjectName("unlock_code")
         self.code.setPlaceholderText("123456")
-        self.code.setVisible(needs_code)
-        form = QFormLayout()
-        form.addRow(_("Password"), self.password)
-        if needs_code:
-            form.addRow(_("Code"), self.code)
+        self.form = QFormLayout()
+        self.form.addRow(_("Password"), self.password)
+        self.form.addRow(_("Code"), self.code)
+        self.set_needs_code(needs_code)
         self.message = QLabel()
         self.message.setObjectName("unlock_message")
         self.message.setWordWrap(True)
@@ -67,13 +69,16 @@ class LockPanel(QWidget):
         inner = QVBoxLayout(box)
         inner.addWidget(title)
         inner.addWidget(text)
-        inner.addLayout(form)
+        inner.addLayout(self.form)
         inner.addWidget(self.message)
         inner.addWidget(self.button, 0, Qt.AlignmentFlag.AlignRight)
         layout = QVBoxLayout(self)
         layout.addStretch(1)
         layout.addWidget(box, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(2)
+
+    def set_needs_code(self, needs_code: bool) -> None:
+        self.form.setRowVisible(self.code, needs_code)
 
     def submit(self) -> None:
         self.button.setEnabled(False)
@@ -101,6 +106,7 @@ class IdleLock(QObject):
         self._central: QWidget | None = None
         self._title = ""
         self._hidden: list[QWidget] = []
+        self.needs_code = True  # until the database has said
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.timeout.connect(self.lock)
@@ -111,11 +117,23 @@ class IdleLock(QObject):
         window.installEventFilter(self)  # its Show: then its QWindow exists
         QGuiApplication.instance().focusWindowChanged.connect(self._watch)
         self._watch(window.windowHandle())
+        self._ask_needs_code()
+        if hasattr(desk, "session_ended"):
+            desk.session_ended.connect(self.lock)
         if timeout_ms is not None:
             self.set_timeout(timeout_ms)
         else:
             desk.call(settings.get,
                       on_done=lambda s: self.set_timeout(s.idle_lock_minutes * 60_000))
+
+    def _ask_needs_code(self) -> None:
+        self.desk.call(second_factor.code_required, self.desk.actor,
+                       on_done=self._got_needs_code)
+
+    def _got_needs_code(self, needs_code: bool) -> None:
+        self.needs_code = needs_code
+        if self.panel is not None:
+            self.panel.set_needs_code(needs_code)
 
     @property
     def is_locked(self) -> bool:
@@ -154,9 +172,9 @@ class IdleLock(QObject):
         self._hidden += [w for w in (window.statusBar(), window.menuBar()) if w.isVisible()]
         for widget in self._hidden:
             widget.hide()
-        actor = self.desk.actor
-        self.panel = LockPanel(actor.login, actor.role in SECOND_FACTOR_ROLES)
+        self.panel = LockPanel(self.desk.actor.login, self.needs_code)
         self.panel.unlock_requested.connect(self._try_unlock)
+        self._ask_needs_code()  # an administrator may have changed the rule since
         window.setCentralWidget(self.panel)
         self.panel.show()
         self.panel.password.setFocus()
@@ -164,11 +182,13 @@ class IdleLock(QObject):
 
     def _try_unlock(self, password: str, code: str) -> None:
         self.desk.act(second_factor.unlock_session, password, code or None,
-                      on_done=lambda _view: self._unlock(), on_error=self.panel.failed)
+                      on_done=self._unlock, on_error=self.panel.failed)
 
-    def _unlock(self) -> None:
+    def _unlock(self, view) -> None:
         if not self.is_locked:
             return
+        # A new sign-in: the desk acts as its session (after a lock, the old one may not).
+        self.desk.actor = view.as_actor()
         window = self.window
         panel = window.takeCentralWidget()
         panel.deleteLater()

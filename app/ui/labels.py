@@ -126,6 +126,7 @@ _ACTIONS = {
     "second_factor.reset": N_("Authenticator reset by an administrator"),
     "second_factor.step_up": N_("Authenticator code confirmed for an action"),
     "audit.export": N_("Audit trail exported"),
+    "audit.checkpoint": N_("Audit trail checkpoint taken"),
     "setting.change": N_("Setting changed"),
     "letter.produce": N_("Letter produced"),
     "letter.batch": N_("Letter batch produced"),

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.errors import ValidationError
+from app.core.errors import ConflictError, ValidationError
 from app.core.i18n import N_, _, error_text
 from app.domain import banks
 from app.domain.channels import PayoutKind, allowed_payout_kinds
@@ -55,6 +55,7 @@ class PayoutDialog(QDialog):
         super().__init__(parent)
         self.desk, self.case = desk, case
         self.saved: CaseView | None = None
+        self.conflict = False  # closed because someone else changed the case first
         desk.lane.submit(banks.preload)  # the bank table loads while the operator reads
         self.setWindowTitle(_("Payout details") + f" — {case.case_number}")
         self.setMinimumWidth(560)
@@ -240,6 +241,13 @@ class PayoutDialog(QDialog):
         self.accept()
 
     def _failed(self, exc: Exception) -> None:
+        if isinstance(exc, ConflictError):
+            # This form was built on the case as it was: close it, so that the case
+            # (reloaded behind it) shows what the other desk saved.
+            self.conflict = True
+            self.desk.prompter.error(self, error_text(exc))
+            self.reject()
+            return
         self.buttons.setEnabled(True)
         self.message.setText(error_text(exc))
 

@@ -5,6 +5,8 @@ page never touches the database. File dialogs sit behind ``save_path`` and
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.errors import PermissionDenied, UserError
 from app.core.i18n import N_, _, error_text, format_day, format_yen
 from app.domain.channels import Channel
 from app.domain.roles import Role
@@ -113,7 +116,8 @@ class PayoutsPage(QWidget):
             self.channel.addItem(channel_label(channel), channel)
         top.addWidget(self.waiting, 1)
         top.addWidget(self.channel)
-        top.addWidget(_button(_("Build batch"), "buildBatch", self.build_batch))
+        self.build_button = _button(_("Build batch…"), "buildBatch", self.build_batch)
+        top.addWidget(self.build_button)
         box.addLayout(top)
         self.batch_table = _table("batchTable", BATCH_HEADERS)
         self.batch_table.itemSelectionChanged.connect(self._batch_selected)
@@ -127,6 +131,10 @@ class PayoutsPage(QWidget):
         for button in (self.release_button, self.export_button, self.sent_button,
                        self.cancel_button, self.import_button):
             actions.addWidget(button)
+        # Building, releasing and cancelling are a supervisor's (the service refuses
+        # the others): an operator is not shown buttons that can only refuse.
+        for button in (self.build_button, self.release_button, self.cancel_button):
+            button.setVisible(self.may_supervise())
         actions.addStretch(1)
         box.addLayout(actions)
         self.item_table = _table("itemTable", ITEM_HEADERS)
@@ -166,6 +174,9 @@ class PayoutsPage(QWidget):
         actions = QHBoxLayout()
         actions.addWidget(_button(_("Confirmed (paid)"), "confirmRequest", self.confirm_request))
         actions.addWidget(_button(_("Refused…"), "refuseRequest", self.refuse_request))
+        withdraw = _button(_("Withdraw request…"), "withdrawRequest", self.withdraw_request)
+        withdraw.setVisible(self.may_supervise())
+        actions.addWidget(withdraw)
         actions.addStretch(1)
         box.addLayout(actions)
         return tab
@@ -190,6 +201,10 @@ class PayoutsPage(QWidget):
         return tab
 
     # -- hooks tests replace -------------------------------------------------------
+    def may_supervise(self) -> bool:
+        actor = self.desk.actor
+        return actor.is_system or actor.role is Role.SUPERVISOR
+
     def may_export(self) -> bool:
         actor = self.desk.actor
         return actor.is_system or actor.role in (Role.SUPERVISOR, Role.ADMIN)
@@ -315,8 +330,24 @@ class PayoutsPage(QWidget):
 
     @Slot()
     def build_batch(self) -> None:
+        """Preview first (off the GUI thread), then build exactly what was shown."""
         channel = self.channel.currentData()
-        self.desk.act(payouts.build_batch, channel=channel, on_error=self._failed,
+        self.desk.act(_preview, channel, on_error=self._failed,
+                      on_done=lambda found: self._confirm_build(channel, *found))
+
+    def _confirm_build(self, channel, preview: payouts.BatchPreview, earliest) -> None:
+        if not preview.count:
+            self._failed(UserError(
+                "振込データにできる承認済の案件がありません。" + "".join(
+                    f"\n{r}" for r in preview.refused[:5]),
+                "No approved case can go into a transfer file."))
+            return
+        day = self.desk.prompter.choose_batch(self, preview, earliest)
+        if day is None:
+            return
+        expected = replace(preview, transfer_date=day)
+        self.desk.act(payouts.build_batch, channel=channel, transfer_date=day,
+                      expected=expected, on_error=self._failed,
                       on_done=lambda b: self._changed(_(
                           "Batch {id} built: {count} transfers, {total}, transfer date {day}"
                       ).format(id=b.id, count=b.item_count, total=format_yen(b.total_amount),
@@ -324,8 +355,14 @@ class PayoutsPage(QWidget):
 
     @Slot()
     def release_batch(self) -> None:
+        """The moment money leaves: a confirmation that states the money, then a code."""
         batch = self.selected_batch()
         if batch is None:
+            return
+        if batch.built_by == self.desk.actor.login:  # said before any question (four eyes)
+            self._failed(PermissionDenied(
+                "バッチを作成した本人は承認できません（二者確認）。別のスーパーバイザーが承認してください。",
+                "The supervisor who built a batch cannot release it (four eyes)."))
             return
         text = _("Release batch {id}: {count} transfers, {total}, on {day}? Each case moves to "
                  "payout requested.").format(id=batch.id, count=batch.item_count,
@@ -333,7 +370,11 @@ class PayoutsPage(QWidget):
                                              day=format_day(batch.transfer_date))
         if not self.desk.prompter.confirm(self, _("Release batch"), text):
             return
-        self.desk.act(payouts.release_batch, batch.id, on_error=self._failed,
+        code = ask_fresh_code(self, self.desk)
+        if code is None:
+            return
+        self.desk.act(payouts.release_batch, batch.id, second_factor=code or None,
+                      on_error=self._failed,
                       on_done=self._changed(_("Batch {id} released").format(id=batch.id)))
 
     @Slot()
@@ -350,9 +391,14 @@ class PayoutsPage(QWidget):
 
     @Slot()
     def export_batch(self) -> None:
+        """The sender settings are checked before a file name or a code is asked."""
         batch = self.selected_batch()
         if batch is None:
             return
+        self.desk.call(payouts.check_sender, on_error=self._failed,
+                       on_done=lambda _ok: self._export_to(batch))
+
+    def _export_to(self, batch: payouts.BatchView) -> None:
         path = self.save_path(_("Save transfer file"), f"furikomi-{batch.id}.txt",
                               _("Transfer files (*.txt *.dat)"))
         if not path:
@@ -464,6 +510,21 @@ class PayoutsPage(QWidget):
                               case=request.case_number)))
 
     @Slot()
+    def withdraw_request(self) -> None:
+        request = self._selected_request()
+        if request is None:
+            return
+        reason = self.desk.prompter.ask_text(
+            self, _("Withdraw request"),
+            _("Why is the request for {case} given up? The case goes back to approved.").format(
+                case=request.case_number))
+        if reason:
+            self.desk.act(payouts.withdraw_request, request.case_id, reason,
+                          on_error=self._failed,
+                          on_done=self._changed(_("{case}: back to approved").format(
+                              case=request.case_number)))
+
+    @Slot()
     def reconcile_csv(self) -> None:
         path = self.save_path(_("Save reconciliation"), "reconciliation.csv",
                               _("CSV files (*.csv)"))
@@ -481,6 +542,11 @@ class PayoutsPage(QWidget):
 
 
 # -- lane jobs: no widget touched here ----------------------------------------------------
+
+
+def _preview(ctx, actor, channel) -> tuple:
+    return (payouts.preview_batch(ctx, actor, channel=channel),
+            payouts.earliest_transfer_date(ctx))
 
 
 def _load_all(ctx) -> dict:

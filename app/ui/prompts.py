@@ -35,14 +35,33 @@ class Prompter:
 
     def ask_code(self, parent: QWidget | None, title: str, label: str) -> str | None:
         """A one-time code (authenticator or recovery code), typed in the clear."""
-        text, ok = QInputDialog.getText(parent, title, label, QLineEdit.EchoMode.Normal)
-        return text.strip() if ok and text.strip() else None
+        dialog = code_dialog(parent, title, label)
+        if dialog.exec() != QInputDialog.DialogCode.Accepted:
+            return None
+        return dialog.textValue().strip() or None
+
+    def choose_batch(self, parent: QWidget | None, preview, earliest):
+        """The refund batch's preview: the chosen transfer date, or None to cancel."""
+        from app.ui.batch_preview import choose_transfer_date
+
+        return choose_transfer_date(parent, preview, earliest)
 
     def info(self, parent: QWidget | None, title: str, text: str) -> None:
         QMessageBox.information(parent, title, text)
 
     def error(self, parent: QWidget | None, text: str) -> None:
         QMessageBox.warning(parent, _("Hosho Desk"), text)
+
+
+def code_dialog(parent: QWidget | None, title: str, label: str) -> QInputDialog:
+    dialog = QInputDialog(parent)
+    dialog.setObjectName("codeDialog")
+    dialog.setWindowTitle(title)
+    dialog.setLabelText(label)
+    dialog.setTextEchoMode(QLineEdit.EchoMode.Normal)
+    dialog.setOkButtonText(_("OK"))
+    dialog.setCancelButtonText(_("Cancel"))
+    return dialog
 
 
 class ScriptedPrompter(Prompter):
@@ -71,6 +90,11 @@ class ScriptedPrompter(Prompter):
 
     def ask_code(self, parent, title, label):
         return self._next("code", label)
+
+    def choose_batch(self, parent, preview, earliest):
+        """True takes the date the preview proposes; a date picks that day."""
+        answer = self._next("batch", f"{preview.count} {preview.total_amount}")
+        return preview.transfer_date if answer is True else answer or None
 
     def info(self, parent, title, text) -> None:
         self.infos.append(text)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.errors import ConflictError
 from app.core.i18n import N_, _, error_text
 from app.domain.roles import Role
 from app.domain.settings import AT_LEAST_ONE, CHOICES, Settings
@@ -59,15 +60,21 @@ LABELS = {
     "zengin_line_end": N_("Transfer file: line ends"),
     "zengin_lead_business_days": N_("Transfer date: business days ahead"),
     "idle_lock_minutes": N_("Lock the window after idle minutes"),
+    "operator_second_factor": N_("Operators: authenticator code at sign-in"),
 }
 MAXIMUM = 2_000_000_000
 # The words a choice setting takes, as the administrator reads them.
 CHOICE_LABELS = {
     "western": N_("Western calendar (2019年8月19日)"),
     "era": N_("Japanese era (令和元年8月19日)"),
-    "crlf": N_("CR LF (most banks)"), "lf": N_("LF"), "none": N_("None (one long line)"),
+    "crlf": N_("CR LF (most banks)"), "lf": N_("LF only (refused by some banks)"),
+    "none": N_("None, one long line (refused by some banks)"),
+    # The sender's 預金種目 is 1, 2 or 9; "savings" is named only for a value stored
+    # before it was refused.
     "ordinary": N_("Ordinary account"), "current": N_("Current account"),
-    "savings": N_("Savings account"),
+    "other": N_("Other account type"), "savings": N_("Savings account"),
+    "required": N_("Required (recommended)"),
+    "relaxed": N_("Not required for operators without an authenticator"),
 }
 
 
@@ -182,7 +189,11 @@ class SettingsPage(QWidget):
             lines)
         if not self.desk.prompter.confirm(self, _("Settings"), question):
             return
-        self.desk.act(settings.change_many, changes, on_done=self._saved, on_error=self._error)
+        # What this page showed for each changed key: a key another administrator saved
+        # since is refused, not overwritten.
+        shown = {key: old[key] for key in changes}
+        self.desk.act(settings.change_many, changes, expected=shown, on_done=self._saved,
+                      on_error=self._error)
 
     def _saved(self, current: Settings) -> None:
         self._show(current)
@@ -190,4 +201,9 @@ class SettingsPage(QWidget):
         self.saved.emit()
 
     def _error(self, exc: Exception) -> None:
-        self.desk.prompter.error(self, error_text(exc))
+        text = error_text(exc)
+        if isinstance(exc, settings.SettingsConflict):
+            text += "\n\n" + "\n".join(_(LABELS.get(key, key)) for key in exc.keys)
+        self.desk.prompter.error(self, text)
+        if isinstance(exc, ConflictError):
+            self.load()  # show what is stored now; nothing was overwritten

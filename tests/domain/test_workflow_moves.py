@@ -27,6 +27,9 @@ SPEC = {
     "merged": set(),
 }
 HOLDABLE = [s for s, targets in SPEC.items() if "on_hold" in targets]
+# The payout rails' own steps (issue #12): in the table, but made only by a rail.
+RAIL = {("approved", "payout_requested"), ("payout_requested", "paid"),
+        ("payout_requested", "approved")}
 SUPERVISOR = Actor(10, "sv", Role.SUPERVISOR)
 OPERATOR = Actor(11, "op", Role.OPERATOR)
 AFTER_START = Circumstances(SUPERVISOR, date(2019, 8, 20), date(2019, 8, 19))
@@ -47,12 +50,13 @@ def spec_cases():
 @pytest.mark.parametrize(("channel", "source", "target", "allowed"), list(spec_cases()))
 def test_move_table_matches_spec(channel, source, target, allowed):
     case = facts(channel, source)
+    by_rail = (source.value, target.value) in RAIL
     if allowed:
-        move = check_move(case, target, AFTER_START, reason="理由")
+        move = check_move(case, target, AFTER_START, reason="理由", by_rail=by_rail)
         assert (move.source, move.target) == (source, target)
     else:
         with pytest.raises(MoveNotAllowed):
-            check_move(case, target, AFTER_START, reason="理由")
+            check_move(case, target, AFTER_START, reason="理由", by_rail=True)
 
 
 @pytest.mark.parametrize("channel", list(Channel))
@@ -143,3 +147,33 @@ def test_open_moves_hides_contact_before_outreach_start():
     offered = {m.target for m in open_moves(facts(Channel.NANACO_CHARGE, Status.RECEIVED), before)}
     assert Status.CONTACTED not in offered
     assert Status.ON_HOLD in offered
+
+
+ANYONE = [Actor(5, "op", Role.OPERATOR), Actor(6, "sv", Role.SUPERVISOR),
+          Actor(7, "admin", Role.ADMIN)]
+
+
+@pytest.mark.parametrize(("source", "target"), sorted(RAIL))
+@pytest.mark.parametrize("actor", ANYONE, ids=lambda a: a.login)
+@pytest.mark.parametrize("channel", list(Channel))
+def test_no_one_makes_a_rail_step_by_hand(source, target, actor, channel):
+    when = Circumstances(actor, date(2019, 8, 20), date(2019, 8, 19))
+    case = facts(channel, Status(source))
+    with pytest.raises(MoveNotAllowed, match="never made by hand"):
+        check_move(case, Status(target), when, reason="理由")
+    assert Status(target) not in {m.target for m in open_moves(case, when)}
+
+
+@pytest.mark.parametrize("target", [Status.VERIFIED, Status.ON_HOLD])
+def test_a_case_on_a_rail_moves_only_with_the_rail(target):
+    on_rail = CaseFacts(Channel.DEBIT_CHARGE, Status.APPROVED, 10_000, verified_by=99,
+                        payout_complete=True, on_rail=True)
+    with pytest.raises(MoveNotAllowed, match="payout rail"):
+        check_move(on_rail, target, AFTER_START, reason="理由")
+    assert open_moves(on_rail, AFTER_START) == []
+    assert check_move(on_rail, Status.PAYOUT_REQUESTED, AFTER_START, by_rail=True)
+
+
+def test_a_paid_case_on_its_rail_can_still_close():
+    paid = CaseFacts(Channel.DEBIT_CHARGE, Status.PAID, 10_000, on_rail=True)
+    assert check_move(paid, Status.CLOSED, AFTER_START).name == "close"

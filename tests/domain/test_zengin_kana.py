@@ -40,6 +40,40 @@ def test_what_cannot_be_converted_is_refused_with_the_character(typed):
     assert "使えない文字" in caught.value.ja
 
 
+# Characters the Zengin set has but strict banks refuse in names (PCA「全銀協使用可能文字」:
+# 委託者名・振込先名カナ take カナ without ヲ and small kana, ﾞ ﾟ, A–Z, 0–9, space and
+# ( ) - . only): refused, and named, rather than passed to a bank that refuses the file.
+@pytest.mark.parametrize(("typed", "named"), [
+    ("ヲノ タロウ", "ヲ"), ("ｦﾉ ﾀﾛｳ", "ｦ"), ("「ヤマダ」", "「"), ("ﾔﾏﾀﾞ｣", "｣"),
+    ("ヤマダ¥", "¥"), ("ヤマダ￥", "￥"), ("ヤマダ\\", "\\"), ("ヤマダ/タロウ", "/"),
+    ("ヤマダ,タロウ", ","), ("ヤマダ，タロウ", "，"),
+])
+def test_symbols_strict_banks_refuse_are_refused_by_name(typed, named):
+    with pytest.raises(ValidationError) as caught:
+        to_zengin_kana(typed)
+    assert f"「{named}」" in caught.value.ja
+    assert repr(named) in caught.value.en or f"'{named}'" in caught.value.en
+
+
+@pytest.mark.parametrize("typed", [".ヤマダ", "・ヤマダ", "　．ヤマダ"])
+def test_a_name_never_starts_with_a_full_stop(typed):
+    with pytest.raises(ValidationError) as caught:
+        to_zengin_kana(typed)
+    assert "「.」" in caught.value.ja and "'.'" in caught.value.en
+    assert to_zengin_kana("ヤマダ・タロウ") == "ﾔﾏﾀﾞ.ﾀﾛｳ"  # inside a name it is fine
+
+
+def test_what_a_name_becomes_is_only_what_strict_banks_take():
+    allowed = set(" ()-.0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                  "ｱｲｳｴｵｶｷｸｹｺｻｼｽｾｿﾀﾁﾂﾃﾄﾅﾆﾇﾈﾉﾊﾋﾌﾍﾎﾏﾐﾑﾒﾓﾔﾕﾖﾗﾘﾙﾚﾛﾜﾝﾞﾟ")
+    typed = ("アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨ"
+             "ラリルレロワン ガギグゲゴザジズゼゾダヂヅデドバビブベボパピプペポヴ"
+             "ァィゥェォッャュョヮヵヶヰヱー（）－．・ abc ＡＢＣ１２３")
+    converted = to_zengin_kana(typed)
+    assert set(converted) <= allowed
+    assert len(converted.encode("shift_jis")) == len(converted)
+
+
 def test_payout_details_refuse_a_holder_name_a_file_cannot_carry():
     details = PayoutDetails(PayoutKind.BANK_ACCOUNT, bank_code="0001", branch_code="001",
                             account_type="ordinary", account_number="1234567",

@@ -15,7 +15,15 @@ from app.services.cases import MoveRequest
 from app.services.payout_details import Confirmation, ConfirmedVia, set_payout_details
 from app.storage.models import AuditEvent, Case, Payment
 from tests.conftest import approval, step_up_code
-from tests.services.helpers import BANK, NANACO, OTHER_BANK, incident, victim
+from tests.services.helpers import (
+    BANK,
+    NANACO,
+    OTHER_BANK,
+    incident,
+    pay_by_transfer,
+    release_by_transfer,
+    victim,
+)
 
 
 def count(ctx, model) -> int:
@@ -67,15 +75,15 @@ def test_intake_refuses_amount_above_ceiling_and_writes_nothing(ctx, staff):
     assert count(ctx, Case) == 0
 
 
-def test_full_path_to_paid_with_four_eyes(ctx, staff):
+def test_full_path_to_paid_with_four_eyes(ctx, staff, tmp_path):
     case = open_debit(ctx, staff)
     verified = to_verified(ctx, staff, case.id)
     assert verified.verified_amount == 30_000 and verified.verified_by == staff["op1"].operator_id
     approved = cases.move_case(ctx, staff["sv1"], case.id, approval(ctx, staff, "sv1"))
     assert approved.approved_amount == 30_000
-    cases.move_case(ctx, staff["op2"], case.id, MoveRequest(Status.PAYOUT_REQUESTED))
-    paid = cases.move_case(ctx, staff["op2"], case.id, MoveRequest(Status.PAID))
-    assert paid.paid_amount == paid.approved_amount == 30_000
+    pay_by_transfer(ctx, staff, tmp_path / "furikomi.txt")  # the one path money takes
+    paid = cases.get_case(ctx, staff["op2"], case.id)
+    assert paid.status is Status.PAID and paid.paid_amount == paid.approved_amount == 30_000
     closed = cases.move_case(ctx, staff["op2"], case.id, MoveRequest(Status.CLOSED))
     assert closed.status is Status.CLOSED
     assert "case.approve" in audit_actions(ctx, case.id)
@@ -178,12 +186,11 @@ def test_outreach_channel_not_contacted_before_start(ctx, staff, clock):
     assert outreach.record_attempt(ctx, staff["op1"], case.id, attempt).status is Status.CONTACTED
 
 
-def test_payment_once_by_database_constraint(ctx, staff):
+def test_payment_once_by_database_constraint(ctx, staff, tmp_path):
     case = open_debit(ctx, staff)
     to_verified(ctx, staff, case.id)
     cases.move_case(ctx, staff["sv1"], case.id, approval(ctx, staff, "sv1"))
-    cases.move_case(ctx, staff["op1"], case.id, MoveRequest(Status.PAYOUT_REQUESTED))
-    cases.move_case(ctx, staff["op1"], case.id, MoveRequest(Status.PAID))
+    pay_by_transfer(ctx, staff, tmp_path / "furikomi.txt")
     from sqlalchemy.exc import IntegrityError
 
     from app.storage.models import Payment as PaymentRow
@@ -234,7 +241,7 @@ def test_payout_locked_once_payout_requested(ctx, staff):
     case = open_debit(ctx, staff)
     to_verified(ctx, staff, case.id)
     cases.move_case(ctx, staff["sv1"], case.id, approval(ctx, staff, "sv1"))
-    cases.move_case(ctx, staff["op1"], case.id, MoveRequest(Status.PAYOUT_REQUESTED))
+    release_by_transfer(ctx, staff)
     with pytest.raises(MoveNotAllowed):
         set_payout_details(ctx, staff["op1"], case.id, OTHER_BANK,
                            confirmation=Confirmation(ConfirmedVia.PHONE_ON_RECORD))

@@ -160,3 +160,22 @@ def test_one_page_dated_pdf_report(demo_ctx, tmp_path):
     text = reader.pages[0].extract_text()
     assert "2019年09月10日" in text
     assert f"{board.totals.claimed:,}円" in text
+
+
+def test_the_pdf_report_remembers_where_the_audit_chain_stood(demo_ctx, tmp_path,
+                                                               monkeypatch):
+    from pypdf import PdfReader
+    from sqlalchemy import text
+
+    from app.exports.dashboard_pdf import write_pdf
+    from app.services import checkpoints
+
+    private, _public, fingerprint = checkpoints.generate_key(tmp_path / "audit.key")
+    monkeypatch.setenv(checkpoints.KEY_ENV, str(private))
+    board = dashboard.dashboard(demo_ctx)
+    with demo_ctx.db.engine.connect() as conn:
+        seq, digest = conn.execute(text("SELECT seq, hash FROM audit_head")).one()
+    assert (board.checkpoint.seq, board.checkpoint.hash) == (seq, digest)
+    assert board.to_json()["checkpoint"]["signature"]["key"] == fingerprint
+    page = PdfReader(str(write_pdf(board, tmp_path / "r.pdf"))).pages[0].extract_text()
+    assert f"seq {seq:,}" in page and f"hash {digest}" in page and fingerprint in page

@@ -51,7 +51,8 @@ def step_up_failures(ctx, who: str) -> int:
 
 def released_batch(ctx, people):
     batch = payouts.build_batch(ctx, people["sv1"])
-    return payouts.release_batch(ctx, people["sv2"], batch.id)
+    return payouts.release_batch(ctx, people["sv2"], batch.id,
+                                 second_factor=step_up_code(ctx, people["sv2"]))
 
 
 def refused_without_file(call, out, error=SecondFactorRefused):

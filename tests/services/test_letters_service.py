@@ -170,13 +170,13 @@ def test_find_letter_by_code_typed_loosely(ctx, staff, tmp_path):
 
 def test_payment_notice_mailed_closes_paid_case(ctx, staff, tmp_path):
     from tests.conftest import approval
+    from tests.services.helpers import pay_by_transfer
     from tests.services.test_case_services import to_verified
 
     a = _case(ctx, staff)
     to_verified(ctx, staff, a.id)
     cases.move_case(ctx, staff["sv1"], a.id, approval(ctx, staff, "sv1"))
-    cases.move_case(ctx, staff["op1"], a.id, MoveRequest(Status.PAYOUT_REQUESTED))
-    cases.move_case(ctx, staff["op1"], a.id, MoveRequest(Status.PAID))
+    pay_by_transfer(ctx, staff, tmp_path / "furikomi.txt")
     out = tmp_path / "paid.pdf"
     summary = svc.produce_batch(ctx, staff["op1"], BatchRequest(LetterKind.PAYMENT_NOTICE),
                                 out)

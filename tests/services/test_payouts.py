@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from app.core.errors import MoveNotAllowed, PermissionDenied
+from app.core.errors import MoveNotAllowed, PermissionDenied, ValidationError
 from app.domain.roles import SYSTEM_ACTOR, Role
 from app.domain.states import Status
 from app.exports.zengin import split_records
@@ -73,7 +73,7 @@ def test_build_release_export_and_pay(programme, staff, tmp_path):
         payouts.export_batch(ctx, staff["sv1"], batch.id, tmp_path / "early.txt",
                              **fresh(ctx, staff, "sv1"))
 
-    released = payouts.release_batch(ctx, staff["sv2"], batch.id)
+    released = payouts.release_batch(ctx, staff["sv2"], batch.id, **fresh(ctx, staff, "sv2"))
     assert released.status == "released" and released.released_by == "sv2"
     assert {_status(ctx, i.case_number) for i in items} == {"payout_requested"}
 
@@ -103,7 +103,7 @@ def test_build_release_export_and_pay(programme, staff, tmp_path):
     # The returned case is fixed and paid in a later batch, exactly once.
     again = payouts.build_batch(ctx, staff["sv2"])
     assert [i.case_number for i in payouts.batch_items(ctx, again.id)] == [first.case_number]
-    payouts.release_batch(ctx, staff["sv1"], again.id)
+    payouts.release_batch(ctx, staff["sv1"], again.id, **fresh(ctx, staff, "sv1"))
     payouts.export_batch(ctx, staff["sv1"], again.id, tmp_path / "again.txt",
                          **fresh(ctx, staff, "sv1"))
     payouts.mark_sent(ctx, staff["op1"], again.id)
@@ -113,7 +113,7 @@ def test_build_release_export_and_pay(programme, staff, tmp_path):
             Case.case_number == first.case_number)).one()[0]
         payments = session.exec(select(Payment.amount).where(Payment.case_id == case_id)).all()
     assert [p[0] for p in payments] == [first.amount]
-    with pytest.raises(MoveNotAllowed):  # a second result for the same transfer
+    with pytest.raises(ValidationError, match=f"line 1 .*{first.case_number}"):  # twice
         payouts.record_results(ctx, staff["op1"], again.id, [ResultEntry("1", "done")])
 
 
@@ -126,9 +126,9 @@ def test_database_refuses_a_case_in_two_live_batches(programme, staff):
         other(ctx, staff["sv2"])
     with pytest.raises(IntegrityError), ctx.db.write() as session:
         session.execute(text(
-            "INSERT INTO refund_item (batch_id, case_id, seq, amount, live, bank_code, "
-            "branch_code, account_type, account_number, holder_zengin) "
-            "VALUES (:b, :c, 99, :a, :live, '0001', '001', 'ordinary', '1234567', 'ﾃｽﾄ')"),
+            "INSERT INTO refund_item (batch_id, case_id, seq, amount, live, rail, bank_code, "
+            "branch_code, account_type, account_number, holder_zengin) VALUES (:b, :c, 99, "
+            ":a, :live, 'transfer', '0001', '001', 'ordinary', '1234567', 'ﾃｽﾄ')"),
             {"b": batch.id, "c": item.case_id, "a": item.amount, "live": True})
     # A dead item (cancelled batch, returned transfer) does not block the case.
     with ctx.db.write() as session:
@@ -142,7 +142,7 @@ def test_database_refuses_a_case_in_two_live_batches(programme, staff):
 def test_cancel_before_sending_returns_cases(programme, staff):
     ctx = programme
     batch = payouts.build_batch(ctx, staff["sv1"])
-    payouts.release_batch(ctx, staff["sv2"], batch.id)
+    payouts.release_batch(ctx, staff["sv2"], batch.id, **fresh(ctx, staff, "sv2"))
     items = payouts.batch_items(ctx, batch.id)
     cancelled = payouts.cancel_batch(ctx, staff["sv1"], batch.id, "口座確認のため")
     assert cancelled.status == "cancelled"
@@ -150,9 +150,10 @@ def test_cancel_before_sending_returns_cases(programme, staff):
     rebuilt = payouts.build_batch(ctx, staff["sv1"])
     assert rebuilt.item_count == len(items)
     with ctx.db.read() as session:
-        live = session.exec(select(func.count()).select_from(RefundItem).where(
-            RefundItem.live)).one()[0]
-    assert live == len(items)
+        live = dict(session.exec(select(RefundItem.batch_id, func.count()).where(
+            RefundItem.live, RefundItem.batch_id.in_([batch.id, rebuilt.id]))
+            .group_by(RefundItem.batch_id)).all())
+    assert live == {rebuilt.id: len(items)}  # the cancelled batch holds nothing
 
 
 def test_transfer_date_moves_off_a_holiday(programme, staff):
@@ -178,7 +179,8 @@ def test_card_and_nanaco_lists(programme, staff, tmp_path):
     assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
     lines = raw.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("案件番号,カード会社,カード下4桁") and len(lines) == count + 1
-    pending = payouts.pending_requests(ctx)
+    newest = max(p.list_id for p in payouts.pending_requests(ctx))
+    pending = [p for p in payouts.pending_requests(ctx) if p.list_id == newest]
     assert len(pending) == count and {_status(ctx, p.case_number) for p in pending} == {
         Status.PAYOUT_REQUESTED.value}
     payouts.confirm_request(ctx, staff["op1"], pending[0].case_id)
@@ -204,16 +206,21 @@ def test_holder_name_mismatch_flag_for_the_verifier(programme, staff):
     assert payouts.holder_mismatch_for_case(ctx, item.case_id)
 
 
-def test_a_payout_change_after_building_blocks_the_release(programme, staff):
+def test_payout_details_are_frozen_while_a_batch_holds_the_case(programme, staff):
     from app.services.payout_details import Confirmation, ConfirmedVia, set_payout_details
     from tests.services.helpers import OTHER_BANK
 
     ctx = programme
     batch = payouts.build_batch(ctx, staff["sv1"])
     item = payouts.batch_items(ctx, batch.id)[0]
-    set_payout_details(ctx, staff["op1"], item.case_id, OTHER_BANK,
-                       confirmation=Confirmation(ConfirmedVia.LETTER_ON_RECORD))
-    assert _status(ctx, item.case_number) == "documents_received"  # where the money goes
+    with pytest.raises(MoveNotAllowed, match="batch"):  # the batch holds it as it was built
+        set_payout_details(ctx, staff["op1"], item.case_id, OTHER_BANK,
+                           confirmation=Confirmation(ConfirmedVia.LETTER_ON_RECORD))
+    assert _status(ctx, item.case_number) == "approved"
+    # Forced past the services, the release still notices and refuses, whole.
+    with ctx.db.write() as session:
+        session.execute(text("UPDATE payout_detail SET account_number = '7654321' "
+                             "WHERE case_id = :c"), {"c": item.case_id})
     with pytest.raises(MoveNotAllowed, match=item.case_number):
-        payouts.release_batch(ctx, staff["sv2"], batch.id)
+        payouts.release_batch(ctx, staff["sv2"], batch.id, **fresh(ctx, staff, "sv2"))
     assert payouts.get_batch(ctx, batch.id).status == "built"  # nothing half-released

@@ -42,6 +42,7 @@ RESTRICTED = {
     "payouts.build_batch": {"supervisor"},
     "payouts.release_batch": {"supervisor"},
     "payouts.cancel_batch": {"supervisor"},
+    "payouts.withdraw_request": {"supervisor"},
     "audit_log.export_events": {"supervisor", "admin"},
     # Exports of personal data or payment files (with a fresh authenticator code).
     "payouts.export_batch": {"supervisor", "admin"},
@@ -208,6 +209,7 @@ SUPERVISOR_ONLY = [
     lambda ctx, a: payouts.build_batch(ctx, a),
     lambda ctx, a: payouts.release_batch(ctx, a, 1),
     lambda ctx, a: payouts.cancel_batch(ctx, a, 1, "誤り"),
+    lambda ctx, a: payouts.withdraw_request(ctx, a, 1, "回答なし"),
     lambda ctx, a: audit_log.export_events(ctx, a, "/nonexistent/x.csv",
                                            audit_log.AuditFilter()),
     lambda ctx, a: audit_log.list_events(ctx, a, audit_log.AuditFilter()),
@@ -220,7 +222,8 @@ SUPERVISOR_ONLY = [
 
 
 @pytest.mark.parametrize("call", SUPERVISOR_ONLY, ids=[
-    "build_batch", "release_batch", "cancel_batch", "audit_export", "audit_list",
+    "build_batch", "release_batch", "cancel_batch", "withdraw_request", "audit_export",
+    "audit_list",
     "suspicious", "waiting", "transfer_file", "card_list", "nanaco_list"])
 @pytest.mark.parametrize("who", ("op1", "op2"))
 def test_supervisor_services_refuse_operators(ctx, staff, call, who):

@@ -56,7 +56,10 @@ def test_supervisor_password_alone_is_not_a_sign_in(ctx, staff):
     view = operators.authenticate(ctx, "sv1", PASSWORD)
     assert view.totp_required and view.totp_enrolled
     assert audit_actions(ctx)[-1] == "operator.password_accepted"
-    assert not operators.authenticate(ctx, "op1", PASSWORD).totp_required
+    # Operators too (issue #13): the password alone signs no one in.
+    operator = operators.authenticate(ctx, "op1", PASSWORD)
+    assert operator.totp_required and operator.totp_enrolled
+    assert audit_actions(ctx)[-1] == "operator.password_accepted"
 
 
 def test_wrong_code_refused_right_one_accepted_and_never_again(ctx, staff, clock):
@@ -155,11 +158,14 @@ def test_enrolment_once_and_admin_reset(ctx, staff, clock):
     with pytest.raises(Exception, match="already enrolled"):
         second_factor.begin_enrolment(ctx, staff["sv1"])
     second_factor.reset_second_factor(ctx, staff["admin1"], "sv1")
-    assert not operators.authenticate(ctx, "sv1", PASSWORD).totp_enrolled
-    enrolment = second_factor.begin_enrolment(ctx, staff["sv1"])
+    # The reset ended the sessions signed in before it: sv1 signs in again and enrols.
+    again = operators.authenticate(ctx, "sv1", PASSWORD)
+    assert not again.totp_enrolled
+    sv1 = again.as_actor()
+    enrolment = second_factor.begin_enrolment(ctx, sv1)
     with pytest.raises(SecondFactorRefused):
-        second_factor.confirm_enrolment(ctx, staff["sv1"], "000000")
-    codes = second_factor.confirm_enrolment(ctx, staff["sv1"],
+        second_factor.confirm_enrolment(ctx, sv1, "000000")
+    codes = second_factor.confirm_enrolment(ctx, sv1,
                                             pyotp.TOTP(enrolment.secret).at(clock.now()))
     assert len(codes) == 10
     assert "second_factor.reset" in audit_actions(ctx)

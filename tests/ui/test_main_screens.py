@@ -8,12 +8,12 @@ from PySide6.QtWidgets import QApplication
 
 from app.domain.channels import Channel
 from app.domain.states import Status
-from app.services import cases, intake
+from app.services import cases, intake, operators
 from app.services.cases import MoveRequest
 from app.ui.case_model import CaseListModel
 from app.ui.main_window import MainWindow
 from app.ui.signin import FirstAdminDialog, SignInDialog
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, step_up_code
 from tests.ui.conftest import make_desk, settle
 
 
@@ -64,6 +64,12 @@ def test_sign_in_refuses_wrong_password_then_accepts(ui_app, qtbot, ui_ctx):
     assert unknown_name_message == "操作者名またはパスワードが違います。"
     dialog.login.setText("op1")
     dialog.password.setText(PASSWORD)
+    dialog.submit()
+    # An operator's password alone signs no one in: the authenticator code follows.
+    qtbot.waitUntil(lambda: dialog.stage == "code", timeout=5000)
+    assert dialog.operator is None
+    op1 = next(o for o in operators.list_operators(ui_ctx) if o.login == "op1").as_actor()
+    dialog.code.setText(step_up_code(ui_ctx, op1))
     with qtbot.waitSignal(dialog.accepted, timeout=5000):
         dialog.submit()
     assert dialog.operator.login == "op1"
@@ -198,7 +204,7 @@ def test_refused_move_shows_the_reason(ui_app, qtbot, ui_ctx):
     from app.services.payout_details import set_payout_details
     from tests.services.helpers import BANK
 
-    window = window_for(qtbot, ui_ctx, answers=[True, 999_999, "多めに"])
+    window = window_for(qtbot, ui_ctx, answers=[999_999, "多めに", True])
     case = new_debit_case(ui_ctx, window)
     cases.move_case(ui_ctx, window.desk.actor, case.id, MoveRequest(Status.CONTACTED))
     set_payout_details(ui_ctx, window.desk.actor, case.id, BANK)
@@ -207,6 +213,7 @@ def test_refused_move_shows_the_reason(ui_app, qtbot, ui_ctx):
     window.cases.detail.move_buttons()["move_verify_verified"].click()
     qtbot.waitUntil(lambda: bool(window.desk.prompter.errors), timeout=5000)
     assert "スーパーバイザー" in window.desk.prompter.errors[0]
+    assert "999,999円" in window.desk.prompter.asked[2][1]  # the confirmation states it
     assert cases.get_case(ui_ctx, window.desk.actor, case.id).verified_amount is None
 
 

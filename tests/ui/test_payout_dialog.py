@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.domain.channels import PayoutKind
 from app.domain.states import Status
-from app.services import cases, victims
+from app.services import cases, operators, victims
 from app.services.cases import MoveRequest
 from app.services.payout_details import set_payout_details
 from tests.services.helpers import BANK
@@ -80,3 +80,25 @@ def test_japan_post_bank_kigou_and_bangou_become_branch_and_account(ui_app, qtbo
     details = victims.reveal_payout(ui_ctx, window.desk.actor, case.id)
     assert (details.bank_code, details.branch_code, details.account_number) == (
         "9900", "058", "1234567")
+
+
+def test_a_save_after_another_desk_saved_is_refused_and_shows_theirs(ui_app, qtbot, ui_ctx):
+    window = window_for(qtbot, ui_ctx)
+    case = new_debit_case(ui_ctx, window)
+    open_case(qtbot, window, case.id)
+    dialog = window.cases.detail.edit_payout()
+    other = next(o for o in operators.list_operators(ui_ctx) if o.login == "op2").as_actor()
+    set_payout_details(ui_ctx, other, case.id, BANK, expected_version=case.version)
+    dialog.kind.setCurrentIndex(dialog.kind.findData(PayoutKind.BANK_ACCOUNT.value))
+    dialog.bank_search.setText("0005")
+    dialog.branch_search.setText("002")
+    dialog.account_number.setText("7654321")
+    dialog.holder_kana.setText("ヤマダ ハナコ")
+    dialog.submit()
+    qtbot.waitUntil(lambda: bool(window.desk.prompter.errors), timeout=5000)
+    assert "他の操作者が先に更新しました" in window.desk.prompter.errors[0]
+    assert not dialog.isVisible() and dialog.saved is None
+    # The case behind shows the other desk's details, and nothing of this form was saved.
+    qtbot.waitUntil(lambda: "****567" in window.cases.detail.payout_label.text(), timeout=5000)
+    assert window.cases.detail.case.version == case.version + 1
+    assert victims.reveal_payout(ui_ctx, window.desk.actor, case.id).bank_code == "0001"

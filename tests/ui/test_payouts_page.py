@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
+from app.core.i18n import format_yen
 from app.domain.roles import SYSTEM_ACTOR
 from app.exports.zengin import split_records
 from app.services import settings
@@ -43,27 +44,34 @@ def test_batches_from_build_to_results(ui_app, qtbot, ui_ctx, tmp_path):
     settings.change_many(ui_ctx, SYSTEM_ACTOR, SENDER)
     first = page_for(qtbot, ui_ctx, "sv1", answers=[True])
     assert "振込待ち" in first.waiting.text() or first.waiting.text()
+    before = first.batch_table.rowCount()
     with qtbot.waitSignal(first.desk.cases_changed, timeout=5000):
         click(qtbot, first, "buildBatch")
     settle(qtbot, first.desk)
-    assert first.batch_table.rowCount() == 1
+    assert first.desk.prompter.asked[0][0] == "batch"  # the preview came first
+    assert first.batch_table.rowCount() == before + 1
     batch = first.batches[0]
     assert batch.status == "built" and batch.item_count > 1
     first.select_batch(batch.id)
     settle(qtbot, first.desk)
     assert first.item_table.rowCount() == batch.item_count
 
-    # The same supervisor is refused, with the reason shown.
+    # The same supervisor is refused, with the reason shown, before any code is asked.
     click(qtbot, first, "releaseBatch")
     qtbot.waitUntil(lambda: bool(first.desk.prompter.errors), timeout=5000)
     assert "二者確認" in first.desk.prompter.errors[0]
+    assert [kind for kind, _text in first.desk.prompter.asked] == ["batch"]
 
-    second = page_for(qtbot, ui_ctx, "sv2", answers=[True, True, "口座解約済"])
+    second = page_for(qtbot, ui_ctx, "sv2")
+    second.desk.prompter.answers = [True, step_up_code(ui_ctx, second.desk.actor), True,
+                                    "口座解約済"]
     second.select_batch(batch.id)
     settle(qtbot, second.desk)
     click(qtbot, second, "releaseBatch")
     settle(qtbot, second.desk)
-    assert second.desk.prompter.asked[0][0] == "confirm"
+    asked = [kind for kind, _text in second.desk.prompter.asked]
+    assert asked == ["confirm", "code"]  # the moment money leaves asks for a code
+    assert format_yen(batch.total_amount) in second.desk.prompter.asked[0][1]
     assert second.batches[0].status == "released" and second.batches[0].released_by == "sv2"
 
     target = tmp_path / "furikomi.txt"
@@ -74,7 +82,7 @@ def test_batches_from_build_to_results(ui_app, qtbot, ui_ctx, tmp_path):
     second.desk.prompter.answers.insert(0, step_up_code(ui_ctx, second.desk.actor))
     click(qtbot, second, "exportBatch")
     qtbot.waitUntil(target.exists, timeout=5000)
-    assert second.desk.prompter.asked[1][0] == "code"
+    assert second.desk.prompter.asked[2][0] == "code"
     records = split_records(target.read_bytes())
     assert all(len(r) == 120 for r in records) and len(records) == batch.item_count + 3
 
@@ -99,7 +107,7 @@ def test_batches_from_build_to_results(ui_app, qtbot, ui_ctx, tmp_path):
 
     second.tabs.setCurrentIndex(2)
     assert "一致" in second.verdict.text()
-    assert second.recon_batches.rowCount() == 1
+    assert second.recon_batches.rowCount() == len(second.batches)
     second.tabs.setCurrentIndex(0)
     second.item_table.selectRow(0)
     Path("docs/screenshots").mkdir(parents=True, exist_ok=True)
@@ -113,11 +121,12 @@ def test_card_list_written_through_the_save_hook(ui_app, qtbot, ui_ctx, tmp_path
     target = tmp_path / "card.csv"
     page.save_path = lambda caption, suggested, pattern: str(target)
     page.desk.prompter.answers = [step_up_code(ui_ctx, page.desk.actor)]
+    waiting = page.request_table.rowCount()  # the demo's own lists, still unconfirmed
     click(qtbot, page, "cardList")
     qtbot.waitUntil(target.exists, timeout=5000)
     assert page.desk.prompter.asked == [("code", page.desk.prompter.asked[0][1])]
     settle(qtbot, page.desk)
-    assert page.request_table.rowCount() == len(target.read_text(
+    assert page.request_table.rowCount() == waiting + len(target.read_text(
         encoding="utf-8-sig").splitlines()) - 1
     page.request_table.selectRow(0)
     before = page.request_table.rowCount()
@@ -137,14 +146,14 @@ def test_lists_and_transfer_file_are_not_for_operators(ui_app, qtbot, ui_ctx):
 def test_a_cancelled_code_writes_no_list(ui_app, qtbot, ui_ctx, tmp_path):
     page = page_for(qtbot, ui_ctx, "sv1", answers=[None, None])
     page.tabs.setCurrentIndex(1)
-    waiting = page.nanaco_label.text()
+    waiting, requests = page.nanaco_label.text(), page.request_table.rowCount()
     for name in ("cardList", "nanacoList"):
         target = tmp_path / f"{name}.csv"
         page.save_path = lambda caption, suggested, pattern, target=target: str(target)
         click(qtbot, page, name)
         assert not target.exists()
     assert [kind for kind, _text in page.desk.prompter.asked] == ["code", "code"]
-    assert page.request_table.rowCount() == 0 and page.nanaco_label.text() == waiting
+    assert page.request_table.rowCount() == requests and page.nanaco_label.text() == waiting
     assert not page.desk.prompter.errors
 
 

@@ -27,6 +27,10 @@ def shot(widget, name: str) -> None:
         widget.grab().save(os.path.join(SHOTS, name))
 
 
+def actor_of(ctx, login: str):
+    return next(o for o in operators.list_operators(ctx) if o.login == login).as_actor()
+
+
 def sign_in_dialog(qtbot, ctx, login: str, password: str = PASSWORD) -> SignInDialog:
     dialog = SignInDialog(ctx)
     qtbot.addWidget(dialog)
@@ -82,6 +86,10 @@ def test_unenrolled_supervisor_is_taken_through_enrolment(ui_app, qtbot, ui_ctx)
 def test_reset_password_must_be_changed_at_sign_in(ui_app, qtbot, ui_ctx):
     one_time = operators.reset_password(ui_ctx, SYSTEM_ACTOR, "op1")
     dialog = sign_in_dialog(qtbot, ui_ctx, "op1", one_time)
+    # Operators give their authenticator code too, before choosing the new password.
+    qtbot.waitUntil(lambda: dialog.stage == "code", timeout=5000)
+    dialog.code.setText(step_up_code(ui_ctx, actor_of(ui_ctx, "op1")))
+    dialog.submit()
     qtbot.waitUntil(lambda: dialog.stage == "new_password", timeout=5000)
     assert dialog.new_password.echoMode() is QLineEdit.EchoMode.Password
     dialog.new_password.setText("SakuraSakura")
@@ -115,6 +123,9 @@ def test_five_wrong_passwords_lock_with_the_same_message(ui_app, qtbot, ui_ctx):
     shot(dialog, "signin_locked.png")
     ui_ctx.clock.advance(minutes=2)
     dialog.password.setText(PASSWORD)
+    dialog.submit()
+    qtbot.waitUntil(lambda: dialog.stage == "code", timeout=5000)
+    dialog.code.setText(step_up_code(ui_ctx, actor_of(ui_ctx, "op2")))
     with qtbot.waitSignal(dialog.accepted, timeout=5000):
         dialog.submit()
 
@@ -210,3 +221,105 @@ def test_input_keeps_the_window_unlocked(ui_app, qtbot, ui_ctx):
     with qtbot.waitSignal(lock.locked, timeout=3000):
         pass  # and with no more input it locks
     lock.set_timeout(600_000)
+
+
+def test_a_new_operator_is_taken_through_enrolment(ui_app, qtbot, ui_ctx):
+    operators.add_operator(ui_ctx, SYSTEM_ACTOR, "kato", "加藤 直人", Role.OPERATOR,
+                           "umbrellas fold on tuesdays")
+    dialog = sign_in_dialog(qtbot, ui_ctx, "kato", "umbrellas fold on tuesdays")
+    qtbot.waitUntil(lambda: dialog.enrol is not None and dialog.enrol.enrolment is not None,
+                    timeout=5000)
+    assert dialog.operator is None and not dialog.enrol.qr.pixmap().isNull()
+    dialog.enrol.code.setText(pyotp.TOTP(dialog.enrol.enrolment.secret).at(ui_ctx.clock.now()))
+    dialog.submit()
+    qtbot.waitUntil(lambda: dialog.enrol.done, timeout=5000)
+    assert len(dialog.enrol.recovery.toPlainText().split()) == 10
+    with qtbot.waitSignal(dialog.accepted, timeout=5000):
+        dialog.submit()
+    assert dialog.operator.login == "kato"
+
+
+def test_relaxed_rule_lets_a_new_operator_in_with_the_password_and_the_dashboard_says_so(
+        ui_app, qtbot, ui_ctx):
+    from app.services import settings
+    from app.ui.dashboard_page import DashboardPage
+
+    settings.change(ui_ctx, SYSTEM_ACTOR, "operator_second_factor", "relaxed")
+    operators.add_operator(ui_ctx, SYSTEM_ACTOR, "kato", "加藤 直人", Role.OPERATOR,
+                           "umbrellas fold on tuesdays")
+    dialog = sign_in_dialog(qtbot, ui_ctx, "kato", "umbrellas fold on tuesdays")
+    qtbot.waitUntil(lambda: dialog.operator is not None, timeout=5000)
+    assert dialog.stage == "password" and dialog.enrol is None
+    desk = make_desk(ui_ctx, "sv1")
+    page = DashboardPage(desk)
+    qtbot.addWidget(page)
+    page.show()
+    qtbot.waitUntil(lambda: page.board is not None, timeout=10_000)
+    assert page.security_warning.isVisible()
+    assert "コードなしでサインインできます" in page.security_warning.text()
+    settle(qtbot, desk)
+
+
+def test_the_idle_lock_asks_an_operator_for_the_code(ui_app, qtbot, ui_ctx):
+    desk = make_desk(ui_ctx, "op1")
+    window = MainWindow(desk, "op1")
+    qtbot.addWidget(window)
+    window.show()
+    settle(qtbot, desk)
+    lock = window.idle_lock
+    with qtbot.waitSignal(lock.locked, timeout=5000):
+        lock.set_timeout(50)
+    settle(qtbot, desk)
+    assert lock.panel.code.isVisible()
+    lock.panel.password.setText(PASSWORD)
+    lock.panel.submit()
+    qtbot.waitUntil(lambda: lock.panel.button.isEnabled(), timeout=5000)
+    assert lock.is_locked and "確認コード" in lock.panel.message.text()
+    lock.panel.password.setText(PASSWORD)
+    lock.panel.code.setText(step_up_code(ui_ctx, desk.actor))
+    with qtbot.waitSignal(lock.unlocked, timeout=5000):
+        lock.panel.submit()
+    lock.set_timeout(600_000)
+    settle(qtbot, desk)
+
+
+def test_guessing_approval_codes_locks_the_window_until_a_new_sign_in(ui_app, qtbot, ui_ctx):
+    case = verified_case(ui_ctx)
+    window = supervisor_window(qtbot, ui_ctx)
+    window.resize(1100, 700)
+    open_case(qtbot, window, case.id)
+    desk, lock = window.desk, window.idle_lock
+    before = desk.actor
+    for attempt in range(5):
+        desk.prompter.answers = [True, f"{attempt:06d}"]
+        desk.prompter.errors.clear()
+        window.cases.detail.move_buttons()["move_approve_approved"].click()
+        qtbot.waitUntil(lambda: bool(desk.prompter.errors), timeout=5000)
+        settle(qtbot, desk)
+    assert not lock.is_locked  # five wrong codes: the account is now locked
+    desk.prompter.answers = [True, step_up_code(ui_ctx, desk.actor)]
+    desk.prompter.errors.clear()
+    with qtbot.waitSignal(lock.locked, timeout=5000):
+        window.cases.detail.move_buttons()["move_approve_approved"].click()
+    settle(qtbot, desk)
+    assert "ロック" in desk.prompter.errors[-1]
+    assert not window.cases.isVisible()
+    shot(window, "session_ended_lock.png")
+    # While the account is locked the right password and code do not unlock.
+    lock.panel.password.setText(PASSWORD)
+    lock.panel.code.setText(step_up_code(ui_ctx, desk.actor))
+    lock.panel.submit()
+    qtbot.waitUntil(lambda: lock.panel.button.isEnabled(), timeout=5000)
+    assert lock.is_locked
+    ui_ctx.clock.advance(minutes=2)
+    lock.panel.password.setText(PASSWORD)
+    lock.panel.code.setText(step_up_code(ui_ctx, desk.actor))
+    with qtbot.waitSignal(lock.unlocked, timeout=5000):
+        lock.panel.submit()
+    assert desk.actor.epoch != before.epoch
+    assert cases.get_case(ui_ctx, desk.actor, case.id).status is Status.VERIFIED
+    desk.prompter.answers = [True, step_up_code(ui_ctx, desk.actor)]
+    window.cases.detail.move_buttons()["move_approve_approved"].click()
+    qtbot.waitUntil(lambda: window.cases.detail.case.status is Status.APPROVED, timeout=5000)
+    lock.set_timeout(600_000)
+    settle(qtbot, desk)
