@@ -5,9 +5,9 @@ A batch is all or nothing: the engine writes under temporary names; the letters 
 recorded on their cases, in one transaction with their audit events, and only once
 that transaction has committed are the files renamed into place. A cancelled or
 failed batch leaves neither a file nor a record; a crash leaves no file without its
-record (the temporary files are removed at the next start). Cases move on (received → contacted,
-paid → closed, ...) only when the operator marks the batch as mailed, each move
-checked by the workflow rules and audited.
+record (the temporary files are removed at the next start). Cases move on
+(received → contacted, paid → closed, ...) only when the operator marks the batch
+as mailed, each move checked by the workflow rules and audited.
 """
 
 from __future__ import annotations

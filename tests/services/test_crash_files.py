@@ -157,3 +157,30 @@ def test_the_next_start_leaves_a_running_programs_files_alone(tmp_path, forty_ca
         temp = staging.new(tmp_path / "busy.pdf")
         assert clean_stale_temporaries() == 0
         assert temp.exists()
+
+
+def test_a_file_that_cannot_be_put_in_place_after_the_record_is_kept_and_named(
+        tmp_path, forty_cases, monkeypatch):
+    from app.core.errors import EnvironmentProblem
+    from app.core.files import Staging
+    from app.letters import LetterKind
+    from app.services import letters as svc
+
+    db = tmp_path / "hosho.sqlite3"
+    shutil.copy(forty_cases, db)
+
+    def folder_gone(self, temp, target=None):
+        raise FileNotFoundError(2, "No such file or directory")
+
+    monkeypatch.setattr(Staging, "place", folder_gone)
+    database = Database(str(db))
+    with pytest.raises(EnvironmentProblem) as refused:
+        svc.produce_batch(AppContext(database), SYSTEM_ACTOR,
+                          svc.BatchRequest(LetterKind.GUIDANCE, limit=2), tmp_path / "b.pdf")
+    database.dispose()
+    kept = _parts(tmp_path)
+    assert len(kept) == 1 and str(kept[0]) in refused.value.en
+    assert "Letter batch 1 is recorded" in refused.value.en
+    assert _recorded(db) == (1, 2)
+    _restart(db)
+    assert _parts(tmp_path) == kept  # named to the operator: not cleaned away
