@@ -44,10 +44,10 @@ from app.domain.checkpoint import (
     sign,
     signature_problem,
 )
-from app.domain.roles import Actor
+from app.domain.roles import Actor, Role
 from app.services import audit
 from app.services.audit_log import ChainReport, verify_chain
-from app.services.context import AppContext, confirmed_actor
+from app.services.context import AppContext, confirmed_actor, require_role
 from app.storage.db import Database
 from app.storage.models import AuditEvent, AuditHead
 
@@ -176,7 +176,9 @@ class ChainBroken(UserError):
 def take(ctx: AppContext, actor: Actor, out: str | Path | None,
          key: Ed25519PrivateKey | None = None) -> Checkpoint:
     """Verify the chain, write a checkpoint of the verified head to ``out`` (when given)
-    and record that it was taken."""
+    and record that it was taken. An administrator's act (the command line's too)."""
+    with ctx.db.read() as session:
+        require_role(confirmed_actor(session, actor), Role.ADMIN)
     report = verify_chain(ctx)
     if not report.intact:
         raise ChainBroken(report)

@@ -20,6 +20,7 @@ from app.domain.states import Status
 from app.services import (
     audit_log,
     cases,
+    checkpoints,
     intake,
     operators,
     payouts,
@@ -39,6 +40,7 @@ RESTRICTED = {
     "second_factor.reset_second_factor": {"admin"},
     "settings.change": {"admin"},
     "settings.change_many": {"admin"},
+    "checkpoints.take": {"admin"},
     "payouts.build_batch": {"supervisor"},
     "payouts.release_batch": {"supervisor"},
     "payouts.cancel_batch": {"supervisor"},
@@ -194,12 +196,13 @@ ADMIN_ONLY = [
     lambda ctx, a: second_factor.reset_second_factor(ctx, a, "sv2"),
     lambda ctx, a: settings.change(ctx, a, "hotline", "0120-000-000"),
     lambda ctx, a: settings.change_many(ctx, a, {"outreach_start": date(2019, 8, 1)}),
+    lambda ctx, a: checkpoints.take(ctx, a, None),
 ]
 
 
 @pytest.mark.parametrize("call", ADMIN_ONLY, ids=["add_operator", "reset_password",
                                                    "reset_second_factor", "setting",
-                                                   "settings"])
+                                                   "settings", "checkpoint"])
 @pytest.mark.parametrize("who", ("op1", "sv1"))
 def test_admin_only_services(ctx, staff, call, who):
     refused(ctx, lambda: call(ctx, staff[who]))
