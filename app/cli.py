@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Callable
+
+from sqlalchemy.exc import OperationalError
 
 from app.core.errors import HoshoError, UserError
 from app.core.paths import default_db_path, demo_db_path
 from app.domain.roles import SYSTEM_ACTOR, Role
 from app.services.context import AppContext
 from app.storage import migrate
-from app.storage.db import Database, normalise_url, sqlite_path
+from app.storage.db import Database, environment_problem, normalise_url, sqlite_path
 
 
 def resolve_db(arg: str | None) -> str:
     """--db, else $HOSHO_DB, else a file in the user data folder."""
     return arg or os.environ.get("HOSHO_DB") or str(default_db_path())
+
+
+# SQLite files this run created: removed again if the command is refused before it
+# wrote anything (an empty file would pass for a database).
+_created: list[Database] = []
 
 
 def open_context(db_arg: str | None, *, upgrade: bool = True, create: bool = False) -> AppContext:
@@ -30,7 +39,10 @@ def open_context(db_arg: str | None, *, upgrade: bool = True, create: bool = Fal
         raise UserError(f"データベースが見つかりません: {path}",
                         f"No database at {path} (create one with `hosho demo` or "
                         "`hosho operator add`).")
+    new = path is not None and not path.exists()
     db = Database(url)
+    if new:
+        _created.append(db)
     if upgrade:
         result = migrate.ensure_current(db)
         if result and result.backup:
@@ -97,12 +109,14 @@ def _read_password(args: argparse.Namespace) -> str:
 
 
 def cmd_operator_add(args: argparse.Namespace) -> int:
-    from app.services.operators import add_operator
+    from app.services.operators import add_operator, check_password_policy
 
+    password = _read_password(args)
+    # Refused before the database is opened (or created): a weak password makes no file.
+    check_password_policy(args.login.strip(), password, args.name or args.login)
     ctx = open_context(args.db, create=True)
     view = add_operator(ctx, SYSTEM_ACTOR, args.login, args.name or args.login,
-                        Role(args.role), _read_password(args),
-                        must_change_password=args.must_change)
+                        Role(args.role), password, must_change_password=args.must_change)
     print(f"操作者を登録しました / operator added: {view.login} ({view.role.value})")
     return 0
 
@@ -218,6 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                                          required=True)
     db.add_parser("upgrade", parents=[common], help="upgrade the schema (backs up SQLite)"
                   ).set_defaults(handler=cmd_db_upgrade)
+    from app.commands import db as db_commands
+
+    db_commands.register(db, common)
     _add_operator_commands(sub, common)
     imp = sub.add_parser("import-csv", parents=[common], help="import a reported-incident file")
     imp.add_argument("path")
@@ -262,7 +279,39 @@ def _add_operator_commands(sub, common: argparse.ArgumentParser) -> None:
     totp.set_defaults(handler=cmd_operator_reset_second_factor)
 
 
+def _remove_unused_databases() -> None:
+    """Remove the SQLite files this run created, unless something was written to them
+    (every change writes an audit event; an upgraded empty schema is not a database)."""
+    while _created:
+        db = _created.pop()
+        path = db.path
+        db.dispose()
+        if path is None or not path.exists():
+            continue
+        with contextlib.closing(sqlite3.connect(path)) as conn:
+            try:
+                used = conn.execute("SELECT EXISTS (SELECT 1 FROM audit_event)").fetchone()[0]
+            except sqlite3.Error:  # no schema yet
+                used = False
+        if not used:
+            for leftover in (path, *(path.with_name(path.name + s)
+                                     for s in ("-wal", "-shm", "-journal"))):
+                leftover.unlink(missing_ok=True)
+
+
 def run(argv: list[str], gui: Callable[[argparse.Namespace], int]) -> int:
+    try:
+        code = _run(argv, gui)
+    except BaseException:
+        _remove_unused_databases()
+        raise
+    if code not in (0, None):
+        _remove_unused_databases()
+    _created.clear()
+    return code
+
+
+def _run(argv: list[str], gui: Callable[[argparse.Namespace], int]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "db"):
@@ -273,6 +322,12 @@ def run(argv: list[str], gui: Callable[[argparse.Namespace], int]) -> int:
     except HoshoError as exc:
         print(f"hosho: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, UserError) else 3
+    except OperationalError as exc:
+        if exc.statement is not None:
+            raise  # a statement the database refused: a bug, not the environment
+        # connecting failed (the server unreachable, the file unreadable)
+        print(f"hosho: {environment_problem(exc)}", file=sys.stderr)
+        return 3
     except OSError as exc:  # a file named on the command line that cannot be read or written
         where = exc.filename or ""
         print(f"hosho: ファイルを開けません / cannot open file: {where} ({exc.strerror})",
