@@ -14,12 +14,11 @@ from sqlalchemy.exc import OperationalError
 
 from app.core.errors import ChangedMeanwhile, EnvironmentProblem
 from app.core.i18n import error_text, set_locale
+from app.services import intake
 from app.storage import db as storage
 from app.storage.db import Database, database_refusal
-from app.services import intake
 from tests.conftest import database_refuses
 from tests.services.helpers import incident, victim
-
 
 _SECOND_CASE = (
     "INSERT INTO case_file (case_number, victim_id, channel, status, claimed_amount, "
