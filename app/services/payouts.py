@@ -197,6 +197,18 @@ def _move(session: Session, ctx: AppContext, actor: Actor, case: Case, target: S
     rail_move(session, ctx, actor, case, target, now, reason=reason, reference=reference)
 
 
+def _still_waiting(case: Case) -> None:
+    """After the case's lock: a list or batch read the approved cases before it locked
+    each one, and another desk may have held, withdrawn or listed a case meanwhile."""
+    if case.status != Status.APPROVED.value or case.approved_amount is None:
+        now_ja = Status(case.status).label_ja
+        raise ConflictError(
+            f"{case.case_number} は読み込んだ後に他の操作者が変更しました（{now_ja}）。"
+            "もう一度内容を確認してください。",
+            f"{case.case_number} was changed by another desk meanwhile ({case.status}): "
+            "look again.")
+
+
 def _claim(session: Session, case: Case, rail: str) -> None:
     """Before a live transfer or request is added for the case."""
     if case.payout_rail not in (None, rail):
@@ -347,7 +359,9 @@ def _nothing_to_transfer(preview: BatchPreview) -> str:
 
 def _add_items(session: Session, batch: RefundBatch, rows: list) -> None:
     for seq, (case, payout, holder) in enumerate(rows, start=1):
-        _claim(session, lock_case(session, case.id), RAIL_TRANSFER)
+        locked = lock_case(session, case.id)
+        _still_waiting(locked)
+        _claim(session, locked, RAIL_TRANSFER)
         session.add(RefundItem(
             batch_id=batch.id, case_id=case.id, seq=seq, amount=case.approved_amount,
             rail=RAIL_TRANSFER, bank_code=payout.bank_code, branch_code=payout.branch_code,
@@ -813,6 +827,7 @@ def _write_list(ctx: AppContext, actor: Actor, kind: PayoutKind, issuer: str | N
         rail = RAIL_NANACO if kind is PayoutKind.NANACO else RAIL_CARD
         for case, payout, victim in rows:
             case = lock_case(session, case.id)
+            _still_waiting(case)
             _claim(session, case, rail)
             session.add(PayoutRequest(list_id=listing.id, case_id=case.id,
                                       amount=case.approved_amount, rail=rail))
