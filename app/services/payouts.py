@@ -546,12 +546,25 @@ def _export_batch(ctx: AppContext, actor: Actor, batch_id: int, out: str | Path,
         require_exporter(session, actor, code, now)  # last: another refusal spends no code
         data = transfer_file_bytes(session, batch)
         digest = hashlib.sha256(data).hexdigest()
+        _same_file_once_sent(batch, digest)
         _write_atomic(out, data)
         batch.exported_at, batch.file_sha256 = now, digest
         audit.record(session, actor, now, "payout.batch_export", "refund_batch", batch.id,
                      after={"file": str(out), "sha256": digest, "bytes": len(data)})
         session.flush()
         return _batch_view(session, batch)
+
+
+def _same_file_once_sent(batch: RefundBatch, digest: str) -> None:
+    """The bank holds the file of a sent batch: a copy written again must be that file
+    (a sender setting changed since would make another file for the same transfers,
+    one a bank could take as a second submission)."""
+    if batch.status == SENT and batch.file_sha256 and digest != batch.file_sha256:
+        raise MoveNotAllowed(
+            f"振込バッチ {batch.id} は送信済です。振込元の設定がその後に変わったため、送信した"
+            "ファイルと同じものを出力できません。設定を送信時の値に戻してください。",
+            f"Batch {batch.id} was sent; the sender settings changed since, so the file sent "
+            "cannot be written again: put the settings back as they were.")
 
 
 def mark_sent(ctx: AppContext, actor: Actor, batch_id: int) -> BatchView:
