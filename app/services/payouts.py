@@ -607,6 +607,7 @@ class _Result:
     item: RefundItem
     result: str
     reason: str | None
+    where: tuple[str, str] = ("", "")  # the line and key, to name in a refusal
 
 
 def _where(entry: ResultEntry, index: int) -> tuple[str, str]:
@@ -615,7 +616,8 @@ def _where(entry: ResultEntry, index: int) -> tuple[str, str]:
         f"({(entry.key or '').strip() or 'no number'})"
 
 
-def _check_entry(entry: ResultEntry, items, numbers, seen: set[int]) -> _Result:
+def _check_entry(entry: ResultEntry, items, numbers, seen: set[int],
+                 index: int = 0) -> _Result:
     item = _find_item(items, numbers, entry.key)
     result = parse_result(entry.result)
     if item.id in seen:
@@ -627,7 +629,7 @@ def _check_entry(entry: ResultEntry, items, numbers, seen: set[int]) -> _Result:
         raise ValidationError("reason", f"{numbers[item.case_id]} の返却の理由がありません。",
                               f"The returned transfer {numbers[item.case_id]} needs a reason.")
     seen.add(item.id)
-    return _Result(item, result, reason)
+    return _Result(item, result, reason, _where(entry, index))
 
 
 def _checked_results(items, numbers, entries: list[ResultEntry]) -> list[_Result]:
@@ -635,7 +637,7 @@ def _checked_results(items, numbers, entries: list[ResultEntry]) -> list[_Result
     checked, problems_ja, problems_en, seen = [], [], [], set()
     for index, entry in enumerate(entries, start=1):
         try:
-            checked.append(_check_entry(entry, items, numbers, seen))
+            checked.append(_check_entry(entry, items, numbers, seen, index))
         except UserError as exc:
             where_ja, where_en = _where(entry, index)
             problems_ja.append(f"{where_ja}: {exc.ja}")
@@ -669,7 +671,15 @@ def record_results(ctx: AppContext, actor: Actor, batch_id: int,
         numbers = dict(session.exec(select(Case.id, Case.case_number).where(
             Case.id.in_([i.case_id for i in items]))).all())
         for checked in _checked_results(items, numbers, list(entries)):
-            _apply_result(session, ctx, actor, batch, checked, now, summary)
+            try:
+                _apply_result(session, ctx, actor, batch, checked, now, summary)
+            except UserError as exc:  # the case is not where its transfer says: rolled back
+                number = numbers[checked.item.case_id]
+                raise ValidationError(
+                    "results", "結果を反映できません。何も反映していません。\n"
+                    f"{checked.where[0]}: {number}: {exc.ja}",
+                    f"The results cannot be applied; nothing was applied. {checked.where[1]}:"
+                    f" {number}: {exc.en}") from exc
         session.flush()
     return summary
 

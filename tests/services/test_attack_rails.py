@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 from sqlalchemy import select, text
 
-from app.core.errors import ConflictError, HoshoError
+from app.core.errors import ConflictError, HoshoError, ValidationError
 from app.domain.channels import Channel
 from app.domain.roles import SYSTEM_ACTOR
 from app.domain.states import Status
@@ -181,6 +181,19 @@ def test_reconciliation_sees_a_live_transfer_whose_case_has_no_bank_account(ctx,
                 "branch_code = NULL, account_number = NULL, card_issuer = 'x', "
                 "card_last4 = '4242' WHERE case_id = :c", c=rails["transfer"])
     assert (_number(ctx, staff, rails["transfer"]), "item_destination") in _found(ctx)
+
+
+def test_a_result_the_case_cannot_take_names_its_line_and_case(ctx, staff, rails):
+    """The case of a transfer moved out of 支払手続中 behind the program: the bank's
+    result is refused, whole, naming the line and the case (not only the move)."""
+    _force(ctx, "UPDATE case_file SET status = 'approved' WHERE id = :c", c=rails["transfer"])
+    with pytest.raises(ValidationError) as refused:
+        payouts.record_results(ctx, staff["op1"], rails["batch"],
+                               [ResultEntry("1", "done", line=2)])
+    number = _number(ctx, staff, rails["transfer"])
+    assert "2行目" in refused.value.ja and number in refused.value.ja
+    assert "line 2" in refused.value.en
+    assert status(ctx, rails["transfer"]) == "approved"
 
 
 # -- the transfer file -----------------------------------------------------------------------
