@@ -308,6 +308,15 @@ def _rail_claim_differences(session: Session) -> list[Difference]:
         .order_by(Case.case_number))
     found += [Difference(number, "live_on_two_rails", 1, 2)
               for number in session.exec(both).all()]
+    # A case held by a rail that nothing live names is stuck: no batch or list takes
+    # it, and no move is open on it.
+    stuck = (select(Case.case_number).where(
+        Case.payout_rail.is_not(None),
+        Case.id.not_in(select(RefundItem.case_id).where(RefundItem.live)),
+        Case.id.not_in(select(PayoutRequest.case_id).where(PayoutRequest.live)))
+        .order_by(Case.case_number))
+    found += [Difference(number, "rail_without_payout", None, None)
+              for number in session.exec(stuck).all()]
     return found
 
 

@@ -196,6 +196,14 @@ def test_a_result_the_case_cannot_take_names_its_line_and_case(ctx, staff, rails
     assert status(ctx, rails["transfer"]) == "approved"
 
 
+def test_reconciliation_sees_a_case_held_by_a_rail_with_nothing_live(ctx, staff):
+    """case_file.payout_rail takes any word and needs no live row: an approved case
+    given one by SQL is taken by no batch and moved by no one, unseen."""
+    case_id = approved_case(ctx, staff, Channel.DEBIT_CHARGE)
+    _force(ctx, "UPDATE case_file SET payout_rail = 'bogus' WHERE id = :c", c=case_id)
+    assert _number(ctx, staff, case_id) in {case for case, _what in _found(ctx)}
+
+
 # -- the transfer file -----------------------------------------------------------------------
 
 def test_a_batch_exported_again_gives_the_same_bytes_or_nothing(ctx, staff, rails, tmp_path):
