@@ -25,10 +25,10 @@ import re
 from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import NameObject
+if TYPE_CHECKING:
+    from pypdf import PdfWriter
 
 _CATALOG, _PAGES, _INFO = 1, 2, 3
 _XREF = re.compile(rb"xref\s+(\d+)\s+(\d+)\s+")
@@ -196,6 +196,8 @@ def join_with_pypdf(parts: Iterable[Path], out: BinaryIO, *,
                     producer: str = "Hosho Desk") -> int:
     """``concatenate`` through pypdf's public API; each part's font subsets retagged
     apart as ``concatenate`` does."""
+    from pypdf import PdfReader, PdfWriter  # imported when needed: it slows the start-up
+
     writer = PdfWriter()
     for part in parts:
         writer.append(PdfReader(part))
@@ -206,6 +208,8 @@ def join_with_pypdf(parts: Iterable[Path], out: BinaryIO, *,
 
 
 def _retag_subsets(writer: PdfWriter) -> None:
+    from pypdf.generic import NameObject
+
     tags = _Writer(io.BytesIO())  # only its tag counter
     seen: set[int] = set()
     for page in writer.pages:
@@ -232,6 +236,8 @@ def _font_names(pages) -> set[str]:
 def self_check(parts: list[Path]) -> None:
     """Raise AssertionError unless ``concatenate`` of ``parts`` (ReportLab chunks) reads
     back with pypdf as their pages, in order, with no subset tag shared across parts."""
+    from pypdf import PdfReader
+
     readers = [PdfReader(part, strict=True) for part in parts]
     originals = [page for reader in readers for page in reader.pages]
     buffer = io.BytesIO()
