@@ -14,41 +14,11 @@ from collections.abc import Callable
 from sqlalchemy.exc import OperationalError
 
 from app.core.errors import HoshoError, UserError
-from app.core.paths import default_db_path, demo_db_path
+from app.core.paths import demo_db_path
 from app.domain.roles import SYSTEM_ACTOR, Role
-from app.services.context import AppContext
+from app.services.opening import created_databases, open_context
 from app.storage import migrate
-from app.storage.db import Database, environment_problem, normalise_url, sqlite_path
-
-
-def resolve_db(arg: str | None) -> str:
-    """--db, else $HOSHO_DB, else a file in the user data folder."""
-    return arg or os.environ.get("HOSHO_DB") or str(default_db_path())
-
-
-# SQLite files this run created: removed again if the command is refused before it
-# wrote anything (an empty file would pass for a database).
-_created: list[Database] = []
-
-
-def open_context(db_arg: str | None, *, upgrade: bool = True, create: bool = False) -> AppContext:
-    """Open (and if needed upgrade) the database; only some commands may create one."""
-    url = normalise_url(resolve_db(db_arg))
-    path = sqlite_path(url)
-    if path is not None and not create and not path.exists():
-        raise UserError(f"データベースが見つかりません: {path}",
-                        f"No database at {path} (create one with `hosho demo` or "
-                        "`hosho operator add`).")
-    new = path is not None and not path.exists()
-    db = Database(url)
-    if new:
-        _created.append(db)
-    if upgrade:
-        result = migrate.ensure_current(db)
-        if result and result.backup:
-            print(f"データベースを更新しました（バックアップ: {result.backup}）/ "
-                  f"database upgraded, backup at {result.backup}", file=sys.stderr)
-    return AppContext(db=db)
+from app.storage.db import environment_problem
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -174,8 +144,8 @@ def _print_import(summary, errors_path: str | None) -> None:
     print(f"  読込 read {summary.read:,}  取込 accepted {summary.accepted:,}  "
           f"重複 duplicate {summary.duplicate:,}  不一致 conflict {summary.conflict:,}  "
           f"不備 rejected {summary.rejected:,}")
-    print(f"  新規被害者 victims created {summary.victims_created:,}  "
-          f"新規案件 cases created {summary.cases_created:,}")
+    print(f"  新規被害者 victims created {summary.victimscreated_databases:,}  "
+          f"新規案件 cases created {summary.casescreated_databases:,}")
     for channel, amount in summary.amount_accepted_by_channel.items():
         print(f"  {channel:<18} {amount:>14,}円")
     if summary.unknown_columns:
@@ -282,8 +252,8 @@ def _add_operator_commands(sub, common: argparse.ArgumentParser) -> None:
 def _remove_unused_databases() -> None:
     """Remove the SQLite files this run created, unless something was written to them
     (every change writes an audit event; an upgraded empty schema is not a database)."""
-    while _created:
-        db = _created.pop()
+    while created_databases:
+        db = created_databases.pop()
         path = db.path
         db.dispose()
         if path is None or not path.exists():
@@ -307,7 +277,7 @@ def run(argv: list[str], gui: Callable[[argparse.Namespace], int]) -> int:
         raise
     if code not in (0, None):
         _remove_unused_databases()
-    _created.clear()
+    created_databases.clear()
     return code
 
 

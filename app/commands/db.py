@@ -6,8 +6,8 @@ import argparse
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from app.cli import open_context, resolve_db
     from app.services.backup import backup_database, refuse_unless_sqlite
+    from app.services.opening import open_context, resolve_db
     from app.storage.db import normalise_url
 
     # PostgreSQL: the pg_dump command, without connecting to the server first
@@ -20,8 +20,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from app.cli import resolve_db
     from app.services.backup import restore_database
+    from app.services.opening import resolve_db
 
     result = restore_database(resolve_db(getattr(args, "db", None)), args.file)
     print(f"復元しました / restored: {args.file} → {result.target} (版 revision "

@@ -55,8 +55,8 @@ def install_excepthook() -> None:
 
 
 def open_demo_context() -> AppContext:
-    from app.cli import open_context
     from app.services.demo import build_demo
+    from app.services.opening import open_context
 
     path = demo_db_path()
     ctx = open_context(str(path), create=True)
@@ -66,7 +66,7 @@ def open_demo_context() -> AppContext:
 
 
 def run_gui(args: argparse.Namespace) -> int:
-    from app.cli import open_context
+    from app.services.opening import open_context
 
     app = make_app()
     install_excepthook()
