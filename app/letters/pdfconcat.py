@@ -234,18 +234,21 @@ def _font_names(pages) -> set[str]:
 
 
 def self_check(parts: list[Path]) -> None:
-    """Raise AssertionError unless ``concatenate`` of ``parts`` (ReportLab chunks) reads
-    back with pypdf as their pages, in order, with no subset tag shared across parts."""
+    """Raise RuntimeError unless ``concatenate`` of ``parts`` (ReportLab chunks) reads back
+    with pypdf as their pages, in order, with no subset tag shared across parts."""
     from pypdf import PdfReader
 
     readers = [PdfReader(part, strict=True) for part in parts]
     originals = [page for reader in readers for page in reader.pages]
     buffer = io.BytesIO()
-    assert concatenate(parts, buffer) == len(originals), "page count"
+    written = concatenate(parts, buffer)
     joined = PdfReader(io.BytesIO(buffer.getvalue()), strict=True).pages
-    assert len(joined) == len(originals), "page count read back"
+    if written != len(originals) or len(joined) != len(originals):
+        raise RuntimeError("joined page count differs")
     for copy, page in zip(joined, originals, strict=True):
-        assert copy.get_contents().get_data() == page.get_contents().get_data(), "contents"
-        assert copy.extract_text() == page.extract_text(), "text"
-    separate = sum(len(_font_names(reader.pages)) for reader in readers)
-    assert len(_font_names(joined)) == separate, "subset tags shared across parts"
+        if copy.get_contents().get_data() != page.get_contents().get_data():
+            raise RuntimeError("a joined page's contents differ")
+        if copy.extract_text() != page.extract_text():
+            raise RuntimeError("a joined page's text differs")
+    if len(_font_names(joined)) != sum(len(_font_names(r.pages)) for r in readers):
+        raise RuntimeError("font subset tags shared across parts")

@@ -54,10 +54,11 @@ def qrcode_matrix(payload: str) -> Matrix:
 
 
 def self_check(payloads: tuple[str, ...]) -> None:
-    """Raise AssertionError unless the faster mask choice gives qrcode's own symbol for
-    every payload (or any error the internals raise)."""
+    """Raise RuntimeError unless the faster mask choice gives qrcode's own symbol for
+    every payload (or whatever error the internals raise)."""
     for payload in payloads:
-        assert qr_matrix(payload) == qrcode_matrix(payload), "QR symbol differs from qrcode's"
+        if qr_matrix(payload) != qrcode_matrix(payload):
+            raise RuntimeError("QR symbol differs from qrcode's own")
 
 
 @dataclass(frozen=True)

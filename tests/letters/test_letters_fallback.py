@@ -8,6 +8,7 @@ import logging
 import re
 import shutil
 import subprocess
+import sys
 import types
 from pathlib import Path
 
@@ -200,3 +201,13 @@ def test_a_chunk_the_join_does_not_expect_is_joined_with_pypdf(tmp_path, monkeyp
     assert len(PdfReader(result.out, strict=True).pages) == result.total_pages
     assert any("pypdf" in record.getMessage() for record in caplog.records)
     assert [p.name for p in tmp_path.iterdir()] == ["batch.pdf"]  # no chunk left behind
+
+
+def test_the_self_checks_hold_under_python_dash_o(tmp_path):
+    """Python -O drops assert statements: the checks must not be made of them."""
+    script = ("from app.letters import qr, shortcuts\n"
+              "qr._placement = lambda size, data: tuple(sorted(data))\n"
+              "print(shortcuts.check().qr)\n")
+    done = subprocess.run([sys.executable, "-O", "-c", script], capture_output=True, text=True,
+                          check=True, cwd=Path(__file__).parents[2])
+    assert done.stdout.strip() == "False"
