@@ -23,6 +23,7 @@ from app.services import suspicion
 from app.services.suspicion import Flag, WaitingCase
 from app.ui.desk import Desk
 from app.ui.labels import channel_label
+from app.ui.refresh import follow_changes, touches_cases
 
 PAGE_SIZE = 200
 FLAG_LABELS = {
@@ -77,8 +78,7 @@ class ApprovalsPage(QWidget):
         self.flags: list[Flag] = []
         self._wanted = False
         self._build()
-        desk.cases_changed.connect(self._changed)
-        desk.case_changed.connect(lambda _id: self._changed())
+        follow_changes(self, desk, touches_cases, self._changed)
 
     def _build(self) -> None:
         self.note = QLabel(objectName="approvals_note")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -28,6 +28,7 @@ from app.domain.workflow import Move
 from app.services import cases, victims
 from app.services.case_flags import CaseWarnings, case_warnings
 from app.services.cases import MoveRequest
+from app.services.changes import Changed
 from app.services.intake import VictimInput
 from app.services.views import CaseView
 from app.ui.approvals_page import flag_label
@@ -45,6 +46,7 @@ from app.ui.labels import (
     status_label,
 )
 from app.ui.payout_dialog import PayoutDialog
+from app.ui.refresh import follow_changes
 from app.ui.step_up import ask_step_up
 
 
@@ -71,12 +73,13 @@ def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
 
 
 class CaseDetail(QWidget):
-    changed = Signal(int)  # case id, after a successful change
-
     def __init__(self, desk: Desk, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.desk = desk
         self.case: CaseView | None = None
+        # The case shown reloads when anyone changes it (this detail, another page, a
+        # batch): the desk says which cases a write changed.
+        follow_changes(self, desk, self._concerns, self._reload)
         self.header = QLabel(_("Select a case in the list, or search above."))
         self.header.setTextFormat(Qt.TextFormat.RichText)
         self.header.setWordWrap(True)
@@ -156,6 +159,15 @@ class CaseDetail(QWidget):
         return box
 
     # -- loading ------------------------------------------------------------------
+    def _concerns(self, changed: Changed) -> bool:
+        case = self.case
+        return case is not None and (case.id in changed.cases
+                                     or case.victim.id in changed.victims)
+
+    def _reload(self) -> None:
+        if self.case is not None:
+            self.load(self.case.id)
+
     def load(self, case_id: int) -> None:
         self.desk.act(cases.get_case, case_id, on_done=self.show_case, on_error=self._error)
 
@@ -321,9 +333,8 @@ class CaseDetail(QWidget):
         return MoveRequest(Status.MERGED, reason=reason, expected_version=case.version,
                            merge_into_number=target)
 
-    def _moved(self, view: CaseView) -> None:
-        self.changed.emit(view.id)
-        self.load(view.id)
+    def _moved(self, _view: CaseView | None = None) -> None:
+        """Nothing to do: the desk's ``changed`` reloads the case (``_concerns``)."""
 
     def save_victim(self) -> None:
         if self.case is None:
@@ -343,9 +354,8 @@ class CaseDetail(QWidget):
         self.desk.act(cases.add_note, case_id, text, on_done=lambda _r: self._noted(case_id),
                       on_error=self._error)
 
-    def _noted(self, case_id: int) -> None:
-        self.note_edit.clear()
-        self.load(case_id)
+    def _noted(self, _case_id: int) -> None:
+        self.note_edit.clear()  # the case reloads from the desk's ``changed``
 
     def edit_payout(self) -> PayoutDialog | None:
         if self.case is None:

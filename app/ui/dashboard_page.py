@@ -18,7 +18,6 @@ from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
-    QFileDialog,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -36,6 +35,7 @@ from app.domain.states import Status
 from app.services import dashboard
 from app.ui.desk import Desk
 from app.ui.labels import channel_label, status_label
+from app.ui.refresh import follow_changes, touches_cases
 
 REFRESH_DELAY_MS = 400
 CHART_DAYS = 30
@@ -114,8 +114,7 @@ class DashboardPage(QWidget):
         self._timer = QTimer(self, singleShot=True, interval=REFRESH_DELAY_MS)
         self._timer.timeout.connect(self.refresh)
         self._build()
-        desk.cases_changed.connect(self._timer.start)
-        desk.case_changed.connect(lambda _id: self._timer.start())
+        follow_changes(self, desk, touches_cases, self._timer.start)
         self.refresh()
 
     # -- layout ------------------------------------------------------------
@@ -289,29 +288,24 @@ class DashboardPage(QWidget):
 
     def _ask_path(self, caption: str, suffix: str, pattern: str) -> str | None:
         stamp = self.board.as_of.strftime("%Y%m%d") if self.board else "report"
-        path, _chosen = QFileDialog.getSaveFileName(
-            self, caption, f"dashboard-{stamp}.{suffix}", pattern)
-        return path or None
+        return self.desk.prompter.save_file(self, caption, f"dashboard-{stamp}.{suffix}",
+                                            pattern)
 
     def export_csv(self, path: str | None = None) -> None:
         if self.board is None:
             return
         path = path or self._ask_path(_("Export CSV"), "csv", "CSV (*.csv)")
         if path:
-            self.desk.call(lambda _ctx, board, target: dashboard.write_csv(board, target),
-                           self.board, path, on_done=lambda _r: self._saved(path),
-                           on_error=self._error)
+            self.desk.locally(dashboard.write_csv, self.board, path,
+                              on_done=lambda _r: self._saved(path), on_error=self._error)
 
     def export_pdf(self, path: str | None = None) -> None:
         if self.board is None:
             return
         path = path or self._ask_path(_("PDF report"), "pdf", "PDF (*.pdf)")
         if path:
-            from app.exports.dashboard_pdf import write_pdf
-
-            self.desk.call(lambda _ctx, board, target: write_pdf(board, target),
-                           self.board, path, on_done=lambda _r: self._saved(path),
-                           on_error=self._error)
+            self.desk.locally(dashboard.write_pdf, self.board, path,
+                              on_done=lambda _r: self._saved(path), on_error=self._error)
 
     def _saved(self, path: str) -> None:
         self.desk.prompter.info(self, _("Dashboard"), _("Saved: {path}").format(path=path))

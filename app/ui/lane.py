@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 log = logging.getLogger(__name__)
 
 
-def _alive(callback: Callable[..., Any] | None) -> bool:
+def alive(callback: Callable[..., Any] | None) -> bool:
     """False when the callback is a method of a widget that has since been destroyed.
 
     An answer can arrive after its page closed (the window shut, a test ended):
@@ -69,13 +69,13 @@ class ServiceLane(QObject):
         @Slot(object)
         def finished(result: object) -> None:
             self._release(relay)
-            if _alive(on_done):
+            if alive(on_done):
                 on_done(result)
 
         @Slot(object)
         def failed(exc: object) -> None:
             self._release(relay)
-            if _alive(on_error):
+            if alive(on_error):
                 on_error(exc)
             elif on_error is not None:
                 log.info("service call failed after its page closed: %r", exc)

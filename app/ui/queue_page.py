@@ -30,6 +30,7 @@ from app.services import queue
 from app.services.outreach import AttemptInput, Method, Outcome, record_attempt
 from app.ui.desk import Desk
 from app.ui.labels import CONTACT_METHODS, CONTACT_OUTCOMES, channel_label
+from app.ui.refresh import follow_changes, touches_cases
 
 PAGE_SIZE = 100
 METHODS = tuple((method, CONTACT_METHODS[method.value]) for method in Method)
@@ -73,8 +74,7 @@ class QueuePage(QWidget):
         self.offset = 0
         self.rows: list[queue.QueueRow] = []
         self._build()
-        desk.cases_changed.connect(self.refresh)
-        desk.case_changed.connect(lambda _id: self.refresh())
+        follow_changes(self, desk, touches_cases, self.refresh)
         self.refresh()
         desk.call(queue.current_hold, desk.actor, on_done=self._show_held)
 
@@ -196,8 +196,7 @@ class QueuePage(QWidget):
         if row is None:
             self.desk.prompter.info(self, _("Outreach queue"),
                                     _("No case is waiting for guidance now."))
-        self._show_held(row)
-        self.refresh()
+        self._show_held(row)  # the hold is a change: the desk's ``changed`` refreshes
 
     def _show_held(self, row: queue.QueueRow | None) -> None:
         self.held = row
@@ -220,7 +219,7 @@ class QueuePage(QWidget):
         ]
         # One paragraph a line: with <br>, Qt keeps the small line height under the big name.
         self.held_label.setText("".join(f"<p style='margin:2px 0'>{line}</p>" for line in lines))
-        later = to_jst(self.desk.ctx.clock.now()) + timedelta(hours=2)
+        later = to_jst(self.desk.gateway.now()) + timedelta(hours=2)
         self.call_back.setDateTime(QDateTime(later.date(), later.time().replace(
             second=0, microsecond=0), QTimeZone(b"Asia/Tokyo")))
         self._outcome_changed()
@@ -248,14 +247,12 @@ class QueuePage(QWidget):
     def _recorded(self, case_id: int) -> None:
         self.note.clear()
         self._show_held(None)
-        self.desk.case_changed.emit(case_id)
-        self.desk.cases_changed.emit()
 
     def release(self) -> None:
         if self.held is None:
             return
         self.desk.act(queue.release, self.held.case_id,
-                      on_done=lambda _r: (self._show_held(None), self.refresh()),
+                      on_done=lambda _r: self._show_held(None),
                       on_error=self._error)
 
     def sweep(self) -> None:
@@ -270,5 +267,3 @@ class QueuePage(QWidget):
         self.desk.prompter.info(self, _("Outreach queue"),
                                 _("{count} cases moved to unreachable.").format(
                                     count=len(moved)))
-        if moved:
-            self.desk.cases_changed.emit()
