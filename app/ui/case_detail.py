@@ -15,14 +15,13 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from app.core.errors import ConflictError
-from app.core.i18n import _, error_text, format_moment, format_yen
+from app.core.i18n import N_, _, error_text, format_moment, format_yen
 from app.domain.states import Status
 from app.domain.workflow import Move
 from app.services import cases, victims
@@ -48,27 +47,15 @@ from app.ui.labels import (
 from app.ui.payout_dialog import PayoutDialog
 from app.ui.refresh import follow_changes
 from app.ui.step_up import ask_step_up
+from app.ui.tables import fill_table, make_table
 
 
 def _table(headers: list[str], widths: tuple[int, ...] = ()) -> QTableWidget:
-    table = QTableWidget(0, len(headers))
-    for column, width in enumerate(widths):
-        table.setColumnWidth(column, width)
-    table.setWordWrap(True)
-    table.setHorizontalHeaderLabels(headers)
-    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-    table.verticalHeader().setVisible(False)
-    table.horizontalHeader().setStretchLastSection(True)
-    return table
+    return make_table("", headers, widths, rows=False)
 
 
 def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
-    table.setRowCount(len(rows))
-    for r, values in enumerate(rows):
-        for c, value in enumerate(values):
-            item = QTableWidgetItem(value)
-            item.setToolTip(value)  # the whole text, where the column cuts it short
-            table.setItem(r, c, item)
+    fill_table(table, rows, tooltips=True)  # the whole text, where the column cuts it short
     table.resizeRowsToContents()  # detail tables are short: a case's own rows only
 
 
@@ -114,17 +101,17 @@ class CaseDetail(QWidget):
         self.save_victim_button.clicked.connect(self.save_victim)
         form.addRow(self.save_victim_button)
         self.tabs.addTab(form_widget, _("Victim"))
-        self.incidents = _table([_("Report ID"), _("Occurred"), _("Amount"), _("Merchant"),
-                                 _("Card")], (120, 120, 90, 200))
+        self.incidents = _table([N_("Report ID"), N_("Occurred"), N_("Amount"), N_("Merchant"),
+                                 N_("Card")], (120, 120, 90, 200))
         self.tabs.addTab(self.incidents, _("Incidents"))
         self.tabs.addTab(self._payout_tab(), _("Payout details"))
-        self.attempts = _table([_("When"), _("Operator"), _("Method"), _("Outcome"), _("Note")],
-                               (120, 80, 80, 100))
+        self.attempts = _table([N_("When"), N_("Operator"), N_("Method"), N_("Outcome"),
+                                N_("Note")], (120, 80, 80, 100))
         self.tabs.addTab(self.attempts, _("Outreach"))
-        self.letters = _table([_("Letter code"), _("Kind"), _("Produced"), _("Mailed")])
+        self.letters = _table([N_("Letter code"), N_("Kind"), N_("Produced"), N_("Mailed")])
         self.tabs.addTab(self.letters, _("Letters"))
         self.tabs.addTab(self._notes_tab(), _("Notes"))
-        self.timeline = _table([_("When"), _("Who"), _("What"), _("Change"), _("Reason")],
+        self.timeline = _table([N_("When"), N_("Who"), N_("What"), N_("Change"), N_("Reason")],
                                (112, 64, 120, 300))
         self.tabs.addTab(self.timeline, _("Timeline"))
 

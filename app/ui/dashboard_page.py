@@ -16,7 +16,6 @@ from PySide6.QtCharts import (
 from PySide6.QtCore import QMargins, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QGridLayout,
     QGroupBox,
@@ -36,6 +35,7 @@ from app.services import dashboard
 from app.ui.desk import Desk
 from app.ui.labels import channel_label, status_label
 from app.ui.refresh import follow_changes, touches_cases
+from app.ui.tables import fill_table, make_table
 
 REFRESH_DELAY_MS = 400
 CHART_DAYS = 30
@@ -51,14 +51,8 @@ DEADLINES = (("credit_overdue", N_("Credit deadline overdue")),
 
 
 def _money_table(name: str) -> QTableWidget:
-    table = QTableWidget(0, len(MONEY_HEADERS))
-    table.setObjectName(name)
-    table.setHorizontalHeaderLabels([_(h) for h in MONEY_HEADERS])
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.verticalHeader().setDefaultSectionSize(22)
-    for column, width in enumerate((60, 120, 120, 120, 120, 120)):
-        table.setColumnWidth(column, width)
-    return table
+    return make_table(name, MONEY_HEADERS, (60, 120, 120, 120, 120, 120), rows=False,
+                      row_labels=True, row_height=22, stretch_last=False)
 
 
 def _fill_money(table: QTableWidget, rows: list[tuple[str, dashboard.Money]]) -> None:
@@ -82,18 +76,14 @@ class DeadlineDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(title)
         self.resize(760, 480)
-        table = QTableWidget(len(rows), 6)
-        table.setObjectName("deadline_rows")
-        table.setHorizontalHeaderLabels([_("Case number"), _("Name"), _("Channel"),
-                                         _("State"), _("Since"), _("Amount")])
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        for index, row in enumerate(rows):
-            since = (format_moment(row.since) if hasattr(row.since, "hour")
-                     else format_day(row.since))
-            values = (row.case_number, row.name, channel_label(row.channel),
-                      status_label(row.status), since, format_yen(row.amount))
-            for column, value in enumerate(values):
-                table.setItem(index, column, QTableWidgetItem(value))
+        table = make_table("deadline_rows", (N_("Case number"), N_("Name"), N_("Channel"),
+                                             N_("State"), N_("Since"), N_("Amount")),
+                           rows=False, row_labels=True, stretch_last=False)
+        fill_table(table, [(row.case_number, row.name, channel_label(row.channel),
+                            status_label(row.status),
+                            format_moment(row.since) if hasattr(row.since, "hour")
+                            else format_day(row.since), format_yen(row.amount))
+                           for row in rows])
         close = QPushButton(_("Close"))
         close.clicked.connect(self.accept)
         layout = QVBoxLayout(self)

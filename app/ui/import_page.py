@@ -51,9 +51,10 @@ from app.importers.incident_csv import FIELDS, IGNORE, REQUIRED_FIELDS, Preview,
 from app.services.import_errors import import_spooling_refused, save_refused_rows
 from app.services.imports import ImportCancelled, ImportSummary
 from app.ui.desk import Desk
-from app.ui.drops import FileDrop, dropped_file
+from app.ui.drops import FileDrop
 from app.ui.labels import channel_label
 from app.ui.lane import ServiceLane
+from app.ui.tables import make_table
 from app.ui.tasks import BackgroundTask
 
 log = logging.getLogger(__name__)
@@ -107,9 +108,6 @@ def size_label(size: int) -> str:
     if size < 1_000_000:
         return f"{math.ceil(size / 1000):,} KB"
     return f"{size / 1_000_000:,.1f} MB"
-
-
-__all__ = ["ImportPage", "dropped_file"]  # dropped_file: app.ui.drops, kept importable
 
 
 # ------------------------------------------------------------------ reader jobs
@@ -287,17 +285,8 @@ class ImportPage(QWidget):
         self.refused_label = QLabel()
         self.refused_label.setObjectName("import_refused_label")
         self.refused_label.setWordWrap(True)
-        self.refused = QTableWidget(0, 3)
-        self.refused.setObjectName("import_refused")
-        self.refused.setHorizontalHeaderLabels([_("Line"), _("Outcome"), _("Reasons")])
-        self.refused.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.refused.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.refused.setWordWrap(False)
-        self.refused.verticalHeader().setVisible(False)
-        self.refused.verticalHeader().setDefaultSectionSize(24)
-        self.refused.setColumnWidth(0, 70)
-        self.refused.setColumnWidth(1, 110)
-        self.refused.horizontalHeader().setStretchLastSection(True)
+        self.refused = make_table("import_refused", (N_("Line"), N_("Outcome"), N_("Reasons")),
+                                  (70, 110), single=False, wrap=False, row_height=24)
         self.back_button = QPushButton(_("Back to the columns"))
         self.back_button.clicked.connect(lambda: self.show_step(STEP_PREVIEW))
         self.save_button = QPushButton(_("Save refused rows…"))

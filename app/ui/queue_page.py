@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 
 from PySide6.QtCore import QDateTime, Qt, QTimeZone, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDateTimeEdit,
     QFormLayout,
@@ -18,7 +17,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -31,6 +29,7 @@ from app.services.outreach import AttemptInput, Method, Outcome, record_attempt
 from app.ui.desk import Desk
 from app.ui.labels import CONTACT_METHODS, CONTACT_OUTCOMES, channel_label
 from app.ui.refresh import follow_changes, touches_cases
+from app.ui.tables import fill_table, make_table
 
 PAGE_SIZE = 100
 METHODS = tuple((method, CONTACT_METHODS[method.value]) for method in Method)
@@ -40,27 +39,15 @@ HEADERS = (N_("Case number"), N_("Name"), N_("Channel"), N_("Contact received"),
 
 
 def _table(name: str) -> QTableWidget:
-    table = QTableWidget(0, len(HEADERS))
-    table.setObjectName(name)
-    table.setHorizontalHeaderLabels([_(h) for h in HEADERS])
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.verticalHeader().setVisible(False)
-    for column, width in enumerate((110, 130, 160, 140, 110, 140, 130)):
-        table.setColumnWidth(column, width)
-    return table
+    return make_table(name, HEADERS, (110, 130, 160, 140, 110, 140, 130), single=False,
+                      stretch_last=False)
 
 
 def _fill(table: QTableWidget, rows: list[queue.QueueRow]) -> None:
-    table.setRowCount(len(rows))
-    for index, row in enumerate(rows):
-        values = (row.case_number, row.name, channel_label(row.channel),
-                  format_day(row.contact_received_at), str(row.failed_attempts),
-                  format_moment(row.call_back_at), row.phone or row.email or "")
-        for column, value in enumerate(values):
-            item = QTableWidgetItem(value)
-            item.setData(Qt.ItemDataRole.UserRole, row.case_id)
-            table.setItem(index, column, item)
+    fill_table(table, [(row.case_number, row.name, channel_label(row.channel),
+                        format_day(row.contact_received_at), str(row.failed_attempts),
+                        format_moment(row.call_back_at), row.phone or row.email or "")
+                       for row in rows], data=[row.case_id for row in rows])
 
 
 class QueuePage(QWidget):

@@ -19,21 +19,22 @@ RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
 def make_table(name: str, headers: Sequence[str], widths: Sequence[int] = (), *,
-               rows: bool = True, stretch_last: bool = True, wrap: bool = True,
+               rows: bool = True, single: bool = True, stretch_last: bool = True, wrap: bool = True,
                fit: bool = False, row_height: int | None = None,
                row_labels: bool = False, parent: QWidget | None = None) -> QTableWidget:
     """A table the operator reads and picks rows from, never edits.
 
-    ``headers`` are untranslated (N_) texts; ``rows``: whole rows are selected, one at a
-    time; ``fit``: columns sized to their contents; ``row_labels``: the vertical header
-    shows (a table of figures by label)."""
+    ``headers`` are untranslated (N_) texts; ``rows``: whole rows are selected (one at
+    a time if ``single``); ``fit``: columns sized to their contents; ``row_labels``: the
+    vertical header shows (a table of figures by label)."""
     table = QTableWidget(0, len(headers), parent)
     table.setObjectName(name)
     table.setHorizontalHeaderLabels([_(h) for h in headers])
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     if rows:
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        if single:
+            table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     table.verticalHeader().setVisible(row_labels)
     if row_height:
         table.verticalHeader().setDefaultSectionSize(row_height)
