@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from app.domain.audit_chain import FIELDS, GENESIS, event_hash
 from app.domain.roles import Actor
+from app.services import changes
 from app.storage.bulk import BulkInsert
 from app.storage.models import AuditEvent, AuditHead
 
@@ -72,6 +73,7 @@ def record(
     event.hash = event_hash(_fields(event), head.hash)
     head.seq, head.hash = event.seq, event.hash
     session.add(event)
+    changes.noted(action, entity, entity_id, case_id)  # what the desk refreshes after
     return event
 
 
@@ -115,6 +117,7 @@ def append_many(session: Session, rows: list[dict[str, Any]]) -> None:
     as JSON text (``to_json``).
     """
     chained = chain_rows(session, rows)
+    changes.noted_many(chained)
     BulkInsert(session.connection(), AuditEvent.__table__, _CHAINED_COLUMNS).run(
         tuple(row[name] for name in _CHAINED_COLUMNS) for row in chained)
 

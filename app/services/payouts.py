@@ -49,7 +49,7 @@ from app.domain.text import mask_tail
 from app.domain.zengin import holder_name_mismatch, line_end, to_zengin_kana
 from app.exports import zengin
 from app.exports.csv_safe import open_safe_csv
-from app.services import audit, settings
+from app.services import audit, reconcile, settings
 from app.services.cases import lock_case, rail_move
 from app.services.context import AppContext, confirmed_actor, get_or_404, require_role
 from app.services.records import payout_row
@@ -973,4 +973,26 @@ def _settle_request(session: Session, ctx: AppContext, actor: Actor, case_id: in
     session.flush()
 
 
+# -- the payouts area in one read ---------------------------------------------------------
+@dataclass(frozen=True)
+class PayoutsOverview:
+    """Everything the payouts area shows, read at one moment."""
 
+    batches: list[BatchView]
+    waiting: dict[str, int]
+    issuers: dict[str, int]
+    nanaco: int
+    requests: list[RequestView]
+    report: reconcile.Reconciliation
+
+
+def page_data(ctx: AppContext) -> PayoutsOverview:
+    return PayoutsOverview(list_batches(ctx), waiting_for_transfer(ctx),
+                           card_issuers_waiting(ctx), nanaco_waiting(ctx),
+                           pending_requests(ctx), reconcile.reconcile(ctx))
+
+
+def build_preview(ctx: AppContext, actor: Actor, *,
+                  channel: Channel | None = None) -> tuple[BatchPreview, date]:
+    """What a batch would hold now, and the earliest transfer date it may take."""
+    return preview_batch(ctx, actor, channel=channel), earliest_transfer_date(ctx)

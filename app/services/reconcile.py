@@ -372,3 +372,10 @@ def write_csv(report: Reconciliation, path: str | Path) -> None:
 def csv_rows(path: str | Path) -> list[list[str]]:
     with open(path, encoding="utf-8-sig", newline="") as handle:
         return list(csv.reader(handle))
+
+
+def write_pdf(report: Reconciliation, path: str | Path) -> None:
+    """The same report as a printable PDF."""
+    from app.exports.reconcile_pdf import write_pdf as render
+
+    render(report, path)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -18,8 +18,9 @@ from app.ui.audit_page import AuditPage
 from app.ui.cases_page import CasesPage
 from app.ui.dashboard_page import DashboardPage
 from app.ui.desk import Desk
+from app.ui.drops import FileDrop
 from app.ui.idle_lock import IdleLock
-from app.ui.import_page import ImportPage, dropped_file
+from app.ui.import_page import ImportPage
 from app.ui.intake_dialog import IntakeDialog
 from app.ui.letters_page import LettersPage
 from app.ui.payouts_page import PayoutsPage
@@ -70,7 +71,7 @@ class MainWindow(QMainWindow):
         who.setObjectName("signed_in")
         self.statusBar().addPermanentWidget(who)
         self._add_actions()
-        self.setAcceptDrops(True)  # an incident file dropped anywhere opens in the wizard
+        FileDrop(self, self._dropped)  # an incident file dropped anywhere opens in the wizard
         self.approvals.case_opened.connect(self.open_case)
         self.idle_lock = IdleLock(self, desk)  # asks for the password after idle minutes
 
@@ -127,18 +128,9 @@ class MainWindow(QMainWindow):
             self.cases.apply_filters()
             self.cases.detail.load(dialog.created.id)
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if dropped_file(event.mimeData()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        path = dropped_file(event.mimeData())
-        if path:
-            event.acceptProposedAction()
-            self.show_page("import")
-            self.imports.load_file(path)
+    def _dropped(self, path: str) -> None:
+        self.show_page("import")
+        self.imports.load_file(path)
 
     def closeEvent(self, event) -> None:
         self.imports.shutdown()

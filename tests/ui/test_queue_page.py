@@ -40,7 +40,7 @@ def test_queue_lists_in_calling_order_and_next_holds_the_first(ui_app, qtbot, ui
 def test_recording_a_failed_attempt_moves_the_queue_on(ui_app, qtbot, ui_ctx):
     page = open_page(qtbot, ui_ctx)
     changed = []
-    page.desk.cases_changed.connect(lambda: changed.append(True))
+    page.desk.changed.connect(changed.append)
     page.take_next()
     settle(qtbot, page.desk)
     held = page.held
