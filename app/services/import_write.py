@@ -24,7 +24,6 @@ from app.domain.case_number import format_case_number
 from app.domain.intake_rules import VICTIM_COLUMNS, CaseSlot, refusal
 from app.domain.roles import Actor
 from app.services import audit
-from app.services.context import AppContext
 from app.services.imports import (
     CHUNK,
     INCIDENT_VALUES,
@@ -50,20 +49,21 @@ class PlanStale(Exception):
     """What the plan read has changed: plan again (nothing was written)."""
 
 
-def write(ctx: AppContext, actor: Actor, plan: Plan, cancel: Callable[[], bool] | None) -> None:
+def write(session: Session, actor: Actor, plan: Plan, cancel: Callable[[], bool] | None
+          ) -> None:
+    """In the caller's write transaction (the import service's)."""
     opened, grown = plan.book.opened(), plan.book.grown()
-    with ctx.db.write() as session:
-        core = session.connection()
-        recheck(core, plan.lookups)
-        batch_id = _open_batch(core, actor, plan)
-        plan.summary.batch_id = batch_id
-        _stop_if(cancel)
-        _write_victims(core, plan)
-        _open_cases(session, core, plan, opened)
-        _write_incidents(core, plan, batch_id, cancel)
-        before = _grow_cases(core, plan, grown)
-        _stop_if(cancel)
-        _audit(session, actor, plan, batch_id, opened, grown, before)
+    core = session.connection()
+    recheck(core, plan.lookups)
+    batch_id = _open_batch(core, actor, plan)
+    plan.summary.batch_id = batch_id
+    _stop_if(cancel)
+    _write_victims(core, plan)
+    _open_cases(session, core, plan, opened)
+    _write_incidents(core, plan, batch_id, cancel)
+    before = _grow_cases(core, plan, grown)
+    _stop_if(cancel)
+    _audit(session, actor, plan, batch_id, opened, grown, before)
 
 
 def _stop_if(cancel: Callable[[], bool] | None) -> None:

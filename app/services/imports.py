@@ -116,7 +116,8 @@ def import_incidents(
             plan = make_plan(ctx, source, path, now, dry_run, spool, progress, cancel)
             if not dry_run:
                 try:
-                    import_write.write(ctx, actor, plan, cancel)
+                    with ctx.db.write() as session:
+                        import_write.write(session, actor, plan, cancel)
                 except import_write.PlanStale:
                     continue
             _replay(spool, on_refused)

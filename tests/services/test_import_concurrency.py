@@ -83,3 +83,77 @@ def test_another_desk_writes_while_a_large_file_imports(ctx, staff, tmp_path, dr
     assert seen["during"] >= 1  # completed while the import still ran
     assert seen["summary"].accepted == ROWS
     assert settings.get(ctx).hotline.startswith("0120-")
+
+
+# -- another desk writes between the plan and its writing --------------------------------
+CALLER = "R1,,山田 太郎,ヤマダ タロウ,090-1111-2222,,nanaco,2019/07/03,1000"
+
+
+def _meanwhile(ctx, actor, action):
+    """A progress callback that lets another desk write once, while the file is read."""
+    other = AppContext(Database(ctx.db.url), clock=ctx.clock)
+    done = []
+
+    def progress(_done, _total):
+        if not done:
+            done.append(action(other, actor))
+
+    return progress, other
+
+
+def test_a_victim_registered_meanwhile_is_matched_not_duplicated(ctx, staff, tmp_path):
+    from app.domain.channels import Channel
+    from app.services import intake
+    from tests.services.helpers import incident, victim
+    from tests.services.test_imports import snapshot, write
+
+    progress, other = _meanwhile(ctx, staff["op2"], lambda o, a: intake.take_phone_intake(
+        o, a, victim(phone="090-1111-2222"), incident(Channel.NANACO_CHARGE, amount=500)))
+    summary = import_incidents(ctx, staff["op1"], write(tmp_path, [CALLER]), progress=progress)
+    other.db.dispose()
+    assert (summary.accepted, summary.victims_created, summary.cases_created) == (1, 0, 0)
+    counts = snapshot(ctx)
+    assert (counts["Victim"], counts["Case"], counts["Incident"]) == (1, 1, 2)
+    with ctx.db.read() as s:
+        from sqlalchemy import select
+
+        from app.storage.models import Case
+        assert s.execute(select(Case.claimed_amount)).scalar_one() == 1500
+
+
+def test_a_report_stored_meanwhile_is_not_imported_twice(ctx, staff, tmp_path):
+    from app.domain.channels import Channel
+    from app.services import intake
+    from tests.services.helpers import incident, victim
+    from tests.services.test_imports import snapshot, write
+
+    progress, other = _meanwhile(ctx, staff["op2"], lambda o, a: intake.take_phone_intake(
+        o, a, victim(name="別人", phone="080-0000-0000"),
+        incident(Channel.DEBIT_CHARGE, amount=700, report_id="R1")))
+    summary = import_incidents(ctx, staff["op1"], write(tmp_path, [CALLER]), progress=progress)
+    other.db.dispose()
+    assert (summary.accepted, summary.conflict) == (0, 1)
+    assert snapshot(ctx)["Incident"] == 1
+
+
+def test_a_file_whose_victims_keep_changing_is_refused_whole(ctx, staff, tmp_path):
+    from app.core.errors import ChangedMeanwhile
+    from app.services import intake
+    from tests.services.helpers import incident, victim
+    from tests.services.test_imports import snapshot, write
+
+    other = AppContext(Database(ctx.db.url), clock=ctx.clock)
+    calls = []
+
+    def progress(_done, _total):  # each plan sees another caller with the file's phone
+        calls.append(intake.take_phone_intake(other, staff["op2"], victim(
+            name=f"別人{len(calls)}", member_id=f"7iX{len(calls)}", phone="090-1111-2222"),
+            incident()))
+
+    before = snapshot(ctx)
+    with pytest.raises(ChangedMeanwhile):
+        import_incidents(ctx, staff["op1"], write(tmp_path, [CALLER]), progress=progress)
+    other.db.dispose()
+    after = snapshot(ctx)
+    assert after["ImportBatch"] == before["ImportBatch"] == 0
+    assert after["Victim"] == len(calls)  # the other desk's callers only
