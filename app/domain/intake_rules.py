@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from app.domain.channels import Channel
@@ -25,6 +26,9 @@ from app.domain.states import VERIFIED_OR_LATER, Status
 from app.domain.text import email_key, phone_digits, search_key
 
 OPENING_STATUS = Status.RECEIVED
+
+# Names repeat across a file (and NFKC is costly): their keys are remembered.
+_key = lru_cache(maxsize=16_384)(search_key)
 
 # The victim's stored columns, in the order the bulk writer inserts them (id first).
 VICTIM_COLUMNS = ("id", "member_id", "name", "name_kana", "name_key", "kana_key", "phone",
@@ -56,8 +60,8 @@ def victim_fields(person: Person, now: datetime) -> dict[str, Any]:
     """The columns of a new victim, without its id."""
     return {
         "member_id": person.member_id or None, "name": person.name,
-        "name_kana": person.name_kana or None, "name_key": search_key(person.name),
-        "kana_key": search_key(person.name_kana), "phone": person.phone or None,
+        "name_kana": person.name_kana or None, "name_key": _key(person.name or ""),
+        "kana_key": _key(person.name_kana or ""), "phone": person.phone or None,
         "phone_digits": person.phone_digits or "", "email": person.email or None,
         "email_key": email_key(person.email), "postal_code": person.postal_code or None,
         "address": person.address or None, "contact_received_at": person.contact_received_at,

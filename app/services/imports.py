@@ -41,7 +41,8 @@ from app.importers.incident_csv import (
 )
 from app.services import settings
 from app.services.context import AppContext, confirmed_actor
-from app.storage.models import Case, Incident, Victim
+from app.storage.bulk import driver_sql
+from app.storage.models import Case
 
 CHUNK = 1000
 SAMPLE = 1000  # refused rows kept in the summary for the screen; all go to on_refused
@@ -142,14 +143,17 @@ def _replay(spool: IO[bytes], on_refused: Callable[[RefusedRow], None] | None) -
             on_refused(row)
 
 
+Chunk = list[tuple[ParsedRow, tuple[str, str] | None]]  # rows with their fingerprints
+
+
+def _chunks(rows: Iterator[ParsedRow]) -> Iterator[Chunk]:
+    while part := list(islice(rows, CHUNK)):
+        yield [(row, fingerprint(row.record) if row.ok else None) for row in part]
+
+
 def _located(error: RowError) -> tuple[str, str, str]:
     """(where, Japanese, English): the column a field's problem was found in, and why."""
     return (f"{error.column}: " if error.column else ""), error.ja, error.en
-
-
-def _chunks(rows: Iterator[ParsedRow]) -> Iterator[list[ParsedRow]]:
-    while chunk := list(islice(rows, CHUNK)):
-        yield chunk
 
 
 @dataclass
@@ -205,16 +209,20 @@ def make_plan(ctx: AppContext, source: IncidentFile, path: Path, now: datetime, 
     return plan
 
 
+def _rows_in(core: Connection, sql: str, values: list) -> list[tuple]:
+    """``sql`` (ending in IN) for these values: driver SQL, since compiling an
+    expanding IN of a thousand values costs more than the look-up itself."""
+    markers = ", ".join(["?"] * len(values))
+    return [tuple(row) for row in core.exec_driver_sql(driver_sql(core, f"{sql} ({markers})"),
+                                                       tuple(values))]
+
+
 def read_reports(core: Connection, report_ids: list[str]) -> dict[str, tuple[str, str | None]]:
     if not report_ids:
         return {}
-    rows = core.execute(select(Incident.report_id, Incident.content_hash,
-                               Incident.content_digest).where(Incident.report_id.in_(report_ids)))
+    rows = _rows_in(core, "SELECT report_id, content_hash, content_digest FROM incident "
+                          "WHERE report_id IN", report_ids)
     return {rid: (digest_hash, digest) for rid, digest_hash, digest in rows}
-
-
-_VICTIM_KEYS = (Victim.id, Victim.member_id, Victim.name_key, Victim.kana_key,
-                Victim.phone_digits, Victim.email_key)
 
 
 def read_victims(core: Connection, members: set[str], phones: set[str], emails: set[str]
@@ -223,13 +231,14 @@ def read_victims(core: Connection, members: set[str], phones: set[str], emails: 
     enough, and common names would fetch thousands of rows)."""
     found: dict[int, tuple] = {}
     # Separate indexed look-ups: an OR of them would scan the whole table.
-    for column, values in ((Victim.member_id, members), (Victim.phone_digits, phones),
-                           (Victim.email_key, emails)):
+    for column, values in (("member_id", members), ("phone_digits", phones),
+                           ("email_key", emails)):
         values = sorted(values)
         for at in range(0, len(values), CHUNK):
-            for row in core.execute(select(*_VICTIM_KEYS).where(
-                    column.in_(values[at:at + CHUNK]))):
-                found[row[0]] = tuple(row)
+            for row in _rows_in(core, "SELECT id, member_id, name_key, kana_key, phone_digits, "
+                                      f"email_key FROM victim WHERE {column} IN",
+                                values[at:at + CHUNK]):
+                found[row[0]] = row
     return found
 
 
@@ -264,13 +273,12 @@ class _Planner:
         self.sampled = 0  # characters of the refused rows kept in the summary
         self.refused: list[RefusedRow] = []  # waiting to go to the spool
 
-    def take(self, chunk: list[ParsedRow]) -> None:
+    def take(self, chunk: Chunk) -> None:
         self.summary.read += len(chunk)
-        known = self._known_reports(chunk)
+        known = self._known_reports([row for row, _content in chunk])
         pending = []
-        for row in chunk:
-            content = self._sort_out(row, known)
-            if content:
+        for row, content in chunk:
+            if self._sort_out(row, content, known):
                 pending.append((row, row.record, content))
         if pending:
             self._group(pending)
@@ -284,27 +292,27 @@ class _Planner:
         self.plan.lookups.reports.update(known)
         return known
 
-    def _sort_out(self, row: ParsedRow, known: dict) -> tuple[str, str] | None:
-        """Count the row as rejected, duplicate or conflict; its (hash, digest) if new."""
+    def _sort_out(self, row: ParsedRow, content: tuple[str, str] | None, known: dict) -> bool:
+        """Count the row as rejected, duplicate or conflict; True if it is new.
+        ``content``: its (hash, digest)."""
         if not row.ok:
             self._refuse(row, "rejected", [_located(e) for e in row.errors])
-            return None
+            return False
         record = row.record
-        content = fingerprint(record)
         earlier = self.seen.get(record.report_id) or known.get(record.report_id)
         if earlier is None:
             self.seen[record.report_id] = content
-            return content
+            return True
         if earlier[0] == content[0]:
             self.summary.duplicate += 1
-            return None
+            return False
         differing = digest_differences(earlier[1], content[1]) if earlier[1] else []
         named_ja = "、".join(LABELS_JA.get(name, name) for name in differing) or "内容"
         named_en = ", ".join(differing) or "content"
         self._refuse(row, "conflict", [(
             "", f"受付番号 {record.report_id} は既に異なる内容で登録されています（{named_ja}）。",
             f"Report {record.report_id} is already stored with different content ({named_en}).")])
-        return None
+        return False
 
     def _refuse(self, row: ParsedRow, outcome: str, reasons: list[tuple[str, str, str]]
                 ) -> None:
