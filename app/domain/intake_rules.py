@@ -27,6 +27,7 @@ from app.domain.text import email_key, phone_digits, search_key
 
 OPENING_STATUS = Status.RECEIVED
 
+_CLOSED_TO_INCIDENTS = frozenset(status.value for status in VERIFIED_OR_LATER)
 # Names repeat across a file (and NFKC is costly): their keys are remembered.
 _key = lru_cache(maxsize=16_384)(search_key)
 
@@ -106,7 +107,7 @@ class CaseSlot:
 
 def refusal(slot: CaseSlot) -> tuple[str, str] | None:
     """(ja, en) when the case may not take another incident, else None."""
-    if Status(slot.status) not in VERIFIED_OR_LATER:
+    if slot.status not in _CLOSED_TO_INCIDENTS:
         return None
     named = f"案件 {slot.case_number} " if slot.case_number else "この被害者の案件"
     named_en = f"Case {slot.case_number}" if slot.case_number else "The victim's case"
