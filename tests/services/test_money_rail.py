@@ -156,10 +156,11 @@ def test_double_payment_is_refused_by_the_services_and_the_database(ctx, staff, 
             "card_last4 = '4242' WHERE case_id = :c"), {"c": case_id, "i": CARD.card_issuer})
     assert CARD.card_issuer not in payouts.card_issuers_waiting(ctx)
     # ...and the database refuses a second live payout, or moving the case's rail.
-    with database_refuses(), ctx.db.write() as session:
+    with ctx.db.write() as session:  # a card list to forge a request on
         session.execute(text("INSERT INTO payout_list (kind, card_issuer, item_count, "
                              "total_amount, created_at) VALUES ('card_cancellation', 'x', 1, "
                              "30000, CURRENT_TIMESTAMP)"))
+    with database_refuses(), ctx.db.write() as session:
         session.execute(text(
             "INSERT INTO payout_request (list_id, case_id, amount, live, rail) VALUES "
             "((SELECT max(id) FROM payout_list), :c, 30000, :t, 'card')"),
