@@ -20,6 +20,7 @@ from app.domain.channels import Channel
 from app.domain.states import Status
 from app.exports.csv_safe import open_safe_csv
 from app.services.context import AppContext
+from app.services.refunds_overlap import refund_differences
 from app.storage.models import (
     Case,
     Payment,
@@ -91,6 +92,9 @@ DIFFERENCES_JA = {
     "item_destination": "振込先がバッチ作成後の支払先と違う",
     "batch_total": "バッチ合計が振込の合計と違う",
     "programme_total": "全体合計が区分別の合計と違う",
+    # The balance-refund programme beside compensation (app.services.refunds_overlap).
+    "both_programmes_excess": "補償と残高払戻の合計がチャージと残高で許される額を超える",
+    "refund_payment_amount": "払戻の支払額が払戻額と違う",
 }
 
 
@@ -319,7 +323,8 @@ def reconcile(ctx: AppContext) -> Reconciliation:
         report = Reconciliation(as_of=ctx.clock.now(), by_channel=ordered, total=total,
                                 channels_sum=channels_sum, batches=_batches(session),
                                 differences=_case_differences(session)
-                                + _rail_differences(session))
+                                + _rail_differences(session)
+                                + [Difference(*d) for d in refund_differences(session)])
     for line in report.batches:
         if line.difference or line.recorded_count != line.items:
             report.differences.append(Difference(f"batch {line.batch_id}", "batch_total",
