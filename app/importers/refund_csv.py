@@ -23,6 +23,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from app.core.clock import JST
 from app.core.errors import ValidationError
 from app.domain.channels import Channel, PayoutKind
 from app.domain.payout import PayoutDetails, normalise
@@ -30,6 +31,7 @@ from app.domain.refunds import Method, Route, parse_method, parse_route
 from app.importers import fields as parse
 from app.importers.columns import header_key
 from app.importers.incident_csv import RowError, detect_file_encoding
+from app.importers.limits import MAX_CHARS
 from app.importers.textfile import FileRefused, delimiter_for, file_sha256, open_text, refuse
 
 CONTENT_HASH_VERSION = 1
@@ -176,6 +178,19 @@ def _account_type(text: str) -> str:
     return found
 
 
+def _any_day(text: str, now: datetime) -> date:
+    """A date in any accepted form, not after today. Unlike an incident's, a birth date
+    lies before 2019, so the incident parsers' 2019 floor does not apply."""
+    day, rest = parse._split_date(parse.nfkc(text))  # the same date forms as the incidents
+    if rest:
+        raise parse.FieldProblem("日付のみを入力してください（時刻は不要です）。",
+                                 "Give a date only, without a time.")
+    if day > now.astimezone(JST).date():
+        raise parse.FieldProblem("日付が取込日より後です。",
+                                 "The date is later than the day of import.")
+    return day
+
+
 def _worded(fn: Callable[[str], Any], ja: str, en: str) -> Callable[[str], Any]:
     def parse_word(text: str) -> Any:
         try:
@@ -192,7 +207,7 @@ def _parsers(now: datetime) -> dict[str, Callable[[str], Any]]:
         "name": parse.parse_name, "name_kana": parse.parse_kana,
         "phone": parse.parse_phone, "email": parse.parse_email,
         "postal_code": parse.parse_postal_code, "address": parse.parse_free_text,
-        "birth_date": lambda text: parse.parse_day(text, now=now),
+        "birth_date": lambda text: _any_day(text, now),
         "closed_on": lambda text: parse.parse_day(text, now=now),
         "applied_at": lambda text: parse.parse_occurred_at(text, now=now),
         "route": _worded(parse_route, "申出経路はアプリ・Web・電話のいずれかです。",
@@ -233,6 +248,11 @@ class _Checker:
         return RefundRow(line, None if errors else record, errors, tuple(cells))
 
     def _field(self, name: str, text: str, errors: list[RowError]) -> Any:
+        limit = MAX_CHARS.get("report_id" if name == "application_id" else name, 1000)
+        if len(text) > limit:
+            errors.append(self._error(name, f"{limit}文字を超えています。",
+                                      f"Longer than {limit} characters."))
+            return None
         if not text:
             if name in self.kind.required:
                 errors.append(self._error(name, "必須項目が空です。", "This value is required."))

@@ -6,9 +6,8 @@ from datetime import date
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from app.core.errors import MoveNotAllowed, PermissionDenied, ValidationError
+from app.core.errors import ChangedMeanwhile, MoveNotAllowed, PermissionDenied, ValidationError
 from app.domain.roles import SYSTEM_ACTOR
 from app.services import intake, refunds
 from app.services.refunds_import import import_applications, import_balances
@@ -112,7 +111,7 @@ def test_postal_order_expires_then_paid_by_transfer_exactly_once(ctx, staff, loa
     app_ref = loaded["P1"]
     refunds.postal_issued(ctx, staff["op1"], app_ref, "No.123", date(2020, 9, 30))
     # While the 払出証書 is live, the database refuses the transfer rail.
-    with pytest.raises(IntegrityError), ctx.db.write() as session:
+    with pytest.raises(ChangedMeanwhile), ctx.db.write() as session:
         row = session.get(RefundApplication, app_ref)
         row.payout_rail = "transfer"
         session.flush()
@@ -140,7 +139,7 @@ def test_paid_once_per_member_by_the_database(ctx, staff, loaded):
         w1 = session.get(RefundApplication, loaded["W1"])
         session.add(RefundPayment(member_ref=w1.member_ref, application_ref=w1.id, amount=1,
                                   rail="transfer", paid_at=ctx.clock.now()))
-    with pytest.raises(IntegrityError), ctx.db.write() as session:
+    with pytest.raises(ChangedMeanwhile), ctx.db.write() as session:
         other = session.get(RefundApplication, loaded["L1"])
         session.add(RefundPayment(member_ref=w1.member_ref, application_ref=other.id,
                                   amount=1, rail="postal", paid_at=ctx.clock.now()))
