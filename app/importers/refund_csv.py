@@ -414,3 +414,11 @@ def read_refund_file(path: str | Path, kind: FileKind, *, now: datetime,
     by_index, unknown = _match(kind, header, mapping or {})
     return RefundFile(path, kind, encoding=encoding, delimiter=delimiter, header=header,
                       by_index=by_index, unknown=unknown, now=now)
+
+
+def check_application_form(values: Mapping[str, str], *, now: datetime) -> RefundRow:
+    """A phone application typed in the intake form, checked by the file's rules: the
+    same fields, the same parsers, the same reasons (``column`` is the field name)."""
+    names = list(APPLICATIONS.headers)
+    checker = _Checker(APPLICATIONS, names, dict(enumerate(names)), now)
+    return checker.check(0, [str(values.get(name) or "") for name in names])

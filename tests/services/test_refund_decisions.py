@@ -144,3 +144,24 @@ def test_paid_once_per_member_by_the_database(ctx, staff, loaded):
         session.add(RefundPayment(member_ref=w1.member_ref, application_ref=other.id,
                                   amount=1, rail="postal", paid_at=ctx.clock.now()))
         session.flush()
+
+
+def test_phone_application_by_the_file_rules(ctx, staff, loaded):
+    from app.services.refunds_intake import FormProblems, take_phone_application
+
+    with pytest.raises(FormProblems) as bad:
+        take_phone_application(ctx, staff["op1"], {"name": "山田 太郎", "method": "払出証書"})
+    assert "phone/email" in bad.value.problems
+    view = take_phone_application(ctx, staff["op1"], {
+        "name": "山田 花子", "name_kana": "ヤマダ ハナコ", "phone": "080-9999-0000",
+        "method": "払出証書", "applied_at": "2020-01-10 18:00"})
+    assert view.application_id == "TEL-000001" and view.member_id == "FOUND"
+    assert view.state == "awaiting_identity" and view.route == "phone"
+    late = take_phone_application(ctx, staff["op2"], {
+        "name": "鈴木 一郎", "member_id": "LATE", "phone": "080-0000-1111",
+        "method": "払出証書"})
+    assert late.state == "duplicate"  # L1 (late) still stands for LATE
+    again = take_phone_application(ctx, staff["op2"], {
+        "name": "山田 花子", "member_id": "FOUND", "phone": "080-9999-0000",
+        "method": "払出証書"})
+    assert again.state == "duplicate"
