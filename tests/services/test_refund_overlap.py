@@ -62,3 +62,16 @@ def test_the_file_does_not_say_waits_for_a_supervisor(ctx, staff, example):
                            second_factor=step_up_code(ctx, staff["sv1"]))
     assert excess_lines(ctx) == [("7iD C1", "both_programmes_excess", 30_000, 40_000)]
     assert both_programmes(ctx)[0].excess == 10_000
+
+
+def test_demo_has_the_refund_programme_beside_compensation(ctx):
+    from app.services.demo import build_demo
+    from app.services.stats import programme_stats
+
+    result = build_demo(ctx, victims=40, seed=3)
+    refunds_figures = programme_stats(ctx)["refunds"]
+    assert refunds_figures["members"] == result.refund_members >= 30
+    assert refunds_figures["applications"] == result.refund_applications > 0
+    assert refunds_figures["balance_total"] > 0
+    # The demo victims with a member ID are members too: the supervisor's list has them.
+    assert both_programmes(ctx)
