@@ -220,14 +220,16 @@ _METHOD_WORDS = {
 class Overlap:
     """One person's money in both programmes, as reconciliation weighs it.
 
-    Compensation makes the charges good; the refund gives back the person's own part of
-    the balance. What the two pay together may not pass the charges plus the balance
-    less the part of the balance that came from those charges (it is counted in the
-    charges already). Where the balance file does not say that part, as much of the
-    balance as the charges could explain is assumed to be it.
+    Compensation makes the person's losses good (``losses``: what it decided for each
+    case, paid or to pay); the refund gives back the person's own part of the balance.
+    What the two pay together may not pass the losses plus the balance, less the part
+    of the balance that came from the charges under compensation (it is in the losses
+    already). Where the balance file does not say that part, as much of the balance as
+    the credit and debit charges could explain is taken to be it.
     """
 
     charges: int  # the person's credit and debit charge claims under compensation
+    losses: int  # everything compensation decided to make good, paid or to pay
     balance: int  # the closing balance
     fraud_charge_balance: int | None
     compensation: int  # what compensation has paid and will pay
@@ -241,7 +243,7 @@ class Overlap:
 
     @property
     def allowed(self) -> int:
-        return self.charges + self.balance - self.from_charges
+        return self.losses + self.balance - self.from_charges
 
     @property
     def excess(self) -> int:

@@ -459,22 +459,14 @@ def change_method(ctx: AppContext, actor: Actor, application_ref: int, method: s
 
 
 def claim_transfer(session: Session, app: RefundApplication) -> None:
-    """For the transfer batch, inside its transaction: the application onto the
-    transfer rail (refused while a 払出証書 holds it)."""
+    """For the transfer batch (app.services.refund_transfers), inside its transaction:
+    the application onto the transfer rail (refused while a 払出証書 holds it)."""
     _payable(session, app)
     if app.method != rules.Method.BANK_TRANSFER.value:
         raise MoveNotAllowed("払出証書の申出は振込にできません。",
                              "A postal-order application is not paid by transfer.")
     _claim(app, RAIL_TRANSFER)
     session.add(app)
-
-
-def transfer_done(session: Session, actor: Actor, now: datetime, app: RefundApplication,
-                  reference: str) -> None:
-    """For the transfer batch's results: the transfer arrived, the refund is paid."""
-    if app.payout_rail != RAIL_TRANSFER:
-        raise MoveNotAllowed("振込手続中ではありません。", "The application is not on a transfer.")
-    _pay(session, actor, now, app, RAIL_TRANSFER, reference)
 
 
 def _pay(session: Session, actor: Actor, now: datetime, app: RefundApplication, rail: str,

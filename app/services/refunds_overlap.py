@@ -4,7 +4,8 @@ programme has paid and will pay, and reconciliation's person-by-person check.
 A member is one person in both programmes when the compensation victim carries the
 member's ID (the spec's rule). The check weighs each such person by
 app.domain.refunds.Overlap: compensation and refund together may not pass the
-charges plus the balance, less the part of the balance that came from the charges.
+losses it makes good plus the balance, less the part of the balance that came from
+the charges.
 """
 
 from __future__ import annotations
@@ -92,7 +93,8 @@ def people_in_both(session: Session) -> list[PersonInBoth]:
     people = []
     for member_id, name, victim_id, balance, fraud, paid, due in rows:
         charges, comp_paid, comp_due = compensation[victim_id]
-        weighed = rules.Overlap(charges=charges, balance=balance, fraud_charge_balance=fraud,
+        weighed = rules.Overlap(charges=charges, losses=comp_paid + comp_due, balance=balance,
+                                fraud_charge_balance=fraud,
                                 compensation=comp_paid + comp_due,
                                 refund=int(paid or 0) + int(due or 0))
         people.append(PersonInBoth(member_id, name, victim_id, charges, balance, fraud,

@@ -440,11 +440,22 @@ class RefundItem(SQLModel, table=True):
         Index("uq_refund_item_live_case", "case_id", unique=True,
               sqlite_where=sa_text("live"), postgresql_where=sa_text("live")),
         *_rail_claim("refund_item", "'transfer'"),
+        # A batch may hold both programmes: an item is a compensation case's or a balance
+        # refund application's, never both, and a live refund item claims the
+        # application's rail as a case item claims the case's (app.services.refund_transfers).
+        CheckConstraint("(case_id IS NULL) <> (application_ref IS NULL)", name="one_programme"),
+        ForeignKeyConstraint(["application_ref", "rail"],
+                             ["refund_application.id", "refund_application.payout_rail"],
+                             name="fk_refund_item_refund_rail_claim"),
+        Index("uq_refund_item_live_application", "application_ref", unique=True,
+              sqlite_where=sa_text("live"), postgresql_where=sa_text("live")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     batch_id: int = Field(sa_column=_fk("refund_batch.id", nullable=False))
-    case_id: int = Field(sa_column=_fk("case_file.id", nullable=False))
+    case_id: int | None = Field(default=None, sa_column=_fk("case_file.id"))
+    application_ref: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("refund_application.id"), index=True))
     seq: int
     amount: int = Field(sa_column=Column(BigInteger, CheckConstraint("amount > 0",
                                                                        name="amount_positive"),
@@ -633,8 +644,8 @@ class PostalOrder(SQLModel, table=True):
     __table_args__ = (
         Index("uq_postal_order_live_application", "application_ref", unique=True,
               sqlite_where=sa_text("live"), postgresql_where=sa_text("live")),
-        CheckConstraint("(live AND rail = 'postal') OR (NOT live AND rail IS NULL)",
-                        name="rail_when_live"),
+        CheckConstraint("(live AND rail IS NOT NULL AND rail = 'postal') "
+                        "OR (NOT live AND rail IS NULL)", name="rail_when_live"),
         ForeignKeyConstraint(["application_ref", "rail"],
                              ["refund_application.id", "refund_application.payout_rail"],
                              name="fk_postal_order_rail_claim"),

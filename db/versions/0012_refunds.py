@@ -136,8 +136,8 @@ def _payment_tables() -> None:
         sa.Column("issued_at", UTCDateTime(), nullable=True),
         sa.Column("result_at", UTCDateTime(), nullable=True),
         _operator("result_by"),
-        sa.CheckConstraint("(live AND rail = 'postal') OR (NOT live AND rail IS NULL)",
-                           name="rail_when_live"),
+        sa.CheckConstraint("(live AND rail IS NOT NULL AND rail = 'postal') "
+                           "OR (NOT live AND rail IS NULL)", name="rail_when_live"),
         sa.ForeignKeyConstraint(["application_ref", "rail"],
                                 ["refund_application.id", "refund_application.payout_rail"],
                                 name="fk_postal_order_rail_claim"),
@@ -148,13 +148,49 @@ def _payment_tables() -> None:
                     unique=True, sqlite_where=sa.text("live"), postgresql_where=sa.text("live"))
 
 
+def _refund_items_for_both_programmes() -> None:
+    """A transfer batch's item is a case's or a refund application's; SQLite rebuilds the
+    table, so its partial index is put back by hand, WHERE and all (as in 0009)."""
+    op.drop_index("uq_refund_item_live_case", table_name="refund_item",
+                  sqlite_where=sa.text("live"), postgresql_where=sa.text("live"))
+    with op.batch_alter_table("refund_item", recreate="auto") as batch:
+        batch.alter_column("case_id", existing_type=sa.Integer(), nullable=True)
+        batch.add_column(sa.Column("application_ref", sa.Integer(), nullable=True))
+        batch.create_foreign_key("fk_refund_item_application_ref_refund_application",
+                                 "refund_application", ["application_ref"], ["id"])
+        batch.create_foreign_key("fk_refund_item_refund_rail_claim", "refund_application",
+                                 ["application_ref", "rail"], ["id", "payout_rail"])
+        batch.create_check_constraint("one_programme",
+                                      "(case_id IS NULL) <> (application_ref IS NULL)")
+    op.create_index("uq_refund_item_live_case", "refund_item", ["case_id"], unique=True,
+                    sqlite_where=sa.text("live"), postgresql_where=sa.text("live"))
+    op.create_index("ix_refund_item_application_ref", "refund_item", ["application_ref"])
+    op.create_index("uq_refund_item_live_application", "refund_item", ["application_ref"],
+                    unique=True, sqlite_where=sa.text("live"), postgresql_where=sa.text("live"))
+
+
 def upgrade() -> None:
     _member_table()
     _application_table()
     _payment_tables()
+    _refund_items_for_both_programmes()
 
 
 def downgrade() -> None:
+    op.drop_index("uq_refund_item_live_application", table_name="refund_item",
+                  sqlite_where=sa.text("live"), postgresql_where=sa.text("live"))
+    op.drop_index("ix_refund_item_application_ref", table_name="refund_item")
+    op.drop_index("uq_refund_item_live_case", table_name="refund_item",
+                  sqlite_where=sa.text("live"), postgresql_where=sa.text("live"))
+    with op.batch_alter_table("refund_item", recreate="auto") as batch:
+        batch.drop_constraint("ck_refund_item_one_programme", type_="check")
+        batch.drop_constraint("fk_refund_item_refund_rail_claim", type_="foreignkey")
+        batch.drop_constraint("fk_refund_item_application_ref_refund_application",
+                              type_="foreignkey")
+        batch.drop_column("application_ref")
+        batch.alter_column("case_id", existing_type=sa.Integer(), nullable=False)
+    op.create_index("uq_refund_item_live_case", "refund_item", ["case_id"], unique=True,
+                    sqlite_where=sa.text("live"), postgresql_where=sa.text("live"))
     for table in ("postal_order", "postal_order_list", "refund_payment", "refund_application",
                   "refund_member"):
         op.drop_table(table)

@@ -91,10 +91,10 @@ def test_refundable_amount_is_balance_less_fraud_part():
 def test_spec_example_allows_thirty_thousand_in_all():
     """Charged 30,000, spent 20,000, 10,000 left: compensation cancels 30,000, so a
     refund of the 10,000 too would pay it twice."""
-    twice = Overlap(charges=30_000, balance=10_000, fraud_charge_balance=None,
+    twice = Overlap(charges=30_000, losses=30_000, balance=10_000, fraud_charge_balance=None,
                     compensation=30_000, refund=10_000)
     assert twice.allowed == 30_000 and twice.excess == 10_000
-    once = Overlap(charges=30_000, balance=10_000, fraud_charge_balance=10_000,
+    once = Overlap(charges=30_000, losses=30_000, balance=10_000, fraud_charge_balance=10_000,
                    compensation=30_000, refund=0)
     assert once.excess == 0
 

@@ -104,34 +104,17 @@ def test_spec_overlap_example_waits_then_refunds_nothing(ctx, staff, loaded):
     assert view.refundable_amount == 0 and view.state == "refused"
 
 
-def test_postal_order_expires_then_paid_by_transfer_exactly_once(ctx, staff, loaded, tmp_path):
-    out = tmp_path / "yucho.csv"
-    assert refunds.postal_request_list(ctx, staff["sv1"], out) == 1
-    assert "P1" in out.read_text(encoding="utf-8-sig")
+def test_postal_order_cashed_is_paid_once(ctx, staff, loaded, tmp_path):
     app_ref = loaded["P1"]
-    refunds.postal_issued(ctx, staff["op1"], app_ref, "No.123", date(2020, 9, 30))
-    # While the 払出証書 is live, the database refuses the transfer rail.
-    with pytest.raises(ChangedMeanwhile), ctx.db.write() as session:
-        row = session.get(RefundApplication, app_ref)
-        row.payout_rail = "transfer"
-        session.flush()
-    refunds.postal_returned(ctx, staff["op1"], app_ref, "有効期限切れで返送")
-    assert refunds.get_application(ctx, app_ref).state == "awaiting_method"
-    with pytest.raises(MoveNotAllowed):
+    refunds.postal_request_list(ctx, staff["sv1"], tmp_path / "yucho.csv")
+    with pytest.raises(MoveNotAllowed):  # not before it is issued
         refunds.postal_cashed(ctx, staff["op1"], app_ref)
-    refunds.change_method(ctx, staff["op1"], app_ref, "口座振込", bank_code="0001",
-                          branch_code="001", account_type="ordinary",
-                          account_number="7654321", holder_kana="ヤマダ タロウ",
-                          how="phone_on_record")
-    with ctx.db.write() as session:
-        row = session.get(RefundApplication, app_ref)
-        refunds.claim_transfer(session, row)
-        refunds.transfer_done(session, SYSTEM_ACTOR, ctx.clock.now(), row, "batch 1")
-    with pytest.raises(MoveNotAllowed), ctx.db.write() as session:
-        row = session.get(RefundApplication, app_ref)
-        refunds.transfer_done(session, SYSTEM_ACTOR, ctx.clock.now(), row, "batch 2")
-    assert [(p["member_id"], p["amount"], p["rail"]) for p in refunds.payments(ctx)] == [
-        ("POST", 3000, "transfer")]
+    refunds.postal_issued(ctx, staff["op1"], app_ref, "No.9", date(2020, 9, 30))
+    refunds.postal_cashed(ctx, staff["op1"], app_ref)
+    assert refunds.get_application(ctx, app_ref).state == "paid"
+    with pytest.raises(MoveNotAllowed):
+        refunds.postal_returned(ctx, staff["op1"], app_ref, "返送")
+    assert [(p["member_id"], p["rail"]) for p in refunds.payments(ctx)] == [("POST", "postal")]
 
 
 def test_paid_once_per_member_by_the_database(ctx, staff, loaded):
