@@ -20,7 +20,13 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def files(tmp_path, clock):
+def files(tmp_path, clock, ui_ctx):
+    from sqlalchemy import text
+
+    # The demo has its own refund programme: these tests start from an empty one.
+    with ui_ctx.db.write() as session:
+        session.execute(text("DELETE FROM refund_application"))
+        session.execute(text("DELETE FROM refund_member"))
     clock.advance(days=200)  # March 2020: the applications are in the past
     balances = write_csv(tmp_path / "残高.csv", BALANCE_HEADER, [
         member("R1", 5000), member("R2", 3000), member("R3", 0), member("R4", "x")], "cp932")
@@ -86,7 +92,7 @@ def test_identity_confirmed_through_the_contact_on_record(ui_app, qtbot, ui_ctx,
     assert rows(page.lists["awaiting_identity"]) == []
 
 
-def test_a_file_refused_whole_says_why(ui_app, qtbot, ui_ctx, tmp_path, clock):
+def test_a_file_refused_whole_says_why(ui_app, qtbot, ui_ctx, tmp_path, files):
     page = open_page(qtbot, ui_ctx)
     bad = write_csv(tmp_path / "bad.csv", ["会員ID"], [["R1"]])
     page.path.setText(str(bad))
