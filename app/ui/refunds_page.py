@@ -42,6 +42,19 @@ HOW_LABELS = {"phone_on_record": N_("Called the phone number on record"),
               "letter_to_address": N_("By a letter to the address on record")}
 
 
+def figures_text(figures: dict) -> str:
+    """The programme's figures in one line (this page and the dashboard)."""
+    states = figures["states"]
+    refused = sum(states[s] for s in ("refused", "refused_closed", "refused_no_balance"))
+    return _(
+        "Members {members}, balances {balance}; applications {applications} "
+        "(paid {paid}, refused {refused}); refundable {refundable}, refunded {refunded}"
+    ).format(members=f"{figures['members']:,}", balance=format_yen(figures["balance_total"]),
+             applications=f"{figures['applications']:,}", paid=f"{states['paid']:,}",
+             refused=f"{refused:,}", refundable=format_yen(figures["refundable_total"]),
+             refunded=format_yen(figures["refunded_total"]))
+
+
 def _reason(text: str | None) -> str:
     """A stored reason is "Japanese / English": shown in the interface's language."""
     ja, _sep, en = (text or "").partition(" / ")
@@ -148,16 +161,7 @@ class RefundsPage(QWidget):
                        on_error=self._error)
 
     def _show_figures(self, figures: dict) -> None:
-        states = figures["states"]
-        refused = sum(states[s] for s in ("refused", "refused_closed", "refused_no_balance"))
-        self.figures.setText(_(
-            "Members {members}, balances {balance}; applications {applications} "
-            "(paid {paid}, refused {refused}); refundable {refundable}, refunded {refunded}"
-        ).format(members=f"{figures['members']:,}", balance=format_yen(figures["balance_total"]),
-                 applications=f"{figures['applications']:,}", paid=f"{states['paid']:,}",
-                 refused=f"{refused:,}",
-                 refundable=format_yen(figures["refundable_total"]),
-                 refunded=format_yen(figures["refunded_total"])))
+        self.figures.setText(figures_text(figures))
         self.loaded.emit()
 
     def _fill_list(self, name: str, rows: list[refunds.ApplicationView]) -> None:

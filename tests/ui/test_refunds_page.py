@@ -99,3 +99,17 @@ def test_a_file_refused_whole_says_why(ui_app, qtbot, ui_ctx, tmp_path, files):
     qtbot.mouseClick(page.check_button, Qt.MouseButton.LeftButton)
     settle(qtbot, page.desk)
     assert "残高" in page.message.text() and not page.import_button.isEnabled()
+
+
+def test_the_dashboard_shows_the_refund_programme_beside_compensation(ui_app, qtbot, ui_ctx):
+    from app.services.refunds_stats import figures
+    from app.ui.dashboard_page import DashboardPage
+
+    desk = make_desk(ui_ctx, "sv1")
+    page = DashboardPage(desk)
+    qtbot.addWidget(page)
+    page.show()
+    settle(qtbot, desk)
+    shown = figures(ui_ctx)
+    assert f"会員 {shown['members']:,}人" in page.refund_figures.text()
+    assert page.channel_table.rowCount() > 0  # compensation's figures beside it
