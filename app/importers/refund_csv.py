@@ -302,13 +302,11 @@ class _Checker:
             if bank is None:
                 return None
         phone = v.pop("phone")
-        record = ApplicationRecord(**v, phone=phone.text if phone else None)
         if bank:
-            record = replace(record, bank_code=bank.bank_code, branch_code=bank.branch_code,
-                             account_type=bank.account_type,
-                             account_number=bank.account_number,
-                             account_holder_kana=bank.holder_kana)
-        return record
+            v.update(bank_code=bank.bank_code, branch_code=bank.branch_code,
+                     account_type=bank.account_type, account_number=bank.account_number,
+                     account_holder_kana=bank.holder_kana)
+        return ApplicationRecord(**v, phone=phone.text if phone else None)
 
     def _bank(self, v: dict[str, Any], errors: list[RowError]) -> PayoutDetails | None:
         details = PayoutDetails(PayoutKind.BANK_ACCOUNT, bank_code=v["bank_code"],
@@ -324,11 +322,22 @@ class _Checker:
                                           "Required for a bank transfer."))
             return None
         try:
-            return normalise(details, Channel.DEBIT_CHARGE)
+            # The bank, branch, type and holder repeat from row to row: checked once each
+            # (the account number, which does not, on its own).
+            number = normalise(PayoutDetails(PayoutKind.BANK_ACCOUNT,
+                                             account_number=details.account_number),
+                               Channel.DEBIT_CHARGE).account_number
+            return replace(_bank_checked(replace(details, account_number=None)),
+                           account_number=number)
         except ValidationError as problem:
             name = {"holder_kana": "account_holder_kana"}.get(problem.field, problem.field)
             errors.append(self._error(name, problem.ja, problem.en))
             return None
+
+
+@lru_cache(maxsize=4096)
+def _bank_checked(details: PayoutDetails) -> PayoutDetails:
+    return normalise(details, Channel.DEBIT_CHARGE)
 
 
 # ---------------------------------------------------------------- the file
