@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from app.core.i18n import N_, _, error_text, format_day, format_moment, format_yen
 from app.domain.channels import Channel
 from app.domain.states import Status
-from app.services import dashboard
+from app.services import dashboard, refunds_stats
 from app.ui.desk import Desk
 from app.ui.labels import channel_label, status_label
 from app.ui.refresh import follow_changes, touches_cases
@@ -169,6 +169,7 @@ class DashboardPage(QWidget):
         side = QVBoxLayout()
         side.addWidget(outreach_box)
         side.addWidget(deadline_box)
+        side.addWidget(self._refund_box())
         side.addStretch(1)
         middle = QHBoxLayout()
         middle.addLayout(tables, 3)
@@ -179,10 +180,25 @@ class DashboardPage(QWidget):
         layout.addLayout(middle, 3)
         layout.addWidget(self.chart_view, 2)
 
+    def _refund_box(self) -> QGroupBox:
+        """The balance-refund programme beside compensation (app.ui.refunds_page)."""
+        box = QGroupBox(_("Balance refund"))
+        self.refund_figures = QLabel("–")
+        self.refund_figures.setObjectName("dashboard_refunds")
+        self.refund_figures.setWordWrap(True)
+        QVBoxLayout(box).addWidget(self.refund_figures)
+        return box
+
+    def _show_refunds(self, figures: dict) -> None:
+        from app.ui.refunds_page import figures_text
+
+        self.refund_figures.setText(figures_text(figures))
+
     # -- data --------------------------------------------------------------
     def refresh(self) -> None:
         self._timer.stop()
         self.desk.call(dashboard.dashboard, on_done=self.show_board, on_error=self._error)
+        self.desk.call(refunds_stats.figures, on_done=self._show_refunds, on_error=self._error)
 
     def _error(self, exc: Exception) -> None:
         self.desk.prompter.error(self, error_text(exc))

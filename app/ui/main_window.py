@@ -25,6 +25,7 @@ from app.ui.intake_dialog import IntakeDialog
 from app.ui.letters_page import LettersPage
 from app.ui.payouts_page import PayoutsPage
 from app.ui.queue_page import QueuePage
+from app.ui.refunds_page import RefundsPage
 from app.ui.settings_page import SettingsPage
 
 
@@ -47,6 +48,8 @@ class MainWindow(QMainWindow):
         # Each area lives in its own module; the window only places them.
         self.queue = QueuePage(desk)
         self._add_page("queue", _("Outreach queue"), self.queue)
+        self.refunds = RefundsPage(desk)
+        self._add_page("refunds", _("Balance refund"), self.refunds)
         self.dashboard = DashboardPage(desk)
         self._add_page("dashboard", _("Dashboard"), self.dashboard)
         self.letters = LettersPage(desk)

@@ -289,7 +289,8 @@ class PayoutsPage(QWidget):
     def _items_loaded(self, items: list[payouts.ItemView]) -> None:
         self.items = items
         _fill(self.item_table, [
-            [i.seq, i.case_number, channel_label(Channel(i.channel)), format_yen(i.amount),
+            [i.seq, i.case_number, _("Balance refund") if i.programme == "balance_refund"
+             else channel_label(Channel(i.channel)), format_yen(i.amount),
              i.bank_code, i.branch_code, i.account, i.holder,
              _(RESULTS[i.result]) if i.result else "", i.reason or "",
              _("Holder name differs") if i.name_mismatch else ""] for i in items], {0, 3})
