@@ -202,6 +202,10 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--db", default=argparse.SUPPRESS,
                         help="SQLite file or database URL (default: $HOSHO_DB, then the user "
                              "data folder)")
+    common.add_argument("--server", default=argparse.SUPPRESS, metavar="URL",
+                        help="centre mode: the centre server (default: $HOSHO_SERVER)")
+    common.add_argument("--ca-file", default=argparse.SUPPRESS, metavar="FILE",
+                        help="centre mode: the CA certificate the server's is signed by")
     parser = argparse.ArgumentParser(prog="hosho", parents=[common],
                                      description="Hoshō Desk 補償デスク")
     parser.add_argument("--demo", action="store_true",
@@ -269,6 +273,11 @@ def run(argv: list[str], gui: Callable[[argparse.Namespace], int]) -> int:
         args.db = None
     handler = getattr(args, "handler", None)
     try:
+        if handler and handler.__name__ != "cmd_serve":
+            from app.commands.server import centre_handler, server_of
+
+            if server_of(args):
+                handler = centre_handler(args)
         return handler(args) if handler else gui(args)
     except HoshoError as exc:
         print(f"hosho: {exc}", file=sys.stderr)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import argparse
 
-from app.commands import audit, letters, outreach, payouts
+from app.commands import audit, letters, outreach, payouts, server
 
-AREAS = (letters, audit, payouts, outreach)
+AREAS = (letters, audit, payouts, outreach, server)
 
 
 def register_all(sub, common: argparse.ArgumentParser) -> None:
