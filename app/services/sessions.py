@@ -114,31 +114,31 @@ def _idle_limit(session: Session) -> timedelta:
 
 def bind(ctx: AppContext, token: str | None) -> Bound:
     """The session a token names, or SessionEnded. A session idle longer than the
-    idle-lock period comes back ``locked``; it is touched (kept alive) otherwise."""
+    idle-lock period comes back ``locked``; it is touched (kept alive) otherwise.
+    Most calls only read: a write happens to end a session or, at most every
+    TOUCH_EVERY, to move its last-seen time."""
     if not token:
         raise _ended()
     now = ctx.clock.now()
-    with ctx.db.write() as session:
-        row = session.exec(select(ServerSession).where(
+    with ctx.db.read() as session:
+        found = session.exec(select(ServerSession, Operator).join(
+            Operator, Operator.id == ServerSession.operator_id).where(
             ServerSession.token_hash == digest(token))).first()
-        if row is None or row.ended_at is not None:
+        if found is None or found[0].ended_at is not None:
             raise _ended()
-        operator = session.get(Operator, row.operator_id)
+        row, operator = found
         reason = _end_reason(session, row, operator, now)
-        if reason is not None:
-            row.ended_at, row.end_reason = now, reason
-            ended = True
-        else:
-            ended = False
-            locked = row.stage == ACTIVE and now - row.last_seen_at > _idle_limit(session)
-            if not locked and now - row.last_seen_at >= TOUCH_EVERY:
-                row.last_seen_at = now
-            actor = Actor(operator_id=operator.id, login=operator.login,
-                          role=Role(operator.role), epoch=row.epoch)
-            bound = Bound(row.id, actor, row.stage, locked)
-    if ended:
+        locked = row.stage == ACTIVE and now - row.last_seen_at > _idle_limit(session)
+        session_id, stage, epoch, seen = row.id, row.stage, row.epoch, row.last_seen_at
+        actor = Actor(operator_id=operator.id, login=operator.login,
+                      role=Role(operator.role), epoch=epoch)
+    if reason is not None:
+        end(ctx, session_id, reason)
         raise _ended()
-    return bound
+    if not locked and now - seen >= TOUCH_EVERY:
+        with ctx.db.write() as session:
+            session.get(ServerSession, session_id).last_seen_at = now
+    return Bound(session_id, actor, stage, locked)
 
 
 def _end_reason(session: Session, row: ServerSession, operator: Operator | None,
