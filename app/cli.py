@@ -206,6 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                                          required=True)
     db.add_parser("upgrade", parents=[common], help="upgrade the schema (backs up SQLite)"
                   ).set_defaults(handler=cmd_db_upgrade)
+    from app.commands.server import add_db_roles
+
+    add_db_roles(db, common)
     from app.commands import db as db_commands
 
     db_commands.register(db, common)
@@ -292,7 +295,7 @@ def _run(argv: list[str], gui: Callable[[argparse.Namespace], int]) -> int:
         args.db = None
     handler = getattr(args, "handler", None)
     try:
-        if handler and handler.__name__ != "cmd_serve":
+        if handler and handler.__name__ not in ("cmd_serve", "cmd_db_roles", "cmd_db_upgrade"):
             from app.commands.server import centre_handler, server_of
 
             if server_of(args):

@@ -117,8 +117,8 @@ def cmd_logout(args: argparse.Namespace) -> int:
 # serve -----------------------------------------------------------------------------------
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from app.cli import open_context
     from app.server.run import check_transport, parse_listen, serve
+    from app.services.opening import open_context
 
     host, _port = parse_listen(args.listen)
     check_transport(host, args.tls_cert, args.tls_key)  # before touching the database
@@ -132,9 +132,9 @@ def _session_gateway(args: argparse.Namespace):
     """At the server as the signed-in administrator, or on the database as the system."""
     if server_of(args):
         return remote(args)
-    from app.cli import open_context
     from app.domain.roles import SYSTEM_ACTOR
     from app.services.gateway import InProcessGateway
+    from app.services.opening import open_context
 
     return InProcessGateway(open_context(getattr(args, "db", None)), SYSTEM_ACTOR)
 
@@ -252,3 +252,36 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     end = sess.add_parser("end", parents=[common], help="end a session")
     end.add_argument("session", type=int)
     end.set_defaults(handler=cmd_sessions_end)
+
+
+# db roles ----------------------------------------------------------------------------------
+
+def cmd_db_roles(args: argparse.Namespace) -> int:
+    from app.services.opening import resolve_db
+    from app.storage import roles
+    from app.storage.db import Database, normalise_url
+
+    password = None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+        if not password:
+            raise UserError("パスワードが空です。", "The password is empty.")
+    db = Database(normalise_url(resolve_db(args.db)))
+    try:
+        with db.engine.begin() as conn:
+            done = roles.apply(conn, args.server_role, password)
+    finally:
+        db.dispose()
+    print(f"ロール {args.server_role} の権限を設定しました / role {args.server_role} granted "
+          f"({len(done)} statements)")
+    return 0
+
+
+def add_db_roles(db_commands, common: argparse.ArgumentParser) -> None:
+    roles = db_commands.add_parser(
+        "roles", parents=[common],
+        help="create or update the server's PostgreSQL login role (--db: the owner's URL)")
+    roles.add_argument("--server-role", required=True, metavar="NAME")
+    roles.add_argument("--password-stdin", action="store_true",
+                       help="set the role's password, read from standard input")
+    roles.set_defaults(handler=cmd_db_roles)
