@@ -295,7 +295,8 @@ def _run(argv: list[str], gui: Callable[[argparse.Namespace], int]) -> int:
         args.db = None
     handler = getattr(args, "handler", None)
     try:
-        if handler and handler.__name__ not in ("cmd_serve", "cmd_db_roles", "cmd_db_upgrade"):
+        if handler and handler.__name__ not in ("cmd_serve", "cmd_db_roles",
+                                                  "cmd_db_upgrade", "cmd_db_seal_secrets"):
             from app.commands.server import centre_handler, server_of
 
             if server_of(args):

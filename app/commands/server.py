@@ -118,10 +118,14 @@ def cmd_logout(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from app.server.run import check_transport, parse_listen, serve
+    from app.services import second_factor
     from app.services.opening import open_context
 
     host, _port = parse_listen(args.listen)
     check_transport(host, args.tls_cert, args.tls_key)  # before touching the database
+    if args.totp_key:
+        os.environ[second_factor.KEY_FILE_ENV] = args.totp_key
+    second_factor.cipher()  # an unreadable key file stops the start, not a sign-in
     ctx = open_context(args.db, upgrade=False)
     return serve(ctx, args.listen, args.tls_cert, args.tls_key)
 
@@ -235,6 +239,10 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     serve.add_argument("--listen", required=True, metavar="HOST:PORT")
     serve.add_argument("--tls-cert", metavar="FILE", help="certificate chain (PEM)")
     serve.add_argument("--tls-key", metavar="FILE", help="private key (PEM)")
+    serve.add_argument("--totp-key", metavar="FILE",
+                       help="the key the authenticators' secrets are sealed under "
+                            "(default: $HOSHO_TOTP_KEY_FILE; make one with "
+                            "`hosho db seal-secrets --new-key`)")
     serve.set_defaults(handler=cmd_serve)
     login = sub.add_parser("login", parents=[common], help="sign in at the centre server")
     login.add_argument("login")
@@ -277,7 +285,27 @@ def cmd_db_roles(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_seal_secrets(args: argparse.Namespace) -> int:
+    from app.services import second_factor
+    from app.services.opening import open_context
+
+    path = Path(args.key_file)
+    if args.new_key:
+        second_factor.new_key_file(path)
+        print(f"鍵ファイルを作成しました / key file created: {path}")
+    os.environ[second_factor.KEY_FILE_ENV] = str(path)
+    count = second_factor.encrypt_secrets(open_context(args.db))
+    print(f"暗号化した秘密鍵 / secrets sealed: {count}")
+    return 0
+
+
 def add_db_roles(db_commands, common: argparse.ArgumentParser) -> None:
+    seal = db_commands.add_parser(
+        "seal-secrets", parents=[common],
+        help="encrypt the authenticators' secrets under a key file the server holds")
+    seal.add_argument("--key-file", required=True, metavar="FILE")
+    seal.add_argument("--new-key", action="store_true", help="create the key file first")
+    seal.set_defaults(handler=cmd_db_seal_secrets)
     roles = db_commands.add_parser(
         "roles", parents=[common],
         help="create or update the server's PostgreSQL login role (--db: the owner's URL)")

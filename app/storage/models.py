@@ -67,7 +67,8 @@ class Operator(SQLModel, table=True):
     lock_count: int = Field(default=0, sa_column=Column(Integer, nullable=False,
                                                         server_default="0"))
     locked_until: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
-    totp_secret: str | None = Field(default=None, sa_column=Column(String(64)))
+    # Sealed under the centre server's key file when one is set (second_factor.seal).
+    totp_secret: str | None = Field(default=None, sa_column=Column(String(255)))
     totp_confirmed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     # The last accepted TOTP time step: a code is never accepted twice.
     totp_last_step: int | None = Field(default=None, sa_column=Column(BigInteger))

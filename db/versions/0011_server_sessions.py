@@ -1,4 +1,4 @@
-"""centre server: sessions and per-address sign-in failures
+"""centre server: sessions, per-address sign-in failures, room for sealed TOTP secrets
 
 Revision ID: 0011
 Revises: 0010
@@ -19,6 +19,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # Room for a secret sealed under the server's key (a Fernet token).
+    with op.batch_alter_table("operator") as batch:
+        batch.alter_column("totp_secret", type_=sa.String(255), existing_nullable=True)
     op.create_table(
         "server_session",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -51,3 +54,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("server_failure")
     op.drop_table("server_session")
+    with op.batch_alter_table("operator") as batch:
+        batch.alter_column("totp_secret", type_=sa.String(64), existing_nullable=True)
