@@ -9,6 +9,9 @@ errors as the same classes (app.remote.codec).
 
 from __future__ import annotations
 
+import json
+import threading
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -41,6 +44,7 @@ class RemoteGateway:
         self.stage: str | None = "active" if token else None
         self.operator: OperatorView | None = None
         self.actor: Actor | None = None
+        self._closed = threading.Event()
         self.client = httpx.Client(base_url=self.url, timeout=TIMEOUT,
                                    verify=ca_file if ca_file else True, transport=transport)
 
@@ -127,5 +131,32 @@ class RemoteGateway:
             raise unreachable(self.url, exc) from None
         return datetime.fromisoformat(self._answer(response)["now"])
 
+    # Live changes -------------------------------------------------------------------------
+    def watch(self, on_change: Callable[[dict[str, Any]], None]) -> threading.Thread:
+        """Call ``on_change(event)`` (on a thread of its own) for every change any desk
+        makes at the server: {"service": …, "case_id": … or None}. Reconnects until
+        ``close``."""
+        thread = threading.Thread(target=self._watch, args=(on_change,), daemon=True,
+                                  name="hosho-watch")
+        thread.start()
+        return thread
+
+    def _watch(self, on_change: Callable[[dict[str, Any]], None]) -> None:
+        while not self._closed.is_set():
+            try:
+                headers = {"Authorization": f"Bearer {self.token}"}
+                with self.client.stream("GET", "/events", headers=headers,
+                                        timeout=httpx.Timeout(10.0)) as response:
+                    if response.status_code != 200:
+                        return  # the session is over: nothing more will come
+                    for line in response.iter_lines():
+                        if self._closed.is_set():
+                            return
+                        if line.startswith("data: "):
+                            on_change(json.loads(line[6:]))
+            except (httpx.HTTPError, ValueError, RuntimeError):
+                self._closed.wait(1.0)
+
     def close(self) -> None:
+        self._closed.set()
         self.client.close()

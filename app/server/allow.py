@@ -117,3 +117,9 @@ _ENTRIES = [
 ]
 
 ALLOWED: dict[str, Entry] = {service_name(e.service): e for e in _ENTRIES}
+
+# Writes (they take the actor) that change nothing a desk shows: no live event.
+UNCHANGING = frozenset(service_name(s) for s in (
+    cases.get_case, victims.reveal_payout, suspicion.waiting_for_approval,
+    suspicion.list_suspicious, payouts.preview_batch, audit_log.count_events,
+    audit_log.list_events, sessions.list_sessions))

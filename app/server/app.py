@@ -10,14 +10,18 @@ and sends back the result, or the error's class and its Japanese and English tex
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import json
 import logging
 import time
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pydantic
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
@@ -31,13 +35,18 @@ from app.core.errors import (
     ValidationError,
 )
 from app.remote.codec import decode, encode, error_payload, hints, is_actor_hint
-from app.server.allow import ALLOWED, READ, WRITE, Entry
+from app.server.allow import ALLOWED, READ, UNCHANGING, WRITE, Entry
+from app.server.changes import Changes, event_of
 from app.services import operators, second_factor, sessions
 from app.services.context import AppContext, SessionEnded, require_role
 from app.services.operators import OperatorView
 
 log = logging.getLogger("hosho.server")
 MAX_ARGUMENTS = 64
+# A live stream says something at least this often (seconds): a desk notices a dead
+# connection, and the stream notices a server shutting down or a session ended.
+KEEP_ALIVE = 1.0
+SESSION_RECHECK = 15.0
 
 
 class SignIn(BaseModel):
@@ -134,8 +143,18 @@ def bind_arguments(entry: Entry, actor, args: list[Any], kwargs: dict[str, Any]
 
 
 def create_app(ctx: AppContext) -> FastAPI:
+    changes = Changes(ctx.db)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        changes.start()
+        yield
+        changes.stop()
+
     app = FastAPI(title="Hosho Desk centre server", docs_url=None, redoc_url=None,
-                  openapi_url=None)
+                  openapi_url=None, lifespan=lifespan)
+    app.state.changes = changes
+    app.state.server = None  # the uvicorn server, set by app.server.run
 
     @app.exception_handler(HoshoError)
     async def _hosho_error(_request: Request, exc: HoshoError) -> JSONResponse:
@@ -266,9 +285,51 @@ def create_app(ctx: AppContext) -> FastAPI:
         finally:
             log.info("%s %s by operator %s in %.0f ms", entry.kind, body.service,
                      bound.actor.operator_id, (time.perf_counter() - started) * 1000)
+        if entry.kind == WRITE and body.service not in UNCHANGING:
+            _announce(entry, body.service, args, kwargs, result)
         return {"result": encode(result)}
 
+    def _announce(entry: Entry, name: str, args, kwargs, result) -> None:
+        try:
+            named = inspect.signature(entry.service).bind(ctx, *args, **kwargs).arguments
+            changes.publish(event_of(name, named, result))
+        except Exception:  # the change is made: a missed event must not undo the answer
+            log.exception("change event not sent for %s", name)
+
+    @app.get("/events")
+    async def events(request: Request) -> StreamingResponse:
+        token = _token(request)
+        await run_in_threadpool(sessions.bind, ctx, token)
+        queue = changes.subscribe()
+
+        async def stream():
+            checked = time.monotonic()
+            try:
+                yield ": connected\n\n"
+                while not _closing(request):
+                    try:
+                        event = await asyncio.wait_for(queue.get(), timeout=KEEP_ALIVE)
+                    except TimeoutError:
+                        yield ": keep-alive\n\n"
+                    else:
+                        yield f"data: {json.dumps(event)}\n\n"
+                    if time.monotonic() - checked > SESSION_RECHECK:
+                        checked = time.monotonic()
+                        await run_in_threadpool(sessions.bind, ctx, token)
+            except SessionEnded:
+                return
+            finally:
+                changes.unsubscribe(queue)
+
+        return StreamingResponse(stream(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store"})
+
     return app
+
+
+def _closing(request: Request) -> bool:
+    server = request.app.state.server
+    return server is not None and server.should_exit
 
 
 __all__ = ["READ", "WRITE", "bind_arguments", "create_app"]

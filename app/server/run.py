@@ -61,11 +61,14 @@ def make_server(ctx: AppContext, host: str, port: int, cert: str | None = None,
     from app.server.app import create_app
 
     check_transport(host, cert, key)
-    config = uvicorn.Config(create_app(ctx), host=host, port=port, ssl_certfile=cert,
+    app = create_app(ctx)
+    config = uvicorn.Config(app, host=host, port=port, ssl_certfile=cert,
                             ssl_keyfile=key, access_log=False, log_config=None,
                             timeout_graceful_shutdown=GRACEFUL_SECONDS,
                             proxy_headers=False, server_header=False)
-    return uvicorn.Server(config)
+    server = uvicorn.Server(config)
+    app.state.server = server  # live streams end when it is told to stop
+    return server
 
 
 def serve(ctx: AppContext, listen: str, cert: str | None = None,

@@ -98,6 +98,9 @@ def run_centre_desk(app: QApplication, url: str, ca_file: str | None) -> int:
     if operator is None:
         return 0
     desk = Desk(gateway)
+    # Changes made at other desks, pushed by the server: the pages refresh what they show.
+    gateway.watch(lambda event: desk.case_changed.emit(event["case_id"])
+                  if event.get("case_id") else desk.cases_changed.emit())
     window = MainWindow(desk, operator.display_name)
     window.show()
     if desk.actor.role is Role.ADMIN:

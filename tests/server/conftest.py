@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -24,6 +25,12 @@ def free_port() -> int:
 def server(ctx):
     """The server's URL. It runs the services with the test's AppContext (and so the
     test's fixed clock)."""
+    with running_server(ctx) as url:
+        yield url
+
+
+@contextmanager
+def running_server(ctx):
     port = free_port()
     uvicorn_server = make_server(ctx, "127.0.0.1", port)
     thread = threading.Thread(target=uvicorn_server.run, daemon=True)
