@@ -10,6 +10,7 @@ errors as the same classes (app.remote.codec).
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -45,8 +46,10 @@ class RemoteGateway:
         self.operator: OperatorView | None = None
         self.actor: Actor | None = None
         self._closed = threading.Event()
-        self.client = httpx.Client(base_url=self.url, timeout=TIMEOUT,
-                                   verify=ca_file if ca_file else True, transport=transport)
+        # The centre's own CA when given (a private PKI), else the system's.
+        verify = ssl.create_default_context(cafile=ca_file) if ca_file else True
+        self.client = httpx.Client(base_url=self.url, timeout=TIMEOUT, verify=verify,
+                                   transport=transport)
 
     # The wire ----------------------------------------------------------------------------
     def _post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
