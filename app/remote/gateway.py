@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from app.core.errors import EnvironmentProblem
+from app.core.errors import EnvironmentProblem, UserError
 from app.domain.roles import Actor
 from app.remote.codec import decode, decode_result, encode, rebuild_error
 from app.services import second_factor
@@ -50,6 +50,13 @@ class RemoteGateway:
         verify = ssl.create_default_context(cafile=ca_file) if ca_file else True
         self.client = httpx.Client(base_url=self.url, timeout=TIMEOUT, verify=verify,
                                    transport=transport)
+
+    @property
+    def ctx(self):
+        """A page not yet on the gateway asks for the in-process context: a centre desk
+        has none (it holds no database), so say so instead of failing obscurely."""
+        raise UserError("この画面はセンターモード（--server）ではまだ使えません。",
+                        "This page is not available on a centre desk (--server) yet.")
 
     # The wire ----------------------------------------------------------------------------
     def _post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
