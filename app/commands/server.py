@@ -127,6 +127,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os.environ[second_factor.KEY_FILE_ENV] = args.totp_key
     second_factor.cipher()  # an unreadable key file stops the start, not a sign-in
     ctx = open_context(args.db, upgrade=False)
+    if args.workers > 1:
+        url = ctx.db.url
+        ctx.db.dispose()
+        from app.server.run import serve_workers
+
+        return serve_workers(url, args.listen, args.workers, args.tls_cert, args.tls_key)
     return serve(ctx, args.listen, args.tls_cert, args.tls_key)
 
 
@@ -239,6 +245,8 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     serve.add_argument("--listen", required=True, metavar="HOST:PORT")
     serve.add_argument("--tls-cert", metavar="FILE", help="certificate chain (PEM)")
     serve.add_argument("--tls-key", metavar="FILE", help="private key (PEM)")
+    serve.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="server processes (PostgreSQL only; about one per core)")
     serve.add_argument("--totp-key", metavar="FILE",
                        help="the key the authenticators' secrets are sealed under "
                             "(default: $HOSHO_TOTP_KEY_FILE; make one with "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import sys
 
 import uvicorn
@@ -69,6 +70,33 @@ def make_server(ctx: AppContext, host: str, port: int, cert: str | None = None,
     server = uvicorn.Server(config)
     app.state.server = server  # live streams end when it is told to stop
     return server
+
+
+def app_from_environment():
+    """The app of one worker process of ``hosho serve --workers N`` (uvicorn's factory):
+    each process opens the database itself; they share sessions, throttling and live
+    changes through it."""
+    from app.server.app import create_app
+    from app.services.opening import open_context
+
+    return create_app(open_context(os.environ["HOSHO_DB"], upgrade=False))
+
+
+def serve_workers(url: str, listen: str, workers: int, cert: str | None = None,
+                  key: str | None = None) -> int:
+    """Several server processes on one PostgreSQL database (a process per core)."""
+    host, port = parse_listen(listen)
+    check_transport(host, cert, key)
+    if not url.startswith("postgresql"):
+        raise UserError("--workers は PostgreSQL のデータベースでだけ使えます。",
+                        "--workers is for a PostgreSQL database only.")
+    os.environ["HOSHO_DB"] = url
+    log_to_stderr()
+    uvicorn.run("app.server.run:app_from_environment", factory=True, host=host, port=port,
+                workers=workers, ssl_certfile=cert, ssl_keyfile=key, access_log=False,
+                log_config=None, timeout_graceful_shutdown=GRACEFUL_SECONDS,
+                proxy_headers=False, server_header=False)
+    return 0
 
 
 def serve(ctx: AppContext, listen: str, cert: str | None = None,

@@ -2,7 +2,7 @@
 `hosho serve` (a process of its own) on PostgreSQL.
 
     HOSHO_TEST_PG_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres \\
-        python tests/benchmarks/bench_centre.py [--desks 50] [--rounds 10]
+        python tests/benchmarks/bench_centre.py [--desks 50] [--rounds 10] [--workers 1]
 
 Each desk signs in as its own operator and runs a fixed number of rounds of: search,
 next case from the queue, record an attempt, edit the victim, open the dashboard, and
@@ -45,6 +45,7 @@ from app.storage.db import Database  # noqa: E402
 from app.storage.models import CaseNote  # noqa: E402
 
 PASSWORD = "benchmark tables all day long"
+FAILED = object()  # what ``timed`` returns for a refused or failed call
 SEARCHES = ["山田", "佐藤", "090", "H-00001", "タナカ", "鈴木"]
 
 
@@ -53,7 +54,7 @@ class Figures:
         self.lock = threading.Lock()
         self.times: dict[str, list[float]] = defaultdict(list)
         self.errors: dict[str, int] = defaultdict(int)
-        self.conflicts = 0
+        self.conflicts: dict[str, int] = defaultdict(int)
         self.notes_written = 0
         self.held: dict[int, int] = {}
         self.double_handed = 0
@@ -64,12 +65,12 @@ class Figures:
             return call(*args, **kwargs)
         except ConflictError:
             with self.lock:
-                self.conflicts += 1
-            return None
+                self.conflicts[kind] += 1
+            return FAILED
         except HoshoError as exc:
             with self.lock:
                 self.errors[f"{kind}: {type(exc).__name__}"] += 1
-            return None
+            return FAILED
         finally:
             with self.lock:
                 self.times[kind].append((time.perf_counter() - started) * 1000)
@@ -96,10 +97,11 @@ def prepare(pg_url: str, desks: int) -> str:
     return url
 
 
-def start_server(url: str, port: int) -> subprocess.Popen:
+def start_server(url: str, port: int, workers: int) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     process = subprocess.Popen([sys.executable, "-m", "app.main", "serve", "--db", url,
-                                "--listen", f"127.0.0.1:{port}"], env=env,
+                                "--listen", f"127.0.0.1:{port}", "--workers", str(workers)],
+                               env=env,
                                stderr=subprocess.DEVNULL)
     for _ in range(300):
         try:
@@ -119,13 +121,13 @@ def one_desk(server: str, n: int, rounds: int, figures: Figures, start: threadin
         figures.timed("search", desk.read, list_cases, CaseQuery(text=SEARCHES[(n + r) % 6]),
                       0, 50)
         held = figures.timed("queue: next case", desk.write, queue.next_case)
-        if held is not None:
+        if held is not None and held is not FAILED:
             with figures.lock:
                 if held.case_id in figures.held and figures.held[held.case_id] != n:
                     figures.double_handed += 1
                 figures.held[held.case_id] = n
             case = figures.timed("open case", desk.write, cases.get_case, held.case_id)
-            if case is not None:
+            if case is not FAILED:
                 v = case.victim
                 data = VictimInput(name=v.name, name_kana=v.name_kana, member_id=v.member_id,
                                    phone=v.phone, email=v.email, postal_code=v.postal_code,
@@ -133,7 +135,7 @@ def one_desk(server: str, n: int, rounds: int, figures: Figures, start: threadin
                 figures.timed("edit victim", desk.write, victims.update_victim, v.id, data,
                               v.version)
                 if figures.timed("add note", desk.write, cases.add_note, case.id,
-                                 f"desk {n} round {r}") is None:
+                                 f"desk {n} round {r}") is not FAILED:
                     with figures.lock:
                         figures.notes_written += 1
             with figures.lock:
@@ -158,7 +160,8 @@ def report(figures: Figures, seconds: float, url: str) -> None:
         stored = session.execute(select(func.count()).select_from(CaseNote)).scalar_one()
     db.dispose()
     print(f"errors: {sum(figures.errors.values())} {dict(figures.errors) or ''}")
-    print(f"refused as stale (a conflict, not lost): {figures.conflicts}")
+    print(f"refused as stale (a conflict, not lost): {sum(figures.conflicts.values())} "
+          f"{dict(figures.conflicts) or ''}")
     print(f"lost updates: {figures.notes_written - stored} (notes written "
           f"{figures.notes_written}, stored {stored})")
     print(f"cases handed to two desks at once: {figures.double_handed}")
@@ -169,12 +172,13 @@ def main() -> int:
     parser.add_argument("--desks", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--port", type=int, default=18765)
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
     args = parser.parse_args()
     pg_url = os.environ.get("HOSHO_TEST_PG_URL")
     if not pg_url:
         raise SystemExit("set HOSHO_TEST_PG_URL to a PostgreSQL server")
     url = prepare(pg_url, args.desks)
-    server = start_server(url, args.port)
+    server = start_server(url, args.port, args.workers)
     figures = Figures()
     start = threading.Barrier(args.desks + 1)
     threads = [threading.Thread(target=one_desk, args=(f"http://127.0.0.1:{args.port}", n,
