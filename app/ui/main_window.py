@@ -72,6 +72,7 @@ class MainWindow(QMainWindow):
         self._add_actions()
         self.setAcceptDrops(True)  # an incident file dropped anywhere opens in the wizard
         self.approvals.case_opened.connect(self.open_case)
+        self.queue.case_opened.connect(self.open_case)
         self.idle_lock = IdleLock(self, desk)  # asks for the password after idle minutes
 
     def _add_page(self, key: str, title: str, widget: QWidget) -> None:
