@@ -77,6 +77,20 @@ class Operator(SQLModel, table=True):
                                                           server_default="0"))
 
 
+class SignInThrottle(SQLModel, table=True):
+    """Failed sign-ins under a name no operator has: counted and locked exactly as an
+    operator's own (app.services.operators), so that the answers reveal no name."""
+
+    __tablename__ = "signin_throttle"
+
+    login: str = Field(sa_column=Column(String(64), primary_key=True))
+    failed_count: int = Field(default=0, sa_column=Column(Integer, nullable=False,
+                                                          server_default="0"))
+    lock_count: int = Field(default=0, sa_column=Column(Integer, nullable=False,
+                                                        server_default="0"))
+    locked_until: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+
+
 class RecoveryCode(SQLModel, table=True):
     """One-time codes for a lost phone, stored hashed (argon2id)."""
 
