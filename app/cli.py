@@ -3,40 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Callable
 
+from sqlalchemy.exc import OperationalError
+
 from app.core.errors import HoshoError, UserError
-from app.core.paths import default_db_path, demo_db_path
+from app.core.paths import demo_db_path
 from app.domain.roles import SYSTEM_ACTOR, Role
-from app.services.context import AppContext
+from app.services.opening import created_databases, open_context
 from app.storage import migrate
-from app.storage.db import Database, normalise_url, sqlite_path
-
-
-def resolve_db(arg: str | None) -> str:
-    """--db, else $HOSHO_DB, else a file in the user data folder."""
-    return arg or os.environ.get("HOSHO_DB") or str(default_db_path())
-
-
-def open_context(db_arg: str | None, *, upgrade: bool = True, create: bool = False) -> AppContext:
-    """Open (and if needed upgrade) the database; only some commands may create one."""
-    url = normalise_url(resolve_db(db_arg))
-    path = sqlite_path(url)
-    if path is not None and not create and not path.exists():
-        raise UserError(f"データベースが見つかりません: {path}",
-                        f"No database at {path} (create one with `hosho demo` or "
-                        "`hosho operator add`).")
-    db = Database(url)
-    if upgrade:
-        result = migrate.ensure_current(db)
-        if result and result.backup:
-            print(f"データベースを更新しました（バックアップ: {result.backup}）/ "
-                  f"database upgraded, backup at {result.backup}", file=sys.stderr)
-    return AppContext(db=db)
+from app.storage.db import environment_problem
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -97,12 +79,14 @@ def _read_password(args: argparse.Namespace) -> str:
 
 
 def cmd_operator_add(args: argparse.Namespace) -> int:
-    from app.services.operators import add_operator
+    from app.services.operators import add_operator, check_password_policy
 
+    password = _read_password(args)
+    # Refused before the database is opened (or created): a weak password makes no file.
+    check_password_policy(args.login.strip(), password, args.name or args.login)
     ctx = open_context(args.db, create=True)
     view = add_operator(ctx, SYSTEM_ACTOR, args.login, args.name or args.login,
-                        Role(args.role), _read_password(args),
-                        must_change_password=args.must_change)
+                        Role(args.role), password, must_change_password=args.must_change)
     print(f"操作者を登録しました / operator added: {view.login} ({view.role.value})")
     return 0
 
@@ -160,8 +144,8 @@ def _print_import(summary, errors_path: str | None) -> None:
     print(f"  読込 read {summary.read:,}  取込 accepted {summary.accepted:,}  "
           f"重複 duplicate {summary.duplicate:,}  不一致 conflict {summary.conflict:,}  "
           f"不備 rejected {summary.rejected:,}")
-    print(f"  新規被害者 victims created {summary.victims_created:,}  "
-          f"新規案件 cases created {summary.cases_created:,}")
+    print(f"  新規被害者 victims created {summary.victimscreated_databases:,}  "
+          f"新規案件 cases created {summary.casescreated_databases:,}")
     for channel, amount in summary.amount_accepted_by_channel.items():
         print(f"  {channel:<18} {amount:>14,}円")
     if summary.unknown_columns:
@@ -218,6 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                                          required=True)
     db.add_parser("upgrade", parents=[common], help="upgrade the schema (backs up SQLite)"
                   ).set_defaults(handler=cmd_db_upgrade)
+    from app.commands import db as db_commands
+
+    db_commands.register(db, common)
     _add_operator_commands(sub, common)
     imp = sub.add_parser("import-csv", parents=[common], help="import a reported-incident file")
     imp.add_argument("path")
@@ -262,7 +249,39 @@ def _add_operator_commands(sub, common: argparse.ArgumentParser) -> None:
     totp.set_defaults(handler=cmd_operator_reset_second_factor)
 
 
+def _remove_unused_databases() -> None:
+    """Remove the SQLite files this run created, unless something was written to them
+    (every change writes an audit event; an upgraded empty schema is not a database)."""
+    while created_databases:
+        db = created_databases.pop()
+        path = db.path
+        db.dispose()
+        if path is None or not path.exists():
+            continue
+        with contextlib.closing(sqlite3.connect(path)) as conn:
+            try:
+                used = conn.execute("SELECT EXISTS (SELECT 1 FROM audit_event)").fetchone()[0]
+            except sqlite3.Error:  # no schema yet
+                used = False
+        if not used:
+            for leftover in (path, *(path.with_name(path.name + s)
+                                     for s in ("-wal", "-shm", "-journal"))):
+                leftover.unlink(missing_ok=True)
+
+
 def run(argv: list[str], gui: Callable[[argparse.Namespace], int]) -> int:
+    try:
+        code = _run(argv, gui)
+    except BaseException:
+        _remove_unused_databases()
+        raise
+    if code not in (0, None):
+        _remove_unused_databases()
+    created_databases.clear()
+    return code
+
+
+def _run(argv: list[str], gui: Callable[[argparse.Namespace], int]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "db"):
@@ -273,6 +292,12 @@ def run(argv: list[str], gui: Callable[[argparse.Namespace], int]) -> int:
     except HoshoError as exc:
         print(f"hosho: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, UserError) else 3
+    except OperationalError as exc:
+        if exc.statement is not None:
+            raise  # a statement the database refused: a bug, not the environment
+        # connecting failed (the server unreachable, the file unreadable)
+        print(f"hosho: {environment_problem(exc)}", file=sys.stderr)
+        return 3
     except OSError as exc:  # a file named on the command line that cannot be read or written
         where = exc.filename or ""
         print(f"hosho: ファイルを開けません / cannot open file: {where} ({exc.strerror})",

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
-import traceback
 
 from app.cli import run
-from app.core.logs import setup_logging
+from app.core.files import clean_stale_temporaries
+from app.core.logs import report_bug, setup_logging
 from app.core.paths import user_data_dir
-
-log = logging.getLogger("hosho")
 
 
 def open_window(args: argparse.Namespace) -> int:
@@ -24,6 +21,7 @@ def open_window(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     log_path = setup_logging(user_data_dir() / "logs")
+    clean_stale_temporaries()  # what a killed or crashed run left half written
     try:
         return run(argv, open_window)
     except BrokenPipeError:  # output piped into head and the like
@@ -32,9 +30,11 @@ def main(argv: list[str] | None = None) -> int:
         print("hosho: 中断しました / interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug: one line for the user, the details in the log
-        log.error("unexpected error:\n%s", traceback.format_exc())
-        print(f"hosho: 予期しないエラーです / internal error: {type(exc).__name__}: {exc} "
-              f"(詳細 details: {log_path})", file=sys.stderr)
+        # Never the exception's text: a database error's would echo other people's rows.
+        reference = report_bug(exc)
+        print(f"hosho: 予期しないエラーです（参照番号 {reference}）/ internal error "
+              f"{type(exc).__name__} (reference {reference}; 詳細 details: {log_path})",
+              file=sys.stderr)
         return 70
 
 

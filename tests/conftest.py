@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -141,3 +142,16 @@ def approval(ctx: AppContext, staff: dict, who: str):
     from app.services.cases import MoveRequest
 
     return MoveRequest(Status.APPROVED, second_factor=step_up_code(ctx, staff[who]))
+
+
+@contextmanager
+def database_refuses():
+    """A change the database itself refuses (a constraint): the services' boundary
+    reports it as a change made meanwhile, with the driver's IntegrityError behind it."""
+    from sqlalchemy.exc import IntegrityError
+
+    from app.core.errors import ChangedMeanwhile
+
+    with pytest.raises(ChangedMeanwhile) as caught:
+        yield caught
+    assert isinstance(caught.value.__cause__, IntegrityError)

@@ -12,7 +12,7 @@ from app.core.errors import UserError
 
 
 def _context(args: argparse.Namespace):
-    from app.cli import open_context
+    from app.services.opening import open_context
 
     return open_context(getattr(args, "db", None))
 

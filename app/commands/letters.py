@@ -13,7 +13,7 @@ KINDS = ("guidance", "deficiency", "payment_notice")
 
 
 def _context(args: argparse.Namespace):
-    from app.cli import open_context
+    from app.services.opening import open_context
 
     return open_context(getattr(args, "db", None))
 

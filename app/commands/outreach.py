@@ -9,7 +9,7 @@ from app.core.clock import to_jst
 
 
 def _context(args: argparse.Namespace):
-    from app.cli import open_context
+    from app.services.opening import open_context
 
     return open_context(getattr(args, "db", None))
 

@@ -22,7 +22,7 @@ from app.domain.roles import SYSTEM_ACTOR
 
 
 def _context(args: argparse.Namespace):
-    from app.cli import open_context
+    from app.services.opening import open_context
 
     return open_context(getattr(args, "db", None))
 

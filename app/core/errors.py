@@ -48,5 +48,10 @@ class ConflictError(UserError):
     """Someone else changed the record since it was read (optimistic locking)."""
 
 
+class ChangedMeanwhile(ConflictError):
+    """The database refused a change because of what another desk wrote (a constraint,
+    or a transaction that lost a race): show the fresh data, let the operator retry."""
+
+
 class EnvironmentProblem(HoshoError):
     """Not the user's fault and not a bug: disk, database server, file permissions."""

@@ -110,8 +110,22 @@ def one_language(ja: str, en: str, both: str = "") -> str:
 
 
 def error_text(exc: Exception) -> str:
-    """A service error in the interface's language."""
+    """A service error in the interface's language. Anything else is a bug: logged (once)
+    with a reference, and shown by its reference and class only, since its text may hold
+    personal data (a database error echoes the rows it refused)."""
     ja, en = getattr(exc, "ja", None), getattr(exc, "en", None)
     if ja is None:
-        return str(exc)
+        return bug_text(exc)
     return one_language(ja, en)
+
+
+def bug_text(exc: BaseException) -> str:
+    from app.core.logs import report_bug
+
+    reference = report_bug(exc)
+    kind = type(exc).__name__
+    return one_language(
+        f"予期しないエラーが起きました（{kind}、参照番号 {reference}）。"
+        "詳細はログファイルに記録しました。",
+        f"An unexpected error occurred ({kind}, reference {reference}). "
+        "The details are in the log file.")

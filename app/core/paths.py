@@ -24,10 +24,12 @@ def migrations_dir() -> Path:
 
 
 def user_data_dir() -> Path:
+    """The program's own folder, owner-only (0700) even if an older version made it 0755."""
+    from app.core.files import private_folder
+
     override = os.environ.get("HOSHO_DATA_DIR")
-    path = Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, False))
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
+    return private_folder(Path(override) if override
+                          else Path(platformdirs.user_data_dir(APP_NAME, False)))
 
 
 def default_db_path() -> Path:

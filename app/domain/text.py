@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _KATAKANA_START, _KATAKANA_END = 0x30A1, 0x30F6
 _KANA_SHIFT = 0x60
 _SPACES = re.compile(r"\s+")
-_NON_DIGITS = re.compile(r"\D")
+# Only 0-9 are digits: Python's \d, int() and str.isdigit() also take Arabic-Indic,
+# Devanagari and other scripts' digits.
+_NON_DIGITS = re.compile(r"[^0-9]")
+_DIGITS = frozenset("0123456789０１２３４５６７８９")
+# C0 and C1 controls other than tab, LF and CR, DEL, and lone surrogates (which no
+# database driver can encode). Tab and line breaks are whitespace the fields handle.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def katakana_to_hiragana(text: str) -> str:
@@ -42,6 +49,29 @@ def phone_digits(text: str | None) -> str:
     if text.strip().startswith(("+81", "＋８１")) and digits.startswith("81"):
         digits = "0" + digits[2:]
     return digits
+
+
+def foreign_digit(text: str) -> str | None:
+    """The first character read as a digit that is neither ASCII nor full width, if any.
+
+    Excel writes 0-9 and ０-９ only. Arabic-Indic or Devanagari digits pass
+    int(); 𝟏, ①, ¹ and ½ become digits under NFKC: none of them is a digit here.
+    """
+    if text.isascii():
+        return None
+    return next((char for char in text if not char.isascii() and char not in _DIGITS
+                 and _reads_as_digit(char)), None)
+
+
+@lru_cache(maxsize=4096)
+def _reads_as_digit(char: str) -> bool:
+    return char.isdigit() or _NON_DIGITS.sub("", unicodedata.normalize("NFKC", char)) != ""
+
+
+def control_character(text: str) -> str | None:
+    """The first control character (other than tab and line breaks) or lone surrogate."""
+    found = _CONTROL.search(text)
+    return found[0] if found else None
 
 
 def email_key(text: str | None) -> str:

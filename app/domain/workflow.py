@@ -31,6 +31,9 @@ class Move:
     # A step of a payout rail: made only by the rail itself (the release of a batch,
     # the bank's result, a list handed over, a confirmation), never by hand.
     rail_only: bool = False
+    # Made only when a case's payout details change after approval (the rules send it
+    # back to documents_received): never offered, never by hand.
+    on_payout_change: bool = False
 
 
 def _m(source: Status, target: Status, name: str, label: str, **kw: bool) -> Move:
@@ -54,6 +57,8 @@ _EDGES: tuple[Move, ...] = (
     _m(S.PAYOUT_REQUESTED, S.PAID, "mark_paid", "補償済にする", rail_only=True),
     _m(S.PAYOUT_REQUESTED, S.APPROVED, "payout_failed", "支払不能で戻す", needs_reason=True,
        rail_only=True),
+    _m(S.APPROVED, S.DOCUMENTS_RECEIVED, "payout_changed", "支払先変更で書類確認に戻す",
+       needs_reason=True, on_payout_change=True),
     _m(S.PAID, S.CLOSED, "close", "完了にする"),
     _m(S.UNREACHABLE, S.RECEIVED, "reached", "受付に戻す"),
     _m(S.UNREACHABLE, S.CONTACTED, "reached", "案内済にする"),
@@ -135,7 +140,13 @@ def _check_role(move: Move, facts: CaseFacts, actor: Actor) -> None:
             )
 
 
-def _check_rail(move: Move, facts: CaseFacts, by_rail: bool) -> None:
+def _check_rail(move: Move, facts: CaseFacts, by_rail: bool,
+                payout_change: bool = False) -> None:
+    if move.on_payout_change and not payout_change:
+        raise MoveNotAllowed(
+            f"「{move.label_ja}」は支払先の変更でだけ行われます。",
+            f"'{move.name}' happens only when the payout details change.",
+        )
     if move.rail_only and not by_rail:
         raise MoveNotAllowed(
             f"「{move.label_ja}」は手で行えません。振込バッチの承認・振込結果の入力、"
@@ -171,13 +182,14 @@ def _check_rules(move: Move, facts: CaseFacts, when: Circumstances) -> None:
 
 def check_move(
     facts: CaseFacts, target: Status, when: Circumstances, reason: str | None = None,
-    *, by_rail: bool = False,
+    *, by_rail: bool = False, payout_change: bool = False,
 ) -> Move:
     """Return the move if it is allowed now; raise with the reason if not.
 
-    ``by_rail`` is passed only by the payout rails (app.services.payouts)."""
+    ``by_rail`` is passed only by the payout rails (app.services.payouts), and
+    ``payout_change`` only by a change of payout details (app.services.payout_details)."""
     move = _structural(facts, target)
-    _check_rail(move, facts, by_rail)
+    _check_rail(move, facts, by_rail, payout_change)
     _check_role(move, facts, when.actor)
     _check_rules(move, facts, when)
     if move.needs_reason and not (reason and reason.strip()):

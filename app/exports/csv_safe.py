@@ -8,13 +8,13 @@ a negative amount like -500 is not mangled.
 from __future__ import annotations
 
 import csv
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
+
+from app.core.files import written_into_place
 
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
@@ -37,13 +37,8 @@ class SafeCsvWriter:
 
 @contextmanager
 def open_safe_csv(path: str | Path) -> Iterator[SafeCsvWriter]:
-    """Write to a temporary file beside ``path``, moved into place only when complete."""
-    target = Path(path)
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as handle:
-            yield SafeCsvWriter(handle)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    """Write to an owner-only temporary file beside ``path``, moved into place only when
+    complete (app.core.files.written_into_place)."""
+    with written_into_place(path) as temp, temp.open("w", encoding="utf-8-sig",
+                                                    newline="") as handle:
+        yield SafeCsvWriter(handle)

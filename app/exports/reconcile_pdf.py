@@ -12,8 +12,8 @@ from reportlab.pdfgen.canvas import Canvas
 from app.core.clock import to_jst
 from app.core.files import written_into_place
 from app.domain.channels import Channel
+from app.domain.reconciliation import DIFFERENCES_JA, FIGURES, FIGURES_JA
 from app.letters.fonts import GOTHIC, GOTHIC_BOLD, font_book
-from app.services.reconcile import DIFFERENCES_JA, FIGURES, FIGURES_JA, Reconciliation
 
 PAGE = landscape(A4)
 LEFT, TOP, BOTTOM = 15 * mm, PAGE[1] - 16 * mm, 15 * mm
@@ -64,7 +64,7 @@ def _n(value: int | None, yen: bool = True) -> str:
     return f"{value:,}円" if yen else f"{value:,}"
 
 
-def write_pdf(report: Reconciliation, path: str | Path) -> Path:
+def write_pdf(report, path: str | Path) -> Path:
     font_book()  # registers the bundled fonts with ReportLab
     target = Path(path)
     with written_into_place(target) as temp:

@@ -35,6 +35,10 @@ FIELDS: tuple[str, ...] = (
 )
 REQUIRED_FIELDS: tuple[str, ...] = ("report_id", "name", "channel", "occurred_at", "amount")
 
+# A header of more columns than this is refused whole: the contract has 16 fields, and
+# files from Excel carry a few dozen columns at most.
+MAX_COLUMNS = 200
+
 # A mapping value that drops a column, e.g. to settle two columns that both mean "name".
 IGNORE = "ignore"
 
@@ -141,12 +145,14 @@ def match_columns(header: Sequence[str], mapping: Mapping[str, str] | None = Non
     match = ColumnMatch(header=list(header))
     claimed: dict[str, list[int]] = {}
     explicit = set(chosen.values())
+    unknown: set[str] = set()  # a set beside the list: each look-up stays O(1)
     for index, text in enumerate(header):
         name = chosen.get(index) or _FIELD_BY_HEADER.get(header_key(text))
         if index not in chosen and name in explicit:
             name = None  # the operator put another column on this field
         if name is None:
-            if text and text not in match.unknown:
+            if text and text not in unknown:
+                unknown.add(text)
                 match.unknown.append(text)
         elif name != IGNORE:
             claimed.setdefault(name, []).append(index)

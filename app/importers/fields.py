@@ -10,13 +10,26 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, timezone
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from app.core.clock import JST
 from app.core.era import ERAS, from_era
 from app.domain.channels import Channel
-from app.domain.text import phone_digits, tidy_name
+from app.domain.text import (
+    control_character,
+    email_key,
+    foreign_digit,
+    phone_digits,
+    search_key,
+    tidy_name,
+)
+from app.importers.limits import MAX_CHARS, MAX_PHONE_DIGITS, MAX_YEN
+
+# The programme's incidents began in 2019 (7pay opened on 1 July): an earlier date is a
+# typing or conversion error, and one far off in the calendar cannot even be stored.
+EARLIEST_DAY = date(2019, 1, 1)
 
 
 class FieldProblem(ValueError):
@@ -85,7 +98,7 @@ class Phone(NamedTuple):
 
 
 _PHONE_CHARS = re.compile(r"[0-9+()\s\-‐‑‒–—―−ー]+")
-_PHONE_DIGITS = re.compile(r"0\d{9,10}")
+_PHONE_DIGITS = re.compile(r"0[0-9]{9,10}")
 
 
 def parse_phone(text: str) -> Phone:
@@ -99,7 +112,7 @@ def parse_phone(text: str) -> Phone:
     digits = phone_digits(tidy)
     if _PHONE_DIGITS.fullmatch(digits):
         return Phone(tidy, digits)
-    if re.fullmatch(r"[1-9]\d{8,9}", digits):
+    if re.fullmatch(r"[1-9][0-9]{8,9}", digits):
         raise FieldProblem(
             "電話番号が0で始まっていません（Excelで先頭の0が消えた可能性があります）。",
             "The phone number does not start with 0 (Excel may have dropped the leading 0).",
@@ -124,7 +137,7 @@ def parse_email(text: str) -> str:
     return email
 
 
-_POSTAL = re.compile(r"〒?\s*(\d{3})[-‐‑‒–—―−ー]?(\d{4})")
+_POSTAL = re.compile(r"〒?\s*([0-9]{3})[-‐‑‒–—―−ー]?([0-9]{4})")
 
 
 def parse_postal_code(text: str) -> str:
@@ -140,7 +153,7 @@ def parse_postal_code(text: str) -> str:
 
 def parse_card_last4(text: str) -> str:
     digits = nfkc(text)
-    if not re.fullmatch(r"\d{4}", digits):
+    if not re.fullmatch(r"[0-9]{4}", digits):
         raise FieldProblem(
             "カード下4桁は4桁の数字です。",
             "The card's last digits must be exactly 4 digits.",
@@ -182,10 +195,12 @@ def parse_channel(text: str) -> Channel:
 
 # ---------------------------------------------------------------- amount
 
+# Possessive space runs: with plain ones, "-", thousands of spaces and a letter made the
+# three optional runs in a row backtrack for minutes.
 _AMOUNT = re.compile(
-    r"(?P<minus>[-−△▲]?)\s*[¥\\]?\s*(?P<minus2>[-−△▲]?)\s*(?P<number>[\d,.]+)\s*円?"
+    r"(?P<minus>[-−△▲]?)\s*+[¥\\]?\s*+(?P<minus2>[-−△▲]?)\s*+(?P<number>[0-9,.]+)\s*+円?"
 )
-_GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+|\d+")
+_GROUPED = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+")
 
 
 def parse_amount(text: str, *, ceiling: int) -> int:
@@ -207,9 +222,12 @@ def parse_amount(text: str, *, ceiling: int) -> int:
             "金額の桁区切りのカンマの位置が正しくありません。",
             "The amount's thousands separators are misplaced.",
         )
-    yen = int(number.replace(",", ""))
     if found["minus"] or found["minus2"]:
         raise FieldProblem("金額がマイナスです。", "The amount is negative.")
+    ceiling = min(ceiling, MAX_YEN)
+    digits = number.replace(",", "").lstrip("0")
+    # Counted before int(): Python refuses to convert more than 4,300 digits.
+    yen = int(digits or "0") if len(digits) <= len(str(ceiling)) else ceiling + 1
     if yen == 0:
         raise FieldProblem("金額が0円です。", "The amount is zero.")
     if yen > ceiling:
@@ -224,26 +242,26 @@ def parse_amount(text: str, *, ceiling: int) -> int:
 
 _DATE_FORMS = (
     # 2019-07-03, 2019/7/3
-    re.compile(r"(?P<year>\d{4})(?P<sep>[-/])(?P<month>\d{1,2})(?P=sep)(?P<day>\d{1,2})"),
+    re.compile(r"(?P<year>[0-9]{4})(?P<sep>[-/])(?P<month>[0-9]{1,2})(?P=sep)(?P<day>[0-9]{1,2})"),
     # 2019年7月3日
-    re.compile(r"(?P<year>\d{4})年\s*(?P<month>\d{1,2})月\s*(?P<day>\d{1,2})日"),
+    re.compile(r"(?P<year>[0-9]{4})年\s*(?P<month>[0-9]{1,2})月\s*(?P<day>[0-9]{1,2})日"),
     # 令和元年7月3日, 令和1年7月3日 (NFKC has already turned ㋿ into 令和)
     re.compile(
-        r"(?P<era>明治|大正|昭和|平成|令和)\s*(?P<era_year>元|\d{1,2})年"
-        r"\s*(?P<month>\d{1,2})月\s*(?P<day>\d{1,2})日"
+        r"(?P<era>明治|大正|昭和|平成|令和)\s*(?P<era_year>元|[0-9]{1,2})年"
+        r"\s*(?P<month>[0-9]{1,2})月\s*(?P<day>[0-9]{1,2})日"
     ),
     # R1.7.3, H31.4.30
     re.compile(
-        r"(?P<era>[MTSHRmtshr])\s*(?P<era_year>\d{1,2})(?P<sep>[./])"
-        r"(?P<month>\d{1,2})(?P=sep)(?P<day>\d{1,2})"
+        r"(?P<era>[MTSHRmtshr])\s*(?P<era_year>[0-9]{1,2})(?P<sep>[./])"
+        r"(?P<month>[0-9]{1,2})(?P=sep)(?P<day>[0-9]{1,2})"
     ),
 )
 _CLOCK_TIME = re.compile(
-    r"(?:T|\s+)(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?"
-    r"(?P<offset>Z|[+-]\d{2}:?\d{2})?"
+    r"(?:T|\s+)(?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2})(?::(?P<second>[0-9]{2}))?"
+    r"(?P<offset>Z|[+-][0-9]{2}:?[0-9]{2})?"
 )
 _KANJI_TIME = re.compile(
-    r"\s*(?P<hour>\d{1,2})時(?:\s*(?P<minute>\d{1,2})分(?:\s*(?P<second>\d{1,2})秒)?)?"
+    r"\s*(?P<hour>[0-9]{1,2})時(?:\s*(?P<minute>[0-9]{1,2})分(?:\s*(?P<second>[0-9]{1,2})秒)?)?"
 )
 
 _DATE_FORMS_HELP_JA = "例: 2019/07/03、2019-07-03 14:05、2019年7月3日、令和元年7月3日、R1.7.3"
@@ -254,10 +272,15 @@ def parse_occurred_at(text: str, *, now: datetime) -> datetime:
     """Any accepted date form with an optional time -> an aware datetime.
 
     Japan time unless the value carries an offset. Refused: a date that does
-    not exist, an era date outside its era, and a moment after ``now``.
+    not exist, an era date outside its era, and a moment before 2019 (in Japan
+    time) or after ``now``.
     """
     day, rest = _split_date(nfkc(text))
+    # The day as written first: far from the range, an offset would overflow the calendar.
+    _check_range(day, now, slack=timedelta(days=1))
     moment = datetime.combine(day, _parse_time(rest), tzinfo=_parse_offset(rest))
+    if moment.astimezone(JST).date() < EARLIEST_DAY:
+        raise _before_earliest()
     if moment > now:
         raise FieldProblem(
             "発生日時が取込日時より後です。",
@@ -274,9 +297,24 @@ def parse_day(text: str, *, now: datetime) -> date:
             "日付のみを入力してください（時刻は不要です）。",
             "Give a date only, without a time.",
         )
-    if day > now.astimezone(JST).date():
-        raise FieldProblem("日付が取込日より後です。", "The date is later than the day of import.")
+    _check_range(day, now)
     return day
+
+
+def _check_range(day: date, now: datetime, slack: timedelta = timedelta(0)) -> None:
+    """Refuse a day before 2019 or after today (Japan time), give or take ``slack``."""
+    if day < EARLIEST_DAY - slack:
+        raise _before_earliest()
+    if day > now.astimezone(JST).date() + slack:
+        raise FieldProblem("日付が取込日より後です。", "The date is later than the day of import.")
+
+
+def _before_earliest() -> FieldProblem:
+    return FieldProblem(
+        f"{EARLIEST_DAY.year}年{EARLIEST_DAY.month}月{EARLIEST_DAY.day}日より前の日付は"
+        "受け付けられません。",
+        f"Dates before {EARLIEST_DAY.isoformat()} are not accepted.",
+    )
 
 
 def _split_date(text: str) -> tuple[date, str]:
@@ -341,3 +379,99 @@ def _parse_offset(rest: str) -> timezone:
         raise FieldProblem("時差の表記が正しくありません。", "The UTC offset is invalid.")
     sign = -1 if offset[0] == "-" else 1
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+# ---------------------------------------------------------------- every field
+
+# Fields whose digits are read as numbers: only 0-9 and ０-９ count as digits there.
+_DIGIT_FIELDS = frozenset(
+    {"phone", "postal_code", "amount", "card_last4", "occurred_at", "contact_received_at"}
+)
+# Stored folded beside the value, in a column of the same length.
+_KEYS: dict[str, Callable[[str], str]] = {
+    "name": search_key,
+    "name_kana": search_key,
+    "email": email_key,
+}
+
+
+def field_parsers(*, now: datetime, ceiling: int) -> dict[str, Callable[[str], Any]]:
+    """Each field's parser as the import contract reads it (phone intake too), with the
+    checks every field shares: no control character, digits only as Excel writes them,
+    and a value that fits its column (MAX_CHARS) on SQLite and PostgreSQL alike."""
+    plain: dict[str, Callable[[str], Any]] = {
+        "report_id": parse_text,
+        "member_id": parse_member_id,
+        "name": parse_name,
+        "name_kana": parse_kana,
+        "phone": parse_phone,
+        "email": parse_email,
+        "postal_code": parse_postal_code,
+        "address": parse_free_text,
+        "channel": parse_channel,
+        "occurred_at": lambda text: parse_occurred_at(text, now=now),
+        "amount": lambda text: parse_amount(text, ceiling=ceiling),
+        "card_issuer": parse_free_text,
+        "card_last4": parse_card_last4,
+        "contact_received_at": lambda text: parse_day(text, now=now),
+        "merchant": parse_free_text,
+        "note": parse_free_text,
+    }
+    return {name: _checked(name, parser) for name, parser in plain.items()}
+
+
+def _checked(name: str, parser: Callable[[str], Any]) -> Callable[[str], Any]:
+    digits, limited = name in _DIGIT_FIELDS, name in MAX_CHARS
+
+    def parse_checked(text: str) -> Any:
+        refuse_controls(text)
+        if digits:
+            refuse_foreign_digits(text)
+        value = parser(text)
+        if limited:
+            check_length(name, value.text if isinstance(value, Phone) else value)
+        return value
+
+    return parse_checked
+
+
+def refuse_controls(text: str) -> None:
+    char = control_character(text)
+    if char is not None:
+        raise FieldProblem(
+            f"制御文字（U+{ord(char):04X}）が含まれています。",
+            f"The value holds a control character (U+{ord(char):04X}).",
+        )
+
+
+def refuse_foreign_digits(text: str) -> None:
+    char = foreign_digit(text)
+    if char is not None:
+        raise FieldProblem(
+            f"数字は半角か全角の0〜9で書いてください（「{char}」U+{ord(char):04X}は使えません）。",
+            f"Write digits as 0-9, half or full width ({char!r}, U+{ord(char):04X}, "
+            "is not one).",
+        )
+
+
+def check_length(name: str, value: str) -> None:
+    """Refuse a value longer than its column, or whose folded key would be."""
+    limit = MAX_CHARS[name]
+    if len(value) > limit:
+        raise FieldProblem(
+            f"{limit:,}文字以内にしてください（{len(value):,}文字あります）。",
+            f"At most {limit:,} characters ({len(value):,} given).",
+        )
+    key = _KEYS.get(name)
+    folded = len(key(value)) if key else 0
+    if folded > limit:
+        raise FieldProblem(
+            f"{limit:,}文字以内にしてください（㈱などの文字を展開すると{folded:,}文字になります）。",
+            f"At most {limit:,} characters ({folded:,} once characters such as ㈱ are "
+            "spelt out).",
+        )
+    if name == "phone" and len(phone_digits(value)) > MAX_PHONE_DIGITS:
+        raise FieldProblem(
+            f"電話番号の数字は{MAX_PHONE_DIGITS}桁以内です。",
+            f"A phone number has at most {MAX_PHONE_DIGITS} digits.",
+        )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import itertools
 import json
 import os
@@ -30,6 +31,7 @@ from app.importers import fields as parse
 from app.importers.columns import (
     FIELDS,
     IGNORE,
+    MAX_COLUMNS,
     REQUIRED_FIELDS,
     ColumnMatch,
     MappingError,
@@ -69,6 +71,12 @@ __all__ = [
 CONTENT_HASH_VERSION = 1
 # A record spanning more lines than this is an unclosed quote, not an address.
 MAX_RECORD_LINES = 30
+# Characters one data row (or the header) may hold, all its lines together: far above
+# any incident (whose fields add up to some 6,000), low enough that reading a hostile
+# file keeps memory flat. The header may be longer, so that a header of a million
+# columns is refused by its count of columns (MAX_COLUMNS), with that message.
+MAX_RECORD_CHARS = 1_000_000
+MAX_HEADER_CHARS = 16_000_000
 CONTACT_FIELD = "phone/email"
 
 
@@ -204,7 +212,8 @@ class _Source:
 
     def records(self) -> Iterator[tuple[int, int, list[str]]]:
         """(first line, last line, cells); blank rows are skipped but still counted as lines."""
-        reader = csv.reader(self.text, delimiter=self.delimiter)
+        lines = _BoundedLines(self.text, MAX_HEADER_CHARS)
+        reader = csv.reader(lines, delimiter=self.delimiter)
         last = 0
         while True:
             try:
@@ -213,10 +222,16 @@ class _Source:
                 return
             except UnicodeDecodeError:
                 raise self._undecodable(last + 1) from None
+            except _RecordTooLong as exc:
+                raise _too_long(last + 1, exc.limit, header=exc.limit == MAX_HEADER_CHARS) from None
             except csv.Error as exc:
+                if "field larger than field limit" in str(exc):
+                    raise _cell_too_long(last + 1) from None
                 raise self._broken(last + 1, exc) from None
             first, last = last + 1, reader.line_num
+            lines.next_record()
             if any(cell.strip() for cell in cells):
+                lines.limit = MAX_RECORD_CHARS
                 yield first, last, cells
 
     def _undecodable(self, line: int) -> FileRefused:
@@ -234,6 +249,56 @@ class _Source:
             f"From line {line} on the file cannot be read as CSV ({exc}); "
             'a quote (") may be left open.',
         )
+
+
+class _RecordTooLong(Exception):
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+
+class _BoundedLines:
+    """The text's lines for csv.reader, refusing a record longer than ``limit`` characters
+    before it is held in memory: one huge line, or many lines inside an open quote."""
+
+    def __init__(self, text: io.TextIOWrapper, limit: int) -> None:
+        self.text = text
+        self.limit = limit
+        self.used = 0  # characters of the record being read
+
+    def __iter__(self) -> _BoundedLines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.text.readline(self.limit - self.used + 1)
+        if not line:
+            raise StopIteration
+        self.used += len(line)
+        if self.used > self.limit:
+            raise _RecordTooLong(self.limit)
+        return line
+
+    def next_record(self) -> None:
+        self.used = 0
+
+
+def _too_long(line: int, limit: int, *, header: bool) -> FileRefused:
+    what_ja, what_en = ("見出し行", "The header row") if header else ("行", "The row")
+    return FileRefused(
+        f"{line}行目から始まる{what_ja}が{limit:,}文字を超えています。"
+        "長すぎるセルがあるか、引用符（\"）が閉じていません。ファイルを確認してください。",
+        f"{what_en} starting on line {line} is longer than {limit:,} characters: a cell is "
+        'far too long or a quote (") is left open. Check the file.',
+    )
+
+
+def _cell_too_long(line: int) -> FileRefused:
+    limit = csv.field_size_limit()
+    return FileRefused(
+        f"{line}行目から始まる行に{limit:,}文字を超えるセルがあります（"
+        "引用符（\"）が閉じていない可能性があります）。ファイルを確認してください。",
+        f"The row starting on line {line} has a cell longer than {limit:,} characters "
+        '(a quote (") may be left open). Check the file.',
+    )
 
 
 def detect_file_encoding(path: str | Path) -> str:
@@ -343,26 +408,8 @@ class _RowChecker:
 
 def _parsers(*, now: datetime, ceiling: int) -> dict[str, Callable[[str], Any]]:
     """Each field's parser, remembering its answers where values repeat across rows."""
-    plain = {
-        "report_id": parse.parse_text,
-        "member_id": parse.parse_member_id,
-        "name": parse.parse_name,
-        "name_kana": parse.parse_kana,
-        "phone": parse.parse_phone,
-        "email": parse.parse_email,
-        "postal_code": parse.parse_postal_code,
-        "address": parse.parse_free_text,
-        "channel": parse.parse_channel,
-        "occurred_at": lambda text: parse.parse_occurred_at(text, now=now),
-        "amount": lambda text: parse.parse_amount(text, ceiling=ceiling),
-        "card_issuer": parse.parse_free_text,
-        "card_last4": parse.parse_card_last4,
-        "contact_received_at": lambda text: parse.parse_day(text, now=now),
-        "merchant": parse.parse_free_text,
-        "note": parse.parse_free_text,
-    }
     return {name: fn if name in _UNIQUE_FIELDS else _remembering(fn)
-            for name, fn in plain.items()}
+            for name, fn in parse.field_parsers(now=now, ceiling=ceiling).items()}
 
 
 # Values that differ on almost every row: remembering them would only cost memory.
@@ -520,6 +567,13 @@ def _head(
             )
         sample = [(first, cells) for first, _last, cells in itertools.islice(records, rows)]
     header_line, _last, header = found
+    if len(header) > MAX_COLUMNS:
+        raise FileRefused(
+            f"見出し行に{len(header):,}列あります。読み込めるのは{MAX_COLUMNS:,}列までです"
+            "（取込の項目は16です）。不要な列を削除してください。",
+            f"The header row has {len(header):,} columns; at most {MAX_COLUMNS:,} are "
+            "read (an incident list has 16 fields). Delete the columns not needed.",
+        )
     return header_line, [cell.strip() for cell in header], sample
 
 

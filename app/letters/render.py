@@ -5,8 +5,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-import os
-import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -16,6 +14,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from app.core.era import format_era_date, format_western_date
+from app.core.files import Staging, ensure_folder, written_into_place
 from app.domain.channels import Channel, PayoutKind
 from app.domain.money import format_yen
 from app.letters import layout as L
@@ -606,16 +605,6 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _temp_path(folder: Path, stem: str) -> Path:
-    return folder / f".{stem}.{uuid.uuid4().hex[:12]}.part"
-
-
-def _remove(paths: Iterable[Path]) -> None:
-    for path in paths:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-
-
 def safe_file_name(letter: LetterData) -> str:
     return f"{letter.case_number}_{letter.kind.value}_{letter.letter_code}.pdf"
 
@@ -628,40 +617,50 @@ def render_letters(
     per_case_dir: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     cancel: Callable[[], bool] | None = None,
+    staging: Staging | None = None,
 ) -> BatchResult:
     """Render letters into one PDF at ``out`` (each letter from a new page), or, when
     ``per_case_dir`` is given, one PDF per letter there (``out`` is then not written).
 
-    Files are written under temporary names in the target folder and moved into
-    place only when the whole batch is done: after a cancel (``cancel()`` returned
-    True, checked before each letter) or an error, nothing is left behind and
-    ``out`` is untouched. Letters that cannot be printed (a character in no
-    bundled font, incomplete data) are listed in ``refused``; the rest go on.
-    ``progress(done, total)`` is called after each letter.
+    Files are written under temporary names in the target folder (owner-only, listed
+    in the program's journal of temporary files so that a crash leaves none after the
+    next start). Without ``staging`` they are moved into place when the whole batch is
+    done; with one, they stay there for the caller to place (``staging.place_all()``)
+    once it has recorded the batch. After a cancel (``cancel()`` returned True, checked
+    before each letter) or an error, nothing is left behind and ``out`` is untouched.
+    Letters that cannot be printed (a character in no bundled font, incomplete data)
+    are listed in ``refused``; the rest go on. ``progress(done, total)`` is called after
+    each letter.
     """
     settings = settings or LetterSettings()
     renderer = LetterRenderer(settings)
     items = letters if isinstance(letters, Sequence) else list(letters)
-    if per_case_dir is not None:
-        return _render_per_case(renderer, items, Path(per_case_dir), progress, cancel)
-    return _render_batch(renderer, items, Path(out), progress, cancel)
+    with contextlib.ExitStack() as stack:
+        own = staging is None
+        staged = stack.enter_context(Staging()) if own else staging
+        if per_case_dir is not None:
+            result = _render_per_case(renderer, items, Path(per_case_dir), progress, cancel,
+                                      staged)
+        else:
+            result = _render_batch(renderer, items, Path(out), progress, cancel, staged)
+        if own:
+            staged.place_all()
+        return result
 
 
 def _render_batch(renderer: LetterRenderer, items: Sequence[LetterData], out: Path,
-                  progress, cancel) -> BatchResult:
-    folder = out.parent
-    folder.mkdir(parents=True, exist_ok=True)
+                  progress, cancel, staging: Staging) -> BatchResult:
+    ensure_folder(out.parent)
     chunks: list[Path] = []
     placed: list[tuple[LetterData, int, int]] = []  # letter, first page, pages
     refused: list[RefusedLetter] = []
     page = 0
     canvas: Canvas | None = None
     in_chunk = 0
-    final_tmp = _temp_path(folder, out.name)
     try:
         for done, letter in enumerate(items, 1):
             if cancel is not None and cancel():
-                _remove([*chunks, final_tmp])
+                _discard(staging, chunks)
                 return BatchResult(None, refused=tuple(refused), cancelled=True)
             try:
                 pages = renderer.compose(letter)
@@ -669,7 +668,7 @@ def _render_batch(renderer: LetterRenderer, items: Sequence[LetterData], out: Pa
                 refused.append(_refusal(letter, exc))
             else:
                 if canvas is None:
-                    chunks.append(_temp_path(folder, f"{out.stem}-{len(chunks)}"))
+                    chunks.append(staging.new(out, f"{out.stem}-{len(chunks)}"))
                     canvas = _canvas(str(chunks[-1]), renderer.settings)
                 renderer.draw(canvas, pages, letter)
                 placed.append((letter, page + 1, len(pages)))
@@ -683,38 +682,41 @@ def _render_batch(renderer: LetterRenderer, items: Sequence[LetterData], out: Pa
         if canvas is not None:
             canvas.save()
         if not placed:
-            _remove(chunks)
+            _discard(staging, chunks)
             return BatchResult(None, refused=tuple(refused))
         if len(chunks) == 1:
-            os.replace(chunks[0], final_tmp)
+            final_tmp = chunks[0]
         else:
             from app.letters.pdfconcat import concatenate
 
+            final_tmp = staging.new(out)
             with final_tmp.open("wb") as handle:
                 concatenate(chunks, handle, producer=PRODUCER)
-                handle.flush()
-                os.fsync(handle.fileno())
-            _remove(chunks)
+            _discard(staging, chunks)
         digest = _sha256(final_tmp)
-        os.replace(final_tmp, out)
     except BaseException:
-        _remove([*chunks, final_tmp])
+        _discard(staging, chunks)
         raise
     rendered = tuple(RenderedLetter(lt.case_number, lt.letter_code, lt.kind, n, first, digest,
                                     out) for lt, first, n in placed)
     return BatchResult(out, rendered, tuple(refused), page, digest, files=(out,))
 
 
+def _discard(staging: Staging, temps: Iterable[Path]) -> None:
+    for temp in temps:
+        staging.discard(temp)
+
+
 def _render_per_case(renderer: LetterRenderer, items: Sequence[LetterData], folder: Path,
-                     progress, cancel) -> BatchResult:
-    folder.mkdir(parents=True, exist_ok=True)
+                     progress, cancel, staging: Staging) -> BatchResult:
+    ensure_folder(folder)
     pending: list[tuple[Path, Path, RenderedLetter]] = []  # temp, final, record
     refused: list[RefusedLetter] = []
     total_pages = 0
     try:
         for done, letter in enumerate(items, 1):
             if cancel is not None and cancel():
-                _remove(tmp for tmp, _, _ in pending)
+                _discard(staging, (tmp for tmp, _, _ in pending))
                 return BatchResult(None, refused=tuple(refused), cancelled=True)
             try:
                 data, pages = renderer.pdf_bytes(letter)
@@ -722,7 +724,7 @@ def _render_per_case(renderer: LetterRenderer, items: Sequence[LetterData], fold
                 refused.append(_refusal(letter, exc))
             else:
                 final = folder / safe_file_name(letter)
-                tmp = _temp_path(folder, final.stem)
+                tmp = staging.new(final, final.stem)
                 tmp.write_bytes(data)
                 record = RenderedLetter(letter.case_number, letter.letter_code, letter.kind,
                                         pages, 1, hashlib.sha256(data).hexdigest(), final)
@@ -730,10 +732,8 @@ def _render_per_case(renderer: LetterRenderer, items: Sequence[LetterData], fold
                 total_pages += pages
             if progress is not None:
                 progress(done, len(items))
-        for tmp, final, _ in pending:
-            os.replace(tmp, final)
     except BaseException:
-        _remove(tmp for tmp, _, _ in pending)
+        _discard(staging, (tmp for tmp, _, _ in pending))
         raise
     if not pending:
         return BatchResult(None, refused=tuple(refused))
@@ -753,9 +753,7 @@ def render_alignment_sheet(out: Path, *, settings: LetterSettings | None = None)
     settings = settings or LetterSettings()
     book = font_book(settings.fallback_font)
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temp_path(out.parent, out.name)
-    try:
+    with written_into_place(out) as tmp:
         canvas = _canvas(str(tmp), settings)
         comp = Composer(book)
         comp.new_page(continuation=False)
@@ -808,10 +806,6 @@ def render_alignment_sheet(out: Path, *, settings: LetterSettings | None = None)
                 draw_op(canvas, op)
             canvas.showPage()
         canvas.save()
-        os.replace(tmp, out)
-    except BaseException:
-        _remove([tmp])
-        raise
     return out
 
 

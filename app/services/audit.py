@@ -16,7 +16,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, event, select, update
+from sqlalchemy import select
 from sqlmodel import Session
 
 from app.domain.audit_chain import FIELDS, GENESIS, event_hash
@@ -117,58 +117,6 @@ def append_many(session: Session, rows: list[dict[str, Any]]) -> None:
     chained = chain_rows(session, rows)
     BulkInsert(session.connection(), AuditEvent.__table__, _CHAINED_COLUMNS).run(
         tuple(row[name] for name in _CHAINED_COLUMNS) for row in chained)
-
-
-def seal(session: Session) -> int:
-    """Chain events inserted in bulk without their chain fields (oldest id first)."""
-    table = AuditEvent.__table__
-    pending = session.execute(select(table.c.id).where(table.c.seq.is_(None))
-                              .limit(1)).first()
-    if pending is None:
-        return 0
-    head = lock_head(session)
-    session.flush()
-    sealed = 0
-    while True:
-        rows = session.execute(
-            select(table.c.id, *[table.c[n] for n in FIELDS if n != "seq"])
-            .where(table.c.seq.is_(None)).order_by(table.c.id).limit(CHUNK)).mappings().all()
-        if not rows:
-            break
-        updates = []
-        for row in rows:
-            seq = head.seq + 1
-            digest = event_hash(dict(row) | {"seq": seq}, head.hash)
-            updates.append({"row_id": row["id"], "seq": seq, "prev": head.hash,
-                            "digest": digest})
-            head.seq, head.hash = seq, digest
-        session.execute(update(table).where(table.c.id == bindparam("row_id")).values(
-            seq=bindparam("seq"), prev_hash=bindparam("prev"), hash=bindparam("digest")),
-            updates, execution_options={"synchronize_session": False})
-        sealed += len(rows)
-    session.flush()
-    return sealed
-
-
-# Bulk inserts into audit_event (not through record) mark their connection; the
-# session then chains them before it commits, in the same transaction.
-_UNSEALED = "hosho_audit_unsealed"
-
-
-@event.listens_for(Engine, "before_cursor_execute")
-def _notice_bulk_insert(conn, _cursor, statement, _params, _context, _many) -> None:
-    if statement.startswith("INSERT INTO audit_event") and "seq" not in statement.split(")")[0]:
-        conn.info[_UNSEALED] = True
-
-
-@event.listens_for(Session, "before_commit")
-def _seal_before_commit(session: Session) -> None:
-    if not session.in_transaction():
-        return
-    session.flush()
-    conn = session.connection()
-    if conn.info.pop(_UNSEALED, False):
-        seal(session)
 
 
 def changed_fields(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict, dict]:

@@ -6,8 +6,6 @@ database refuse UPDATE and DELETE of a chained event).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -17,6 +15,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from app.core.clock import JST, to_jst
+from app.core.files import Staging
 from app.domain.audit_chain import FIELDS, GENESIS, event_hash
 from app.domain.roles import Actor, Role
 from app.exports.csv_safe import open_safe_csv
@@ -220,11 +219,10 @@ def export_events(ctx: AppContext, actor: Actor, out: str | Path, flt: AuditFilt
     out = Path(out)
     with ctx.db.read() as session:
         actor = _viewer(session, actor)
-    handle, temp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
-    os.close(handle)
-    try:
+    with Staging() as staging:  # owner-only, and no leftover after a crash
+        temp = staging.new(out)
         with ctx.db.read() as session:
-            written = _write_csv(session, Path(temp), flt, progress)
+            written = _write_csv(session, temp, flt, progress)
         now = ctx.clock.now()
         with counting_step_up_failures(ctx, actor), ctx.db.write() as session:
             actor = require_exporter(session, actor, second_factor, now)
@@ -232,9 +230,7 @@ def export_events(ctx: AppContext, actor: Actor, out: str | Path, flt: AuditFilt
                          after={"rows": written, "file": out.name, "case": flt.case_number,
                                 "operator": flt.operator_login, "action": flt.action,
                                 "from": flt.day_from, "to": flt.day_to})
-            os.replace(temp, out)  # before the commit: a failed commit is reported
-    finally:
-        Path(temp).unlink(missing_ok=True)
+            staging.place(temp)  # before the commit: a failed commit is reported
     return written
 
 

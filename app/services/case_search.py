@@ -16,6 +16,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.sql import Select
 
 from app.core.clock import today_jst
+from app.core.errors import ValidationError
 from app.domain.case_number import parse_case_number
 from app.domain.channels import Channel, PayoutKind
 from app.domain.deadlines import (
@@ -25,7 +26,7 @@ from app.domain.deadlines import (
     credit_flag,
 )
 from app.domain.states import Status
-from app.domain.text import mask_tail, phone_digits, search_key
+from app.domain.text import control_character, mask_tail, phone_digits, search_key
 from app.services import settings
 from app.services.context import AppContext
 from app.services.letters import normalise_code
@@ -43,6 +44,7 @@ SORTABLE = {
 # sort after; measured on the million-case demo (3-4 digits: walking in order wins).
 MIN_NARROW_DIGITS = 5
 _TOP = "\U0010ffff"  # above every folded character: the end of a prefix range
+MAX_SEARCH_CHARS = 200  # as long as the longest stored name: a longer search finds nothing
 
 
 @dataclass(frozen=True)
@@ -78,15 +80,20 @@ def _prefix(column, key: str):
 
 
 def search_condition(text: str):
-    """The WHERE clause for what the operator typed, or None for no filter."""
-    text = unicodedata.normalize("NFKC", text or "").strip()
+    """The WHERE clause for what the operator typed, or None for no filter.
+
+    Raises ValidationError for a control character (PostgreSQL refuses a NUL, no driver
+    encodes a lone surrogate) or a search longer than any stored name.
+    """
+    text = unicodedata.normalize("NFKC", _checked(text or "")).strip()
     if not text:
         return None
     number = parse_case_number(text)
     if number:
         return Case.case_number == number
     if text.upper().startswith("H-") or text.upper().startswith("H0"):
-        return Case.case_number.startswith(text.upper())
+        # Escaped: "H-%" or "H-_" is what the operator typed, not a pattern.
+        return Case.case_number.startswith(text.upper(), autoescape=True)
     conditions = []
     code = normalise_code(text)
     if code:  # a letter code read out by a caller finds the case it was sent about
@@ -100,6 +107,20 @@ def search_condition(text: str):
         conditions.append(_prefix(Victim.name_key, key))
         conditions.append(_prefix(Victim.kana_key, key))
     return or_(*conditions)
+
+
+def _checked(text: str) -> str:
+    char = control_character(text)
+    if char is not None:
+        raise ValidationError(
+            "text",
+            f"検索語に制御文字（U+{ord(char):04X}）が含まれています。入力し直してください。",
+            f"The search holds a control character (U+{ord(char):04X}): type it again.")
+    if len(text.strip()) > MAX_SEARCH_CHARS:
+        raise ValidationError(
+            "text", f"検索語は{MAX_SEARCH_CHARS}文字以内で入力してください。",
+            f"A search is at most {MAX_SEARCH_CHARS} characters.")
+    return text
 
 
 def _is_phone_search(text: str) -> bool:

@@ -112,37 +112,53 @@ def _move_case(ctx: AppContext, actor: Actor, case_id: int, request: MoveRequest
         actor = confirmed_actor(session, actor)
         case = lock_case(session, case_id)
         check_version(case, request.expected_version, "案件")
-        when = circumstances(session, actor, ctx)
-        move = check_move(facts_of(session, case), request.target, when, request.reason)
-        sensitive = needs_step_up(move, case, request)
-        before = case_snapshot(case)
-        _apply(session, case, move, request, actor, now)
-        if sensitive:  # last, so that a request refused for another reason spends no code
-            second_factor.require_step_up(session, actor, request.second_factor, now)
-        _finish_move(session, case, move, actor, now, before, request.reason)
+        apply_move(session, ctx, actor, case, request, now, step_up=True)
         return case_view(session, case)
+
+
+@dataclass(frozen=True)
+class Via:
+    """Who makes a move that no one makes by hand (workflow.Move.rail_only and
+    on_payout_change): the payout rails, or a change of payout details."""
+
+    rail: bool = False
+    payout_change: bool = False
+
+
+BY_HAND, BY_RAIL, BY_PAYOUT_CHANGE = Via(), Via(rail=True), Via(payout_change=True)
+
+
+def apply_move(session: Session, ctx: AppContext, actor: Actor, case: Case,
+               request: MoveRequest, now: datetime, *, via: Via = BY_HAND,
+               step_up: bool = False, audit_reason: str | None = None) -> Move:
+    """The one way a case changes state: the workflow's check, the move's side effects,
+    a fresh code where the move needs one (``step_up``: last, so that a refusal for any
+    other reason spends no code), the new state and version, and the audit event, in
+    the caller's transaction (the case locked by the caller). Every service that moves a
+    case calls this (tests/services/test_one_move_primitive.py holds it)."""
+    when = circumstances(session, actor, ctx)
+    move = check_move(facts_of(session, case), request.target, when, request.reason,
+                      by_rail=via.rail, payout_change=via.payout_change)
+    sensitive = step_up and needs_step_up(move, case, request)
+    before = case_snapshot(case)
+    _apply(session, case, move, request, actor, now)
+    if sensitive:
+        second_factor.require_step_up(session, actor, request.second_factor, now)
+    case.status, case.updated_at = move.target.value, now
+    case.version += 1
+    audit.record(session, actor, now, f"case.{move.name}", "case", case.id, case_id=case.id,
+                 before=before, after=case_snapshot(case),
+                 reason=audit_reason or request.reason)
+    session.flush()
+    return move
 
 
 def rail_move(session: Session, ctx: AppContext, actor: Actor, case: Case, target: Status,
               now: datetime, *, reason: str | None = None, reference: str | None = None) -> Move:
-    """A payout rail's own step (release, result, list, confirmation), with the same
-    rules, version and audit event as any move: only app.services.payouts calls it."""
-    when = circumstances(session, actor, ctx)
-    move = check_move(facts_of(session, case), target, when, reason, by_rail=True)
-    before = case_snapshot(case)
-    _apply(session, case, move, MoveRequest(target=target, reason=reason,
-                                            payment_reference=reference), actor, now)
-    _finish_move(session, case, move, actor, now, before, reason)
-    return move
-
-
-def _finish_move(session: Session, case: Case, move: Move, actor: Actor, now: datetime,
-                 before: dict, reason: str | None) -> None:
-    case.status, case.updated_at = move.target.value, now
-    case.version += 1
-    audit.record(session, actor, now, f"case.{move.name}", "case", case.id, case_id=case.id,
-                 before=before, after=case_snapshot(case), reason=reason)
-    session.flush()
+    """A payout rail's own step (release, result, list, confirmation): only
+    app.services.payouts calls it."""
+    return apply_move(session, ctx, actor, case, MoveRequest(
+        target=target, reason=reason, payment_reference=reference), now, via=BY_RAIL)
 
 
 def _apply(session: Session, case: Case, move: Move, request: MoveRequest, actor: Actor,
@@ -154,8 +170,8 @@ def _apply(session: Session, case: Case, move: Move, request: MoveRequest, actor
     elif name == "approve":
         case.approved_amount = case.verified_amount
         case.approved_by, case.approved_at = actor.operator_id, now
-    elif name in ("withdraw_approval", "send_back"):
-        clear_approval(case, verification_too=name == "send_back")
+    elif name in ("withdraw_approval", "send_back", "payout_changed"):
+        clear_approval(case, verification_too=name != "withdraw_approval")
     elif name == "hold":
         case.held_from = case.status
     elif name == "resume":

@@ -42,6 +42,9 @@ from app.storage.models import Case, ImportBatch, Incident, Victim
 
 CHUNK = 1000
 SAMPLE = 1000  # refused rows kept in the summary for the screen; all go to on_refused
+# ... and at most this many characters of their cells: a row may hold up to a million
+# (MAX_RECORD_CHARS), and a thousand such rows would hold gigabytes.
+SAMPLE_CHARS = 2_000_000
 
 
 class ImportCancelled(UserError):
@@ -168,6 +171,7 @@ class _Run:
         # Core statements on the session's own connection: same transaction, no ORM cost.
         self.core = session.connection()
         self.on_refused = on_refused
+        self.sampled = 0  # characters of the refused rows kept in the summary
         self.batch_id = 0
         self.victim_rows = BulkInsert(self.core, Victim.__table__, _VICTIM_COLUMNS)
         self.case_rows = BulkInsert(self.core, Case.__table__, _CASE_COLUMNS)
@@ -249,7 +253,9 @@ class _Run:
                              tuple(f"{where}{ja} / {en}" for where, ja, en in reasons),
                              row.cells, tuple(where + ja for where, ja, _en in reasons),
                              tuple(where + en for where, _ja, en in reasons))
-        if len(self.summary.refused) < SAMPLE:
+        size = sum(map(len, row.cells))
+        if len(self.summary.refused) < SAMPLE and self.sampled + size <= SAMPLE_CHARS:
+            self.sampled += size
             self.summary.refused.append(refused)
         if self.on_refused:
             self.on_refused(refused)

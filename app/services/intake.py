@@ -15,6 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
+from app.core.clock import JST
 from app.core.errors import MoveNotAllowed, ValidationError
 from app.domain.channels import Channel
 from app.domain.money import DEFAULT_INCIDENT_CEILING, check_yen
@@ -60,6 +61,10 @@ class IncidentInput:
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
+_VICTIM_TEXT = ("name", "name_kana", "member_id", "phone", "email", "postal_code", "address")
+_INCIDENT_TEXT = ("report_id", "card_issuer", "card_last4", "merchant", "note")
+
+
 def validate_victim(data: VictimInput) -> VictimInput:
     name = tidy_name(data.name or "")
     if not name:
@@ -67,7 +72,9 @@ def validate_victim(data: VictimInput) -> VictimInput:
     if not phone_digits(data.phone) and not email_key(data.email):
         raise ValidationError("phone", "電話番号かメールアドレスのどちらかが必要です。",
                               "A phone number or an e-mail address is needed.")
-    return VictimInput(**{**asdict(data), "name": name})
+    clean = VictimInput(**{**asdict(data), "name": name})
+    _check_stored(clean, _VICTIM_TEXT)
+    return clean
 
 
 def validate_incident(data: IncidentInput, now: datetime, ceiling: int) -> None:
@@ -82,6 +89,32 @@ def validate_incident(data: IncidentInput, now: datetime, ceiling: int) -> None:
     if data.occurred_at.tzinfo is None or data.occurred_at > now:
         raise ValidationError("occurred_at", "発生日時が正しくありません（未来の日時です）。",
                               "The incident date is in the future or has no timezone.")
+    if _japan_day(data.occurred_at) < fields.EARLIEST_DAY:
+        raise ValidationError(
+            "occurred_at", f"{fields.EARLIEST_DAY:%Y-%m-%d}より前の発生日時は受け付けられません。",
+            f"Incidents before {fields.EARLIEST_DAY.isoformat()} are not accepted.")
+    _check_stored(data, _INCIDENT_TEXT)
+
+
+def _japan_day(moment: datetime) -> date:
+    try:
+        return moment.astimezone(JST).date()
+    except OverflowError:  # the first days of year 1 in a zone east of UTC
+        return date.min
+
+
+def _check_stored(data: VictimInput | IncidentInput, names: tuple[str, ...]) -> None:
+    """What the import checks too: each value fits its column on SQLite and PostgreSQL
+    alike, and holds no control character or lone surrogate (no driver encodes one)."""
+    for name in names:
+        value = getattr(data, name)
+        if not value:
+            continue
+        try:
+            fields.refuse_controls(value)
+            fields.check_length(name, value)
+        except fields.FieldProblem as problem:
+            raise ValidationError(name, problem.ja, problem.en) from None
 
 
 def victim_row(data: VictimInput, now: datetime) -> Victim:
@@ -193,18 +226,12 @@ class FormProblems(ValidationError):
                          "; ".join(en for _ja, en in problems.values()))
 
 
-_VICTIM_PARSERS = {
-    "name": fields.parse_name, "name_kana": fields.parse_kana,
-    "member_id": fields.parse_member_id, "email": fields.parse_email,
-    "postal_code": fields.parse_postal_code, "address": fields.parse_free_text,
-}
-
-
 def parse_intake_form(raw: dict[str, str], channel: Channel, now: datetime,
                       ceiling: int = DEFAULT_INCIDENT_CEILING) -> tuple[VictimInput, IncidentInput]:
     """Read a hotline form by the import contract's rules (full-width digits, eras, ...)."""
     problems: dict[str, tuple[str, str]] = {}
     values: dict[str, object] = {}
+    parsers = fields.field_parsers(now=now, ceiling=ceiling)  # the import's, limits and all
 
     def read(name: str, parser) -> None:
         text = (raw.get(name) or "").strip()
@@ -215,18 +242,17 @@ def parse_intake_form(raw: dict[str, str], channel: Channel, now: datetime,
         except fields.FieldProblem as problem:
             problems[name] = (problem.ja, problem.en)
 
-    for name, parser in _VICTIM_PARSERS.items():
-        read(name, parser)
-    read("phone", lambda text: fields.parse_phone(text).text)
-    read("occurred_at", lambda text: fields.parse_occurred_at(text, now=now))
-    read("amount", lambda text: fields.parse_amount(text, ceiling=ceiling))
-    read("card_last4", fields.parse_card_last4)
+    for name in ("name", "name_kana", "member_id", "phone", "email", "postal_code", "address",
+                 "occurred_at", "amount", "card_issuer", "card_last4", "merchant"):
+        read(name, parsers[name])
+    if "phone" in values:
+        values["phone"] = values["phone"].text
     for name, ja, en in (("name", "氏名を入力してください。", "Enter the name."),
                          ("occurred_at", "発生日時を入力してください。", "Enter when it happened."),
                          ("amount", "被害金額を入力してください。", "Enter the amount.")):
         if name not in values and name not in problems:
             problems[name] = (ja, en)
-    if not raw.get("phone", "").strip() and not raw.get("email", "").strip():
+    if not (raw.get("phone") or "").strip() and not (raw.get("email") or "").strip():
         problems["phone"] = ("電話番号かメールアドレスのどちらかが必要です。",
                              "A phone number or an e-mail address is needed.")
     if problems:
@@ -235,14 +261,16 @@ def parse_intake_form(raw: dict[str, str], channel: Channel, now: datetime,
         "name", "name_kana", "member_id", "phone", "email", "postal_code", "address")})
     incident = IncidentInput(channel=channel, occurred_at=values["occurred_at"],
                              amount=values["amount"], card_last4=values.get("card_last4"),
-                             card_issuer=(raw.get("card_issuer") or "").strip() or None,
-                             merchant=(raw.get("merchant") or "").strip() or None)
+                             card_issuer=values.get("card_issuer"),
+                             merchant=values.get("merchant"))
     return victim, incident
 
 
 def parse_amount_text(text: str, ceiling: int = DEFAULT_INCIDENT_CEILING) -> int:
     """An amount typed by an operator, read as the import contract reads it."""
     try:
+        fields.refuse_controls(text)
+        fields.refuse_foreign_digits(text)
         return fields.parse_amount(text.strip(), ceiling=ceiling)
     except fields.FieldProblem as problem:
         raise ValidationError("amount", problem.ja, problem.en) from problem

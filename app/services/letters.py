@@ -1,12 +1,13 @@
 """Letters on cases: choosing cases for a batch, producing it, marking it mailed, and
 finding a letter by the code a caller reads out.
 
-A batch is all or nothing: the engine writes under temporary names and moves the
-PDF into place only when every letter is drawn; only then are the letters recorded
-on their cases, in one transaction with their audit events. A cancelled or failed
-batch leaves neither a file nor a record. Cases move on (received → contacted,
-paid → closed, ...) only when the operator marks the batch as mailed, each move
-checked by the workflow rules and audited.
+A batch is all or nothing: the engine writes under temporary names; the letters are
+recorded on their cases, in one transaction with their audit events, and only once
+that transaction has committed are the files renamed into place. A cancelled or
+failed batch leaves neither a file nor a record; a crash leaves no file without its
+record (the temporary files are removed at the next start). Cases move on
+(received → contacted, paid → closed, ...) only when the operator marks the batch
+as mailed, each move checked by the workflow rules and audited.
 """
 
 from __future__ import annotations
@@ -22,12 +23,20 @@ from sqlalchemy import case as sql_case
 from sqlmodel import Session, select
 
 from app.core.clock import to_jst, today_jst
-from app.core.errors import MoveNotAllowed, NotFound, PermissionDenied, UserError, ValidationError
+from app.core.errors import (
+    EnvironmentProblem,
+    MoveNotAllowed,
+    NotFound,
+    PermissionDenied,
+    UserError,
+    ValidationError,
+)
+from app.core.files import Staging
+from app.domain.batches import check_letter_batch_mailable
 from app.domain.case_number import parse_case_number
 from app.domain.channels import Channel
 from app.domain.roles import Actor
 from app.domain.states import Status
-from app.domain.workflow import check_move
 from app.letters import (
     BatchResult,
     LetterData,
@@ -42,10 +51,10 @@ from app.letters import (
     Incident as LetterIncident,
 )
 from app.services import audit, settings
-from app.services.cases import circumstances, lock_case
+from app.services.cases import MoveRequest, apply_move, lock_case
 from app.services.context import AppContext, confirmed_actor, get_or_404
 from app.services.queue import PRIORITY_CHANNELS, letter_due_ids
-from app.services.records import case_snapshot, facts_of, payout_of
+from app.services.records import payout_of
 from app.storage.models import (
     Case,
     Incident,
@@ -413,20 +422,37 @@ def produce_batch(
         issue = today_jst(ctx.clock)
         letters = build_letters(session, cases, request, codes, issue)
         ids = {c.case_number: c.id for c in cases}
-    result = render_letters(letters, Path(out), settings=letter_config,
-                            per_case_dir=per_case_dir, progress=progress, cancel=cancel)
-    refused = tuple(RefusedRow(r.case_number, r.reason, r.character, r.codepoint, r.ja, r.en)
-                    for r in result.refused)
-    if result.cancelled or not result.rendered:
-        return BatchSummary(None, request.kind, None, refused=refused,
-                            cancelled=result.cancelled)
+    # The files stay under temporary names until the batch is recorded: a batch file
+    # never exists without its record. A failed recording, a cancel or a crash leaves
+    # no file (the temporaries are removed now, or at the next start after a crash).
+    with Staging() as staging:
+        result = render_letters(letters, Path(out), settings=letter_config,
+                                per_case_dir=per_case_dir, progress=progress, cancel=cancel,
+                                staging=staging)
+        refused = tuple(RefusedRow(r.case_number, r.reason, r.character, r.codepoint, r.ja,
+                                   r.en) for r in result.refused)
+        if result.cancelled or not result.rendered:
+            return BatchSummary(None, request.kind, None, refused=refused,
+                                cancelled=result.cancelled)
+        summary = _record(ctx, actor, request, result, ids, refused, per_case_dir is not None)
+        _place(staging, summary)
+    return summary
+
+
+def _place(staging: Staging, summary: BatchSummary) -> None:
+    """Rename the recorded batch's files into place. Should that fail (the folder was
+    removed meanwhile), the files are kept under their temporary names and named."""
     try:
-        return _record(ctx, actor, request, result, ids, refused, per_case_dir is not None)
-    except BaseException:
-        # recording failed: the files must not outlive it (all or nothing)
-        for path in result.files:
-            Path(path).unlink(missing_ok=True)
-        raise
+        staging.place_all()
+    except OSError as exc:
+        kept = sorted(str(temp) for temp in staging.pending)
+        for temp in list(staging.pending):
+            staging.keep(temp)
+        raise EnvironmentProblem(
+            f"発送バッチ {summary.batch_id} は記録しましたが、ファイルを置けませんでした"
+            f"（{exc.strerror}）。一時ファイル: {', '.join(kept)}",
+            f"Letter batch {summary.batch_id} is recorded but its files could not be put in "
+            f"place ({exc.strerror}); they are kept as: {', '.join(kept)}") from exc
 
 
 def _record(ctx: AppContext, actor: Actor, request: BatchRequest, result: BatchResult,
@@ -517,12 +543,9 @@ def mark_mailed(ctx: AppContext, actor: Actor, batch_id: int) -> MailedSummary:
         if batch is None:
             raise NotFound(f"発送バッチ {batch_id} が見つかりません。",
                            f"No letter batch {batch_id}.")
-        if batch.mailed_at is not None:
-            raise UserError(f"発送バッチ {batch_id} は発送済みとして記録されています。",
-                            f"Letter batch {batch_id} is already marked as mailed.")
+        check_letter_batch_mailable(batch.mailed_at is not None, batch_id)
         kind = LetterKind(batch.kind)
         sources, target = _MAILED_MOVES[kind]
-        when = circumstances(session, actor, ctx)
         moved: list[MailedCase] = []
         stayed: list[MailedCase] = []
         letters = session.exec(select(Letter).where(Letter.batch_id == batch_id)
@@ -540,17 +563,10 @@ def mark_mailed(ctx: AppContext, actor: Actor, batch_id: int) -> MailedSummary:
                 continue
             reason = f"{_MAILED_REASON[kind]} ({letter.code})"
             try:
-                move = check_move(facts_of(session, case), target, when, reason)
+                apply_move(session, ctx, actor, case, MoveRequest(target, reason=reason), now)
             except (MoveNotAllowed, PermissionDenied) as exc:
                 stayed.append(MailedCase(case.case_number, None, str(exc), exc.ja, exc.en))
                 continue
-            before = case_snapshot(case)
-            case.status, case.updated_at = target.value, now
-            case.status_reason = reason if move.needs_reason else None
-            case.version += 1
-            audit.record(session, actor, now, f"case.{move.name}", "case", case.id,
-                         case_id=case.id, before=before, after=case_snapshot(case),
-                         reason=reason)
             moved.append(MailedCase(case.case_number, target))
         batch.mailed_at, batch.mailed_by = now, actor.operator_id
         audit.record(session, actor, now, "letter.batch_mailed", "letter_batch", batch.id,

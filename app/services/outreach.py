@@ -8,11 +8,10 @@ from enum import StrEnum
 
 from app.core.errors import MoveNotAllowed, PermissionDenied, ValidationError
 from app.domain.states import Status
-from app.domain.workflow import check_move
 from app.services import audit, queue
-from app.services.cases import circumstances, lock_case
+from app.services.cases import MoveRequest, apply_move, lock_case
 from app.services.context import AppContext, confirmed_actor
-from app.services.records import case_snapshot, case_view, facts_of
+from app.services.records import case_view
 from app.services.views import CaseView
 from app.storage.models import OutreachAttempt
 
@@ -72,12 +71,7 @@ def _contacted(session, case, actor, now, ctx) -> None:
     if Status(case.status) not in (Status.RECEIVED, Status.UNREACHABLE):
         return
     try:
-        move = check_move(facts_of(session, case), Status.CONTACTED,
-                          circumstances(session, actor, ctx))
+        apply_move(session, ctx, actor, case, MoveRequest(Status.CONTACTED), now,
+                   audit_reason="reached by outreach")
     except (MoveNotAllowed, PermissionDenied):
         return  # e.g. before the outreach start date: the attempt stands on its own
-    before = case_snapshot(case)
-    case.status, case.updated_at = Status.CONTACTED.value, now
-    case.version += 1
-    audit.record(session, actor, now, f"case.{move.name}", "case", case.id, case_id=case.id,
-                 before=before, after=case_snapshot(case), reason="reached by outreach")

@@ -20,7 +20,15 @@ from app.domain.payout import PayoutDetails, money_destination, normalise
 from app.domain.roles import Actor
 from app.domain.states import PAYOUT_LOCKED, VERIFIED_OR_LATER, Status
 from app.services import audit, settings
-from app.services.cases import check_version, clear_approval, lock_case
+from app.services.cases import (
+    BY_HAND,
+    BY_PAYOUT_CHANGE,
+    MoveRequest,
+    apply_move,
+    check_version,
+    clear_approval,
+    lock_case,
+)
 from app.services.context import AppContext, confirmed_actor
 from app.services.records import case_snapshot, case_view, payout_of, payout_row
 from app.services.views import CaseView
@@ -95,10 +103,9 @@ def set_payout_details(
         audit.record(session, actor, now, "payout.set", "payout_detail", case.id, case_id=case.id,
                      before=old.masked() if old else None, after=clean.masked(),
                      reason=confirmation.via.value if confirmation else None)
-        if changes_destination:
-            _send_back(session, case, actor, now)
-        case.updated_at = now
-        case.version += 1
+        if not (changes_destination and _send_back(session, ctx, case, actor, now)):
+            case.updated_at = now
+            case.version += 1  # a move back bumped it already
         session.flush()
         return case_view(session, case)
 
@@ -115,20 +122,28 @@ def _store(session: Session, case: Case, row: PayoutDetail | None, clean: Payout
     session.add(row)
 
 
-def _send_back(session: Session, case: Case, actor: Actor, now: datetime) -> None:
-    """Verification and approval start again after a change of destination."""
+def _send_back(session: Session, ctx: AppContext, case: Case, actor: Actor,
+               now: datetime) -> bool:
+    """Verification and approval start again after a change of destination: through the
+    workflow's own moves (send_back from verified, payout_changed from approved), or, for
+    a case on hold, by moving the state it will resume in. True when the case moved."""
     status = Status(case.status)
     held = Status(case.held_from) if case.held_from else None
     if status not in VERIFIED_OR_LATER and held not in VERIFIED_OR_LATER:
-        return
-    before = case_snapshot(case)
-    clear_approval(case, verification_too=True)
+        return False
     if status is Status.ON_HOLD:
+        before = case_snapshot(case)
+        clear_approval(case, verification_too=True)
         case.held_from = Status.DOCUMENTS_RECEIVED.value
-    else:
-        case.status = Status.DOCUMENTS_RECEIVED.value
-    case.status_reason = "支払先変更のため再確認"
-    audit.record(session, actor, now, "case.sent_back_payout_change", "case", case.id,
-                 case_id=case.id, before=before, after=case_snapshot(case),
-                 reason="payout details changed")
+        case.status_reason = _SENT_BACK
+        audit.record(session, actor, now, "case.sent_back_payout_change", "case", case.id,
+                     case_id=case.id, before=before, after=case_snapshot(case),
+                     reason="payout details changed")
+        return False
+    apply_move(session, ctx, actor, case, MoveRequest(Status.DOCUMENTS_RECEIVED,
+                                                      reason=_SENT_BACK), now,
+               via=BY_PAYOUT_CHANGE if status is Status.APPROVED else BY_HAND)
+    return True
 
+
+_SENT_BACK = "支払先変更のため再確認"

@@ -38,6 +38,7 @@ from app.core.errors import (
 )
 from app.core.files import written_into_place
 from app.domain import banks
+from app.domain.batches import BatchStatus, check_refund_batch, check_result
 from app.domain.calendar import add_business_days, is_business_day, next_business_day
 from app.domain.case_number import parse_case_number
 from app.domain.channels import Channel, PayoutKind
@@ -72,7 +73,8 @@ from app.storage.models import (
 )
 
 # Batch states. A batch is edited only while built; cancelled only before it is sent.
-BUILT, RELEASED, SENT, CANCELLED = "built", "released", "sent", "cancelled"
+# Their table is app.domain.batches: every action below is checked against it.
+BUILT, RELEASED, SENT, CANCELLED = (s.value for s in BatchStatus)
 # Results on a transfer or request. Withdrawn: a supervisor gave a card or nanaco
 # request up (no answer, or the charge was billed anyway) and the case goes back.
 DONE, RETURNED, WITHDRAWN = "done", "returned", "withdrawn"
@@ -388,9 +390,7 @@ def _release_batch(ctx: AppContext, actor: Actor, batch_id: int,
     with ctx.db.write() as session:
         actor = _supervisor(session, actor)
         batch = _lock_batch(session, batch_id)
-        if batch.status != BUILT:
-            raise MoveNotAllowed(f"このバッチは{_STATUS_JA[batch.status]}のため承認できません。",
-                                 f"Batch {batch_id} is {batch.status}, not waiting for release.")
+        action = check_refund_batch(batch.status, "release")
         if batch.built_by == actor.operator_id:
             raise PermissionDenied(
                 "バッチを作成した本人は承認できません（二者確認）。別のスーパーバイザーが承認してください。",
@@ -406,7 +406,7 @@ def _release_batch(ctx: AppContext, actor: Actor, batch_id: int,
                     f"The approved amount of {case.case_number} changed: rebuild the batch.")
             _move(session, ctx, actor, case, Status.PAYOUT_REQUESTED, now)
         require_step_up(session, actor, code, now)  # last: another refusal spends no code
-        batch.status, batch.released_by, batch.released_at = RELEASED, actor.operator_id, now
+        batch.status, batch.released_by, batch.released_at = action.target, actor.operator_id, now
         audit.record(session, actor, now, "payout.batch_release", "refund_batch", batch.id,
                      after={"items": batch.item_count, "total": batch.total_amount})
         session.flush()
@@ -433,10 +433,7 @@ def cancel_batch(ctx: AppContext, actor: Actor, batch_id: int, reason: str) -> B
     with ctx.db.write() as session:
         actor = _supervisor(session, actor)
         batch = _lock_batch(session, batch_id)
-        if batch.status not in (BUILT, RELEASED):
-            raise MoveNotAllowed(
-                f"{_STATUS_JA[batch.status]}のバッチは取り消せません。",
-                f"A batch that is {batch.status} cannot be cancelled.")
+        action = check_refund_batch(batch.status, "cancel")
         for item in _items(session, batch.id):
             case = lock_case(session, item.case_id)
             _let_go(session, case, item)
@@ -444,7 +441,7 @@ def cancel_batch(ctx: AppContext, actor: Actor, batch_id: int, reason: str) -> B
                 _move(session, ctx, actor, case, Status.APPROVED, now,
                       reason=f"振込バッチ{batch.id}の取消: {reason.strip()}")
         before = batch.status
-        batch.status, batch.cancelled_by, batch.cancelled_at = CANCELLED, actor.operator_id, now
+        batch.status, batch.cancelled_by, batch.cancelled_at = action.target, actor.operator_id, now
         batch.cancel_reason = reason.strip()
         audit.record(session, actor, now, "payout.batch_cancel", "refund_batch", batch.id,
                      before={"status": before}, after={"status": CANCELLED}, reason=reason)
@@ -523,9 +520,7 @@ def _export_batch(ctx: AppContext, actor: Actor, batch_id: int, out: str | Path,
         actor = confirmed_actor(session, actor)
         require_role(actor, Role.SUPERVISOR, Role.ADMIN)
         batch = _lock_batch(session, batch_id)
-        if batch.status not in (RELEASED, SENT):
-            raise MoveNotAllowed("承認済（リリース済）のバッチだけが振込データを出力できます。",
-                                 "Only a released batch can be exported.")
+        check_refund_batch(batch.status, "export")
         if batch.status == RELEASED and not is_business_day(batch.transfer_date):
             raise MoveNotAllowed("振込指定日が銀行営業日ではありません。",
                                  "The transfer date is not a bank business day.")
@@ -550,10 +545,8 @@ def mark_sent(ctx: AppContext, actor: Actor, batch_id: int) -> BatchView:
     with ctx.db.write() as session:
         actor = _staff(session, actor)
         batch = _lock_batch(session, batch_id)
-        if batch.status != RELEASED or batch.exported_at is None:
-            raise MoveNotAllowed("振込データを出力した承認済のバッチだけを送信済にできます。",
-                                 "Only a released, exported batch can be marked sent.")
-        batch.status, batch.sent_by, batch.sent_at = SENT, actor.operator_id, now
+        action = check_refund_batch(batch.status, "mark_sent", batch.exported_at is not None)
+        batch.status, batch.sent_by, batch.sent_at = action.target, actor.operator_id, now
         audit.record(session, actor, now, "payout.batch_sent", "refund_batch", batch.id,
                      after={"sha256": batch.file_sha256})
         session.flush()
@@ -601,9 +594,7 @@ def _check_entry(entry: ResultEntry, items, numbers, seen: set[int]) -> _Result:
     if item.id in seen:
         raise MoveNotAllowed(f"{numbers[item.case_id]} の結果がファイルに二度あります。",
                              f"{numbers[item.case_id]} appears twice in the file.")
-    if item.result is not None:
-        raise MoveNotAllowed(f"{numbers[item.case_id]} の結果は入力済です（{item.result}）。",
-                             f"{numbers[item.case_id]} already has a result ({item.result}).")
+    check_result(item.result, numbers[item.case_id])
     reason = (entry.reason or "").strip() or None
     if result == RETURNED and not reason:
         raise ValidationError("reason", f"{numbers[item.case_id]} の返却の理由がありません。",
@@ -646,9 +637,7 @@ def record_results(ctx: AppContext, actor: Actor, batch_id: int,
     with ctx.db.write() as session:
         actor = _staff(session, actor)
         batch = _lock_batch(session, batch_id)
-        if batch.status != SENT:
-            raise MoveNotAllowed("送信済のバッチにだけ結果を入力できます。",
-                                 "Results are entered on a sent batch only.")
+        check_refund_batch(batch.status, "enter_results")
         items = _items(session, batch.id)
         numbers = dict(session.exec(select(Case.id, Case.case_number).where(
             Case.id.in_([i.case_id for i in items]))).all())
@@ -707,7 +696,6 @@ def read_results_csv(path: str | Path) -> list[ResultEntry]:
 # -- reading --------------------------------------------------------------------------------
 
 
-_STATUS_JA = {BUILT: "作成済", RELEASED: "承認済", SENT: "送信済", CANCELLED: "取消済"}
 
 
 def _batch_view(session: Session, batch: RefundBatch) -> BatchView:
@@ -947,5 +935,4 @@ def _settle_request(session: Session, ctx: AppContext, actor: Actor, case_id: in
     session.flush()
 
 
-def status_label(status: str) -> str:
-    return _STATUS_JA.get(status, status)
+

@@ -17,6 +17,7 @@ from sqlalchemy import and_, case, func, or_, true
 from sqlmodel import Session, select
 
 from app.domain.channels import Channel
+from app.domain.reconciliation import DIFFERENCES_JA, FIGURES, FIGURES_JA
 from app.domain.states import Status
 from app.exports.csv_safe import open_safe_csv
 from app.services.context import AppContext
@@ -29,9 +30,6 @@ from app.storage.models import (
     RefundItem,
 )
 
-FIGURES = ("cases", "claimed", "verified", "approved", "requested", "paid", "returned")
-FIGURES_JA = {"cases": "件数", "claimed": "請求額", "verified": "確認額", "approved": "承認額",
-              "requested": "支払手続中", "paid": "支払額", "returned": "返却額"}
 PAID_STATES = (Status.PAID.value, Status.CLOSED.value)
 
 
@@ -75,23 +73,6 @@ class Difference:
     found: int | None
 
 
-DIFFERENCES_JA = {
-    "paid_without_payment": "補償済なのに支払記録がない",
-    "payment_amount": "支払記録の金額が支払額と違う",
-    "paid_not_approved_amount": "支払額が承認額と違う",
-    "payment_on_unpaid_case": "未払の案件に支払記録がある",
-    "item_amount": "振込金額が承認額と違う",
-    "paid_unbacked": "支払額が1件の振込結果・確認で裏付けられていない（裏付けの件数）",
-    "paid_backing_amount": "支払額が振込結果・確認の金額と違う",
-    "done_on_unpaid_case": "振込済・確認済なのに案件が補償済でない",
-    "live_transfer_case_state": "有効な振込があるのに案件が支払手続中でない",
-    "live_request_case_state": "有効な依頼があるのに案件が支払手続中でない",
-    "live_item_cancelled_batch": "取消済のバッチに有効な振込がある",
-    "requested_without_rail": "支払手続中なのに有効な振込・依頼がない",
-    "item_destination": "振込先がバッチ作成後の支払先と違う",
-    "batch_total": "バッチ合計が振込の合計と違う",
-    "programme_total": "全体合計が区分別の合計と違う",
-}
 
 
 @dataclass

@@ -58,8 +58,8 @@ def _has_tables(db: Database) -> bool:
 
 def _migration_engine(db: Database):
     if not db.is_sqlite:
-        return create_engine(db.url)
-    engine = create_engine(db.url)
+        return create_engine(db.url, hide_parameters=True)
+    engine = create_engine(db.url, hide_parameters=True)  # errors never echo row values
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record) -> None:

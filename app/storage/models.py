@@ -411,8 +411,10 @@ RAIL_TRANSFER, RAIL_CARD, RAIL_NANACO = "transfer", "card", "nanaco"
 
 def _rail_claim(table: str, rails: str) -> tuple:
     return (
-        CheckConstraint(f"(live AND rail IN ({rails})) OR (NOT live AND rail IS NULL)",
-                        name="rail_when_live"),
+        # "rail IS NOT NULL" spelt out: a CHECK that comes out NULL passes, and a live
+        # row with no rail would escape the foreign key below.
+        CheckConstraint("(live AND rail IS NOT NULL AND rail IN (" + rails + ")) "
+                        "OR (NOT live AND rail IS NULL)", name="rail_when_live"),
         ForeignKeyConstraint(["case_id", "rail"], ["case_file.id", "case_file.payout_rail"],
                              name=f"fk_{table}_rail_claim"),
     )

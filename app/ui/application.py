@@ -6,13 +6,13 @@ import argparse
 import logging
 import os
 import sys
-import traceback
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.core.errors import HoshoError
 from app.core.i18n import _, error_text, set_locale
+from app.core.logs import report_bug
 from app.core.paths import demo_db_path
 from app.domain.roles import Role
 from app.services import operators
@@ -45,17 +45,18 @@ def install_excepthook() -> None:
     """An uncaught exception in a slot becomes a dialog, not a silent print."""
 
     def hook(kind, value, tb) -> None:
-        log.error("uncaught:\n%s", "".join(traceback.format_exception(kind, value, tb)))
-        text = error_text(value) if isinstance(value, HoshoError) else (
-            _("An unexpected error occurred. Details are in the log file.") + f"\n{value!r}")
-        QMessageBox.critical(None, _("Hosho Desk"), text)
+        if not isinstance(value, HoshoError):
+            value.__traceback__ = value.__traceback__ or tb
+            report_bug(value, "uncaught")
+        # a bug is shown by its class and reference only: its text may hold personal data
+        QMessageBox.critical(None, _("Hosho Desk"), error_text(value))
 
     sys.excepthook = hook
 
 
 def open_demo_context() -> AppContext:
-    from app.cli import open_context
     from app.services.demo import build_demo
+    from app.services.opening import open_context
 
     path = demo_db_path()
     ctx = open_context(str(path), create=True)
@@ -65,7 +66,7 @@ def open_demo_context() -> AppContext:
 
 
 def run_gui(args: argparse.Namespace) -> int:
-    from app.cli import open_context
+    from app.services.opening import open_context
 
     app = make_app()
     install_excepthook()

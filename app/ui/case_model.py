@@ -12,7 +12,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor
 
 from app.core.clock import to_jst
-from app.core.i18n import N_, _, format_day, format_yen
+from app.core.i18n import N_, _, error_text, format_day, format_yen
 from app.domain.deadlines import DeadlineFlag
 from app.services.case_search import CaseQuery, CaseRow, list_cases
 from app.ui.desk import Desk
@@ -138,7 +138,7 @@ class CaseListModel(QAbstractTableModel):
         if generation == self.generation:
             self.loading = False
             self.exhausted = True
-            self.failed.emit(str(exc))
+            self.failed.emit(error_text(exc))
 
     def case_id(self, row: int) -> int | None:
         return self.rows[row].id if 0 <= row < len(self.rows) else None

@@ -40,6 +40,7 @@ _MOVES = {
     "deficiency": N_("Documents incomplete: send back"),
     "approve": N_("Approve payout"),
     "send_back": N_("Send back to documents"),
+    "payout_changed": N_("Sent back: payout details changed"),
     "request_payout": N_("Request payout"),
     "withdraw_approval": N_("Withdraw approval"),
     "mark_paid": N_("Mark as paid"),
@@ -60,6 +61,8 @@ _MOVE_EFFECT = {
     "deficiency": N_("The case goes back to Contacted and a deficiency notice is due."),
     "approve": N_("The payout is approved at the verified amount."),
     "send_back": N_("Verification is cleared and the documents are checked again."),
+    "payout_changed": N_("The payout details changed after approval: verification and "
+                         "approval start again."),
     "request_payout": N_("Payment is requested: card cancellation, transfer or points."),
     "withdraw_approval": N_("The approval is withdrawn; the case is verified again."),
     "mark_paid": N_("The approved amount is recorded as paid. This happens only once."),

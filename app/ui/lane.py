@@ -13,6 +13,8 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
+from app.core.logs import report_bug
+
 log = logging.getLogger(__name__)
 
 
@@ -80,7 +82,7 @@ class ServiceLane(QObject):
             elif on_error is not None:
                 log.info("service call failed after its page closed: %r", exc)
             else:
-                log.error("service call failed: %r", exc)
+                report_bug(exc, "service call failed")
 
         relay.done.connect(finished)
         relay.failed.connect(failed)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from app.core.errors import PermissionDenied, UserError
 from app.core.i18n import N_, _, error_text, format_day, format_yen
+from app.domain.batches import refund_batch_actions
 from app.domain.channels import Channel
 from app.domain.roles import Role
 from app.services import payouts, reconcile
@@ -287,13 +288,15 @@ class PayoutsPage(QWidget):
     @Slot()
     def _batch_selected(self) -> None:
         batch = self.selected_batch()
-        status = batch.status if batch else None
-        self.release_button.setEnabled(status == "built")
-        self.export_button.setEnabled(status in ("released", "sent") and self.may_export())
-        self.sent_button.setEnabled(status == "released" and bool(batch.exported_at))
-        self.cancel_button.setEnabled(status in ("built", "released"))
+        # The domain's table says which actions the batch's state allows.
+        open_now = refund_batch_actions(batch.status, bool(batch.exported_at)) if batch \
+            else frozenset()
+        self.release_button.setEnabled("release" in open_now)
+        self.export_button.setEnabled("export" in open_now and self.may_export())
+        self.sent_button.setEnabled("mark_sent" in open_now)
+        self.cancel_button.setEnabled("cancel" in open_now)
         for button in (self.import_button, self.done_button, self.returned_button):
-            button.setEnabled(status == "sent")
+            button.setEnabled("enter_results" in open_now)
         if batch is None:
             self.items = []
             _fill(self.item_table, [])

@@ -77,7 +77,8 @@ def upgrade() -> None:
         with op.batch_alter_table(table, recreate="auto") as batch:
             batch.create_check_constraint(
                 "rail_when_live",
-                f"(live AND rail IN ({rails})) OR (NOT live AND rail IS NULL)")
+                f"(live AND rail IS NOT NULL AND rail IN ({rails})) "
+                "OR (NOT live AND rail IS NULL)")
             batch.create_foreign_key(f"fk_{table}_rail_claim", "case_file",
                                      ["case_id", "rail"], ["id", "payout_rail"])
         _create_live_index(table)

@@ -18,7 +18,7 @@ import time
 OURS = """
 import sys
 from PySide6.QtCore import QTimer
-from app.cli import open_context
+from app.services.opening import open_context
 from app.ui.application import make_app
 from app.ui.signin import SignInDialog
 app = make_app()

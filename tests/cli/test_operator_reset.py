@@ -7,8 +7,8 @@ import re
 
 from sqlalchemy import select
 
-from app.cli import open_context
 from app.services import operators
+from app.services.opening import open_context
 from app.storage.models import AuditEvent
 from tests.cli.test_command import hosho
 

@@ -30,6 +30,9 @@ HOLDABLE = [s for s, targets in SPEC.items() if "on_hold" in targets]
 # The payout rails' own steps (issue #12): in the table, but made only by a rail.
 RAIL = {("approved", "payout_requested"), ("payout_requested", "paid"),
         ("payout_requested", "approved")}
+# workflow.md's rule "changing payout details on a case that is verified or later sends
+# it back to documents_received": an edge only that change makes.
+PAYOUT_CHANGE = {("approved", "documents_received")}
 SUPERVISOR = Actor(10, "sv", Role.SUPERVISOR)
 OPERATOR = Actor(11, "op", Role.OPERATOR)
 AFTER_START = Circumstances(SUPERVISOR, date(2019, 8, 20), date(2019, 8, 19))
@@ -57,6 +60,16 @@ def test_move_table_matches_spec(channel, source, target, allowed):
     else:
         with pytest.raises(MoveNotAllowed):
             check_move(case, target, AFTER_START, reason="理由", by_rail=True)
+
+
+@pytest.mark.parametrize(("source", "target"), sorted(PAYOUT_CHANGE))
+def test_the_payout_change_edge_is_made_only_by_a_payout_change(source, target):
+    case = facts(Channel.DEBIT_CHARGE, Status(source))
+    with pytest.raises(MoveNotAllowed, match="payout details change"):
+        check_move(case, Status(target), AFTER_START, reason="理由")
+    assert check_move(case, Status(target), AFTER_START, reason="支払先変更",
+                      payout_change=True).name == "payout_changed"
+    assert Status(target) not in {m.target for m in open_moves(case, AFTER_START)}
 
 
 @pytest.mark.parametrize("channel", list(Channel))

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from app.core.clock import jst_datetime
+from app.core.errors import ValidationError
 from app.domain.channels import Channel, PayoutKind
 from app.domain.deadlines import DeadlineFlag
 from app.domain.payout import PayoutDetails
@@ -69,3 +72,32 @@ def test_a_letter_code_read_out_by_a_caller_finds_the_case(ctx, staff, tmp_path)
     typed = code.replace("-", "").lower()  # as heard on the phone, without the hyphen
     assert [r.id for r in list_cases(ctx, CaseQuery(text=typed))] == [case.id]
     assert other.id not in [r.id for r in list_cases(ctx, CaseQuery(text=code))]
+
+
+@pytest.mark.parametrize("text", ["山田\x00", "\x00", "H-\x00", "090\x1b[2J", "やまだ\x7f",
+                                  "山田\ud800"])
+def test_a_control_character_in_the_search_box_is_refused_with_a_message(ctx, staff, text):
+    intake.take_phone_intake(ctx, staff["op1"], victim(), incident())
+    with pytest.raises(ValidationError) as caught:
+        list_cases(ctx, CaseQuery(text=text))
+    assert caught.value.field == "text"
+    assert "制御文字" in caught.value.ja and "control character" in caught.value.en
+
+
+def test_an_overlong_search_is_refused_with_a_message(ctx, staff):
+    with pytest.raises(ValidationError, match="200"):
+        list_cases(ctx, CaseQuery(text="や" * 201))
+    assert list_cases(ctx, CaseQuery(text="や" * 200)) == []
+
+
+def test_like_wildcards_in_a_case_number_search_are_literal(ctx, staff):
+    first = intake.take_phone_intake(ctx, staff["op1"], victim(), incident())
+    second = intake.take_phone_intake(ctx, staff["op1"], victim(name="佐藤 花子",
+                                                                phone="03-3333-4444"),
+                                      incident(Channel.NANACO_CHARGE))
+    for text in ("H-%", "h-%", "H-_", "H-0%", "H-000000_", "H0%", "H-%-%", "H-\\", "H-\\%"):
+        assert list_cases(ctx, CaseQuery(text=text)) == [], text
+    both = {first.id, second.id}
+    assert {r.id for r in list_cases(ctx, CaseQuery(text="H-000000"))} == both
+    prefix = first.case_number[:10]  # "H-0000001-": the number without its check digit
+    assert [r.id for r in list_cases(ctx, CaseQuery(text=prefix))] == [first.id]

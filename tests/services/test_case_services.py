@@ -14,7 +14,7 @@ from app.services import cases, intake, outreach
 from app.services.cases import MoveRequest
 from app.services.payout_details import Confirmation, ConfirmedVia, set_payout_details
 from app.storage.models import AuditEvent, Case, Payment
-from tests.conftest import approval, step_up_code
+from tests.conftest import approval, database_refuses, step_up_code
 from tests.services.helpers import (
     BANK,
     NANACO,
@@ -191,10 +191,9 @@ def test_payment_once_by_database_constraint(ctx, staff, tmp_path):
     to_verified(ctx, staff, case.id)
     cases.move_case(ctx, staff["sv1"], case.id, approval(ctx, staff, "sv1"))
     pay_by_transfer(ctx, staff, tmp_path / "furikomi.txt")
-    from sqlalchemy.exc import IntegrityError
 
     from app.storage.models import Payment as PaymentRow
-    with pytest.raises(IntegrityError), ctx.db.write() as session:
+    with database_refuses(), ctx.db.write() as session:
         session.add(PaymentRow(case_id=case.id, amount=1, method="bank_account",
                                paid_at=ctx.clock.now()))
     assert count(ctx, Payment) == 1
@@ -219,7 +218,7 @@ def test_payout_change_after_verification_sends_case_back(ctx, staff):
                                  confirmation=Confirmation(ConfirmedVia.PHONE_ON_RECORD))
     assert changed.status is Status.DOCUMENTS_RECEIVED
     assert changed.verified_amount is None and changed.approved_amount is None
-    assert "case.sent_back_payout_change" in audit_actions(ctx, case.id)
+    assert "case.payout_changed" in audit_actions(ctx, case.id)  # the workflow's own move
 
 
 def test_payout_change_cannot_be_confirmed_through_new_contact(ctx, staff):
