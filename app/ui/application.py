@@ -22,6 +22,7 @@ from app.ui.desk import Desk
 from app.ui.fonts import apply_ui_font
 from app.ui.main_window import MainWindow
 from app.ui.signin import sign_in
+from app.ui.wheel_guard import install_wheel_guard
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
     app.setApplicationName("Hosho Desk")
     apply_ui_font(app)
+    install_wheel_guard(app)
     locale = os.environ.get("HOSHO_LANG", "ja")
     set_locale(locale)
     if locale == "ja":
