@@ -100,6 +100,8 @@ def set_payout_details(
             _check_confirmation(victim, confirmation, now,
                                 settings.load(session).contact_settle_hours)
         _store(session, case, row, clean, now)
+        if changes_destination:
+            payout_row(session, case.id).changed_at = now
         audit.record(session, actor, now, "payout.set", "payout_detail", case.id, case_id=case.id,
                      before=old.masked() if old else None, after=clean.masked(),
                      reason=confirmation.via.value if confirmation else None)

@@ -255,6 +255,9 @@ class PayoutDetail(SQLModel, table=True):
     billing_confirmation_date: date | None = None
     payment_date: date | None = None
     updated_at: datetime = Field(sa_column=_utc())
+    # When an existing destination was last replaced by another (not the first entry):
+    # a late change before approval is flagged (app.services.suspicion).
+    changed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
 
 
 class Letter(SQLModel, table=True):

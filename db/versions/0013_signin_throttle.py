@@ -1,4 +1,5 @@
-"""sign-in throttle: failures under an unknown name lock as an operator's do
+"""sign-in throttle: failures under an unknown name lock as an operator's do; payout
+details remember when an existing destination was changed (not first entered)
 
 Revision ID: 0013
 Revises: 0010
@@ -26,7 +27,16 @@ def upgrade() -> None:
         sa.Column("lock_count", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("locked_until", UTCDateTime(), nullable=True),
     )
+    with op.batch_alter_table("payout_detail") as batch:
+        batch.add_column(sa.Column("changed_at", UTCDateTime(), nullable=True))
+    # Details replaced before this revision: their audit event has a "before".
+    op.execute(
+        "UPDATE payout_detail SET changed_at = updated_at WHERE EXISTS (SELECT 1 FROM "
+        "audit_event a WHERE a.case_id = payout_detail.case_id AND a.action = 'payout.set' "
+        "AND a.before IS NOT NULL)")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("payout_detail") as batch:
+        batch.drop_column("changed_at")
     op.drop_table("signin_throttle")
