@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import ConflictError
-from app.core.i18n import _, error_text, format_moment, format_yen
+from app.core.i18n import _, error_text, format_moment, format_yen, one_language
 from app.domain.states import Status
 from app.domain.workflow import Move
 from app.services import cases, victims
@@ -94,6 +94,13 @@ class CaseDetail(QWidget):
         moves = QWidget()
         moves.setLayout(self.moves_box)
         layout.addWidget(moves)
+        # Why a move the operator may expect is not offered now (e.g. 書類受領).
+        self.blocked = QLabel()
+        self.blocked.setObjectName("blocked_moves")
+        self.blocked.setWordWrap(True)
+        self.blocked.setStyleSheet("QLabel { color: #555; }")
+        self.blocked.hide()
+        layout.addWidget(self.blocked)
         layout.addWidget(self.tabs, 1)
         self.tabs.setEnabled(False)
 
@@ -167,6 +174,11 @@ class CaseDetail(QWidget):
         self.warnings.hide()
         self.desk.call(case_warnings, case.id, on_done=self._show_warnings)
         self._show_moves(case.open_moves)
+        lines = [_("{move} is not available: {reason}").format(
+            move=move_label(item.move.name), reason=one_language(item.ja, item.en))
+            for item in case.blocked_moves]
+        self.blocked.setText("\n".join(lines))
+        self.blocked.setVisible(bool(lines))
         self._show_victim(case)
         _fill(self.incidents, [[i.report_id, format_moment(i.occurred_at), format_yen(i.amount),
                                 i.merchant or "", i.card_last4 or ""] for i in case.incidents])
