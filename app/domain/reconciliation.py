@@ -22,6 +22,10 @@ DIFFERENCES_JA = {
     "live_item_cancelled_batch": "取消済のバッチに有効な振込がある",
     "requested_without_rail": "支払手続中なのに有効な振込・依頼がない",
     "item_destination": "振込先がバッチ作成後の支払先と違う",
+    "live_transfer_other_rail": "有効な振込が案件の支払方法（レール）と違う",
+    "live_request_other_rail": "有効な依頼が案件の支払方法（レール）と違う",
+    "live_on_two_rails": "有効な振込と依頼が同時にある（二重の支払）",
+    "rail_without_payout": "支払方法（レール）に入っているのに有効な振込・依頼がない",
     "batch_total": "バッチ合計が振込の合計と違う",
     "programme_total": "全体合計が区分別の合計と違う",
 }

@@ -9,6 +9,9 @@ Typical use by a service::
     for refused in result.refused: ...   # show the operator (names the character)
 """
 
+from app.letters.alignment import render_alignment_sheet
+from app.letters.batch import render_letter, render_letters, safe_file_name
+from app.letters.compose import LetterRenderer, format_date
 from app.letters.errors import (
     LetterDataError,
     LetterError,
@@ -32,14 +35,7 @@ from app.letters.model import (
     RenderedLetter,
     payout_from_details,
 )
-from app.letters.render import (
-    LetterRenderer,
-    format_date,
-    qr_matrix,
-    render_alignment_sheet,
-    render_letter,
-    render_letters,
-)
+from app.letters.qr import qr_matrix
 from app.letters.wording import ChecklistItem, Wording, deficiency_checklist, load_wording
 
 __all__ = [
@@ -72,4 +68,5 @@ __all__ = [
     "render_alignment_sheet",
     "render_letter",
     "render_letters",
+    "safe_file_name",
 ]

@@ -6,20 +6,47 @@ canvas again from memory: the letters of a batch draw the same rules, boxes and
 wording at the same places, and ReportLab formatting them every time (numbers,
 font subsets, escapes) took most of the drawing time. The PDF is the same, byte
 for byte (the tests compare the two ways).
+
+Remembering reads ReportLab's page operators (``Canvas._code``) and writes QR codes with
+its number format and path operators. ``self_check`` draws sample operations both ways
+on scratch canvases: at the start of a batch, when they differ (or ReportLab no longer
+has those internals), the batch draws everything through ReportLab's API.
 """
 
 from __future__ import annotations
 
+import io
 from functools import lru_cache
 
-from reportlab.lib.rl_accel import fp_str
-from reportlab.pdfgen.canvas import FILL_EVEN_ODD, PATH_OPS, Canvas
+from reportlab.pdfgen.canvas import Canvas
 
-from app.letters.layout import LineOp, Op, QROp, RectOp, TextOp
+from app.letters.layout import PAGE_H, PAGE_W, LineOp, Op, QROp, RectOp, TextOp
+
+try:  # ReportLab internals the remembering path uses; without them self_check fails
+    from reportlab.lib.rl_accel import fp_str
+    from reportlab.pdfgen.canvas import FILL_EVEN_ODD, PATH_OPS
+except ImportError:  # pragma: no cover - depends on the installed ReportLab
+    fp_str = FILL_EVEN_ODD = PATH_OPS = None  # type: ignore[assignment]
+
+PRODUCER = "Hosho Desk letters"
 
 # Operations remembered per canvas: a chunk's distinct ones fit; past this, new ones are
 # drawn through ReportLab each time rather than grow memory.
 REMEMBERED = 50_000
+
+
+def new_canvas(target, *, author: str, initial_font: str) -> Canvas:
+    """An A4 canvas as every letters PDF starts: compressed, reproducible (no dates or
+    random ids), our producer."""
+    # The initial font is ours: ReportLab would otherwise name Helvetica (never embedded)
+    # in every page's resources.
+    canvas = Canvas(target, pagesize=(PAGE_W, PAGE_H), pageCompression=1, invariant=1,
+                    initialFontName=initial_font, initialFontSize=10.5, initialLeading=15)
+    canvas.setCreator(PRODUCER)
+    canvas.setProducer(PRODUCER)
+    canvas.setAuthor(author)
+    canvas.setTitle("letters")
+    return canvas
 
 
 def draw_op(c: Canvas, op: Op) -> None:
@@ -125,3 +152,21 @@ class Ink:
 def _number(value: float) -> str:
     """ReportLab's number format; QR codes of one size repeat the same few hundred."""
     return fp_str(value)
+
+
+def self_check(samples: list[Op], initial_font: str) -> None:
+    """Raise RuntimeError unless drawing ``samples`` twice from memory writes what
+    ReportLab's API writes (or whatever error the internals raise)."""
+    outputs = []
+    for remember in (True, False):
+        buffer = io.BytesIO()
+        canvas = new_canvas(buffer, author="self-check", initial_font=initial_font)
+        ink = Ink(canvas, remember=remember)
+        for _ in range(2):  # the second time from memory
+            for op in samples:
+                ink.draw(op)
+            canvas.showPage()
+        canvas.save()
+        outputs.append(buffer.getvalue())
+    if outputs[0] != outputs[1]:
+        raise RuntimeError("remembered drawing differs from ReportLab's")

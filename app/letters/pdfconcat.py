@@ -10,16 +10,25 @@ other, no strings in what pages reach), so they are copied as bytes: only the
 references and the font subset tags in the objects' dictionaries are rewritten,
 and streams are copied untouched. Parsing and re-serialising every object with
 pypdf took longer than drawing the pages.
+
+That relies on how ReportLab lays out its files. ``self_check`` joins two sample chunks
+and reads the result back with pypdf at the start of a batch; when it does not hold
+(or a part is not as expected, ``UnexpectedPDF``), the batch joins with
+``join_with_pypdf``: the same pages, slower, holding the whole output in memory.
 """
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
 from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:
+    from pypdf import PdfWriter
 
 _CATALOG, _PAGES, _INFO = 1, 2, 3
 _XREF = re.compile(rb"xref\s+(\d+)\s+(\d+)\s+")
@@ -181,3 +190,65 @@ def concatenate(parts: Iterable[Path], out: BinaryIO, *, producer: str = "Hosho 
         kids.extend(_copy_part(writer, part))
     writer.finish(kids, producer)
     return len(kids)
+
+
+def join_with_pypdf(parts: Iterable[Path], out: BinaryIO, *,
+                    producer: str = "Hosho Desk") -> int:
+    """``concatenate`` through pypdf's public API; each part's font subsets retagged
+    apart as ``concatenate`` does."""
+    from pypdf import PdfReader, PdfWriter  # imported when needed: it slows the start-up
+
+    writer = PdfWriter()
+    for part in parts:
+        writer.append(PdfReader(part))
+    writer.add_metadata({"/Producer": producer})
+    _retag_subsets(writer)
+    writer.write(out)
+    return len(writer.pages)
+
+
+def _retag_subsets(writer: PdfWriter) -> None:
+    from pypdf.generic import NameObject
+
+    tags = _Writer(io.BytesIO())  # only its tag counter
+    seen: set[int] = set()
+    for page in writer.pages:
+        fonts = page.get("/Resources", {}).get("/Font", {})
+        for ref in fonts.values():
+            font = ref.get_object()
+            if id(font) in seen:
+                continue
+            seen.add(id(font))
+            tag = tags.new_tag()
+            descriptor = font.get("/FontDescriptor")
+            for holder, key in ((font, "/BaseFont"),
+                                (descriptor.get_object() if descriptor else None, "/FontName")):
+                name = str(holder.get(key, "")) if holder is not None else ""
+                if re.fullmatch(r"/[A-Z]{6}\+.+", name):
+                    holder[NameObject(key)] = NameObject(f"/{tag}+{name[8:]}")
+
+
+def _font_names(pages) -> set[str]:
+    return {str(font.get_object()["/BaseFont"]) for page in pages
+            for font in page["/Resources"]["/Font"].values()}
+
+
+def self_check(parts: list[Path]) -> None:
+    """Raise RuntimeError unless ``concatenate`` of ``parts`` (ReportLab chunks) reads back
+    with pypdf as their pages, in order, with no subset tag shared across parts."""
+    from pypdf import PdfReader
+
+    readers = [PdfReader(part, strict=True) for part in parts]
+    originals = [page for reader in readers for page in reader.pages]
+    buffer = io.BytesIO()
+    written = concatenate(parts, buffer)
+    joined = PdfReader(io.BytesIO(buffer.getvalue()), strict=True).pages
+    if written != len(originals) or len(joined) != len(originals):
+        raise RuntimeError("joined page count differs")
+    for copy, page in zip(joined, originals, strict=True):
+        if copy.get_contents().get_data() != page.get_contents().get_data():
+            raise RuntimeError("a joined page's contents differ")
+        if copy.extract_text() != page.extract_text():
+            raise RuntimeError("a joined page's text differs")
+    if len(_font_names(joined)) != sum(len(_font_names(r.pages)) for r in readers):
+        raise RuntimeError("font subset tags shared across parts")

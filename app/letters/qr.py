@@ -8,6 +8,11 @@ per-version templates that qrcode itself built, and scored with the same rules
 and ties as ``qrcode.util.lost_point`` on all rows (and all columns) packed into
 one integer. The symbol is then the data XOR qrcode's own final template for the
 chosen mask: the tests check it equals ``QRCode.make()`` on thousands of payloads.
+
+That leans on qrcode's internals (``util.create_data``, ``makeImpl``, the ``setup_*``
+steps, ``modules``). ``self_check`` compares the two ways on sample payloads at the start
+of a batch; when they differ, or the internals are gone, the batch uses
+``qrcode_matrix``, qrcode's own ``make``.
 """
 
 from __future__ import annotations
@@ -25,8 +30,11 @@ Matrix = tuple[tuple[bool, ...], ...]
 _FINDER = (1, 0, 1, 1, 1, 0, 1, 0, 0, 0, 0)
 
 
-def qr_matrix(payload: str) -> Matrix:
-    """The QR modules (no quiet zone) for ``payload``, exactly as printed."""
+def qr_matrix(payload: str, *, fast: bool = True) -> Matrix:
+    """The QR modules (no quiet zone) for ``payload``, exactly as printed. ``fast=False``
+    is qrcode's own ``make`` (the same symbol, slower)."""
+    if not fast:
+        return qrcode_matrix(payload)
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=1, border=0)
     code.add_data(payload)
     version = code.best_fit()
@@ -35,6 +43,22 @@ def qr_matrix(payload: str) -> Matrix:
     mask = min(range(8), key=lambda m: (shape.penalty(rows ^ shape.trial_rows[m],
                                                       cols ^ shape.trial_cols[m]), m))
     return shape.unpack(rows ^ shape.final_rows[mask])
+
+
+def qrcode_matrix(payload: str) -> Matrix:
+    """The symbol through qrcode's public API only."""
+    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=1, border=0)
+    code.add_data(payload)
+    code.make(fit=True)
+    return tuple(tuple(bool(cell) for cell in row) for row in code.get_matrix())
+
+
+def self_check(payloads: tuple[str, ...]) -> None:
+    """Raise RuntimeError unless the faster mask choice gives qrcode's own symbol for
+    every payload (or whatever error the internals raise)."""
+    for payload in payloads:
+        if qr_matrix(payload) != qrcode_matrix(payload):
+            raise RuntimeError("QR symbol differs from qrcode's own")
 
 
 @dataclass(frozen=True)

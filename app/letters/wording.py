@@ -32,8 +32,14 @@ FILE_PLACEHOLDERS = {
     "guidance": frozenset({"claimed_total", "incident_count", "channel"}),
     "deficiency": frozenset({"item_count"}),
     "payment_notice": frozenset({"paid_amount", "paid_date"}),
+    "alignment": frozenset({"organization", "support_centre", "hotline", "hotline_hours"}),
 }
-FILES = ("common", *(kind.value for kind in LetterKind))
+# The letters' files, each of whose keys may use COMMON_PLACEHOLDERS: "common" and one
+# per kind (a new kind adds its file, FILE_PLACEHOLDERS and SCHEMA entries).
+LETTER_FILES = ("common", *(kind.value for kind in LetterKind))
+# Not a letter: the envelope-window alignment sheet (no recipient, no case).
+SHEET_FILES = ("alignment",)
+FILES = (*LETTER_FILES, *SHEET_FILES)
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,12 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         "nanaco.text": _s("paid_amount"),
         "card.destination": _s("card_last4", "card_issuer"),
         "card.text": _s("paid_amount", "card_issuer"),
+    },
+    "alignment": {
+        **_plain("title", "instructions", "ruler", "sample.name", "sample.postal_code",
+                 "sample.address", "sample.building"),
+        "window": _s("window_x window_y window_width window_height"),
+        "fold": _s("fold fold_at"),
     },
 }
 CHECKLIST_FILE = "deficiency"
@@ -262,7 +274,8 @@ def load_wording(directory: Path | None = None, *, book: FontBook | None = None)
         for key, spec in schema.items():
             if key not in data:
                 raise WordingError(path, key, "項目がありません。", "the key is missing")
-            allowed = COMMON_PLACEHOLDERS | FILE_PLACEHOLDERS[file] | spec.required | spec.extra
+            common = COMMON_PLACEHOLDERS if file in LETTER_FILES else frozenset()
+            allowed = common | FILE_PLACEHOLDERS[file] | spec.required | spec.extra
             texts[file][key] = _check_template(path, key, data[key], allowed, spec.required,
                                                book)
     return Wording(directory, texts, checklist)

@@ -31,8 +31,12 @@ from app.storage.models import Case, CaseNote, Incident, Payment, Victim
 
 
 def lock_case(session: Session, case_id: int) -> Case:
-    """Read a case for change, holding its row lock on PostgreSQL."""
-    case = session.exec(select(Case).where(Case.id == case_id).with_for_update()).first()
+    """Read a case for change, holding its row lock on PostgreSQL. The row read under
+    the lock replaces what the session may hold already: a case loaded earlier in the
+    transaction (a list's or a batch's read of the approved cases) may have been
+    changed by another desk before the lock was taken."""
+    case = session.exec(select(Case).where(Case.id == case_id).with_for_update()
+                        .execution_options(populate_existing=True)).first()
     if case is None:
         return get_or_404(session, Case, case_id, "案件", "Case")
     return case

@@ -212,7 +212,13 @@ def is_locked(row: Operator, now: datetime) -> bool:
 def count_failure(session: Session, row: Operator, now: datetime, what: str) -> None:
     """A wrong password or code, at sign-in, at the idle lock, in a password change or
     a step-up: all counted together, audited, and the fifth in a row locks. The lock
-    ends every session of the account (a new sign-in epoch)."""
+    ends every session of the account (a new sign-in epoch).
+
+    The count is read again under the row's lock: failures counted at the same moment
+    by other desks (on PostgreSQL) would otherwise overwrite one another, and the
+    account would never lock."""
+    session.refresh(row, attribute_names=["failed_count", "lock_count", "locked_until",
+                                          "signin_epoch"], with_for_update=True)
     row.failed_count += 1
     actor = _actor_of(row)
     audit.record(session, actor, now, f"operator.{what}_failed", "operator", row.id,

@@ -197,6 +197,18 @@ def _move(session: Session, ctx: AppContext, actor: Actor, case: Case, target: S
     rail_move(session, ctx, actor, case, target, now, reason=reason, reference=reference)
 
 
+def _still_waiting(case: Case) -> None:
+    """After the case's lock: a list or batch read the approved cases before it locked
+    each one, and another desk may have held, withdrawn or listed a case meanwhile."""
+    if case.status != Status.APPROVED.value or case.approved_amount is None:
+        now_ja = Status(case.status).label_ja
+        raise ConflictError(
+            f"{case.case_number} は読み込んだ後に他の操作者が変更しました（{now_ja}）。"
+            "もう一度内容を確認してください。",
+            f"{case.case_number} was changed by another desk meanwhile ({case.status}): "
+            "look again.")
+
+
 def _claim(session: Session, case: Case, rail: str) -> None:
     """Before a live transfer or request is added for the case."""
     if case.payout_rail not in (None, rail):
@@ -347,7 +359,9 @@ def _nothing_to_transfer(preview: BatchPreview) -> str:
 
 def _add_items(session: Session, batch: RefundBatch, rows: list) -> None:
     for seq, (case, payout, holder) in enumerate(rows, start=1):
-        _claim(session, lock_case(session, case.id), RAIL_TRANSFER)
+        locked = lock_case(session, case.id)
+        _still_waiting(locked)
+        _claim(session, locked, RAIL_TRANSFER)
         session.add(RefundItem(
             batch_id=batch.id, case_id=case.id, seq=seq, amount=case.approved_amount,
             rail=RAIL_TRANSFER, bank_code=payout.bank_code, branch_code=payout.branch_code,
@@ -532,12 +546,25 @@ def _export_batch(ctx: AppContext, actor: Actor, batch_id: int, out: str | Path,
         require_exporter(session, actor, code, now)  # last: another refusal spends no code
         data = transfer_file_bytes(session, batch)
         digest = hashlib.sha256(data).hexdigest()
+        _same_file_once_sent(batch, digest)
         _write_atomic(out, data)
         batch.exported_at, batch.file_sha256 = now, digest
         audit.record(session, actor, now, "payout.batch_export", "refund_batch", batch.id,
                      after={"file": str(out), "sha256": digest, "bytes": len(data)})
         session.flush()
         return _batch_view(session, batch)
+
+
+def _same_file_once_sent(batch: RefundBatch, digest: str) -> None:
+    """The bank holds the file of a sent batch: a copy written again must be that file
+    (a sender setting changed since would make another file for the same transfers,
+    one a bank could take as a second submission)."""
+    if batch.status == SENT and batch.file_sha256 and digest != batch.file_sha256:
+        raise MoveNotAllowed(
+            f"振込バッチ {batch.id} は送信済です。振込元の設定がその後に変わったため、送信した"
+            "ファイルと同じものを出力できません。設定を送信時の値に戻してください。",
+            f"Batch {batch.id} was sent; the sender settings changed since, so the file sent "
+            "cannot be written again: put the settings back as they were.")
 
 
 def mark_sent(ctx: AppContext, actor: Actor, batch_id: int) -> BatchView:
@@ -580,6 +607,7 @@ class _Result:
     item: RefundItem
     result: str
     reason: str | None
+    where: tuple[str, str] = ("", "")  # the line and key, to name in a refusal
 
 
 def _where(entry: ResultEntry, index: int) -> tuple[str, str]:
@@ -588,7 +616,8 @@ def _where(entry: ResultEntry, index: int) -> tuple[str, str]:
         f"({(entry.key or '').strip() or 'no number'})"
 
 
-def _check_entry(entry: ResultEntry, items, numbers, seen: set[int]) -> _Result:
+def _check_entry(entry: ResultEntry, items, numbers, seen: set[int],
+                 index: int = 0) -> _Result:
     item = _find_item(items, numbers, entry.key)
     result = parse_result(entry.result)
     if item.id in seen:
@@ -600,7 +629,7 @@ def _check_entry(entry: ResultEntry, items, numbers, seen: set[int]) -> _Result:
         raise ValidationError("reason", f"{numbers[item.case_id]} の返却の理由がありません。",
                               f"The returned transfer {numbers[item.case_id]} needs a reason.")
     seen.add(item.id)
-    return _Result(item, result, reason)
+    return _Result(item, result, reason, _where(entry, index))
 
 
 def _checked_results(items, numbers, entries: list[ResultEntry]) -> list[_Result]:
@@ -608,7 +637,7 @@ def _checked_results(items, numbers, entries: list[ResultEntry]) -> list[_Result
     checked, problems_ja, problems_en, seen = [], [], [], set()
     for index, entry in enumerate(entries, start=1):
         try:
-            checked.append(_check_entry(entry, items, numbers, seen))
+            checked.append(_check_entry(entry, items, numbers, seen, index))
         except UserError as exc:
             where_ja, where_en = _where(entry, index)
             problems_ja.append(f"{where_ja}: {exc.ja}")
@@ -642,7 +671,15 @@ def record_results(ctx: AppContext, actor: Actor, batch_id: int,
         numbers = dict(session.exec(select(Case.id, Case.case_number).where(
             Case.id.in_([i.case_id for i in items]))).all())
         for checked in _checked_results(items, numbers, list(entries)):
-            _apply_result(session, ctx, actor, batch, checked, now, summary)
+            try:
+                _apply_result(session, ctx, actor, batch, checked, now, summary)
+            except UserError as exc:  # the case is not where its transfer says: rolled back
+                number = numbers[checked.item.case_id]
+                raise ValidationError(
+                    "results", "結果を反映できません。何も反映していません。\n"
+                    f"{checked.where[0]}: {number}: {exc.ja}",
+                    f"The results cannot be applied; nothing was applied. {checked.where[1]}:"
+                    f" {number}: {exc.en}") from exc
         session.flush()
     return summary
 
@@ -813,6 +850,7 @@ def _write_list(ctx: AppContext, actor: Actor, kind: PayoutKind, issuer: str | N
         rail = RAIL_NANACO if kind is PayoutKind.NANACO else RAIL_CARD
         for case, payout, victim in rows:
             case = lock_case(session, case.id)
+            _still_waiting(case)
             _claim(session, case, rail)
             session.add(PayoutRequest(list_id=listing.id, case_id=case.id,
                                       amount=case.approved_amount, rail=rail))

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import and_, case, func, or_, true
 from sqlmodel import Session, select
 
-from app.domain.channels import Channel
+from app.domain.channels import Channel, PayoutKind
 from app.domain.reconciliation import DIFFERENCES_JA, FIGURES, FIGURES_JA
 from app.domain.states import Status
 from app.exports.csv_safe import open_safe_csv
@@ -272,21 +272,58 @@ def _requested_differences(session: Session) -> list[Difference]:
 def _destination_differences(session: Session) -> list[Difference]:
     """A live transfer goes where the case's payout details say (they are frozen while a
     batch holds the case: a difference means they were changed behind the program)."""
+    # IS DISTINCT FROM: a case whose bank fields were emptied compares as NULL with !=.
+    # The account type is part of the account (the batch wrote "ordinary" for none).
     rows = session.exec(
         select(Case.case_number, RefundItem.amount)
         .join(Case, Case.id == RefundItem.case_id)
         .outerjoin(PayoutDetail, PayoutDetail.case_id == RefundItem.case_id)
         .where(RefundItem.live, RefundItem.result.is_(None),
-               or_(PayoutDetail.id.is_(None), PayoutDetail.bank_code != RefundItem.bank_code,
-                   PayoutDetail.branch_code != RefundItem.branch_code,
-                   PayoutDetail.account_number != RefundItem.account_number))
+               or_(PayoutDetail.id.is_(None),
+                   PayoutDetail.kind.is_distinct_from(PayoutKind.BANK_ACCOUNT.value),
+                   PayoutDetail.bank_code.is_distinct_from(RefundItem.bank_code),
+                   PayoutDetail.branch_code.is_distinct_from(RefundItem.branch_code),
+                   PayoutDetail.account_number.is_distinct_from(RefundItem.account_number),
+                   func.coalesce(PayoutDetail.account_type, "ordinary")
+                   != RefundItem.account_type))
         .order_by(Case.case_number)).all()
     return [Difference(number, "item_destination", None, amount) for number, amount in rows]
 
 
+def _rail_claim_differences(session: Session) -> list[Difference]:
+    """A live transfer or request names the case's own rail (the foreign key holds it
+    where it is enforced: not in SQLite's own tools, nor under PostgreSQL's replica
+    role), and a case is live on one rail only."""
+    found = []
+    for table, what in ((RefundItem, "transfer"), (PayoutRequest, "request")):
+        for number, amount in session.exec(
+                select(Case.case_number, table.amount)
+                .join(Case, Case.id == table.case_id)
+                .where(table.live, Case.payout_rail.is_distinct_from(table.rail))
+                .order_by(Case.case_number)).all():
+            found.append(Difference(number, f"live_{what}_other_rail", None, amount))
+    both = (select(Case.case_number).where(
+        Case.id.in_(select(RefundItem.case_id).where(RefundItem.live)),
+        Case.id.in_(select(PayoutRequest.case_id).where(PayoutRequest.live)))
+        .order_by(Case.case_number))
+    found += [Difference(number, "live_on_two_rails", 1, 2)
+              for number in session.exec(both).all()]
+    # A case held by a rail that nothing live names is stuck: no batch or list takes
+    # it, and no move is open on it.
+    stuck = (select(Case.case_number).where(
+        Case.payout_rail.is_not(None),
+        Case.id.not_in(select(RefundItem.case_id).where(RefundItem.live)),
+        Case.id.not_in(select(PayoutRequest.case_id).where(PayoutRequest.live)))
+        .order_by(Case.case_number))
+    found += [Difference(number, "rail_without_payout", None, None)
+              for number in session.exec(stuck).all()]
+    return found
+
+
 def _rail_differences(session: Session) -> list[Difference]:
     return (_payment_differences(session) + _live_transfer_differences(session)
-            + _requested_differences(session) + _destination_differences(session))
+            + _requested_differences(session) + _destination_differences(session)
+            + _rail_claim_differences(session))
 
 
 def reconcile(ctx: AppContext) -> Reconciliation:

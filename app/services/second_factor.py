@@ -220,7 +220,8 @@ def record_step_up_failure(ctx: AppContext, actor: Actor) -> None:
         return
     now = ctx.clock.now()
     with ctx.db.write() as session:
-        row = session.get(Operator, actor.operator_id)
+        # Locked first: the epoch is judged as the desk that counted just before left it.
+        row = session.get(Operator, actor.operator_id, with_for_update=True)
         if row is not None and (actor.epoch is None or actor.epoch == row.signin_epoch):
             count_failure(session, row, now, "step_up")
 

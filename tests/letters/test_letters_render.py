@@ -250,8 +250,8 @@ def test_qr_code_payload_is_exactly_the_case_number(tmp_path):
 
 
 def _qr_ops(letter):
+    from app.letters.compose import LetterRenderer
     from app.letters.layout import QROp
-    from app.letters.render import LetterRenderer
 
     pages = LetterRenderer().compose(letter)
     return [op for page in pages for op in page if isinstance(op, QROp)]
@@ -265,8 +265,8 @@ def test_qr_drawn_is_the_matrix_of_the_case_number():
 # --- window, pages and layout -------------------------------------------------------
 
 def test_recipient_block_sits_inside_the_envelope_window(tmp_path):
+    from app.letters.compose import LetterRenderer
     from app.letters.layout import PAGE_H, TextOp
-    from app.letters.render import LetterRenderer
 
     for settings in (LetterSettings(), LetterSettings(window_x_mm=25, window_y_mm=20)):
         ops = LetterRenderer(settings).compose(guidance())[0]
@@ -372,7 +372,7 @@ def test_cancel_leaves_nothing_behind(tmp_path, per_case):
 
 
 def test_error_midway_leaves_nothing_at_out(tmp_path, monkeypatch):
-    from app.letters import render
+    from app.letters import compose as render
 
     letters = [numbered(guidance, n) for n in range(1, 5)]
     original = render.LetterRenderer.draw

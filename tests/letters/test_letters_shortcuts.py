@@ -19,13 +19,13 @@ from qrcode.constants import ERROR_CORRECT_M
 
 from app.domain.case_number import format_case_number
 from app.letters import UnprintableCharacterError, load_wording, render_letters
+from app.letters.compose import LetterRenderer
 from app.letters.fonts import GOTHIC, MINCHO, font_book
 from app.letters.ink import Ink
 from app.letters.kinsoku import _PROTECTED, _chars, atoms, break_lines
 from app.letters.layout import CONTENT_W, LineBreaker
 from app.letters.pdfconcat import concatenate
 from app.letters.qr import _shape, qr_matrix
-from app.letters.render import LetterRenderer, _canvas
 
 BOOK = font_book()
 
@@ -154,7 +154,7 @@ def _letters():
 def _drawn(remember: bool) -> bytes:
     renderer = LetterRenderer()
     buffer = io.BytesIO()
-    canvas = _canvas(buffer, renderer.settings)
+    canvas = renderer.new_canvas(buffer)
     renderer._ink = Ink(canvas, remember=remember)
     for letter in _letters():
         renderer.draw(canvas, renderer.compose(letter), letter)

@@ -121,3 +121,38 @@ def test_letter_defaults_are_the_programme_settings_defaults():
     assert LetterSettings() == LetterSettings.from_settings(Settings())
     changed = LetterSettings.from_settings(Settings(letter_date_style="era", hotline="0120-1"))
     assert (changed.date_style, changed.hotline) == ("era", "0120-1")
+
+
+# --- the alignment sheet's wording -------------------------------------------------------
+
+def test_the_alignment_sheet_prints_its_wording_file(wording_copy, tmp_path):
+    from letters_helpers import pdf_text
+
+    from app.letters import LetterSettings, render_alignment_sheet
+
+    edit(wording_copy / "alignment.toml", 'title = "封筒の窓 位置合わせ用紙"',
+         'title = "窓付き封筒の確認用紙"')
+    edit(wording_copy / "alignment.toml", 'name = "見本　太郎"', 'name = "確認　花子"')
+    out = render_alignment_sheet(tmp_path / "align.pdf",
+                                 settings=LetterSettings(wording_dir=wording_copy,
+                                                         window_x_mm=22.5))
+    text = pdf_text(out)
+    assert "窓付き封筒の確認用紙" in text and "確認花子様" in text
+    assert "位置合わせ用紙" not in text and "見本太郎" not in text
+    assert "左22.5mm" in text  # the measurements come from the settings
+
+
+def test_the_alignment_sheet_takes_no_letter_placeholder(wording_copy):
+    """The sheet has no recipient or case: {name} there is refused when loading."""
+    edit(wording_copy / "alignment.toml", 'ruler = "100 mm', 'ruler = "{name} 100 mm')
+    with pytest.raises(WordingError) as caught:
+        load_wording(wording_copy)
+    assert caught.value.file.name == "alignment.toml"
+    assert (caught.value.key, caught.value.placeholder) == ("ruler", "name")
+
+
+def test_the_alignment_sheet_needs_its_measurements(wording_copy):
+    edit(wording_copy / "alignment.toml", "（上から {fold_at} mm）", "")
+    with pytest.raises(WordingError) as caught:
+        load_wording(wording_copy)
+    assert (caught.value.key, caught.value.placeholder) == ("fold", "fold_at")

@@ -1,26 +1,27 @@
-"""Lay out and draw the three kinds of letter; render batches and the alignment sheet."""
+"""Compose letters: lay out each kind of letter as pages of operations, and draw them.
+
+A kind is its wording file (resources/letters/<kind>.toml, declared in wording.SCHEMA),
+its data (model.LetterKind, LetterData) and its body here (``LetterRenderer.bodies``).
+Batches (files, chunks) are in batch.py; the alignment sheet in alignment.py.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from app.core.era import format_era_date, format_western_date
-from app.core.files import Staging, ensure_folder, written_into_place
 from app.domain.channels import Channel, PayoutKind
 from app.domain.money import format_yen
 from app.letters import layout as L
-from app.letters.errors import LetterDataError, LetterError, UnprintableCharacterError
+from app.letters.errors import LetterDataError, UnprintableCharacterError
 from app.letters.fonts import FontBook, font_book
-from app.letters.ink import Ink, draw_op
+from app.letters.ink import Ink, new_canvas
 from app.letters.layout import (
     BODY,
     BODY_TIGHT,
@@ -44,21 +45,17 @@ from app.letters.layout import (
 from app.letters.model import (
     FIRST_FOLD_MM,
     BankPayout,
-    BatchResult,
     CardPayout,
     LetterData,
     LetterKind,
     LetterSettings,
     NanacoPayout,
-    Recipient,
-    RefusedLetter,
-    RenderedLetter,
 )
 from app.letters.qr import qr_matrix
+from app.letters.shortcuts import Shortcuts, check
 from app.letters.wording import Wording, load_wording
 
 Pages = list[list[Op]]
-PRODUCER = "Hosho Desk letters"
 
 
 def format_date(day: date, style: str) -> str:
@@ -73,15 +70,28 @@ class _Ctx:
 
 
 class LetterRenderer:
-    """Turns LetterData into pages and pages into PDF. One per batch; not thread-safe."""
+    """Turns LetterData into pages and pages into PDF. One per batch; not thread-safe.
+
+    ``shortcuts`` says which library shortcuts to use; by default they are self-checked
+    here (shortcuts.check), as at the start of a batch."""
 
     def __init__(self, settings: LetterSettings | None = None,
-                 wording: Wording | None = None) -> None:
+                 wording: Wording | None = None, *,
+                 shortcuts: Shortcuts | None = None) -> None:
         self.settings = settings or LetterSettings()
         self.book: FontBook = font_book(self.settings.fallback_font)
         self.wording = wording or load_wording(self.settings.wording_dir, book=self.book)
         self.breaker = LineBreaker(self.book)  # shared by the batch's letters
+        self.shortcuts = shortcuts if shortcuts is not None else check(self.book)
         self._ink: Ink | None = None
+
+    def bodies(self) -> dict[LetterKind, Callable[[Composer, _Ctx], None]]:
+        """Each kind's body, below the common first-page head: a new kind adds one here."""
+        return {
+            LetterKind.GUIDANCE: self._guidance,
+            LetterKind.DEFICIENCY: self._deficiency,
+            LetterKind.PAYMENT_NOTICE: self._payment_notice,
+        }
 
     # -- helpers -------------------------------------------------------------
     def date(self, day: date) -> str:
@@ -176,11 +186,7 @@ class LetterRenderer:
         comp.new_page(continuation=False)
         try:
             self._first_page_head(comp, ctx)
-            {
-                LetterKind.GUIDANCE: self._guidance,
-                LetterKind.DEFICIENCY: self._deficiency,
-                LetterKind.PAYMENT_NOTICE: self._payment_notice,
-            }[letter.kind](comp, ctx)
+            self.bodies()[letter.kind](comp, ctx)
         except UnprintableCharacterError as exc:
             exc.case_number = letter.case_number
             raise
@@ -217,6 +223,10 @@ class LetterRenderer:
         # title, below the window and the sender block
         comp.text(PAGE_W / 2, PAGE_H - 67 * mm, ctx.title, TITLE, align="center")
         comp.y = PAGE_H - 71 * mm
+
+    def address_window(self, comp: Composer, letter: LetterData) -> None:
+        """The recipient block, in the envelope window, as every letter prints it."""
+        self._window(comp, _Ctx(letter, self._values(letter), ""))
 
     def _window(self, comp: Composer, ctx: _Ctx) -> None:
         s, r = self.settings, ctx.letter.recipient
@@ -351,7 +361,7 @@ class LetterRenderer:
         comp.new_page(continuation=False)
         top = PAGE_H - 16 * mm
         # QR code of the case number, top right; the white around it is its quiet zone
-        matrix = qr_matrix(letter.case_number)
+        matrix = qr_matrix(letter.case_number, fast=self.shortcuts.qr)
         size = 20 * mm
         qr_x, qr_y = RIGHT - size, top - size
         comp.ops.append(QROp(qr_x, qr_y, size, matrix))
@@ -539,7 +549,8 @@ class LetterRenderer:
     def draw(self, canvas: Canvas, pages: Pages, letter: LetterData) -> None:
         """Draw a composed letter, one canvas page per page, with "n / N" footers."""
         if self._ink is None or self._ink.canvas is not canvas:
-            self._ink = Ink(canvas)  # what it remembers is only good on its own canvas
+            # what it remembers is only good on its own canvas
+            self._ink = Ink(canvas, remember=self.shortcuts.ink)
         values = self._values(letter)
         for number, ops in enumerate(pages, 1):
             for op in (*ops, *self.footer(letter, number, len(pages), values)):
@@ -569,252 +580,13 @@ class LetterRenderer:
     def pdf_bytes(self, letter: LetterData) -> tuple[bytes, int]:
         pages = self.compose(letter)
         buffer = io.BytesIO()
-        canvas = _canvas(buffer, self.settings)
+        canvas = self.new_canvas(buffer)
         self.draw(canvas, pages, letter)
         canvas.save()
         return buffer.getvalue(), len(pages)
 
-
-def _canvas(target, settings: LetterSettings) -> Canvas:
-    # The initial font is ours: ReportLab would otherwise name Helvetica (never embedded)
-    # in every page's resources.
-    canvas = Canvas(target, pagesize=(PAGE_W, PAGE_H), pageCompression=1, invariant=1,
-                    initialFontName=L.MINCHO, initialFontSize=10.5, initialLeading=15)
-    canvas.setCreator(PRODUCER)
-    canvas.setProducer(PRODUCER)
-    canvas.setAuthor(settings.organization)
-    canvas.setTitle("letters")
-    return canvas
+    def new_canvas(self, target) -> Canvas:
+        """A canvas for this renderer's letters (a file path or a binary buffer)."""
+        return new_canvas(target, author=self.settings.organization, initial_font=L.MINCHO)
 
 
-# --- batches --------------------------------------------------------------------
-
-def _refusal(letter: LetterData, exc: LetterError) -> RefusedLetter:
-    if isinstance(exc, UnprintableCharacterError):
-        return RefusedLetter(letter.case_number, letter.letter_code, letter.kind, exc.message,
-                             exc.field, exc.char, exc.codepoint, exc.ja, exc.en)
-    return RefusedLetter(letter.case_number, letter.letter_code, getattr(letter, "kind", ""),
-                         exc.message, getattr(exc, "field", None), ja=exc.ja, en=exc.en)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def safe_file_name(letter: LetterData) -> str:
-    return f"{letter.case_number}_{letter.kind.value}_{letter.letter_code}.pdf"
-
-
-def render_letters(
-    letters: Iterable[LetterData],
-    out: Path,
-    *,
-    settings: LetterSettings | None = None,
-    per_case_dir: Path | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    cancel: Callable[[], bool] | None = None,
-    staging: Staging | None = None,
-) -> BatchResult:
-    """Render letters into one PDF at ``out`` (each letter from a new page), or, when
-    ``per_case_dir`` is given, one PDF per letter there (``out`` is then not written).
-
-    Files are written under temporary names in the target folder (owner-only, listed
-    in the program's journal of temporary files so that a crash leaves none after the
-    next start). Without ``staging`` they are moved into place when the whole batch is
-    done; with one, they stay there for the caller to place (``staging.place_all()``)
-    once it has recorded the batch. After a cancel (``cancel()`` returned True, checked
-    before each letter) or an error, nothing is left behind and ``out`` is untouched.
-    Letters that cannot be printed (a character in no bundled font, incomplete data)
-    are listed in ``refused``; the rest go on. ``progress(done, total)`` is called after
-    each letter.
-    """
-    settings = settings or LetterSettings()
-    renderer = LetterRenderer(settings)
-    items = letters if isinstance(letters, Sequence) else list(letters)
-    with contextlib.ExitStack() as stack:
-        own = staging is None
-        staged = stack.enter_context(Staging()) if own else staging
-        if per_case_dir is not None:
-            result = _render_per_case(renderer, items, Path(per_case_dir), progress, cancel,
-                                      staged)
-        else:
-            result = _render_batch(renderer, items, Path(out), progress, cancel, staged)
-        if own:
-            staged.place_all()
-        return result
-
-
-def _render_batch(renderer: LetterRenderer, items: Sequence[LetterData], out: Path,
-                  progress, cancel, staging: Staging) -> BatchResult:
-    ensure_folder(out.parent)
-    chunks: list[Path] = []
-    placed: list[tuple[LetterData, int, int]] = []  # letter, first page, pages
-    refused: list[RefusedLetter] = []
-    page = 0
-    canvas: Canvas | None = None
-    in_chunk = 0
-    try:
-        for done, letter in enumerate(items, 1):
-            if cancel is not None and cancel():
-                _discard(staging, chunks)
-                return BatchResult(None, refused=tuple(refused), cancelled=True)
-            try:
-                pages = renderer.compose(letter)
-            except LetterError as exc:
-                refused.append(_refusal(letter, exc))
-            else:
-                if canvas is None:
-                    chunks.append(staging.new(out, f"{out.stem}-{len(chunks)}"))
-                    canvas = _canvas(str(chunks[-1]), renderer.settings)
-                renderer.draw(canvas, pages, letter)
-                placed.append((letter, page + 1, len(pages)))
-                page += len(pages)
-                in_chunk += 1
-                if in_chunk >= renderer.settings.chunk_letters:
-                    canvas.save()
-                    canvas, in_chunk = None, 0
-            if progress is not None:
-                progress(done, len(items))
-        if canvas is not None:
-            canvas.save()
-        if not placed:
-            _discard(staging, chunks)
-            return BatchResult(None, refused=tuple(refused))
-        if len(chunks) == 1:
-            final_tmp = chunks[0]
-        else:
-            from app.letters.pdfconcat import concatenate
-
-            final_tmp = staging.new(out)
-            with final_tmp.open("wb") as handle:
-                concatenate(chunks, handle, producer=PRODUCER)
-            _discard(staging, chunks)
-        digest = _sha256(final_tmp)
-    except BaseException:
-        _discard(staging, chunks)
-        raise
-    rendered = tuple(RenderedLetter(lt.case_number, lt.letter_code, lt.kind, n, first, digest,
-                                    out) for lt, first, n in placed)
-    return BatchResult(out, rendered, tuple(refused), page, digest, files=(out,))
-
-
-def _discard(staging: Staging, temps: Iterable[Path]) -> None:
-    for temp in temps:
-        staging.discard(temp)
-
-
-def _render_per_case(renderer: LetterRenderer, items: Sequence[LetterData], folder: Path,
-                     progress, cancel, staging: Staging) -> BatchResult:
-    ensure_folder(folder)
-    pending: list[tuple[Path, Path, RenderedLetter]] = []  # temp, final, record
-    refused: list[RefusedLetter] = []
-    total_pages = 0
-    try:
-        for done, letter in enumerate(items, 1):
-            if cancel is not None and cancel():
-                _discard(staging, (tmp for tmp, _, _ in pending))
-                return BatchResult(None, refused=tuple(refused), cancelled=True)
-            try:
-                data, pages = renderer.pdf_bytes(letter)
-            except LetterError as exc:
-                refused.append(_refusal(letter, exc))
-            else:
-                final = folder / safe_file_name(letter)
-                tmp = staging.new(final, final.stem)
-                tmp.write_bytes(data)
-                record = RenderedLetter(letter.case_number, letter.letter_code, letter.kind,
-                                        pages, 1, hashlib.sha256(data).hexdigest(), final)
-                pending.append((tmp, final, record))
-                total_pages += pages
-            if progress is not None:
-                progress(done, len(items))
-    except BaseException:
-        _discard(staging, (tmp for tmp, _, _ in pending))
-        raise
-    if not pending:
-        return BatchResult(None, refused=tuple(refused))
-    return BatchResult(folder, tuple(r for _, _, r in pending), tuple(refused), total_pages,
-                       None, files=tuple(final for _, final, _ in pending))
-
-
-def render_letter(letter: LetterData, *, settings: LetterSettings | None = None) -> bytes:
-    """One letter as PDF bytes (for a preview). Raises UnprintableCharacterError or
-    LetterDataError instead of refusing quietly."""
-    return LetterRenderer(settings).pdf_bytes(letter)[0]
-
-
-def render_alignment_sheet(out: Path, *, settings: LetterSettings | None = None) -> Path:
-    """A sheet to print on the letter paper and hold against a window envelope:
-    the window outline with crosshairs, the fold lines, and a sample address."""
-    settings = settings or LetterSettings()
-    book = font_book(settings.fallback_font)
-    out = Path(out)
-    with written_into_place(out) as tmp:
-        canvas = _canvas(str(tmp), settings)
-        comp = Composer(book)
-        comp.new_page(continuation=False)
-        s = settings
-        x, w, h = s.window_x_mm * mm, s.window_width_mm * mm, s.window_height_mm * mm
-        y = PAGE_H - (s.window_y_mm + s.window_height_mm) * mm
-        comp.rect(x, y, w, h, width=0.8)
-        comp.rect(x + 4 * mm, y + 2 * mm, w - 8 * mm, h - 6 * mm, width=0.4, stroke_gray=0.5,
-                  dash=(3, 2))  # where the recipient block prints
-        cx, cy = x + w / 2, y + h / 2
-        comp.rule(cx - 6 * mm, cy, cx + 6 * mm, cy, width=0.3, gray=0.6)
-        comp.rule(cx, cy - 6 * mm, cx, cy + 6 * mm, width=0.3, gray=0.6)
-        for px, py in ((x, y), (x + w, y), (x, y + h), (x + w, y + h)):
-            comp.rule(px - 5 * mm, py, px + 5 * mm, py, width=0.3)
-            comp.rule(px, py - 5 * mm, px, py + 5 * mm, width=0.3)
-        small = Style(L.GOTHIC, 8, 11)
-        # the recipient block exactly as a letter prints it
-        recipient = Recipient("見本　太郎", "1020084", "東京都千代田区二番町8番地8",
-                              "見本マンション101号室")
-        sample = LetterData(LetterKind.PAYMENT_NOTICE, "SAMPLE", "H-0000001-8",
-                            Channel.DEBIT_CHARGE, recipient, date(2019, 8, 19))
-        renderer = LetterRenderer(settings)
-        renderer._window(comp, _Ctx(sample, renderer._values(sample), ""))
-        where = (f"窓の位置: 左 {s.window_x_mm:g} mm・上 {s.window_y_mm:g} mm、"
-                 f"大きさ {s.window_width_mm:g} × {s.window_height_mm:g} mm")
-        comp.text(x + 2 * mm, y - 14, where, small)
-        for n, at in enumerate((FIRST_FOLD_MM, FIRST_FOLD_MM * 2), 1):
-            fy = PAGE_H - at * mm
-            comp.rule(6 * mm, fy, PAGE_W - 6 * mm, fy, width=0.4, gray=0.4, dash=(4, 3))
-            comp.text(PAGE_W - 8 * mm, fy + 3, f"折り線 {n}（上から {at:g} mm）", small,
-                      align="right")
-        comp.text(PAGE_W / 2, PAGE_H - 130 * mm, "封筒の窓 位置合わせ用紙", TITLE,
-                  align="center")
-        comp.y = PAGE_H - 145 * mm
-        comp.paragraph(
-            "この用紙を、実際に使う用紙とプリンターで、拡大・縮小なし（実際のサイズ）で印刷してください。"
-            "折り線で三つ折りにして長形3号の窓付き封筒に入れ、実線の枠と十字が窓の中に見え、"
-            "点線の枠（宛名の印刷範囲）が窓からはみ出さないことを確かめてください。"
-            "ずれる場合は、設定の窓の位置（左・上）と大きさを調整してください。",
-            BODY, x=LEFT + 10 * mm, width=CONTENT_W - 20 * mm)
-        ruler_y = PAGE_H - 178 * mm
-        comp.rule(LEFT + 10 * mm, ruler_y, LEFT + 110 * mm, ruler_y, width=0.6)
-        for n in range(11):
-            tx = LEFT + 10 * mm + n * 10 * mm
-            comp.rule(tx, ruler_y, tx, ruler_y + (3 * mm if n % 5 else 5 * mm), width=0.5)
-        comp.text(LEFT + 60 * mm, ruler_y - 12, "100 mm（印刷の倍率の確認用）", small,
-                  align="center")
-        for ops in comp.pages:
-            for op in ops:
-                draw_op(canvas, op)
-            canvas.showPage()
-        canvas.save()
-    return out
-
-
-__all__ = [
-    "LetterRenderer",
-    "format_date",
-    "qr_matrix",
-    "render_alignment_sheet",
-    "render_letter",
-    "render_letters",
-    "safe_file_name",
-]
