@@ -40,6 +40,10 @@ class Flag:
     case_number: str
     kind: str  # one of KINDS
     detail: str
+    # For late_payout_change: the hours between the change and approval (or now), and
+    # the setting's limit, so that the window words them in its own language.
+    hours: int | None = None
+    limit_hours: int | None = None
 
 
 def _live(stmt: Select, case_id: int | None) -> Select:
@@ -113,7 +117,7 @@ def _late_payout_change(session: Session, ctx: AppContext, case_id: int | None) 
         until = row[3] or now
         gap_hours = max(0, int((until - row[2]).total_seconds() // 3600))
         flags.append(Flag(row[0], row[1], "late_payout_change",
-                          f"{gap_hours}時間前（基準{hours}時間）"))
+                          f"{gap_hours}時間前（基準{hours}時間）", gap_hours, hours))
     return flags
 
 

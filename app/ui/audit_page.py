@@ -143,8 +143,9 @@ class AuditPage(QWidget):
         self.next_button.clicked.connect(lambda: self._page(PAGE_SIZE))
         self.export_button = QPushButton(_("Export for auditor…"), objectName="audit_export")
         self.export_button.clicked.connect(self.export)
-        # The service refuses operators anyway; the button says so before they try.
-        self.export_button.setEnabled(self.desk.actor.role in (Role.SUPERVISOR, Role.ADMIN))
+        # A supervisor's or administrator's act: absent for operators (the service
+        # refuses them anyway).
+        self.export_button.setVisible(self.desk.actor.role in (Role.SUPERVISOR, Role.ADMIN))
         row.addWidget(self.status, 1)
         for button in (self.prev_button, self.next_button, self.export_button):
             row.addWidget(button)
@@ -262,7 +263,7 @@ def warn_if_audit_broken(desk: Desk, parent: QWidget | None = None) -> None:
         if not report.intact:
             desk.prompter.error(parent, _(
                 "The audit trail has been tampered with: {problem} The {count:,} events "
-                "before it are intact. Run `hosho audit verify` for details.").format(
+                "before it are intact. The audit log page shows the details.").format(
                 problem=error_text(_problem(report)), count=report.count))
 
     desk.call(audit_log.verify_chain, on_done=done)

@@ -30,7 +30,7 @@ from app.services.case_flags import CaseWarnings, case_warnings
 from app.services.cases import MoveRequest
 from app.services.intake import VictimInput
 from app.services.views import CaseView
-from app.ui.approvals_page import flag_label
+from app.ui.approvals_page import flag_detail, flag_label
 from app.ui.desk import Desk
 from app.ui.labels import (
     VICTIM_FIELDS,
@@ -198,7 +198,7 @@ class CaseDetail(QWidget):
                               for e in reversed(case.timeline)])
 
     def _show_warnings(self, found: CaseWarnings) -> None:
-        lines = [f"⚠ {flag_label(flag.kind)}: {flag.detail}" for flag in found.flags]
+        lines = [f"⚠ {flag_label(flag.kind)}: {flag_detail(flag)}" for flag in found.flags]
         if found.holder_mismatch:
             lines.append("⚠ " + _("The account holder's name is not the victim's name"))
         self.warnings.setText("\n".join(lines))

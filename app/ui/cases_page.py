@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.i18n import _
+from app.core.i18n import _, ngettext
 from app.domain.channels import Channel
 from app.domain.states import Status
 from app.services import case_search
@@ -133,7 +133,8 @@ class CasesPage(QWidget):
     def _update_count(self) -> None:
         shown = self.model.rowCount()
         more = "+" if not self.model.exhausted else ""
-        self.count_label.setText(_("{count} cases shown").format(count=f"{shown:,}{more}"))
+        self.count_label.setText(ngettext("{count} case shown", "{count} cases shown",
+                                          shown).format(count=f"{shown:,}{more}"))
         if self._open_first and self.model.query.text == self.search.text():
             self._open_first = False
             self._select_first()

@@ -272,3 +272,13 @@ def change_value(key: str, value: object) -> str:
 def actor_text(login: str) -> str:
     """Who did it: an operator's login, or the command line's own actor in words."""
     return _("system (command line)") if login == SYSTEM_ACTOR.login else login
+
+
+ROLE_LABELS = {"operator": N_("role:Operator"), "supervisor": N_("role:Supervisor"),
+               "admin": N_("role:Administrator")}
+
+
+def role_label(role) -> str:
+    """A role in the interface's language (the English interface says "Supervisor")."""
+    text = _(ROLE_LABELS[str(role)])
+    return text.removeprefix("role:")

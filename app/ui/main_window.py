@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.i18n import _
+from app.domain.roles import Role
 from app.ui.approvals_page import ApprovalsPage
 from app.ui.audit_page import AuditPage
 from app.ui.cases_page import CasesPage
@@ -21,6 +22,7 @@ from app.ui.desk import Desk
 from app.ui.idle_lock import IdleLock
 from app.ui.import_page import ImportPage, dropped_file
 from app.ui.intake_dialog import IntakeDialog
+from app.ui.labels import role_label
 from app.ui.letters_page import LettersPage
 from app.ui.payouts_page import PayoutsPage
 from app.ui.queue_page import QueuePage
@@ -52,10 +54,12 @@ class MainWindow(QMainWindow):
         self._add_page("letters", _("Letters"), self.letters)
         self.approvals = ApprovalsPage(desk)
         self._add_page("approvals", _("Approvals"), self.approvals)
+        self._supervisors_only("approvals")
         self.payouts = PayoutsPage(desk)
         self._add_page("payouts", _("Payouts"), self.payouts)
         self.audit = AuditPage(desk)
         self._add_page("audit", _("Audit log"), self.audit)
+        self._supervisors_only("audit")
         self.settings = SettingsPage(desk)
         self._add_page("settings", _("Settings"), self.settings)
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
@@ -66,7 +70,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
         who = QLabel(_("Signed in: {name} ({role})").format(
-            name=operator_name, role=desk.actor.role.label_ja))
+            name=operator_name, role=role_label(desk.actor.role)))
         who.setObjectName("signed_in")
         self.statusBar().addPermanentWidget(who)
         self._add_actions()
@@ -79,6 +83,11 @@ class MainWindow(QMainWindow):
         self.pages[key] = widget
         self.nav.addItem(title)
         self.stack.addWidget(widget)
+
+    def _supervisors_only(self, key: str) -> None:
+        """Approving and reading the trail are a supervisor's: absent for operators."""
+        if self.desk.actor.role is Role.OPERATOR:
+            self.nav.item(list(self.pages).index(key)).setHidden(True)
 
     def show_page(self, key: str) -> None:
         self.nav.setCurrentRow(list(self.pages).index(key))
