@@ -7,7 +7,6 @@ import logging
 import os
 import sys
 
-from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.core.errors import HoshoError
@@ -21,6 +20,7 @@ from app.ui.audit_page import warn_if_audit_broken
 from app.ui.desk import Desk
 from app.ui.fonts import apply_ui_font
 from app.ui.main_window import MainWindow
+from app.ui.qt_translations import install_qt_translations
 from app.ui.signin import sign_in
 from app.ui.wheel_guard import install_wheel_guard
 
@@ -34,12 +34,10 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     install_wheel_guard(app)
     locale = os.environ.get("HOSHO_LANG", "ja")
     set_locale(locale)
-    if locale == "ja":
-        # Qt's own strings (OK, Cancel) in Japanese too.
-        translator = QTranslator(app)
-        path = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
-        if translator.load(QLocale(QLocale.Language.Japanese), "qtbase", "_", path):
-            app.installTranslator(translator)
+    if locale == "ja" and app.property("hosho_qt_ja") is None:
+        # Qt's own strings (OK, Cancel, the file dialog) in Japanese too.
+        install_qt_translations(app)
+        app.setProperty("hosho_qt_ja", True)
     return app
 
 
