@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from app.core.clock import today_jst
 from app.core.errors import ValidationError
 from app.domain.channels import Channel
+from app.domain.reasons import reason_code
 from app.domain.roles import Actor
 from app.domain.states import Status
 from app.services import audit, settings
@@ -310,7 +311,7 @@ def mark_unreachable_overdue(ctx: AppContext, actor: Actor) -> list[int]:
         days = settings.load(session).letter_unanswered_days
         ids = list(session.execute(unanswered_query(now, days)).scalars())
     moved = []
-    reason = f"案内状の発送後{days}日以上応答なし / no answer {days} days after the guidance letter"
+    reason = reason_code("letter_unanswered", days=days)
     for case_id in ids:
         move_case(ctx, actor, case_id, MoveRequest(target=Status.UNREACHABLE, reason=reason))
         moved.append(case_id)

@@ -32,7 +32,7 @@ from app.domain.roles import Role
 from app.services import audit_log
 from app.services.audit_log import AuditFilter, AuditRow, ChainReport
 from app.ui.desk import Desk
-from app.ui.labels import action_label, actor_text, entity_text
+from app.ui.labels import action_label, actor_text, change_lines, entity_text, reason_text
 from app.ui.step_up import ask_fresh_code
 
 PAGE_SIZE = 200
@@ -40,13 +40,17 @@ HEADERS = (N_("No."), N_("Time (Japan)"), N_("Operator"), N_("Action"), N_("Case
            N_("Entity"), N_("Reason"))
 
 
-def _pretty(text: str | None) -> str:
-    if not text:
-        return "—"
+def _loaded(text: str | None) -> dict:
     try:
-        return json.dumps(json.loads(text), ensure_ascii=False, indent=2, sort_keys=True)
+        value = json.loads(text) if text else {}
     except ValueError:
-        return text
+        return {"value": text}
+    return value if isinstance(value, dict) else {"value": value}
+
+
+def change_text(before: str | None, after: str | None) -> str:
+    """An event's before and after in words (状態: 検証済 → 承認済), or a dash."""
+    return "\n".join(change_lines(_loaded(before), _loaded(after))) or "—"
 
 
 def _date_edit(name: str) -> tuple[QCheckBox, QDateEdit]:
@@ -92,16 +96,14 @@ class AuditPage(QWidget):
             self.table.setColumnWidth(column, width)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.itemSelectionChanged.connect(self._show_selected)
-        self.before = QPlainTextEdit(readOnly=True, objectName="audit_before")
-        self.after = QPlainTextEdit(readOnly=True, objectName="audit_after")
+        # The change in words, one field a line, as the case timeline shows it
+        # (the auditor's CSV export keeps the stored values).
+        self.change = QPlainTextEdit(readOnly=True, objectName="audit_change")
         detail = QWidget()
-        sides = QHBoxLayout(detail)
+        sides = QVBoxLayout(detail)
         sides.setContentsMargins(0, 0, 0, 0)
-        for label, box in ((_("Before"), self.before), (_("After"), self.after)):
-            column = QVBoxLayout()
-            column.addWidget(QLabel(label))
-            column.addWidget(box)
-            sides.addLayout(column)
+        sides.addWidget(QLabel(_("Change")))
+        sides.addWidget(self.change)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
         splitter.addWidget(detail)
@@ -212,7 +214,8 @@ class AuditPage(QWidget):
         for index, row in enumerate(rows):
             what = entity_text(row.entity, row.entity_id)
             values = (str(row.seq or ""), format_moment(row.at), actor_text(row.actor_login),
-                      action_label(row.action), row.case_number or "", what, row.reason or "")
+                      action_label(row.action), row.case_number or "", what,
+                      reason_text(row.reason))
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 item.setToolTip(row.action)  # the code the action filter takes
@@ -222,16 +225,14 @@ class AuditPage(QWidget):
             first=first, last=self.offset + len(rows), total=self.total))
         self.prev_button.setEnabled(self.offset > 0)
         self.next_button.setEnabled(self.offset + len(rows) < self.total)
-        self.before.clear()
-        self.after.clear()
+        self.change.clear()
         self.loaded.emit()
 
     def _show_selected(self) -> None:
         index = self.table.currentRow()
         if 0 <= index < len(self.rows):
             row = self.rows[index]
-            self.before.setPlainText(_pretty(row.before))
-            self.after.setPlainText(_pretty(row.after))
+            self.change.setPlainText(change_text(row.before, row.after))
 
     # -- export ---------------------------------------------------------------------------
     def _ask_path(self) -> str | None:

@@ -42,6 +42,7 @@ from app.ui.labels import (
     move_effect,
     move_label,
     payout_lines,
+    reason_text,
     status_label,
 )
 from app.ui.payout_dialog import PayoutDialog
@@ -194,7 +195,7 @@ class CaseDetail(QWidget):
             self.notes.addItem(f"{format_moment(note.at)}  {note.operator_login}: {note.text}")
         _fill(self.timeline, [[format_moment(e.at), actor_text(e.actor_login),
                                action_label(e.action), _change_text(e.before, e.after),
-                               e.reason or ""]
+                               reason_text(e.reason)]
                               for e in reversed(case.timeline)])
 
     def _show_warnings(self, found: CaseWarnings) -> None:
@@ -211,7 +212,8 @@ class CaseDetail(QWidget):
                              (_("Paid amount"), case.paid_amount)):
             if value is not None:
                 amounts.append(f"{label} <b>{format_yen(value)}</b>")
-        reason = f"<br>{_('Reason')}: {case.status_reason}" if case.status_reason else ""
+        reason = (f"<br>{_('Reason')}: {reason_text(case.status_reason)}"
+                  if case.status_reason else "")
         return (f"<p style='font-size:15pt; margin:0'><b>{case.case_number}</b>　"
                 f"{case.victim.name}</p><p style='margin-top:4px'>{channel_label(case.channel)}"
                 f" ・ {_('Status')}: <b>{status_label(case.status)}</b></p>"

@@ -6,9 +6,10 @@ import contextlib
 import json
 from datetime import datetime
 
-from app.core.i18n import N_, _, format_moment, format_yen
+from app.core.i18n import N_, _, format_moment, format_yen, one_language
 from app.domain.channels import Channel, PayoutKind
 from app.domain.payout import ACCOUNT_TYPES
+from app.domain.reasons import reason_words
 from app.domain.roles import SYSTEM_ACTOR
 from app.domain.states import Status
 
@@ -282,3 +283,12 @@ def role_label(role) -> str:
     """A role in the interface's language (the English interface says "Supervisor")."""
     text = _(ROLE_LABELS[str(role)])
     return text.removeprefix("role:")
+
+
+def reason_text(stored: str | None) -> str:
+    """A stored reason in the interface's language: a coded one worded, a typed or an
+    older one as it was written."""
+    words = reason_words(stored)
+    if words is None:
+        return stored or ""
+    return one_language(*words)

@@ -73,8 +73,9 @@ def test_filter_by_case_shows_its_history_with_before_and_after(ui_app, qtbot, u
     row = actions(page).index("case.approve")
     assert column(page, 3)[row] == action_label("case.approve") != "case.approve"
     page.table.selectRow(row)
-    assert '"status": "verified"' in page.before.toPlainText()
-    assert '"status": "approved"' in page.after.toPlainText()
+    change = page.change.toPlainText()  # in words, like the timeline: no raw JSON
+    assert "状態: 確認済 → 承認済" in change
+    assert "{" not in change and '"' not in change
 
 
 def test_filter_by_action_operator_and_dates_in_japan_time(ui_app, qtbot, ui_ctx):
