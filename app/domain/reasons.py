@@ -23,11 +23,11 @@ REASONS = {
 }
 
 
-def reason_code(code: str, **params: object) -> str:
+def reason_code(reason: str, **params: object) -> str:
     """The stored form of one of the program's own reasons."""
-    if code not in REASONS:
-        raise ValueError(f"unknown reason code {code!r}")
-    return json.dumps({"reason": code, **params}, ensure_ascii=False, sort_keys=True)
+    if reason not in REASONS:
+        raise ValueError(f"unknown reason code {reason!r}")
+    return json.dumps({"reason": reason, **params}, ensure_ascii=False, sort_keys=True)
 
 
 def reason_words(stored: str | None) -> tuple[str, str] | None:
