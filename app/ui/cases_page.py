@@ -28,7 +28,9 @@ from app.ui.desk import Desk
 from app.ui.labels import channel_label, status_label
 
 SEARCH_DELAY_MS = 150
-COLUMN_WIDTHS = (110, 120, 120, 150, 100, 100, 100, 100, 100, 80, 110, 80, 90)
+# Case no., name, status, three amounts, deadline, then what is a scroll away.
+COLUMN_WIDTHS = (105, 110, 80, 0, 0, 0, 70, 150, 120, 100, 100, 100, 90)
+AMOUNT_SAMPLE = "99,999,999円"  # the widest amount a case holds, in the list's font
 
 
 class CasesPage(QWidget):
@@ -83,7 +85,13 @@ class CasesPage(QWidget):
         header = table.horizontalHeader()
         # Fixed widths: resize-to-contents would read every row of a huge list.
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        # Amounts as wide as their widest value or header in the table's own font.
+        metrics = table.fontMetrics()
         for column, width in enumerate(COLUMN_WIDTHS[: len(COLUMNS)]):
+            if not width:
+                header = _(COLUMNS[column][0])
+                width = max(metrics.horizontalAdvance(AMOUNT_SAMPLE),
+                            metrics.horizontalAdvance(header)) + 16
             table.setColumnWidth(column, width)
         return table
 
