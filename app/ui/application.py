@@ -9,6 +9,7 @@ import sys
 
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from app.core.clock import DemoClock
 from app.core.errors import HoshoError
 from app.core.i18n import _, error_text, set_locale
 from app.core.logs import report_bug
@@ -62,6 +63,7 @@ def open_demo_context() -> AppContext:
     ctx = open_context(str(path), create=True)
     if not operators.has_operators(ctx):
         build_demo(ctx)
+    ctx.clock = DemoClock()  # the demo's day, moving with real time (status bar)
     return ctx
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.clock import DemoClock, to_jst
 from app.core.i18n import _
 from app.domain.roles import Role
 from app.ui.approvals_page import ApprovalsPage
@@ -72,7 +74,14 @@ class MainWindow(QMainWindow):
         who = QLabel(_("Signed in: {name} ({role})").format(
             name=operator_name, role=role_label(desk.actor.role)))
         who.setObjectName("signed_in")
+        # The services' time (the demo's day in the demo): what deadlines are read against.
+        self.clock_label = QLabel(objectName="clock_label")
+        self.statusBar().addPermanentWidget(self.clock_label)
         self.statusBar().addPermanentWidget(who)
+        self._clock_timer = QTimer(self, interval=15_000)
+        self._clock_timer.timeout.connect(self._show_clock)
+        self._clock_timer.start()
+        self._show_clock()
         self._add_actions()
         self.setAcceptDrops(True)  # an incident file dropped anywhere opens in the wizard
         self.approvals.case_opened.connect(self.open_case)
@@ -88,6 +97,14 @@ class MainWindow(QMainWindow):
         """Approving and reading the trail are a supervisor's: absent for operators."""
         if self.desk.actor.role is Role.OPERATOR:
             self.nav.item(list(self.pages).index(key)).setHidden(True)
+
+    def _show_clock(self) -> None:
+        now = to_jst(self.desk.gateway.now())
+        # In-process only: a centre server's gateway has no context here.
+        clock = getattr(getattr(self.desk.gateway, "ctx", None), "clock", None)
+        demo = isinstance(clock, DemoClock)
+        text = now.strftime("%Y/%m/%d %H:%M")
+        self.clock_label.setText(_("Demo time: {time}").format(time=text) if demo else text)
 
     def show_page(self, key: str) -> None:
         self.nav.setCurrentRow(list(self.pages).index(key))
