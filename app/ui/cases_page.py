@@ -29,7 +29,7 @@ from app.ui.labels import channel_label, status_label
 
 SEARCH_DELAY_MS = 150
 # Case no., name, status, three amounts, deadline, then what is a scroll away.
-COLUMN_WIDTHS = (105, 110, 80, 0, 0, 0, 70, 150, 120, 100, 100, 100, 90)
+COLUMN_WIDTHS = (120, 100, 76, 0, 0, 0, 70, 150, 120, 100, 100, 100, 90)
 AMOUNT_SAMPLE = "99,999,999円"  # the widest amount a case holds, in the list's font
 
 
@@ -57,6 +57,7 @@ class CasesPage(QWidget):
         self.suggestion = QLabel()
         self.suggestion.setObjectName("number_suggestion")
         self.suggestion.setVisible(False)
+        self.suggestion.setWordWrap(True)  # never widens the list against the detail
         self.suggestion.linkActivated.connect(self._take_suggestion)
         self._open_first = False
         self.table = self._make_table()

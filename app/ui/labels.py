@@ -230,6 +230,8 @@ def change_lines(before: dict, after: dict) -> list[str]:
     for key in sorted(set(before) | set(after)):
         name = _field_name(key, after.get(key, before.get(key)))
         if key in before and key in after:
+            if before[key] == after[key]:
+                continue  # a snapshot's unchanged fields are not a change
             lines.append(f"{name}: {change_value(key, before[key])} → "
                          f"{change_value(key, after[key])}")
         elif key in after:

@@ -89,6 +89,7 @@ class _CredentialsDialog(QDialog):
         self.buttons.setEnabled(True)
         self.password.clear()
         self.message.setText(error_text(exc))
+        self.adjustSize()  # a two-line message (a pause) is shown whole, not clipped
 
 
 class SignInDialog(_CredentialsDialog):
