@@ -114,6 +114,8 @@ _ACTIONS = {
     "import.incidents": N_("Incidents added by an import"),
     "import.refused_rows_saved": N_("Refused rows of an import saved to a file"),
     "operator.add": N_("Operator added"),
+    "operator.deactivated": N_("Operator deactivated"),
+    "operator.activated": N_("Operator reactivated"),
     "operator.sign_in": N_("Signed in"),
     "operator.password_accepted": N_("Password accepted (code still to come)"),
     "operator.sign_in_failed": N_("Wrong password"),

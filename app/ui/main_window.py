@@ -26,6 +26,7 @@ from app.ui.import_page import ImportPage, dropped_file
 from app.ui.intake_dialog import IntakeDialog
 from app.ui.labels import role_label
 from app.ui.letters_page import LettersPage
+from app.ui.operators_page import OperatorsPage
 from app.ui.payouts_page import PayoutsPage
 from app.ui.queue_page import QueuePage
 from app.ui.settings_page import SettingsPage
@@ -64,6 +65,10 @@ class MainWindow(QMainWindow):
         self._supervisors_only("audit")
         self.settings = SettingsPage(desk)
         self._add_page("settings", _("Settings"), self.settings)
+        self.operators = None
+        if desk.actor.role is Role.ADMIN:  # accounts are an administrator's
+            self.operators = OperatorsPage(desk)
+            self._add_page("operators", _("Operators"), self.operators)
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.nav.setCurrentRow(0)
         central = QWidget()
