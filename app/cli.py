@@ -31,6 +31,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"デモデータを作成しました / demo programme created: {ctx.db.url}")
     print(f"  被害者 victims {result.victims:,}  案件 cases {result.cases:,}  "
           f"被害 incidents {result.incidents:,}  請求総額 claimed {result.claimed_total:,}円")
+    print(f"  残高払戻し refund members {result.refund_members:,}  "
+          f"申出 applications {result.refund_applications:,}")
     print(f"  デモ用アカウント（パスワードはすべて {DEMO_PASSWORD}）/ demo accounts, password "
           f"{DEMO_PASSWORD}:")
     for login, display, role in result.staff:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import argparse
 
-from app.commands import audit, letters, outreach, payouts
+from app.commands import audit, letters, outreach, payouts, refunds
 
-AREAS = (letters, audit, payouts, outreach)
+AREAS = (letters, audit, payouts, outreach, refunds)
 
 
 def register_all(sub, common: argparse.ArgumentParser) -> None:

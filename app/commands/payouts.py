@@ -58,7 +58,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     ctx = _context(args)
     batch = payouts.build_batch(
         ctx, _supervisor(ctx, args), channel=Channel(args.channel) if args.channel else None,
-        limit=args.limit, transfer_date=date.fromisoformat(args.date) if args.date else None)
+        limit=args.limit, transfer_date=date.fromisoformat(args.date) if args.date else None,
+        refunds=args.refunds)
     _print_batch(batch, args.json)
     return 0
 
@@ -231,6 +232,9 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     build = add("batch", cmd_batch, "build a batch from approved bank-transfer cases", sv=True)
     build.add_argument("--channel", choices=[c.value for c in Channel])
     build.add_argument("--limit", type=int, metavar="N")
+    build.add_argument("--refunds", action="store_true",
+                       help="also take the balance refunds waiting for a transfer (one batch "
+                            "may hold both programmes)")
     build.add_argument("--date", metavar="YYYY-MM-DD",
                        help="wanted transfer date (moved to the next bank business day)")
     release = add("release", cmd_release, "release a batch (a second supervisor, with a code)",

@@ -28,4 +28,7 @@ DIFFERENCES_JA = {
     "rail_without_payout": "支払方法（レール）に入っているのに有効な振込・依頼がない",
     "batch_total": "バッチ合計が振込の合計と違う",
     "programme_total": "全体合計が区分別の合計と違う",
+    # The balance-refund programme beside compensation (app.services.refunds_overlap).
+    "both_programmes_excess": "補償と残高払戻の合計がチャージと残高で許される額を超える",
+    "refund_payment_amount": "払戻の支払額が払戻額と違う",
 }

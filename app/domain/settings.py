@@ -64,10 +64,15 @@ class Settings:
     # code at every sign-in, as supervisors and administrators always are; 'relaxed'
     # lets operators without one sign in with the password alone (the dashboard says so).
     operator_second_factor: str = "required"
+    # The balance-refund programme's own window (app.domain.refunds): applications from
+    # this day; after the deadline day (24:00 Japan time) a supervisor decides.
+    refund_applications_from: date = date(2019, 10, 1)
+    refund_deadline: date = date(2020, 1, 10)
 
     def to_json_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data["outreach_start"] = self.outreach_start.isoformat()
+        for name in ("outreach_start", "refund_applications_from", "refund_deadline"):
+            data[name] = getattr(self, name).isoformat()
         return data
 
 

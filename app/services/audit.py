@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from enum import Enum
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import select
@@ -21,6 +22,7 @@ from sqlmodel import Session
 
 from app.domain.audit_chain import FIELDS, GENESIS, event_hash
 from app.domain.roles import Actor
+from app.services import changes
 from app.storage.bulk import BulkInsert
 from app.storage.models import AuditEvent, AuditHead
 
@@ -72,6 +74,7 @@ def record(
     event.hash = event_hash(_fields(event), head.hash)
     head.seq, head.hash = event.seq, event.hash
     session.add(event)
+    changes.noted(action, entity, entity_id, case_id)  # what the desk refreshes after
     return event
 
 
@@ -106,6 +109,7 @@ def chain_rows(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, A
 
 
 _CHAINED_COLUMNS = (*[n for n in FIELDS if n != "seq"], "seq", "prev_hash", "hash")
+_chained_values = itemgetter(*_CHAINED_COLUMNS)  # a row's values in that order, in C
 
 
 def append_many(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -115,8 +119,9 @@ def append_many(session: Session, rows: list[dict[str, Any]]) -> None:
     as JSON text (``to_json``).
     """
     chained = chain_rows(session, rows)
+    changes.noted_many(chained)
     BulkInsert(session.connection(), AuditEvent.__table__, _CHAINED_COLUMNS).run(
-        tuple(row[name] for name in _CHAINED_COLUMNS) for row in chained)
+        map(_chained_values, chained))
 
 
 def changed_fields(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict, dict]:

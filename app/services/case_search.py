@@ -1,5 +1,10 @@
 """The case list: paged, filtered and sorted in SQL, never in memory.
 
+Pages are read by key, not by OFFSET: each page starts after the sort key and id of
+the last row of the page before (``after=row.key``), so rows another desk adds or
+changes meanwhile never shift a page nor show a row twice; ties on the sort key are
+broken by case id, in the list's direction.
+
 Search text is read the way an operator types it: a case number, a phone
 number in any format, a member ID, or a name or its kana in any script. Name
 and kana match from the start (surname first), through a range on the folded
@@ -11,8 +16,9 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select, tuple_
 from sqlalchemy.sql import Select
 
 from app.core.clock import today_jst
@@ -73,6 +79,15 @@ class CaseRow:
     billing_confirmation_date: date | None
     updated_at: datetime
     deadline: DeadlineFlag = DeadlineFlag.NONE
+    sort_value: Any = None  # the value the list is sorted on (a name's folded key...)
+
+    @property
+    def key(self) -> tuple[Any, int]:
+        """Where the next page starts: ``list_cases(..., after=row.key)``."""
+        return (self.sort_value, self.id)
+
+
+CaseKey = tuple[Any, int]
 
 
 def _prefix(column, key: str):
@@ -129,17 +144,32 @@ def _is_phone_search(text: str) -> bool:
     return len(digits) >= MIN_NARROW_DIGITS and digits == text.replace("-", "").replace(" ", "")
 
 
-def build_query(query: CaseQuery, due_horizon: date | None = None) -> Select:
-    """The list's SQL. ``due_horizon``: the latest billing date that is already due."""
+def _sort_column(query: CaseQuery, condition):
+    column = SORTABLE.get(query.sort, Case.case_number)
+    if condition is not None and _is_phone_search(query.text):
+        # Phone digits match few rows: find them by the phone index, then sort. Given an
+        # indexed ORDER BY and bound parameters, SQLite would rather walk the whole list
+        # in order and test every row (half a second at a million cases). A name prefix
+        # can match a tenth of the list, where walking in order is the quicker plan.
+        column = column + 0 if query.sort == "claimed_amount" else column.concat("")
+    return column
+
+
+def build_query(query: CaseQuery, due_horizon: date | None = None,
+                after: CaseKey | None = None) -> Select:
+    """The list's SQL. ``due_horizon``: the latest billing date that is already due;
+    ``after``: the key of the last row already shown (the next page starts after it)."""
+    condition = search_condition(query.text)
+    column = _sort_column(query, condition)
     stmt = (
         select(Case.id, Case.case_number, Victim.name, Victim.name_kana, Case.channel,
                Case.status, Case.claimed_amount, Case.verified_amount, Case.paid_amount,
                Victim.phone, PayoutDetail.account_number, PayoutDetail.nanaco_number,
-               PayoutDetail.billing_confirmation_date, Case.updated_at, PayoutDetail.kind)
+               PayoutDetail.billing_confirmation_date, Case.updated_at, PayoutDetail.kind,
+               column.label("sort_value"))
         .join(Victim, Victim.id == Case.victim_id)
         .outerjoin(PayoutDetail, PayoutDetail.case_id == Case.id)
     )
-    condition = search_condition(query.text)
     if condition is not None:
         stmt = stmt.where(condition)
     if query.channel:
@@ -153,20 +183,20 @@ def build_query(query: CaseQuery, due_horizon: date | None = None) -> Select:
             Case.status.in_([s.value for s in CREDIT_DEADLINE_STATUSES]),
             PayoutDetail.billing_confirmation_date <= due_horizon,
         )
-    column = SORTABLE.get(query.sort, Case.case_number)
-    if condition is not None and _is_phone_search(query.text):
-        # Phone digits match few rows: find them by the phone index, then sort. Given an
-        # indexed ORDER BY and bound parameters, SQLite would rather walk the whole list
-        # in order and test every row (half a second at a million cases). A name prefix
-        # can match a tenth of the list, where walking in order is the quicker plan.
-        column = column + 0 if query.sort == "claimed_amount" else column.concat("")
+    if after is not None:
+        # (sort value, id) past the last row, in the list's direction: one row-value
+        # comparison, which both databases answer from the sort column's index.
+        value, case_id = after
+        key = tuple_(column, Case.id)
+        start = tuple_(bindparam(None, value, type_=column.type), bindparam(None, case_id))
+        stmt = stmt.where(key < start if query.descending else key > start)
     order = column.desc() if query.descending else column.asc()
     return stmt.order_by(order, Case.id.desc() if query.descending else Case.id)
 
 
 def _row(values: tuple, today: date, due_days: int) -> CaseRow:
     (case_id, number, name, kana, channel, status, claimed, verified, paid, phone, account,
-     nanaco, billing, updated, kind) = values
+     nanaco, billing, updated, kind, sort_value) = values
     # Only a charge still to be cancelled by the card company has this deadline.
     card = kind == PayoutKind.CARD_CANCELLATION.value and channel == Channel.CREDIT_CHARGE.value
     flag = credit_flag(Status(status), billing if card else None, today, due_days)
@@ -176,17 +206,19 @@ def _row(values: tuple, today: date, due_days: int) -> CaseRow:
         paid_amount=paid, phone_masked=mask_tail(phone_digits(phone), 4),
         account_masked=mask_tail(account, 3) if account else mask_tail(nanaco, 4),
         billing_confirmation_date=billing, updated_at=updated, deadline=flag,
+        sort_value=sort_value,
     )
 
 
-def list_cases(ctx: AppContext, query: CaseQuery, offset: int = 0,
-               limit: int = 100) -> list[CaseRow]:
-    """One page of the case list, each row flagged with its credit deadline."""
+def list_cases(ctx: AppContext, query: CaseQuery, limit: int = 100,
+               after: CaseKey | None = None) -> list[CaseRow]:
+    """One page of the case list (the first, or the one after the row whose ``key`` is
+    ``after``), each row flagged with its credit deadline."""
     today = today_jst(ctx.clock)
     with ctx.db.read() as session:
         due_days = settings.load(session).credit_due_business_days
         horizon = credit_due_horizon(today, due_days)
-        stmt = build_query(query, horizon).offset(offset).limit(limit)
+        stmt = build_query(query, horizon, after).limit(limit)
         return [_row(values, today, due_days) for values in session.execute(stmt).all()]
 
 

@@ -105,8 +105,8 @@ class MoveRequest:
 def move_case(ctx: AppContext, actor: Actor, case_id: int, request: MoveRequest) -> CaseView:
     try:
         return _move_case(ctx, actor, case_id, request)
-    except second_factor.SecondFactorRefused:
-        second_factor.record_step_up_failure(ctx, actor)
+    except second_factor.SecondFactorRefused as refusal:
+        second_factor.record_step_up_failure(ctx, actor, refusal)
         raise
 
 

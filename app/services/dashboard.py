@@ -299,3 +299,10 @@ def figure_rows(board: Dashboard) -> list[list[object]]:
     rule = "relaxed" if board.operator_second_factor_relaxed else "required"
     rows.append(["security", "operator_second_factor", rule, "", "", "", "", ""])
     return rows
+
+
+def write_pdf(board: Dashboard, path) -> None:
+    """The dashboard as a printable PDF report."""
+    from app.exports.dashboard_pdf import write_pdf as render
+
+    render(board, path)

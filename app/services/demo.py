@@ -88,6 +88,8 @@ class DemoResult:
     incidents: int = 0
     claimed_total: int = 0
     staff: list[tuple[str, str, str]] = field(default_factory=list)
+    refund_members: int = 0
+    refund_applications: int = 0
 
 
 def _names() -> dict:
@@ -464,6 +466,11 @@ DEMO_SENDER = {"letter_sender_postal_code": "102-0084",
 
 def build_demo(ctx: AppContext, victims: int = PUBLIC_VICTIMS, seed: int = 7,
                progress: Callable[[int, int], None] | None = None) -> DemoResult:
-    return DemoBuilder(victims, seed, progress).build(ctx)
+    from app.services.demo_refunds import build_refund_demo
+
+    result = DemoBuilder(victims, seed, progress).build(ctx)
+    # The balance-refund programme beside it (app.services.demo_refunds).
+    result.refund_members, result.refund_applications = build_refund_demo(ctx, victims, seed)
+    return result
 
 

@@ -15,16 +15,25 @@ own session, never from the desk, and returns the same records and the same erro
 So that both behave alike, a service reachable through a gateway takes and returns
 plain values only (records of app.services.views and friends, dataclasses, dates,
 ints, strings), never a session, an ORM row or a callable.
+
+A write answers an ``Outcome``: the service's own return value and what it changed
+(app.services.changes, collected from the audit events the use case wrote; a remote
+gateway receives it beside the value). Long work is watched: ``watch=`` (a
+app.services.progress.Watch) becomes the service's ``progress``/``cancel`` keywords.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from app.domain.roles import Actor
+from app.services import changes
+from app.services.changes import Changed
 from app.services.context import AppContext
+from app.services.progress import Watch
 
 Service = Callable[..., Any]
 
@@ -38,16 +47,27 @@ def service_name(service: Service) -> str:
     return f"{module.removeprefix('app.services.')}.{service.__qualname__}"
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """A write's answer: the service's value, and what the write changed."""
+
+    value: Any
+    changed: Changed = changes.NOTHING
+
+
 class Gateway(Protocol):
     """What a desk needs of the services, wherever they run."""
 
     actor: Actor
 
-    def read(self, service: Service, *args: Any, **kwargs: Any) -> Any:
+    def read(self, service: Service, *args: Any, watch: Watch | None = None,
+             **kwargs: Any) -> Any:
         """``service(ctx, *args, **kwargs)``: reads, and the services open to everyone."""
 
-    def write(self, service: Service, *args: Any, **kwargs: Any) -> Any:
-        """``service(ctx, actor, *args, **kwargs)``: a use case on the operator's behalf."""
+    def write(self, service: Service, *args: Any, watch: Watch | None = None,
+              **kwargs: Any) -> Outcome:
+        """``service(ctx, actor, *args, **kwargs)``: a use case on the operator's behalf,
+        answered with what it changed."""
 
     def now(self) -> datetime:
         """The services' clock (the demo's or a test's fixed clock in-process; the
@@ -60,11 +80,21 @@ class InProcessGateway:
     def __init__(self, ctx: AppContext, actor: Actor) -> None:
         self.ctx, self.actor = ctx, actor
 
-    def read(self, service: Service, *args: Any, **kwargs: Any) -> Any:
-        return service(self.ctx, *args, **kwargs)
+    def read(self, service: Service, *args: Any, watch: Watch | None = None,
+             **kwargs: Any) -> Any:
+        service_name(service)  # the same allow-list a server keeps: app.services only
+        return service(self.ctx, *args, **_watched(kwargs, watch))
 
-    def write(self, service: Service, *args: Any, **kwargs: Any) -> Any:
-        return service(self.ctx, self.actor, *args, **kwargs)
+    def write(self, service: Service, *args: Any, watch: Watch | None = None,
+              **kwargs: Any) -> Outcome:
+        service_name(service)
+        with changes.recording() as recorder:
+            value = service(self.ctx, self.actor, *args, **_watched(kwargs, watch))
+        return Outcome(value, recorder.value)
 
     def now(self) -> datetime:
         return self.ctx.clock.now()
+
+
+def _watched(kwargs: dict[str, Any], watch: Watch | None) -> dict[str, Any]:
+    return kwargs if watch is None else kwargs | watch.keywords()

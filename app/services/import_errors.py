@@ -9,6 +9,7 @@ step-up code, and recorded in the audit trail (``save_refused_rows``).
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from app.domain.roles import Actor, Role
 from app.exports.csv_safe import SafeCsvWriter, open_safe_csv
 from app.services import audit
 from app.services.context import AppContext, confirmed_actor, require_role
-from app.services.imports import RefusedRow
+from app.services.imports import ImportSummary, RefusedRow, import_incidents
 
 HEADER_PREFIX = ["行番号 line", "結果 outcome", "理由 reasons"]
 
@@ -47,6 +48,17 @@ class RefusedRowsFile(AbstractContextManager):
         self.count += 1
 
 
+def import_spooling_refused(
+    ctx: AppContext, actor: Actor, path: str | Path, *, mapping: dict[str, str] | None,
+    dry_run: bool, spool: str | Path, header: list[str],
+    progress: Callable[[int, int], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> ImportSummary:
+    """The import (or its dry run) of the wizard: every refused row is spooled to
+    ``spool`` as it comes, for the operator to save later (``save_refused_rows``)."""
+    with RefusedRowsFile(spool, header) as refused:
+        return import_incidents(ctx, actor, path, mapping=mapping, dry_run=dry_run,
+                                on_refused=refused.add, progress=progress, cancel=cancel)
 
 
 def save_refused_rows(ctx: AppContext, actor: Actor, spool: str | Path, target: str | Path, *,

@@ -17,10 +17,10 @@ from sqlmodel import Session, select
 
 from app.core.clock import JST
 from app.core.errors import MoveNotAllowed, ValidationError
+from app.domain import intake_rules
 from app.domain.channels import Channel
 from app.domain.money import DEFAULT_INCIDENT_CEILING, check_yen
 from app.domain.roles import Actor
-from app.domain.states import VERIFIED_OR_LATER, Status
 from app.domain.text import email_key, phone_digits, search_key, tidy_name
 from app.importers import fields
 from app.services import audit, settings
@@ -118,15 +118,11 @@ def _check_stored(data: VictimInput | IncidentInput, names: tuple[str, ...]) -> 
 
 
 def victim_row(data: VictimInput, now: datetime) -> Victim:
-    return Victim(
-        member_id=data.member_id or None, name=data.name, name_kana=data.name_kana or None,
-        name_key=search_key(data.name), kana_key=search_key(data.name_kana),
-        phone=data.phone or None, phone_digits=phone_digits(data.phone),
-        email=data.email or None, email_key=email_key(data.email),
-        postal_code=data.postal_code or None, address=data.address or None,
-        contact_received_at=data.contact_received_at, contact_changed_at=None,
-        created_at=now, updated_at=now,
-    )
+    """The victim a call registers, by the rules an imported row's victim follows."""
+    return Victim(**intake_rules.victim_fields(intake_rules.Person(
+        name=data.name, name_kana=data.name_kana, member_id=data.member_id, phone=data.phone,
+        email=data.email, postal_code=data.postal_code, address=data.address,
+        contact_received_at=data.contact_received_at), now))
 
 
 def find_similar_victims(ctx: AppContext, data: VictimInput, limit: int = 20) -> list[VictimView]:
@@ -185,13 +181,14 @@ def add_incident(session: Session, actor: Actor, victim_id: int, data: IncidentI
     ).first()
     while case is not None and case.merged_into_id is not None:
         case = lock_case(session, case.merged_into_id)
-    if case is not None and Status(case.status) in VERIFIED_OR_LATER:
-        raise MoveNotAllowed(
-            f"案件 {case.case_number} は確認済以降のため、被害を追加できません。"
-            "スーパーバイザーに相談してください。",
-            f"Case {case.case_number} is verified or later: incidents can no longer be added.",
-        )
-    if case is None:
+    # Which case takes it, and whether it may: the rules an imported row follows.
+    book = intake_rules.CaseBook()
+    if case is not None:
+        book.know(victim_id, data.channel.value, case.id, case.status, case.case_number)
+    slot, refused = book.take(victim_id, data.channel, data.amount)
+    if refused:
+        raise MoveNotAllowed(*refused)
+    if slot.opens:
         case = new_case(session, victim_id, data.channel, now)
         audit.record(session, actor, now, "case.open", "case", case.id, case_id=case.id,
                      after={"case_number": case.case_number, "channel": case.channel,

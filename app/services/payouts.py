@@ -49,7 +49,7 @@ from app.domain.text import mask_tail
 from app.domain.zengin import holder_name_mismatch, line_end, to_zengin_kana
 from app.exports import zengin
 from app.exports.csv_safe import open_safe_csv
-from app.services import audit, settings
+from app.services import audit, reconcile, refund_transfers, settings
 from app.services.cases import lock_case, rail_move
 from app.services.context import AppContext, confirmed_actor, get_or_404, require_role
 from app.services.records import payout_row
@@ -125,6 +125,7 @@ class ItemView:
     reason: str | None
     live: bool
     name_mismatch: bool = False
+    programme: str = "compensation"  # or "balance_refund" (app.services.refund_transfers)
 
 
 @dataclass(frozen=True)
@@ -287,10 +288,11 @@ class BatchPreview:
 class _Plan:
     preview: BatchPreview
     rows: list  # (case, payout, holder in Zengin kana)
+    refund_rows: list = field(default_factory=list)  # balance refunds (refund_transfers)
 
 
 def _plan(session: Session, ctx: AppContext, channel: Channel | None, limit: int | None,
-          transfer_date: date | None) -> _Plan:
+          transfer_date: date | None, refunds: bool = False) -> _Plan:
     conf = settings.load(session)
     today = today_jst(ctx.clock)
     if transfer_date is not None and transfer_date < today:
@@ -304,30 +306,37 @@ def _plan(session: Session, ctx: AppContext, channel: Channel | None, limit: int
             rows.append((case, payout, to_zengin_kana(payout.holder_kana or "")))
         except ValidationError as exc:
             refused.append(f"{case.case_number}: {exc.ja}")
+    # Asked for, a batch also takes the balance refunds waiting for a transfer: one batch
+    # may hold both programmes, each item saying which.
+    refund_rows, refunds_refused = (refund_transfers.plan(session, limit) if refunds
+                                    else ([], []))
     preview = BatchPreview(transfer_date=when, case_numbers=tuple(c.case_number for c, _p, _h
-                                                                  in rows),
-                           total_amount=sum(c.approved_amount for c, _p, _h in rows),
-                           refused=tuple(refused))
-    return _Plan(preview, rows)
+                                                                  in rows)
+                           + tuple(refund_transfers.label(a) for a, _h in refund_rows),
+                           total_amount=sum(c.approved_amount for c, _p, _h in rows)
+                           + sum(a.refundable_amount for a, _h in refund_rows),
+                           refused=tuple(refused) + tuple(refunds_refused))
+    return _Plan(preview, rows, refund_rows)
 
 
 def preview_batch(ctx: AppContext, actor: Actor, *, channel: Channel | None = None,
-                  limit: int | None = None, transfer_date: date | None = None) -> BatchPreview:
+                  limit: int | None = None, transfer_date: date | None = None,
+                  refunds: bool = False) -> BatchPreview:
     """The cases, total and transfer date a batch built now would have; nothing written."""
     with ctx.db.read() as session:
         _supervisor(session, actor)
-        return _plan(session, ctx, channel, limit, transfer_date).preview
+        return _plan(session, ctx, channel, limit, transfer_date, refunds).preview
 
 
 def build_batch(ctx: AppContext, actor: Actor, *, channel: Channel | None = None,
                 limit: int | None = None, transfer_date: date | None = None,
-                expected: BatchPreview | None = None) -> BatchView:
+                expected: BatchPreview | None = None, refunds: bool = False) -> BatchView:
     """Build from the approved cases. With ``expected`` (the preview the supervisor
     confirmed), refuse if the batch would now hold anything else."""
     now = ctx.clock.now()
     with ctx.db.write() as session:
         actor = _supervisor(session, actor)
-        plan = _plan(session, ctx, channel, limit, transfer_date)
+        plan = _plan(session, ctx, channel, limit, transfer_date, refunds)
         if not plan.preview.count:
             raise UserError(_nothing_to_transfer(plan.preview), "No approved case is waiting "
                             "for a bank transfer that a transfer file can carry.")
@@ -340,7 +349,7 @@ def build_batch(ctx: AppContext, actor: Actor, *, channel: Channel | None = None
                             built_by=actor.operator_id, built_at=now)
         session.add(batch)
         session.flush()
-        _add_items(session, batch, plan.rows)
+        _add_items(session, batch, plan.rows, plan.refund_rows)
         when = plan.preview.transfer_date
         audit.record(session, actor, now, "payout.batch_build", "refund_batch", batch.id,
                      after={"items": batch.item_count, "total": batch.total_amount,
@@ -357,7 +366,7 @@ def _nothing_to_transfer(preview: BatchPreview) -> str:
     return "振込データにできる案件がありません: " + "; ".join(preview.refused[:5])
 
 
-def _add_items(session: Session, batch: RefundBatch, rows: list) -> None:
+def _add_items(session: Session, batch: RefundBatch, rows: list, refund_rows: list) -> None:
     for seq, (case, payout, holder) in enumerate(rows, start=1):
         locked = lock_case(session, case.id)
         _still_waiting(locked)
@@ -368,7 +377,8 @@ def _add_items(session: Session, batch: RefundBatch, rows: list) -> None:
             account_type=payout.account_type or "ordinary",
             account_number=payout.account_number, holder_zengin=holder))
     session.flush()
-    batch.item_count = len(rows)
+    refunds = refund_transfers.add_items(session, batch.id, refund_rows, len(rows) + 1)
+    batch.item_count = len(rows) + refunds
     batch.total_amount = _items_total(session, batch.id)
 
 
@@ -411,6 +421,9 @@ def _release_batch(ctx: AppContext, actor: Actor, batch_id: int,
                 "The supervisor who built a batch cannot release it (four eyes).",
             )
         for item in _items(session, batch.id):
+            if item.application_ref is not None:  # a balance refund's transfer
+                refund_transfers.check_release(session, item)
+                continue
             case = lock_case(session, item.case_id)
             _check_still_as_built(session, case, item)
             if case.approved_amount != item.amount:
@@ -449,6 +462,9 @@ def cancel_batch(ctx: AppContext, actor: Actor, batch_id: int, reason: str) -> B
         batch = _lock_batch(session, batch_id)
         action = check_refund_batch(batch.status, "cancel")
         for item in _items(session, batch.id):
+            if item.application_ref is not None:  # a balance refund's transfer
+                refund_transfers.let_go(session, item)
+                continue
             case = lock_case(session, item.case_id)
             _let_go(session, case, item)
             if batch.status == RELEASED:
@@ -509,7 +525,9 @@ def transfer_file_bytes(session: Session, batch: RefundBatch) -> bytes:
             branch_name=_kana(banks.branch(item.bank_code, item.branch_code)),
             account_type=item.account_type, account_number=item.account_number,
             holder=item.holder_zengin, amount=item.amount,
-            customer_code1=str(item.case_id), customer_code2=str(item.seq)))
+            # A balance refund's item is known by 9 and its application's id.
+            customer_code1=str(item.case_id or f"9{item.application_ref:09d}"),
+            customer_code2=str(item.seq)))
     newline = line_end(settings.load(session).zengin_line_end)
     return zengin.transfer_file(sender, batch.transfer_date, transfers, newline)
 
@@ -584,8 +602,8 @@ def _find_item(items: list[RefundItem], numbers: dict[int, str], key: str) -> Re
     text = (key or "").strip()
     number = parse_case_number(text) if text else None
     for item in items:
-        if (number and numbers[item.case_id] == number) or (text.isascii() and text.isdigit()
-                                                             and item.seq == int(text)):
+        if (number and numbers[item.id] == number) or numbers[item.id] == text or (
+                text.isascii() and text.isdigit() and item.seq == int(text)):
             return item
     raise NotFound(f"このバッチに {text} の振込はありません。", f"No transfer {text} in batch.")
 
@@ -621,13 +639,13 @@ def _check_entry(entry: ResultEntry, items, numbers, seen: set[int],
     item = _find_item(items, numbers, entry.key)
     result = parse_result(entry.result)
     if item.id in seen:
-        raise MoveNotAllowed(f"{numbers[item.case_id]} の結果がファイルに二度あります。",
-                             f"{numbers[item.case_id]} appears twice in the file.")
-    check_result(item.result, numbers[item.case_id])
+        raise MoveNotAllowed(f"{numbers[item.id]} の結果がファイルに二度あります。",
+                             f"{numbers[item.id]} appears twice in the file.")
+    check_result(item.result, numbers[item.id])
     reason = (entry.reason or "").strip() or None
     if result == RETURNED and not reason:
-        raise ValidationError("reason", f"{numbers[item.case_id]} の返却の理由がありません。",
-                              f"The returned transfer {numbers[item.case_id]} needs a reason.")
+        raise ValidationError("reason", f"{numbers[item.id]} の返却の理由がありません。",
+                              f"The returned transfer {numbers[item.id]} needs a reason.")
     seen.add(item.id)
     return _Result(item, result, reason, _where(entry, index))
 
@@ -668,8 +686,11 @@ def record_results(ctx: AppContext, actor: Actor, batch_id: int,
         batch = _lock_batch(session, batch_id)
         check_refund_batch(batch.status, "enter_results")
         items = _items(session, batch.id)
-        numbers = dict(session.exec(select(Case.id, Case.case_number).where(
-            Case.id.in_([i.case_id for i in items]))).all())
+        # Each item by its case number, or a balance refund's by 払戻 and its application.
+        by_case = dict(session.exec(select(Case.id, Case.case_number).where(
+            Case.id.in_([i.case_id for i in items if i.case_id is not None]))).all())
+        numbers = {i.id: by_case[i.case_id] for i in items if i.case_id is not None}
+        numbers |= refund_transfers.labels(session, items)
         for checked in _checked_results(items, numbers, list(entries)):
             try:
                 _apply_result(session, ctx, actor, batch, checked, now, summary)
@@ -687,6 +708,14 @@ def record_results(ctx: AppContext, actor: Actor, batch_id: int,
 def _apply_result(session: Session, ctx: AppContext, actor: Actor, batch: RefundBatch,
                   checked: _Result, now: datetime, summary: ResultSummary) -> None:
     item = checked.item
+    if item.application_ref is not None:  # a balance refund's transfer
+        done = refund_transfers.apply_result(session, actor, now, batch.id, item,
+                                             checked.result, checked.reason)
+        (summary.done if checked.result == DONE else summary.returned).append(done)
+        item.result, item.result_reason = checked.result, checked.reason
+        item.result_at, item.result_by = now, actor.operator_id
+        session.add(item)
+        return
     case = lock_case(session, item.case_id)
     if checked.result == DONE:
         _move(session, ctx, actor, case, Status.PAID, now,
@@ -768,13 +797,15 @@ def batch_items(ctx: AppContext, batch_id: int) -> list[ItemView]:
             .join(Case, Case.id == RefundItem.case_id)
             .join(Victim, Victim.id == Case.victim_id)
             .where(RefundItem.batch_id == batch_id).order_by(RefundItem.seq)).all()
-        return [ItemView(
+        items = [ItemView(
             seq=i.seq, case_id=i.case_id, case_number=number, channel=channel,
             amount=i.amount, bank_code=i.bank_code, branch_code=i.branch_code,
             account=mask_tail(i.account_number, 3), holder=i.holder_zengin, result=i.result,
             reason=i.result_reason, live=i.live,
             name_mismatch=holder_name_mismatch(i.holder_zengin, kana))
             for i, number, channel, kana in rows]
+        return sorted(items + refund_transfers.item_views(session, batch_id, ItemView),
+                      key=lambda view: view.seq)
 
 
 def waiting_for_transfer(ctx: AppContext) -> dict[str, int]:
@@ -973,4 +1004,26 @@ def _settle_request(session: Session, ctx: AppContext, actor: Actor, case_id: in
     session.flush()
 
 
+# -- the payouts area in one read ---------------------------------------------------------
+@dataclass(frozen=True)
+class PayoutsOverview:
+    """Everything the payouts area shows, read at one moment."""
 
+    batches: list[BatchView]
+    waiting: dict[str, int]
+    issuers: dict[str, int]
+    nanaco: int
+    requests: list[RequestView]
+    report: reconcile.Reconciliation
+
+
+def page_data(ctx: AppContext) -> PayoutsOverview:
+    return PayoutsOverview(list_batches(ctx), waiting_for_transfer(ctx),
+                           card_issuers_waiting(ctx), nanaco_waiting(ctx),
+                           pending_requests(ctx), reconcile.reconcile(ctx))
+
+
+def build_preview(ctx: AppContext, actor: Actor, *,
+                  channel: Channel | None = None) -> tuple[BatchPreview, date]:
+    """What a batch would hold now, and the earliest transfer date it may take."""
+    return preview_batch(ctx, actor, channel=channel), earliest_transfer_date(ctx)

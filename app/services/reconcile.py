@@ -21,6 +21,7 @@ from app.domain.reconciliation import DIFFERENCES_JA, FIGURES, FIGURES_JA
 from app.domain.states import Status
 from app.exports.csv_safe import open_safe_csv
 from app.services.context import AppContext
+from app.services.refunds_overlap import refund_differences
 from app.storage.models import (
     Case,
     Payment,
@@ -337,7 +338,8 @@ def reconcile(ctx: AppContext) -> Reconciliation:
         report = Reconciliation(as_of=ctx.clock.now(), by_channel=ordered, total=total,
                                 channels_sum=channels_sum, batches=_batches(session),
                                 differences=_case_differences(session)
-                                + _rail_differences(session))
+                                + _rail_differences(session)
+                                + [Difference(*d) for d in refund_differences(session)])
     for line in report.batches:
         if line.difference or line.recorded_count != line.items:
             report.differences.append(Difference(f"batch {line.batch_id}", "batch_total",
@@ -372,3 +374,10 @@ def write_csv(report: Reconciliation, path: str | Path) -> None:
 def csv_rows(path: str | Path) -> list[list[str]]:
     with open(path, encoding="utf-8-sig", newline="") as handle:
         return list(csv.reader(handle))
+
+
+def write_pdf(report: Reconciliation, path: str | Path) -> None:
+    """The same report as a printable PDF."""
+    from app.exports.reconcile_pdf import write_pdf as render
+
+    render(report, path)

@@ -31,6 +31,7 @@ from app.domain.roles import Actor, Role
 from app.services import audit
 from app.services.context import AppContext, confirmed_actor, require_role
 from app.services.operators import (
+    FAILURES_BEFORE_LOCK,
     SECOND_FACTOR_ROLES,
     OperatorView,
     _actor_of,
@@ -70,6 +71,11 @@ __all__ = [
 
 class SecondFactorRefused(PermissionDenied):
     """A wrong, reused or missing code."""
+
+
+class TooManyAttempts(SecondFactorRefused):
+    """Refused before the code is read: the attempts left before the lock are all
+    being checked at this moment (step-ups that overlap). Not a wrong code: not counted."""
 
 
 class StepUpRequired(SecondFactorRefused):
@@ -175,9 +181,36 @@ def require_step_up(session: Session, actor: Actor, code: str | None, now: datet
     if not normalise(code):
         raise StepUpRequired("この操作には認証アプリの確認コードが必要です。",
                              "This action needs a code from the authenticator app.")
+    reserved = _reserve_attempt(session, row.id, now)
     if not (_accept_totp(row, code, now) or _use_recovery(session, row, code, now)):
-        raise _wrong_code()
+        wrong = _wrong_code()
+        wrong.reserved = reserved
+        raise wrong
+    if reserved:  # the right code: its attempt is given back
+        session.refresh(row, attribute_names=["failed_count"], with_for_update=True)
+        row.failed_count = max(0, row.failed_count - 1)
     audit.record(session, actor, now, "second_factor.step_up", "operator", row.id)
+
+
+def _reserve_attempt(session: Session, operator_id: int, now: datetime) -> bool:
+    """Before a code is read, take one of the attempts left before the lock, in a
+    transaction of its own: step-ups that overlap (on PostgreSQL, desks or a centre's
+    server threads at the same moment) each hold one, so that no more than the five
+    before the lock are ever checked; one more at once is refused unread. A right code
+    gives its attempt back; a wrong one is already counted (``record_step_up_failure``
+    then only audits it and locks). SQLite's writes begin IMMEDIATE: step-ups never
+    overlap there, and the count after the refusal is enough."""
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite":
+        return False
+    with Session(bind.engine) as other, other.begin():
+        row = other.get(Operator, operator_id, with_for_update=True)
+        if is_locked(row, now) or row.failed_count >= FAILURES_BEFORE_LOCK:
+            raise TooManyAttempts(
+                "確認コードの試行が多すぎます。しばらくしてからもう一度お試しください。",
+                "Too many codes at once: try again shortly.")
+        row.failed_count += 1
+    return True
 
 
 def require_exporter(session: Session, actor: Actor, code: str | None, now: datetime) -> Actor:
@@ -195,8 +228,8 @@ def counting_step_up_failures(ctx: AppContext, actor: Actor) -> Iterator[None]:
     failure is counted (towards the lock-out) in a transaction of its own."""
     try:
         yield
-    except SecondFactorRefused:
-        record_step_up_failure(ctx, actor)
+    except SecondFactorRefused as refusal:
+        record_step_up_failure(ctx, actor, refusal)
         raise
 
 
@@ -207,16 +240,21 @@ def step_up(ctx: AppContext, actor: Actor, code: str | None) -> None:
         with ctx.db.write() as session:
             actor = confirmed_actor(session, actor, now)
             require_step_up(session, actor, code, now)
-    except SecondFactorRefused:
-        record_step_up_failure(ctx, actor)
+    except SecondFactorRefused as refusal:
+        record_step_up_failure(ctx, actor, refusal)
         raise
 
 
-def record_step_up_failure(ctx: AppContext, actor: Actor) -> None:
+def record_step_up_failure(ctx: AppContext, actor: Actor,
+                           refusal: BaseException | None = None) -> None:
     """The refused step-up's transaction rolled back: count the failure in a new one,
     toward the same lock as wrong passwords and sign-in codes. A session that the
-    lock has ended counts nothing more: it is refused before any code is read."""
-    if actor.is_system:
+    lock has ended counts nothing more: it is refused before any code is read. A
+    wrong code whose attempt was reserved before it was read is counted already."""
+    if actor.is_system or isinstance(refusal, TooManyAttempts):
+        return
+    if getattr(refusal, "reserved", False):
+        _settle_reserved_failure(ctx, actor)
         return
     now = ctx.clock.now()
     with ctx.db.write() as session:
@@ -243,6 +281,18 @@ def reset_second_factor(ctx: AppContext, actor: Actor, login: str) -> None:
             session.delete(code)
         audit.record(session, actor, now, "second_factor.reset", "operator", row.id,
                      after={"login": row.login})
+
+
+def _settle_reserved_failure(ctx: AppContext, actor: Actor) -> None:
+    """Audit a wrong code counted when its attempt was reserved; lock at the fifth."""
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        row = session.get(Operator, actor.operator_id, with_for_update=True)
+        if row is None:
+            return
+        row.failed_count -= 1  # count_failure counts it again, with its audit and lock
+        session.flush()
+        count_failure(session, row, now, "step_up")
 
 
 def _wrong_code() -> SecondFactorRefused:

@@ -8,6 +8,7 @@ from sqlmodel import select
 from app.domain.channels import Channel
 from app.domain.states import Status
 from app.services.context import AppContext
+from app.services.refunds_stats import refund_figures
 from app.storage.models import Case, Incident, Payment, Victim
 
 
@@ -35,4 +36,5 @@ def programme_stats(ctx: AppContext) -> dict:
             "claimed_by_channel": {c.value: int(by_channel.get(c.value, 0)) for c in Channel},
             "cases_by_status": {s.value: int(by_status.get(s.value, 0)) for s in Status},
             "paid_total": int(paid),
+            "refunds": refund_figures(session),
         }

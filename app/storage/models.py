@@ -457,11 +457,22 @@ class RefundItem(SQLModel, table=True):
         Index("uq_refund_item_live_case", "case_id", unique=True,
               sqlite_where=sa_text("live"), postgresql_where=sa_text("live")),
         *_rail_claim("refund_item", "'transfer'"),
+        # A batch may hold both programmes: an item is a compensation case's or a balance
+        # refund application's, never both, and a live refund item claims the
+        # application's rail as a case item claims the case's (app.services.refund_transfers).
+        CheckConstraint("(case_id IS NULL) <> (application_ref IS NULL)", name="one_programme"),
+        ForeignKeyConstraint(["application_ref", "rail"],
+                             ["refund_application.id", "refund_application.payout_rail"],
+                             name="fk_refund_item_refund_rail_claim"),
+        Index("uq_refund_item_live_application", "application_ref", unique=True,
+              sqlite_where=sa_text("live"), postgresql_where=sa_text("live")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     batch_id: int = Field(sa_column=_fk("refund_batch.id", nullable=False))
-    case_id: int = Field(sa_column=_fk("case_file.id", nullable=False))
+    case_id: int | None = Field(default=None, sa_column=_fk("case_file.id"))
+    application_ref: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("refund_application.id"), index=True))
     seq: int
     amount: int = Field(sa_column=Column(BigInteger, CheckConstraint("amount > 0",
                                                                        name="amount_positive"),
@@ -517,5 +528,158 @@ class PayoutRequest(SQLModel, table=True):
     rail: str | None = Field(default=None, sa_column=Column(String(10)))  # card / nanaco
     result: str | None = Field(default=None, sa_column=Column(String(10)))  # done / returned
     result_reason: str | None = Field(default=None, sa_column=Column(Text))
+    result_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    result_by: int | None = Field(default=None, sa_column=_fk("operator.id", index=False))
+
+
+# -- The balance-refund programme (app.services.refunds) ------------------------------
+# A member is one person in both programmes: refund_member.victim_id links the closing
+# balance to the compensation victim with the same member ID. A refund is paid once per
+# member (refund_payment.member_ref unique), and an application is on one payout rail at
+# a time by the same pattern as a case: refund_application.payout_rail, and a foreign key
+# (application_ref, rail) from each live 払出証書 to it.
+
+RAIL_POSTAL = "postal"
+
+
+class RefundMember(SQLModel, table=True):
+    """One member's closing balance and the contact on record, from the balance file."""
+
+    __tablename__ = "refund_member"
+    __table_args__ = (
+        CheckConstraint("balance >= 0", name="balance_not_negative"),
+        CheckConstraint("fraud_charge_balance IS NULL OR "
+                        "(fraud_charge_balance >= 0 AND fraud_charge_balance <= balance)",
+                        name="fraud_part_within_balance"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    balance: int = Field(sa_column=Column(BigInteger, nullable=False))
+    fraud_charge_balance: int | None = Field(default=None, sa_column=Column(BigInteger))
+    name: str | None = Field(default=None, sa_column=Column(String(200)))
+    name_kana: str | None = Field(default=None, sa_column=Column(String(200)))
+    kana_key: str = Field(default="", sa_column=Column(String(200), nullable=False))
+    phone: str | None = Field(default=None, sa_column=Column(String(40)))
+    phone_digits: str = Field(default="", sa_column=Column(String(20), nullable=False,
+                                                           index=True))
+    email: str | None = Field(default=None, sa_column=Column(String(254)))
+    email_key: str = Field(default="", sa_column=Column(String(254), nullable=False,
+                                                        index=True))
+    postal_code: str | None = Field(default=None, sa_column=Column(String(8)))
+    address: str | None = Field(default=None, sa_column=Column(Text))
+    birth_date: date | None = None
+    closed_on: date | None = None
+    content_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    victim_id: int | None = Field(default=None, sa_column=_fk("victim.id"))
+    import_batch_id: int | None = Field(default=None, sa_column=_fk("import_batch.id",
+                                                                    index=False))
+    created_at: datetime = Field(sa_column=_utc())
+
+
+class RefundApplication(SQLModel, table=True):
+    """One application, by app, web form or phone, and where it stands."""
+
+    __tablename__ = "refund_application"
+    __table_args__ = (
+        Index("ix_refund_application_state", "state", "applied_at"),
+        # The parent key of a live 払出証書's claim on the application (see above).
+        Index("uq_refund_application_id_rail", "id", "payout_rail", unique=True),
+        CheckConstraint("payout_rail IS NULL OR payout_rail IN ('transfer', 'postal')",
+                        name="known_rail"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    content_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    member_ref: int | None = Field(default=None, sa_column=_fk("refund_member.id"))
+    member_id: str | None = Field(default=None, sa_column=Column(String(64)))
+    route: str = Field(sa_column=Column(String(10), nullable=False))
+    applied_at: datetime = Field(sa_column=_utc())
+    method: str = Field(sa_column=Column(String(20), nullable=False))
+    name: str = Field(sa_column=Column(String(200), nullable=False))
+    name_kana: str | None = Field(default=None, sa_column=Column(String(200)))
+    phone: str | None = Field(default=None, sa_column=Column(String(40)))
+    email: str | None = Field(default=None, sa_column=Column(String(254)))
+    birth_date: date | None = None
+    bank_code: str | None = Field(default=None, sa_column=Column(String(4)))
+    branch_code: str | None = Field(default=None, sa_column=Column(String(3)))
+    account_type: str | None = Field(default=None, sa_column=Column(String(10)))
+    account_number: str | None = Field(default=None, sa_column=Column(String(7)))
+    holder_kana: str | None = Field(default=None, sa_column=Column(String(100)))
+    state: str = Field(sa_column=Column(String(20), nullable=False))
+    state_reason: str | None = Field(default=None, sa_column=Column(Text))
+    refundable_amount: int | None = Field(default=None, sa_column=Column(BigInteger))
+    identity_how: str | None = Field(default=None, sa_column=Column(String(30)))
+    decided_by: int | None = Field(default=None, sa_column=_fk("operator.id", index=False))
+    decided_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    payout_rail: str | None = Field(default=None, sa_column=Column(String(10)))
+    import_batch_id: int | None = Field(default=None, sa_column=_fk("import_batch.id",
+                                                                    index=False))
+    created_at: datetime = Field(sa_column=_utc())
+    updated_at: datetime = Field(sa_column=_utc())
+    version: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
+
+
+class RefundPayment(SQLModel, table=True):
+    """A refund paid: one per member, ever, whatever the route or the rail."""
+
+    __tablename__ = "refund_payment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_ref: int = Field(sa_column=Column(Integer, ForeignKey("refund_member.id"),
+                                             unique=True, nullable=False))
+    application_ref: int = Field(sa_column=Column(Integer, ForeignKey("refund_application.id"),
+                                                  unique=True, nullable=False))
+    amount: int = Field(sa_column=Column(BigInteger, CheckConstraint("amount > 0",
+                                                                       name="amount_positive"),
+                                          nullable=False))
+    rail: str = Field(sa_column=Column(String(10), nullable=False))
+    reference: str | None = Field(default=None, sa_column=Column(String(100)))
+    paid_at: datetime = Field(sa_column=_utc(index=True))
+    operator_id: int | None = Field(default=None, sa_column=_fk("operator.id", index=False))
+
+
+class PostalOrderList(SQLModel, table=True):
+    """A 払出証書 request list as handed to Japan Post."""
+
+    __tablename__ = "postal_order_list"
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_count: int = 0
+    total_amount: int = Field(default=0, sa_column=Column(BigInteger, nullable=False,
+                                                          server_default="0"))
+    file_sha256: str | None = Field(default=None, sa_column=Column(String(64)))
+    created_by: int | None = Field(default=None, sa_column=_fk("operator.id", index=False))
+    created_at: datetime = Field(sa_column=_utc())
+
+
+class PostalOrder(SQLModel, table=True):
+    """One 払出証書: requested, issued, then cashed, or expired and returned."""
+
+    __tablename__ = "postal_order"
+    __table_args__ = (
+        Index("uq_postal_order_live_application", "application_ref", unique=True,
+              sqlite_where=sa_text("live"), postgresql_where=sa_text("live")),
+        CheckConstraint("(live AND rail IS NOT NULL AND rail = 'postal') "
+                        "OR (NOT live AND rail IS NULL)", name="rail_when_live"),
+        ForeignKeyConstraint(["application_ref", "rail"],
+                             ["refund_application.id", "refund_application.payout_rail"],
+                             name="fk_postal_order_rail_claim"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    list_id: int = Field(sa_column=_fk("postal_order_list.id", nullable=False))
+    application_ref: int = Field(sa_column=_fk("refund_application.id", nullable=False))
+    amount: int = Field(sa_column=Column(BigInteger, CheckConstraint("amount > 0",
+                                                                       name="amount_positive"),
+                                          nullable=False))
+    live: bool = Field(default=True, sa_column=Column(Boolean, nullable=False,
+                                                      server_default=sa_true()))
+    rail: str | None = Field(default=RAIL_POSTAL, sa_column=Column(String(10)))
+    status: str = Field(sa_column=Column(String(10), nullable=False))  # requested/issued/...
+    certificate_number: str | None = Field(default=None, sa_column=Column(String(30)))
+    expires_on: date | None = None
+    issued_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     result_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     result_by: int | None = Field(default=None, sa_column=_fk("operator.id", index=False))

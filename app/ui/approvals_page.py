@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -23,6 +22,8 @@ from app.services import suspicion
 from app.services.suspicion import Flag, WaitingCase
 from app.ui.desk import Desk
 from app.ui.labels import channel_label
+from app.ui.refresh import follow_changes, touches_cases
+from app.ui.tables import make_table
 
 PAGE_SIZE = 200
 FLAG_LABELS = {
@@ -50,18 +51,7 @@ def flag_detail(flag: Flag) -> str:
 
 
 def _table(name: str, headers, widths) -> QTableWidget:
-    table = QTableWidget(0, len(headers))
-    table.setObjectName(name)
-    table.setHorizontalHeaderLabels([_(h) for h in headers])
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.verticalHeader().setVisible(False)
-    table.setWordWrap(False)
-    for column, width in enumerate(widths):
-        table.setColumnWidth(column, width)
-    table.horizontalHeader().setStretchLastSection(True)
-    return table
+    return make_table(name, headers, widths, wrap=False)
 
 
 def _put(table: QTableWidget, row: int, values, case_id: int, warn: bool = False) -> None:
@@ -85,8 +75,7 @@ class ApprovalsPage(QWidget):
         self.flags: list[Flag] = []
         self._wanted = False
         self._build()
-        desk.cases_changed.connect(self._changed)
-        desk.case_changed.connect(lambda _id: self._changed())
+        follow_changes(self, desk, touches_cases, self._changed)
 
     def _build(self) -> None:
         self.note = QLabel(objectName="approvals_note")

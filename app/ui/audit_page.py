@@ -5,23 +5,19 @@ recorded). Also the start-up check of the chain that warns an administrator."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import date
 
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDateEdit,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -34,6 +30,7 @@ from app.services.audit_log import AuditFilter, AuditRow, ChainReport
 from app.ui.desk import Desk
 from app.ui.labels import action_label, actor_text, change_lines, entity_text, reason_text
 from app.ui.step_up import ask_fresh_code
+from app.ui.tables import make_table
 
 PAGE_SIZE = 200
 HEADERS = (N_("No."), N_("Time (Japan)"), N_("Operator"), N_("Action"), N_("Case number"),
@@ -77,7 +74,6 @@ class AuditPage(QWidget):
         self.total = 0
         self.rows: list[AuditRow] = []
         # Asks where to save the export; tests replace it.
-        self.choose_export_path: Callable[[], str | None] = self._ask_path
         self._build()
         self._shown_once = False
 
@@ -85,16 +81,8 @@ class AuditPage(QWidget):
     def _build(self) -> None:
         layout = QVBoxLayout(self)
         layout.addLayout(self._filters())
-        self.table = QTableWidget(0, len(HEADERS))
-        self.table.setObjectName("audit_table")
-        self.table.setHorizontalHeaderLabels([_(h) for h in HEADERS])
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().setVisible(False)
-        for column, width in enumerate((70, 150, 90, 190, 110, 140, 200)):
-            self.table.setColumnWidth(column, width)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = make_table("audit_table", HEADERS, (70, 150, 90, 190, 110, 140, 200),
+                                wrap=True)
         self.table.itemSelectionChanged.connect(self._show_selected)
         # The change in words, one field a line, as the case timeline shows it
         # (the auditor's CSV export keeps the stored values).
@@ -235,13 +223,9 @@ class AuditPage(QWidget):
             self.change.setPlainText(change_text(row.before, row.after))
 
     # -- export ---------------------------------------------------------------------------
-    def _ask_path(self) -> str | None:
-        path, _filter = QFileDialog.getSaveFileName(
-            self, _("Export the audit log"), "audit_log.csv", "CSV (*.csv)")
-        return path or None
-
     def export(self) -> None:
-        path = self.choose_export_path()
+        path = self.desk.prompter.save_file(self, _("Export the audit log"), "audit_log.csv",
+                                            "CSV (*.csv)")
         if not path:
             return
         code = ask_fresh_code(self, self.desk)  # the trail holds personal data

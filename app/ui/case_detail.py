@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -15,19 +15,19 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from app.core.errors import ConflictError
-from app.core.i18n import _, error_text, format_moment, format_yen, one_language
+from app.core.i18n import N_, _, error_text, format_moment, format_yen, one_language
 from app.domain.states import Status
 from app.domain.workflow import Move
 from app.services import cases, victims
 from app.services.case_flags import CaseWarnings, case_warnings
 from app.services.cases import MoveRequest
+from app.services.changes import Changed
 from app.services.intake import VictimInput
 from app.services.views import CaseView
 from app.ui.approvals_page import flag_detail, flag_label
@@ -46,38 +46,28 @@ from app.ui.labels import (
     status_label,
 )
 from app.ui.payout_dialog import PayoutDialog
+from app.ui.refresh import follow_changes
 from app.ui.step_up import ask_step_up
+from app.ui.tables import fill_table, make_table
 
 
 def _table(headers: list[str], widths: tuple[int, ...] = ()) -> QTableWidget:
-    table = QTableWidget(0, len(headers))
-    for column, width in enumerate(widths):
-        table.setColumnWidth(column, width)
-    table.setWordWrap(True)
-    table.setHorizontalHeaderLabels(headers)
-    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-    table.verticalHeader().setVisible(False)
-    table.horizontalHeader().setStretchLastSection(True)
-    return table
+    return make_table("", headers, widths, rows=False)
 
 
 def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
-    table.setRowCount(len(rows))
-    for r, values in enumerate(rows):
-        for c, value in enumerate(values):
-            item = QTableWidgetItem(value)
-            item.setToolTip(value)  # the whole text, where the column cuts it short
-            table.setItem(r, c, item)
+    fill_table(table, rows, tooltips=True)  # the whole text, where the column cuts it short
     table.resizeRowsToContents()  # detail tables are short: a case's own rows only
 
 
 class CaseDetail(QWidget):
-    changed = Signal(int)  # case id, after a successful change
-
     def __init__(self, desk: Desk, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.desk = desk
         self.case: CaseView | None = None
+        # The case shown reloads when anyone changes it (this detail, another page, a
+        # batch): the desk says which cases a write changed.
+        follow_changes(self, desk, self._concerns, self._reload)
         self.header = QLabel(_("Select a case in the list, or search above."))
         self.header.setTextFormat(Qt.TextFormat.RichText)
         self.header.setWordWrap(True)
@@ -119,17 +109,17 @@ class CaseDetail(QWidget):
         self.save_victim_button.clicked.connect(self.save_victim)
         form.addRow(self.save_victim_button)
         self.tabs.addTab(form_widget, _("Victim"))
-        self.incidents = _table([_("Report ID"), _("Occurred"), _("Amount"), _("Merchant"),
-                                 _("Card")], (120, 120, 90, 200))
+        self.incidents = _table([N_("Report ID"), N_("Occurred"), N_("Amount"), N_("Merchant"),
+                                 N_("Card")], (120, 120, 90, 200))
         self.tabs.addTab(self.incidents, _("Incidents"))
         self.tabs.addTab(self._payout_tab(), _("Payout details"))
-        self.attempts = _table([_("When"), _("Operator"), _("Method"), _("Outcome"), _("Note")],
-                               (120, 80, 80, 100))
+        self.attempts = _table([N_("When"), N_("Operator"), N_("Method"), N_("Outcome"),
+                                N_("Note")], (120, 80, 80, 100))
         self.tabs.addTab(self.attempts, _("Outreach"))
-        self.letters = _table([_("Letter code"), _("Kind"), _("Produced"), _("Mailed")])
+        self.letters = _table([N_("Letter code"), N_("Kind"), N_("Produced"), N_("Mailed")])
         self.tabs.addTab(self.letters, _("Letters"))
         self.tabs.addTab(self._notes_tab(), _("Notes"))
-        self.timeline = _table([_("When"), _("Who"), _("What"), _("Change"), _("Reason")],
+        self.timeline = _table([N_("When"), N_("Who"), N_("What"), N_("Change"), N_("Reason")],
                                (112, 64, 120, 300))
         self.tabs.addTab(self.timeline, _("Timeline"))
 
@@ -164,6 +154,15 @@ class CaseDetail(QWidget):
         return box
 
     # -- loading ------------------------------------------------------------------
+    def _concerns(self, changed: Changed) -> bool:
+        case = self.case
+        return case is not None and (case.id in changed.cases
+                                     or case.victim.id in changed.victims)
+
+    def _reload(self) -> None:
+        if self.case is not None:
+            self.load(self.case.id)
+
     def load(self, case_id: int) -> None:
         self.desk.act(cases.get_case, case_id, on_done=self.show_case, on_error=self._error)
 
@@ -335,9 +334,8 @@ class CaseDetail(QWidget):
         return MoveRequest(Status.MERGED, reason=reason, expected_version=case.version,
                            merge_into_number=target)
 
-    def _moved(self, view: CaseView) -> None:
-        self.changed.emit(view.id)
-        self.load(view.id)
+    def _moved(self, _view: CaseView | None = None) -> None:
+        """Nothing to do: the desk's ``changed`` reloads the case (``_concerns``)."""
 
     def save_victim(self) -> None:
         if self.case is None:
@@ -357,9 +355,8 @@ class CaseDetail(QWidget):
         self.desk.act(cases.add_note, case_id, text, on_done=lambda _r: self._noted(case_id),
                       on_error=self._error)
 
-    def _noted(self, case_id: int) -> None:
-        self.note_edit.clear()
-        self.load(case_id)
+    def _noted(self, _case_id: int) -> None:
+        self.note_edit.clear()  # the case reloads from the desk's ``changed``
 
     def edit_payout(self) -> PayoutDialog | None:
         if self.case is None:

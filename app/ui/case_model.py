@@ -1,7 +1,14 @@
 """The case list as a Qt model backed by paged SQL queries.
 
 The model holds only the pages fetched so far. Rows load as the view scrolls
-(canFetchMore/fetchMore); a new query discards late answers to the old one.
+(canFetchMore/fetchMore), each page after the key of the last row held (never an
+OFFSET, which drifts when another desk writes); a new query discards late answers
+to the old one.
+
+A change made elsewhere (``update``) re-reads the rows held and applies the
+difference in place: changed rows repaint, rows gone are removed, new rows are
+inserted, moved rows move, so the view keeps its selection, current row and scroll
+position (and Ctrl+J goes on from the current row).
 """
 
 from __future__ import annotations
@@ -94,7 +101,7 @@ class CaseListModel(QAbstractTableModel):
 
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
         if self.canFetchMore(parent):
-            self._load(len(self.rows))
+            self._load(self.rows[-1].key if self.rows else None)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         key = COLUMNS[column][1]
@@ -115,14 +122,65 @@ class CaseListModel(QAbstractTableModel):
         self.exhausted = False
         self.loading = False
         self.endResetModel()
-        self._load(0)
+        self._load(None)
 
-    def _load(self, offset: int) -> None:
+    def update(self) -> None:
+        """Re-read the rows held (at least a page) after a change made elsewhere."""
+        self.generation += 1  # a page on its way would land on rows about to change
+        self.loading = True
+        generation, wanted = self.generation, max(len(self.rows), PAGE)
+        self.desk.call(list_cases, self.query, wanted,
+                       on_done=lambda rows: self._reread(generation, rows, wanted),
+                       on_error=lambda exc: self._failed(generation, exc))
+
+    def _load(self, after) -> None:
         self.loading = True
         generation = self.generation
-        self.desk.call(list_cases, self.query, offset, PAGE,
+        self.desk.call(list_cases, self.query, PAGE, after,
                        on_done=lambda rows: self._arrived(generation, rows),
                        on_error=lambda exc: self._failed(generation, exc))
+
+    def _reread(self, generation: int, rows: list[CaseRow], wanted: int) -> None:
+        if generation != self.generation:
+            return
+        self.loading = False
+        self.exhausted = len(rows) < wanted
+        self._merge(rows)
+        self.loaded.emit()
+
+    def _merge(self, new: list[CaseRow]) -> None:
+        """Turn the rows held into ``new`` by removals, one move and insertions."""
+        kept = {row.id for row in new}
+        for index in range(len(self.rows) - 1, -1, -1):
+            if self.rows[index].id not in kept:
+                self.beginRemoveRows(QModelIndex(), index, index)
+                del self.rows[index]
+                self.endRemoveRows()
+        held = {row.id for row in self.rows}
+        survivors = [row for row in new if row.id in held]
+        if [r.id for r in survivors] != [r.id for r in self.rows]:
+            self._reorder(survivors)
+        else:
+            for index, row in enumerate(survivors):
+                if row != self.rows[index]:
+                    self.rows[index] = row
+                    self.dataChanged.emit(self.index(index, 0),
+                                          self.index(index, len(COLUMNS) - 1))
+        for index, row in enumerate(new):
+            if row.id not in held:
+                self.beginInsertRows(QModelIndex(), index, index)
+                self.rows.insert(index, row)
+                self.endInsertRows()
+
+    def _reorder(self, survivors: list[CaseRow]) -> None:
+        """Same rows, new order: persistent indexes (selection, current) follow their case."""
+        self.layoutAboutToBeChanged.emit()
+        place = {row.id: index for index, row in enumerate(survivors)}
+        for old in self.persistentIndexList():
+            row = place[self.rows[old.row()].id]
+            self.changePersistentIndex(old, self.index(row, old.column()))
+        self.rows = survivors
+        self.layoutChanged.emit()
 
     def _arrived(self, generation: int, rows: list[CaseRow]) -> None:
         if generation != self.generation:

@@ -26,6 +26,7 @@ from app.ui.case_detail import CaseDetail
 from app.ui.case_model import COLUMNS, CaseListModel
 from app.ui.desk import Desk
 from app.ui.labels import channel_label, status_label
+from app.ui.refresh import follow_changes, touches_cases
 
 SEARCH_DELAY_MS = 150
 # Case no., name, status, three amounts, deadline, then what is a scroll away.
@@ -62,15 +63,15 @@ class CasesPage(QWidget):
         self._open_first = False
         self.table = self._make_table()
         self.detail = CaseDetail(desk)
-        self.detail.changed.connect(self._case_changed)
         self._timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self._timer.timeout.connect(self.apply_filters)
         self._wire()
         self._lay_out()
         self.model.loaded.connect(self._update_count)
         self.model.failed.connect(lambda text: self.desk.prompter.error(self, text))
-        # Imports, batches and other pages change cases too: show what is true now.
-        desk.cases_changed.connect(self.model.refresh)
+        # This desk's detail, imports, batches and other pages change cases: the rows
+        # held are re-read in place (selection, current row and scroll stay).
+        follow_changes(self, desk, touches_cases, self.model.update)
         self.apply_filters()
 
     def _make_table(self) -> QTableView:
@@ -204,7 +205,3 @@ class CasesPage(QWidget):
         target = min(current + 1, self.model.rowCount() - 1)
         if target >= 0:
             self.table.selectRow(target)
-
-    def _case_changed(self, case_id: int) -> None:
-        self.desk.case_changed.emit(case_id)
-        self.model.refresh()

@@ -16,9 +16,7 @@ from PySide6.QtCharts import (
 from PySide6.QtCore import QMargins, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
-    QFileDialog,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -33,9 +31,11 @@ from PySide6.QtWidgets import (
 from app.core.i18n import N_, _, error_text, format_day, format_moment, format_yen
 from app.domain.channels import Channel
 from app.domain.states import Status
-from app.services import dashboard
+from app.services import dashboard, refunds_stats
 from app.ui.desk import Desk
 from app.ui.labels import channel_label, status_label
+from app.ui.refresh import follow_changes, touches_cases
+from app.ui.tables import fill_table, make_table
 
 REFRESH_DELAY_MS = 400
 CHART_DAYS = 30
@@ -51,14 +51,8 @@ DEADLINES = (("credit_overdue", N_("Credit deadline overdue")),
 
 
 def _money_table(name: str) -> QTableWidget:
-    table = QTableWidget(0, len(MONEY_HEADERS))
-    table.setObjectName(name)
-    table.setHorizontalHeaderLabels([_(h) for h in MONEY_HEADERS])
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.verticalHeader().setDefaultSectionSize(22)
-    for column, width in enumerate((60, 120, 120, 120, 120, 120)):
-        table.setColumnWidth(column, width)
-    return table
+    return make_table(name, MONEY_HEADERS, (60, 120, 120, 120, 120, 120), rows=False,
+                      row_labels=True, row_height=22, stretch_last=False)
 
 
 def _fill_money(table: QTableWidget, rows: list[tuple[str, dashboard.Money]]) -> None:
@@ -82,18 +76,14 @@ class DeadlineDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(title)
         self.resize(760, 480)
-        table = QTableWidget(len(rows), 6)
-        table.setObjectName("deadline_rows")
-        table.setHorizontalHeaderLabels([_("Case number"), _("Name"), _("Channel"),
-                                         _("State"), _("Since"), _("Amount")])
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        for index, row in enumerate(rows):
-            since = (format_moment(row.since) if hasattr(row.since, "hour")
-                     else format_day(row.since))
-            values = (row.case_number, row.name, channel_label(row.channel),
-                      status_label(row.status), since, format_yen(row.amount))
-            for column, value in enumerate(values):
-                table.setItem(index, column, QTableWidgetItem(value))
+        table = make_table("deadline_rows", (N_("Case number"), N_("Name"), N_("Channel"),
+                                             N_("State"), N_("Since"), N_("Amount")),
+                           rows=False, row_labels=True, stretch_last=False)
+        fill_table(table, [(row.case_number, row.name, channel_label(row.channel),
+                            status_label(row.status),
+                            format_moment(row.since) if hasattr(row.since, "hour")
+                            else format_day(row.since), format_yen(row.amount))
+                           for row in rows])
         close = QPushButton(_("Close"))
         close.clicked.connect(self.accept)
         layout = QVBoxLayout(self)
@@ -114,8 +104,7 @@ class DashboardPage(QWidget):
         self._timer = QTimer(self, singleShot=True, interval=REFRESH_DELAY_MS)
         self._timer.timeout.connect(self.refresh)
         self._build()
-        desk.cases_changed.connect(self._timer.start)
-        desk.case_changed.connect(lambda _id: self._timer.start())
+        follow_changes(self, desk, touches_cases, self._timer.start)
         self.refresh()
 
     # -- layout ------------------------------------------------------------
@@ -180,6 +169,7 @@ class DashboardPage(QWidget):
         side = QVBoxLayout()
         side.addWidget(outreach_box)
         side.addWidget(deadline_box)
+        side.addWidget(self._refund_box())
         side.addStretch(1)
         middle = QHBoxLayout()
         middle.addLayout(tables, 3)
@@ -190,10 +180,25 @@ class DashboardPage(QWidget):
         layout.addLayout(middle, 3)
         layout.addWidget(self.chart_view, 2)
 
+    def _refund_box(self) -> QGroupBox:
+        """The balance-refund programme beside compensation (app.ui.refunds_page)."""
+        box = QGroupBox(_("Balance refund"))
+        self.refund_figures = QLabel("–")
+        self.refund_figures.setObjectName("dashboard_refunds")
+        self.refund_figures.setWordWrap(True)
+        QVBoxLayout(box).addWidget(self.refund_figures)
+        return box
+
+    def _show_refunds(self, figures: dict) -> None:
+        from app.ui.refunds_page import figures_text
+
+        self.refund_figures.setText(figures_text(figures))
+
     # -- data --------------------------------------------------------------
     def refresh(self) -> None:
         self._timer.stop()
         self.desk.call(dashboard.dashboard, on_done=self.show_board, on_error=self._error)
+        self.desk.call(refunds_stats.figures, on_done=self._show_refunds, on_error=self._error)
 
     def _error(self, exc: Exception) -> None:
         self.desk.prompter.error(self, error_text(exc))
@@ -289,29 +294,24 @@ class DashboardPage(QWidget):
 
     def _ask_path(self, caption: str, suffix: str, pattern: str) -> str | None:
         stamp = self.board.as_of.strftime("%Y%m%d") if self.board else "report"
-        path, _chosen = QFileDialog.getSaveFileName(
-            self, caption, f"dashboard-{stamp}.{suffix}", pattern)
-        return path or None
+        return self.desk.prompter.save_file(self, caption, f"dashboard-{stamp}.{suffix}",
+                                            pattern)
 
     def export_csv(self, path: str | None = None) -> None:
         if self.board is None:
             return
         path = path or self._ask_path(_("Export CSV"), "csv", "CSV (*.csv)")
         if path:
-            self.desk.call(lambda _ctx, board, target: dashboard.write_csv(board, target),
-                           self.board, path, on_done=lambda _r: self._saved(path),
-                           on_error=self._error)
+            self.desk.locally(dashboard.write_csv, self.board, path,
+                              on_done=lambda _r: self._saved(path), on_error=self._error)
 
     def export_pdf(self, path: str | None = None) -> None:
         if self.board is None:
             return
         path = path or self._ask_path(_("PDF report"), "pdf", "PDF (*.pdf)")
         if path:
-            from app.exports.dashboard_pdf import write_pdf
-
-            self.desk.call(lambda _ctx, board, target: write_pdf(board, target),
-                           self.board, path, on_done=lambda _r: self._saved(path),
-                           on_error=self._error)
+            self.desk.locally(dashboard.write_pdf, self.board, path,
+                              on_done=lambda _r: self._saved(path), on_error=self._error)
 
     def _saved(self, path: str) -> None:
         self.desk.prompter.info(self, _("Dashboard"), _("Saved: {path}").format(path=path))

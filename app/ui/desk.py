@@ -3,28 +3,36 @@ server far away: app.services.gateway), the signed-in operator, the lane that ke
 the services off the GUI thread, the prompter, and one "changes applied" signal.
 
 Pages call ``desk.call`` (a read) and ``desk.act`` (a write on the operator's
-behalf) with a service function of app.services; nothing in a page depends on where
-the services run."""
+behalf) with a service function of app.services and plain arguments; nothing in a
+page depends on where the services run. After every write that changed something
+the desk emits ``changed`` with what it changed (app.services.changes.Changed):
+pages refresh from that (app.ui.refresh), never by hand. Long work runs on a
+``BackgroundTask`` of its own (``task=``), with progress and cancel.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from app.domain.roles import Actor
 from app.services.context import AppContext, SessionEnded
-from app.services.gateway import Gateway, InProcessGateway
-from app.ui.lane import ServiceLane
+from app.services.gateway import Gateway, InProcessGateway, Outcome
+from app.ui.lane import ServiceLane, alive
 from app.ui.prompts import Prompter
+
+if TYPE_CHECKING:
+    from app.ui.tasks import BackgroundTask
+
+Done = Callable[[Any], None] | None
+Failed = Callable[[Exception], None] | None
 
 
 class Desk(QObject):
-    # Emitted with the case id after any service call that changed a case;
-    # pages refresh only what concerns them.
-    case_changed = Signal(int)
-    cases_changed = Signal()
+    # What a write changed (a Changed), emitted in the GUI thread after its on_done.
+    changed = Signal(object)
     # A service refused the session (the account was locked or reset since sign-in):
     # the idle lock closes over the window and asks for a new sign-in.
     session_ended = Signal()
@@ -46,24 +54,40 @@ class Desk(QObject):
     def actor(self, actor: Actor) -> None:
         self.gateway.actor = actor
 
-    @property
-    def ctx(self) -> AppContext:
-        """The in-process context, for the code not yet moved onto the gateway."""
-        return self.gateway.ctx
+    def call(self, service: Callable[..., Any], *args: Any, on_done: Done = None,
+             on_error: Failed = None, task: BackgroundTask | None = None,
+             **kwargs: Any) -> None:
+        """Run ``service(ctx, *args)`` through the gateway, on the lane (or the task's)."""
+        self._submit(self.gateway.read, service, args, kwargs, on_done, on_error, task)
 
-    def call(self, service: Callable[..., Any], *args: Any,
-             on_done: Callable[[Any], None] | None = None,
-             on_error: Callable[[Exception], None] | None = None, **kwargs: Any) -> None:
-        """Run ``service(ctx, *args)`` through the gateway, on the lane."""
-        self.lane.submit(self._watched, self.gateway.read, service, *args,
-                         on_done=on_done, on_error=on_error, **kwargs)
+    def act(self, service: Callable[..., Any], *args: Any, on_done: Done = None,
+            on_error: Failed = None, task: BackgroundTask | None = None,
+            **kwargs: Any) -> None:
+        """Run ``service(ctx, actor, *args)``: a use case on behalf of the operator.
+        ``on_done`` gets the service's value; then ``changed`` says what changed."""
 
-    def act(self, service: Callable[..., Any], *args: Any,
-            on_done: Callable[[Any], None] | None = None,
-            on_error: Callable[[Exception], None] | None = None, **kwargs: Any) -> None:
-        """Run ``service(ctx, actor, *args)``: a use case on behalf of the operator."""
-        self.lane.submit(self._watched, self.gateway.write, service, *args,
-                         on_done=on_done, on_error=on_error, **kwargs)
+        def done(outcome: Outcome) -> None:
+            if alive(on_done):  # not a page closed meanwhile; the change happened all the same
+                on_done(outcome.value)
+            if outcome.changed:
+                self.changed.emit(outcome.changed)
+
+        self._submit(self.gateway.write, service, args, kwargs, done, on_error, task)
+
+    def locally(self, fn: Callable[..., Any], *args: Any, on_done: Done = None,
+                on_error: Failed = None) -> None:
+        """Work on this desk's own files with data already in hand (a report the page
+        shows, written where the operator chose): no service, no database, so no
+        gateway; on the lane all the same, off the GUI thread."""
+        self.lane.submit(fn, *args, on_done=on_done, on_error=on_error)
+
+    def _submit(self, through, service, args, kwargs, on_done, on_error, task) -> None:
+        lane = self.lane
+        if task is not None:
+            lane, kwargs = task.lane, kwargs | {"watch": task.begin()}
+            on_done, on_error = task.ending(on_done), task.ending(on_error)
+        lane.submit(self._watched, through, service, *args, on_done=on_done,
+                    on_error=on_error, **kwargs)
 
     def _watched(self, through: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """On the lane's thread; the signal reaches the window through Qt's queue."""

@@ -7,12 +7,11 @@
    the refused rows, writing nothing;
 4. import: the real run, then its summary and the refused rows to save.
 
-Reading, validating and importing run on the page's own worker thread, never
-on the GUI thread nor on the desk's database lane (which other pages keep
-using). Progress is a counter the worker sets once per chunk and a GUI timer
-polls (no signal per row or per chunk: each Python-side ``emit`` in PySide6
-6.12.0 also drops a reference to ``True``), and cancel is a flag checked
-between chunks, so the window stays responsive whatever the file's size.
+Reading the preview runs on the page's own reader thread, and validating and
+importing run as a background task (app.ui.tasks), never on the GUI thread nor on
+the desk's database lane (which other pages keep using). Progress is the task's
+watch, set by the service once per chunk and polled by a GUI timer, and cancel is
+checked between chunks, so the window stays responsive whatever the file's size.
 """
 
 from __future__ import annotations
@@ -23,13 +22,11 @@ import math
 import os
 import shutil
 import tempfile
-import threading
-from collections.abc import Callable
 from itertools import count
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QBrush, QCloseEvent, QColor, QDragEnterEvent, QDropEvent
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QBrush, QCloseEvent, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -50,20 +47,19 @@ from PySide6.QtWidgets import (
 
 from app.core.i18n import N_, _, error_text, format_yen, one_language
 from app.domain.channels import Channel
-from app.domain.roles import Actor
 from app.importers.incident_csv import FIELDS, IGNORE, REQUIRED_FIELDS, Preview, preview
-from app.services.context import AppContext
-from app.services.import_errors import RefusedRowsFile, save_refused_rows
-from app.services.imports import ImportCancelled, ImportSummary, import_incidents
+from app.services.import_errors import import_spooling_refused, save_refused_rows
+from app.services.imports import ImportCancelled, ImportSummary
 from app.ui.desk import Desk
+from app.ui.drops import FileDrop
 from app.ui.labels import channel_label
 from app.ui.lane import ServiceLane
+from app.ui.tables import make_table
+from app.ui.tasks import BackgroundTask
 
 log = logging.getLogger(__name__)
 
 PREVIEW_ROWS = 20
-DROP_SUFFIXES = (".csv", ".tsv", ".txt")
-PROGRESS_POLL_MS = 100  # the bar reads the worker's counter ten times a second
 PROGRESS_STEPS = 1000  # the bar counts per mille: byte counts overflow a Qt int
 UNMAPPED = ""  # combo data of a column no field was found for
 ERROR_STYLE = "color: #b00020"
@@ -114,63 +110,11 @@ def size_label(size: int) -> str:
     return f"{size / 1_000_000:,.1f} MB"
 
 
-def dropped_file(mime: QMimeData) -> str | None:
-    """The first local incident file (.csv, .tsv, .txt) among dropped URLs."""
-    if not mime.hasUrls():
-        return None
-    for url in mime.urls():
-        if url.isLocalFile() and url.toLocalFile().lower().endswith(DROP_SUFFIXES):
-            return url.toLocalFile()
-    return None
-
-
-class FileChooser:
-    """The file dialogs behind one seam: a modal dialog would block a test forever."""
-
-    def open_path(self, parent: QWidget | None) -> str | None:
-        from PySide6.QtWidgets import QFileDialog
-
-        path, _selected = QFileDialog.getOpenFileName(
-            parent, _("Choose an incident list"), "",
-            _("Incident lists (*.csv *.tsv *.txt);;All files (*)"))
-        return path or None
-
-    def save_path(self, parent: QWidget | None, suggested: str) -> str | None:
-        from PySide6.QtWidgets import QFileDialog
-
-        path, _selected = QFileDialog.getSaveFileName(
-            parent, _("Save refused rows"), suggested, _("CSV files (*.csv)"))
-        return path or None
-
-
-# ------------------------------------------------------------------ worker jobs
-# These run on the page's worker thread: no widget is touched here.
+# ------------------------------------------------------------------ reader jobs
+# On the page's reader thread: the operator's own file, no service, no widget.
 
 def _read_preview(path: Path, mapping: dict[str, str] | None) -> tuple[Preview, int]:
     return preview(path, rows=PREVIEW_ROWS, mapping=mapping), os.path.getsize(path)
-
-
-def _run_import(ctx: AppContext, actor: Actor, path: Path, mapping: dict[str, str] | None,
-                dry_run: bool, spool: Path, header: list[str],
-                progress: Callable[[int, int], None],
-                cancel: Callable[[], bool]) -> ImportSummary:
-    """The import (or its dry run), every refused row spooled to ``spool`` as it comes."""
-    with RefusedRowsFile(spool, header) as refused:
-        return import_incidents(ctx, actor, path, mapping=mapping, dry_run=dry_run,
-                                on_refused=refused.add, progress=progress, cancel=cancel)
-
-
-class _Progress:
-    """Set by the worker after each chunk, read by the GUI's poll timer.
-
-    One tuple assignment, atomic under the GIL: the worker never touches a widget.
-    """
-
-    def __init__(self) -> None:
-        self.value: tuple[int, int] = (0, 0)
-
-    def __call__(self, done: int, total: int) -> None:
-        self.value = (done, total)
 
 
 # ------------------------------------------------------------------ the page
@@ -179,13 +123,13 @@ class ImportPage(QWidget):
     # After any run ends (done, cancelled or failed): tests and spinners wait on it.
     finished = Signal()
 
-    def __init__(self, desk: Desk, chooser: FileChooser | None = None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, desk: Desk, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.desk = desk
-        self.chooser = chooser or FileChooser()
-        # Our own worker: the desk's lane must stay free for the other pages.
-        self.worker = ServiceLane(self, threads=1)
+        # Our own threads: the desk's lane must stay free for the other pages.
+        self.reader = ServiceLane(self, threads=1)
+        self.task = BackgroundTask(self)
+        self.task.progressed.connect(self._show_progress)
         self.path: Path | None = None
         self.preview: Preview | None = None
         self.detected: dict[str, str] = {}  # header -> field found without overrides
@@ -193,19 +137,14 @@ class ImportPage(QWidget):
         self.summary: ImportSummary | None = None
         self.running = False
         self._status_prefix = ""
-        self._cancel = threading.Event()
         self._preview_seq = count(1)
         self._preview_wanted = 0
         self._spool_dir: str | None = None
         self._spool_seq = count(1)
         self._refused_file: Path | None = None
         self.combos: list[QComboBox] = []
-        self.setAcceptDrops(True)
         self._build()
-        self._progress = _Progress()
-        self._poll = QTimer(self)
-        self._poll.setInterval(PROGRESS_POLL_MS)
-        self._poll.timeout.connect(self._show_progress)
+        FileDrop(self, self.load_file, ready=lambda: not self.running)
         self.show_step(STEP_CHOOSE)
 
     # ---------------------------------------------------------------- building
@@ -346,17 +285,8 @@ class ImportPage(QWidget):
         self.refused_label = QLabel()
         self.refused_label.setObjectName("import_refused_label")
         self.refused_label.setWordWrap(True)
-        self.refused = QTableWidget(0, 3)
-        self.refused.setObjectName("import_refused")
-        self.refused.setHorizontalHeaderLabels([_("Line"), _("Outcome"), _("Reasons")])
-        self.refused.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.refused.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.refused.setWordWrap(False)
-        self.refused.verticalHeader().setVisible(False)
-        self.refused.verticalHeader().setDefaultSectionSize(24)
-        self.refused.setColumnWidth(0, 70)
-        self.refused.setColumnWidth(1, 110)
-        self.refused.horizontalHeader().setStretchLastSection(True)
+        self.refused = make_table("import_refused", (N_("Line"), N_("Outcome"), N_("Reasons")),
+                                  (70, 110), single=False, wrap=False, row_height=24)
         self.back_button = QPushButton(_("Back to the columns"))
         self.back_button.clicked.connect(lambda: self.show_step(STEP_PREVIEW))
         self.save_button = QPushButton(_("Save refused rows…"))
@@ -431,7 +361,9 @@ class ImportPage(QWidget):
     # ---------------------------------------------------------------- step 1: choose
     @Slot()
     def choose_path(self) -> None:
-        path = self.chooser.open_path(self)
+        path = self.desk.prompter.open_file(
+            self, _("Choose an incident list"),
+            _("Incident lists (*.csv *.tsv *.txt);;All files (*)"))
         if path:
             self.load_file(path)
 
@@ -452,7 +384,7 @@ class ImportPage(QWidget):
         seq = self._preview_wanted = next(self._preview_seq)
         path, mapping = self.path, dict(self.overrides) or None
         self.validate_button.setEnabled(False)
-        self.worker.submit(_read_preview, path, mapping,
+        self.reader.submit(_read_preview, path, mapping,
                            on_done=lambda result: self._previewed(seq, result),
                            on_error=lambda exc: self._preview_failed(seq, exc))
 
@@ -619,16 +551,13 @@ class ImportPage(QWidget):
 
     def _start(self, *, dry_run: bool) -> None:
         assert self.path is not None and self.preview is not None
-        self._cancel.clear()
-        self._progress = _Progress()
         spool = Path(self._spool_folder()) / f"refused-{next(self._spool_seq)}.csv"
         self._set_running(True, _("Validating…") if dry_run else _("Importing…"))
         self.show_step(self.stack.currentIndex(), indicator=2 if dry_run else 3)
         self.say("")
-        self.worker.submit(
-            _run_import, self.desk.ctx, self.desk.actor, self.path, dict(self.overrides) or None,
-            dry_run, spool, list(self.preview.header), self._progress,
-            self._cancel.is_set,
+        self.desk.act(
+            import_spooling_refused, self.path, mapping=dict(self.overrides) or None,
+            dry_run=dry_run, spool=spool, header=list(self.preview.header), task=self.task,
             on_done=lambda summary: self._run_done(summary, spool),
             on_error=lambda exc: self._run_failed(exc, dry_run, spool))
 
@@ -640,27 +569,22 @@ class ImportPage(QWidget):
         self.bar.setValue(0)
         self.status.setText(status)
         self._status_prefix = status
-        if running:
-            self._poll.start()
-        else:
-            self._poll.stop()
         if self.preview is not None:
             self.validate_button.setEnabled(self.preview.usable and not running)
 
-    @Slot()
-    def _show_progress(self) -> None:
-        done, total = self._progress.value
-        if not self.running or not total:
+    @Slot(int, int)
+    def _show_progress(self, done: int, total: int) -> None:
+        if not self.running:
             return
         self.bar.setValue(PROGRESS_STEPS * done // total)
-        if not self._cancel.is_set():  # keep "Cancelling…" on screen
+        if not self.task.cancelled:  # keep "Cancelling…" on screen
             self.status.setText(_("{status} {done} of {total}").format(
                 status=self._status_prefix, done=size_label(done), total=size_label(total)))
 
     @Slot()
     def cancel(self) -> None:
         if self.running:
-            self._cancel.set()
+            self.task.cancel()
             self.cancel_button.setEnabled(False)
             self.status.setText(_("Cancelling…"))
 
@@ -674,7 +598,6 @@ class ImportPage(QWidget):
         else:
             self.say(_("Import finished: {count} incidents stored.").format(
                 count=f"{summary.accepted:,}"), done=True)
-            self.desk.cases_changed.emit()
         self.finished.emit()
 
     def _run_failed(self, exc: Exception, dry_run: bool, spool: Path) -> None:
@@ -760,15 +683,15 @@ class ImportPage(QWidget):
             return
         suggested = str(self.path.with_name(
             _("{name}_refused.csv").format(name=self.path.stem)))
-        target = self.chooser.save_path(self, suggested)
+        target = self.desk.prompter.save_file(self, _("Save refused rows"), suggested,
+                                              _("CSV files (*.csv)"))
         if not target:
             return
         refused = self.summary.conflict + self.summary.rejected
         # Names and phones of the operator's own file: open to them, but recorded.
-        self.worker.submit(
-            save_refused_rows, self.desk.ctx, self.desk.actor, self._refused_file,
-            Path(target), rows=refused, source=self.path.name,
-            batch_id=self.summary.batch_id,
+        self.desk.act(
+            save_refused_rows, self._refused_file, Path(target), rows=refused,
+            source=self.path.name, batch_id=self.summary.batch_id,
             on_done=lambda _result: self.say(_("{count} refused rows saved to {path}").format(
                 count=f"{refused:,}", path=target), done=True),
             on_error=lambda exc: self.say(error_text(exc), error=True))
@@ -789,23 +712,11 @@ class ImportPage(QWidget):
             self._refused_file.unlink(missing_ok=True)
         self._refused_file = None
 
-    # ---------------------------------------------------------------- drops and closing
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if dropped_file(event.mimeData()) and not self.running:
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        path = dropped_file(event.mimeData())
-        if path:
-            event.acceptProposedAction()
-            self.load_file(path)
-
+    # ---------------------------------------------------------------- closing
     def shutdown(self) -> None:
         """Cancel a running import (it rolls back) and wait for the worker."""
-        self._cancel.set()
-        self.worker.shutdown()
+        self.task.shutdown()
+        self.reader.shutdown()
         if self._spool_dir is not None:
             shutil.rmtree(self._spool_dir, ignore_errors=True)
             self._spool_dir, self._refused_file = None, None

@@ -79,7 +79,7 @@ class IntakeDialog(QDialog):
                    merchant=self.merchant.text())
         try:
             return intake.parse_intake_form(raw, Channel(self.channel.currentData()),
-                                            self.desk.ctx.clock.now())
+                                            self.desk.gateway.now())
         except intake.FormProblems as problems:
             labels = dict(VICTIM_FIELDS) | {"occurred_at": N_("Occurred (Japan time)"),
                                      "amount": N_("Amount (yen)"),
@@ -134,7 +134,6 @@ class IntakeDialog(QDialog):
 
     def _saved(self, case: CaseView) -> None:
         self.created = case
-        self.desk.case_changed.emit(case.id)
         self.accept()
 
 

@@ -18,7 +18,7 @@ from app.core.logs import report_bug
 log = logging.getLogger(__name__)
 
 
-def _alive(callback: Callable[..., Any] | None) -> bool:
+def alive(callback: Callable[..., Any] | None) -> bool:
     """False when the callback is a method of a widget that has since been destroyed.
 
     An answer can arrive after its page closed (the window shut, a test ended):
@@ -71,13 +71,13 @@ class ServiceLane(QObject):
         @Slot(object)
         def finished(result: object) -> None:
             self._release(relay)
-            if _alive(on_done):
+            if alive(on_done):
                 on_done(result)
 
         @Slot(object)
         def failed(exc: object) -> None:
             self._release(relay)
-            if _alive(on_error):
+            if alive(on_error):
                 on_error(exc)
             elif on_error is not None:
                 log.info("service call failed after its page closed: %r", exc)

@@ -1,31 +1,28 @@
 """The letters area: build a batch, produce it on a worker, preview, print, mark mailed.
 
-Producing runs on the page's own worker (the desk's lane stays free for the other
-pages) with a progress bar polled from a counter and a cancel flag checked before
-each letter. The service writes the PDF under a temporary name and records the
-letters only when the whole batch is done, so a cancelled batch leaves nothing.
+Producing runs as a background task (app.ui.tasks: its own worker, so the desk's
+lane stays free for the other pages) with a progress bar polled from the task's
+watch and a cancel checked before each letter. The service writes the PDF under a
+temporary name and records the letters only when the whole batch is done, so a
+cancelled batch leaves nothing.
 """
 
 from __future__ import annotations
 
 import re
 import shutil
-import threading
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -37,13 +34,12 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QSplitter,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from app.core.clock import to_jst
-from app.core.i18n import _, error_text, one_language
+from app.core.i18n import N_, _, error_text, one_language
 from app.core.paths import user_data_dir
 from app.domain.channels import Channel
 from app.domain.states import Status
@@ -52,10 +48,11 @@ from app.services import letters as service
 from app.services.letters import BatchRequest, BatchSummary, BatchView, MailedSummary
 from app.ui.desk import Desk
 from app.ui.labels import LETTER_KINDS, channel_label, status_label
-from app.ui.lane import ServiceLane
 from app.ui.letter_preview import LetterPreview
+from app.ui.refresh import follow_changes, touches_letters
+from app.ui.tables import fill_table, make_table
+from app.ui.tasks import BackgroundTask
 
-PROGRESS_POLL_MS = 100
 ERROR_STYLE = "color: #b00020"
 DONE_STYLE = "color: #1b5e20"
 KIND_LABELS = {kind: LETTER_KINDS[kind.value] for kind in LetterKind}
@@ -72,54 +69,22 @@ def parse_case_numbers(text: str) -> tuple[str, ...]:
     return tuple(part for part in re.split(r"[\s,、，]+", text) if part)
 
 
-class _Progress:
-    """Set by the worker, read by a GUI timer (a tuple assignment is atomic)."""
-
-    def __init__(self) -> None:
-        self.value = (0, 0)
-
-    def __call__(self, done: int, total: int) -> None:
-        self.value = (done, total)
-
-
-class SaveChooser:
-    """The file dialogs behind one seam: a modal dialog would block a test forever."""
-
-    def save_pdf(self, parent: QWidget | None, suggested: str) -> str | None:
-        path, _selected = QFileDialog.getSaveFileName(parent, _("Save as PDF"), suggested,
-                                                      _("PDF files (*.pdf)"))
-        return path or None
-
-    def folder(self, parent: QWidget | None, current: str) -> str | None:
-        return QFileDialog.getExistingDirectory(parent, _("Choose a folder"), current) or None
-
-    def print_dialog(self, parent: QWidget | None, printer: QPrinter) -> bool:
-        dialog = QPrintDialog(printer, parent)
-        return dialog.exec() == QPrintDialog.DialogCode.Accepted
-
-
 class LettersPage(QWidget):
     title = "Letters"
 
-    def __init__(self, desk: Desk, parent: QWidget | None = None,
-                 chooser: SaveChooser | None = None) -> None:
+    def __init__(self, desk: Desk, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.desk = desk
-        self.chooser = chooser or SaveChooser()
-        self.worker = ServiceLane(self, threads=1)  # the desk's lane stays free
+        self.task = BackgroundTask(self)  # the desk's lane stays free
+        self.task.progressed.connect(self._show_progress)
         self.running = False
         self.summary: BatchSummary | None = None
         self.batch_id: int | None = None  # the batch shown (just produced or picked)
         self.batches: list[BatchView] = []
-        self._cancel = threading.Event()
-        self._progress = _Progress()
-        self._poll = QTimer(self)
-        self._poll.setInterval(PROGRESS_POLL_MS)
-        self._poll.timeout.connect(self._show_progress)
         self._build()
         self._kind_changed()
         self.refresh_batches()
-        desk.cases_changed.connect(self.refresh_batches)
+        follow_changes(self, desk, touches_letters, self.refresh_batches)
 
     # ---------------------------------------------------------------- building
     def _build(self) -> None:
@@ -154,16 +119,16 @@ class LettersPage(QWidget):
         layout.addWidget(self.status)
         layout.addWidget(QLabel(_("Produced letters"), self))
         self.produced = self._table("letters_produced",
-                                    [_("Case number"), _("Letter code"), _("Pages")])
+                                    [N_("Case number"), N_("Letter code"), N_("Pages")])
         self.produced.itemSelectionChanged.connect(self._letter_picked)
         layout.addWidget(self.produced, 2)
         layout.addWidget(QLabel(_("Letters that could not be printed"), self))
-        self.refused = self._table("letters_refused", [_("Case number"), _("Reason")])
+        self.refused = self._table("letters_refused", [N_("Case number"), N_("Reason")])
         layout.addWidget(self.refused, 1)
         layout.addWidget(QLabel(_("Recent batches"), self))
         self.batch_table = self._table(
-            "letters_batches", [_("Batch"), _("Kind"), _("Letters"), _("Produced"),
-                                _("Mailed")])
+            "letters_batches", [N_("Batch"), N_("Kind"), N_("Letters"), N_("Produced"),
+                                N_("Mailed")])
         self.batch_table.itemSelectionChanged.connect(self._batch_picked)
         layout.addWidget(self.batch_table, 1)
         return box
@@ -266,16 +231,7 @@ class LettersPage(QWidget):
         return box
 
     def _table(self, name: str, headers: list[str]) -> QTableWidget:
-        table = QTableWidget(0, len(headers), self)
-        table.setObjectName(name)
-        table.setHorizontalHeaderLabels(headers)
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        table.verticalHeader().setVisible(False)
-        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        table.horizontalHeader().setStretchLastSection(True)
-        return table
+        return make_table(name, headers, fit=True, parent=self)
 
     # ---------------------------------------------------------------- the form
     @property
@@ -302,7 +258,8 @@ class LettersPage(QWidget):
 
     @Slot()
     def _browse(self) -> None:
-        chosen = self.chooser.folder(self, self.folder.text())
+        chosen = self.desk.prompter.choose_folder(self, _("Choose a folder"),
+                                                   self.folder.text())
         if chosen:
             self.folder.setText(chosen)
 
@@ -323,7 +280,7 @@ class LettersPage(QWidget):
 
     def _targets(self, kind: LetterKind) -> tuple[Path, Path | None]:
         folder = Path(self.folder.text().strip() or user_data_dir() / "letters")
-        stamp = to_jst(self.desk.ctx.clock.now()).strftime("%Y%m%d-%H%M%S")
+        stamp = to_jst(self.desk.gateway.now()).strftime("%Y%m%d-%H%M%S")
         name, n = f"{kind.value}-{stamp}", 1
         # never overwrite an earlier batch's file (two batches in the same second)
         while (folder / f"{name}.pdf").exists() or (folder / name).exists():
@@ -346,13 +303,9 @@ class LettersPage(QWidget):
             self.say(_("Tick at least one missing or wrong item."), error=True)
             return
         out, per_case = self._targets(request.kind)
-        self._cancel.clear()
-        self._progress = _Progress()
+        self.desk.act(service.produce_batch, request, out, per_case_dir=per_case,
+                      task=self.task, on_done=self._produced, on_error=self._failed)
         self._set_running(True)
-        self.worker.submit(service.produce_batch, self.desk.ctx, self.desk.actor, request, out,
-                           per_case_dir=per_case, progress=self._progress,
-                           cancel=self._cancel.is_set, on_done=self._produced,
-                           on_error=self._failed)
 
     def _set_running(self, running: bool) -> None:
         self.running = running
@@ -362,26 +315,22 @@ class LettersPage(QWidget):
             self.bar.setRange(0, 1)
             self.bar.setValue(0)
             self.say(_("Producing letters…"))
-            self._poll.start()
-        else:
-            self._poll.stop()
         self._update_buttons()
 
-    @Slot()
-    def _show_progress(self) -> None:
-        done, total = self._progress.value
-        if not self.running or not total:
+    @Slot(int, int)
+    def _show_progress(self, done: int, total: int) -> None:
+        if not self.running:
             return
         self.bar.setRange(0, total)
         self.bar.setValue(done)
-        if not self._cancel.is_set():
+        if not self.task.cancelled:
             self.say(_("Producing letters… {done} of {total}").format(
                 done=f"{done:,}", total=f"{total:,}"))
 
     @Slot()
     def cancel(self) -> None:
         if self.running:
-            self._cancel.set()
+            self.task.cancel()
             self.cancel_button.setEnabled(False)
             self.say(_("Cancelling…"))
 
@@ -402,9 +351,7 @@ class LettersPage(QWidget):
             pages=f"{summary.pages:,}", out=summary.out), done=True)
         first = summary.letters[0]
         self.preview.load(first.path, first.first_page)
-        self.refresh_batches()
-        self.desk.cases_changed.emit()  # the cases now show their letters
-        self._update_buttons()
+        self._update_buttons()  # the batch list refreshes from the desk's ``changed``
 
     def _failed(self, exc: Exception) -> None:
         self._set_running(False)
@@ -418,10 +365,7 @@ class LettersPage(QWidget):
 
     @staticmethod
     def _fill(table: QTableWidget, rows: list[tuple[str, ...]]) -> None:
-        table.setRowCount(len(rows))
-        for r, row in enumerate(rows):
-            for c, value in enumerate(row):
-                table.setItem(r, c, QTableWidgetItem(value))
+        fill_table(table, rows)
 
     @Slot()
     def _letter_picked(self) -> None:
@@ -491,7 +435,7 @@ class LettersPage(QWidget):
     def print_batch(self) -> None:
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         printer.setDocName(self.preview.path.name if self.preview.path else "letters")
-        if self.chooser.print_dialog(self, printer):
+        if self.desk.prompter.print_setup(self, printer):
             pages = self.preview.print_to(printer)
             self.say(_("{pages} pages sent to the printer.").format(pages=pages), done=True)
 
@@ -500,7 +444,9 @@ class LettersPage(QWidget):
         source = self.preview.path
         if source is None:
             return
-        target = self.chooser.save_pdf(self, str(Path.home() / source.name))
+        suggested = str(Path.home() / source.name)
+        target = self.desk.prompter.save_file(self, _("Save as PDF"), suggested,
+                                              _("PDF files (*.pdf)"))
         if not target:
             return
         try:
@@ -533,7 +479,6 @@ class LettersPage(QWidget):
         self._fill(self.refused, [(m.case_number, one_language(m.ja, m.en, m.reason))
                                   for m in summary.stayed])
         self.desk.prompter.info(self, _("Mark batch as mailed"), text)
-        self.desk.cases_changed.emit()  # also refreshes the batch list
 
     # ---------------------------------------------------------------- misc
     def say(self, text: str, *, error: bool = False, done: bool = False) -> None:
@@ -542,8 +487,7 @@ class LettersPage(QWidget):
 
     def shutdown(self) -> None:
         """Cancel a running batch (it leaves nothing behind) and wait for the worker."""
-        self._cancel.set()
-        self.worker.shutdown()
+        self.task.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -21,14 +21,16 @@ from app.ui.audit_page import AuditPage
 from app.ui.cases_page import CasesPage
 from app.ui.dashboard_page import DashboardPage
 from app.ui.desk import Desk
+from app.ui.drops import FileDrop
 from app.ui.idle_lock import IdleLock
-from app.ui.import_page import ImportPage, dropped_file
+from app.ui.import_page import ImportPage
 from app.ui.intake_dialog import IntakeDialog
 from app.ui.labels import role_label
 from app.ui.letters_page import LettersPage
 from app.ui.operators_page import OperatorsPage
 from app.ui.payouts_page import PayoutsPage
 from app.ui.queue_page import QueuePage
+from app.ui.refunds_page import RefundsPage
 from app.ui.settings_page import SettingsPage
 
 
@@ -51,6 +53,8 @@ class MainWindow(QMainWindow):
         # Each area lives in its own module; the window only places them.
         self.queue = QueuePage(desk)
         self._add_page("queue", _("Outreach queue"), self.queue)
+        self.refunds = RefundsPage(desk)
+        self._add_page("refunds", _("Balance refund"), self.refunds)
         self.dashboard = DashboardPage(desk)
         self._add_page("dashboard", _("Dashboard"), self.dashboard)
         self.letters = LettersPage(desk)
@@ -88,7 +92,7 @@ class MainWindow(QMainWindow):
         self._clock_timer.start()
         self._show_clock()
         self._add_actions()
-        self.setAcceptDrops(True)  # an incident file dropped anywhere opens in the wizard
+        FileDrop(self, self._dropped)  # an incident file dropped anywhere opens in the wizard
         self.approvals.case_opened.connect(self.open_case)
         self.queue.case_opened.connect(self.open_case)
         self.idle_lock = IdleLock(self, desk)  # asks for the password after idle minutes
@@ -159,18 +163,9 @@ class MainWindow(QMainWindow):
             self.cases.apply_filters()
             self.cases.detail.load(dialog.created.id)
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if dropped_file(event.mimeData()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        path = dropped_file(event.mimeData())
-        if path:
-            event.acceptProposedAction()
-            self.show_page("import")
-            self.imports.load_file(path)
+    def _dropped(self, path: str) -> None:
+        self.show_page("import")
+        self.imports.load_file(path)
 
     def closeEvent(self, event) -> None:
         self.imports.shutdown()

@@ -56,7 +56,7 @@ class PayoutDialog(QDialog):
         self.desk, self.case = desk, case
         self.saved: CaseView | None = None
         self.conflict = False  # closed because someone else changed the case first
-        desk.lane.submit(banks.preload)  # the bank table loads while the operator reads
+        desk.locally(banks.preload)  # the bank table loads while the operator reads
         self.setWindowTitle(_("Payout details") + f" — {case.case_number}")
         self.setMinimumWidth(560)
         self.kind = QComboBox()

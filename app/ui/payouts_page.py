@@ -1,22 +1,19 @@
 """The payouts area: refund batches and transfer files, card-company and nanaco
 lists, and the reconciliation. Every action is a service call on the lane; the
-page never touches the database. File dialogs sit behind ``save_path`` and
-``open_path`` so that tests can answer them."""
+page never touches the database. File dialogs are the desk's prompter's; the page
+refreshes from what the desk says changed (app.ui.refresh)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
     QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -30,7 +27,9 @@ from app.domain.roles import Role
 from app.services import payouts, reconcile
 from app.ui.desk import Desk
 from app.ui.labels import channel_label
+from app.ui.refresh import follow_changes, touches_payouts
 from app.ui.step_up import ask_fresh_code
+from app.ui.tables import fill_table, make_table
 
 BATCH_STATUS = {"built": N_("Built"), "released": N_("Released"), "sent": N_("Sent"),
                 "cancelled": N_("Cancelled")}
@@ -50,27 +49,12 @@ DIFF_HEADERS = (N_("Case number"), N_("Difference"), N_("Expected"), N_("Found")
 
 
 def _table(name: str, headers: tuple[str, ...]) -> QTableWidget:
-    table = QTableWidget(0, len(headers))
-    table.setObjectName(name)
-    table.setHorizontalHeaderLabels([_(h) for h in headers])
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.verticalHeader().setVisible(False)
-    table.verticalHeader().setDefaultSectionSize(22)
-    return table
+    return make_table(name, headers, row_height=22, stretch_last=False)
 
 
 def _fill(table: QTableWidget, rows: list[list[object]], right: set[int] = frozenset()) -> None:
-    table.setRowCount(len(rows))
-    for r, row in enumerate(rows):
-        for c, value in enumerate(row):
-            item = QTableWidgetItem("" if value is None else str(value))
-            if c in right:
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            table.setItem(r, c, item)
+    fill_table(table, rows, right)
     table.resizeColumnsToContents()
-    table.horizontalHeader().setStretchLastSection(False)
 
 
 def _button(text: str, name: str, slot) -> QPushButton:
@@ -100,7 +84,7 @@ class PayoutsPage(QWidget):
         self.tabs.addTab(self._reconcile_tab(), _("Reconciliation"))
         layout.addWidget(self.tabs)
         layout.addWidget(self.status)
-        desk.cases_changed.connect(self.refresh)
+        follow_changes(self, desk, touches_payouts, self.refresh)
         self.refresh()
 
     # -- layout ------------------------------------------------------------------
@@ -210,23 +194,21 @@ class PayoutsPage(QWidget):
         actor = self.desk.actor
         return actor.is_system or actor.role in (Role.SUPERVISOR, Role.ADMIN)
 
-    def save_path(self, caption: str, suggested: str, pattern: str) -> str | None:
-        path, _chosen = QFileDialog.getSaveFileName(self, caption, suggested, pattern)
-        return path or None
+    def _ask_save(self, caption: str, suggested: str, pattern: str) -> str | None:
+        return self.desk.prompter.save_file(self, caption, suggested, pattern)
 
-    def open_path(self, caption: str, pattern: str) -> str | None:
-        path, _chosen = QFileDialog.getOpenFileName(self, caption, "", pattern)
-        return path or None
+    def _ask_open(self, caption: str, pattern: str) -> str | None:
+        return self.desk.prompter.open_file(self, caption, pattern)
 
     # -- loading --------------------------------------------------------------------
     @Slot()
     def refresh(self) -> None:
-        self.desk.call(_load_all, on_done=self._loaded, on_error=self._failed)
+        self.desk.call(payouts.page_data, on_done=self._loaded, on_error=self._failed)
 
-    def _loaded(self, data: dict) -> None:
+    def _loaded(self, data: payouts.PayoutsOverview) -> None:
         selected = self.selected_batch()
-        self.batches = data["batches"]
-        waiting = data["waiting"]
+        self.batches = data.batches
+        waiting = data.waiting
         total = sum(waiting.values())
         detail = "、".join(f"{channel_label(Channel(k))} {v:,}" for k, v in waiting.items())
         self.waiting.setText(_("Approved cases waiting for a transfer: {count}").format(
@@ -236,15 +218,15 @@ class PayoutsPage(QWidget):
              format_yen(b.total_amount), b.built_by or "", b.released_by or "", b.done,
              b.returned, b.pending] for b in self.batches], {3, 4, 7, 8, 9})
         self.issuer.clear()
-        for issuer, count in data["issuers"].items():
+        for issuer, count in data.issuers.items():
             self.issuer.addItem(f"{issuer}（{count:,}）", issuer)
         self.nanaco_label.setText(_("nanaco waiting: {count}").format(
-            count=f"{data['nanaco']:,}"))
-        self.requests = data["requests"]
+            count=f"{data.nanaco:,}"))
+        self.requests = data.requests
         _fill(self.request_table, [
             [r.case_number, r.list_id, r.card_issuer or "nanaco", format_yen(r.amount)]
             for r in self.requests], {3})
-        self._show_report(data["report"])
+        self._show_report(data.report)
         if selected is not None:
             # Keep the operator's row; refresh its buttons and transfers either way.
             self.batch_table.blockSignals(True)
@@ -307,7 +289,8 @@ class PayoutsPage(QWidget):
     def _items_loaded(self, items: list[payouts.ItemView]) -> None:
         self.items = items
         _fill(self.item_table, [
-            [i.seq, i.case_number, channel_label(Channel(i.channel)), format_yen(i.amount),
+            [i.seq, i.case_number, _("Balance refund") if i.programme == "balance_refund"
+             else channel_label(Channel(i.channel)), format_yen(i.amount),
              i.bank_code, i.branch_code, i.account, i.holder,
              _(RESULTS[i.result]) if i.result else "", i.reason or "",
              _("Holder name differs") if i.name_mismatch else ""] for i in items], {0, 3})
@@ -319,8 +302,7 @@ class PayoutsPage(QWidget):
     # -- actions --------------------------------------------------------------------------
     def _changed(self, message: str):
         def done(_result=None) -> None:
-            self.say(message)
-            self.desk.cases_changed.emit()
+            self.say(message)  # the desk's ``changed`` refreshes the page
         return done
 
     def _failed(self, exc: Exception) -> None:
@@ -335,7 +317,7 @@ class PayoutsPage(QWidget):
     def build_batch(self) -> None:
         """Preview first (off the GUI thread), then build exactly what was shown."""
         channel = self.channel.currentData()
-        self.desk.act(_preview, channel, on_error=self._failed,
+        self.desk.act(payouts.build_preview, channel=channel, on_error=self._failed,
                       on_done=lambda found: self._confirm_build(channel, *found))
 
     def _confirm_build(self, channel, preview: payouts.BatchPreview, earliest) -> None:
@@ -402,7 +384,7 @@ class PayoutsPage(QWidget):
                        on_done=lambda _ok: self._export_to(batch))
 
     def _export_to(self, batch: payouts.BatchView) -> None:
-        path = self.save_path(_("Save transfer file"), f"furikomi-{batch.id}.txt",
+        path = self._ask_save(_("Save transfer file"), f"furikomi-{batch.id}.txt",
                               _("Transfer files (*.txt *.dat)"))
         if not path:
             return
@@ -452,7 +434,7 @@ class PayoutsPage(QWidget):
 
     @Slot()
     def import_results(self) -> None:
-        path = self.open_path(_("Bank results (CSV)"), _("CSV files (*.csv)"))
+        path = self._ask_open(_("Bank results (CSV)"), _("CSV files (*.csv)"))
         if not path:
             return
         try:
@@ -467,7 +449,7 @@ class PayoutsPage(QWidget):
         issuer = self.issuer.currentData()
         if not issuer:
             return
-        path = self.save_path(_("Save cancellation list"), f"cancel-{issuer}.csv",
+        path = self._ask_save(_("Save cancellation list"), f"cancel-{issuer}.csv",
                               _("CSV files (*.csv)"))
         code = ask_fresh_code(self, self.desk) if path else None  # personal data
         if code is not None:
@@ -478,7 +460,7 @@ class PayoutsPage(QWidget):
 
     @Slot()
     def nanaco_list(self) -> None:
-        path = self.save_path(_("Save nanaco list"), "nanaco-reinstatement.csv",
+        path = self._ask_save(_("Save nanaco list"), "nanaco-reinstatement.csv",
                               _("CSV files (*.csv)"))
         code = ask_fresh_code(self, self.desk) if path else None  # personal data
         if code is not None:
@@ -529,45 +511,16 @@ class PayoutsPage(QWidget):
 
     @Slot()
     def reconcile_csv(self) -> None:
-        path = self.save_path(_("Save reconciliation"), "reconciliation.csv",
+        path = self._ask_save(_("Save reconciliation"), "reconciliation.csv",
                               _("CSV files (*.csv)"))
         if path and self.report is not None:
-            self.desk.call(_write_report_csv, self.report, path, on_error=self._failed,
+            self.desk.locally(reconcile.write_csv, self.report, path, on_error=self._failed,
                            on_done=lambda _r: self.say(_("Saved: {path}").format(path=path)))
 
     @Slot()
     def reconcile_pdf(self) -> None:
-        path = self.save_path(_("Save reconciliation"), "reconciliation.pdf",
+        path = self._ask_save(_("Save reconciliation"), "reconciliation.pdf",
                               _("PDF files (*.pdf)"))
         if path and self.report is not None:
-            self.desk.call(_write_report_pdf, self.report, path, on_error=self._failed,
+            self.desk.locally(reconcile.write_pdf, self.report, path, on_error=self._failed,
                            on_done=lambda _r: self.say(_("Saved: {path}").format(path=path)))
-
-
-# -- lane jobs: no widget touched here ----------------------------------------------------
-
-
-def _preview(ctx, actor, channel) -> tuple:
-    return (payouts.preview_batch(ctx, actor, channel=channel),
-            payouts.earliest_transfer_date(ctx))
-
-
-def _load_all(ctx) -> dict:
-    return {
-        "batches": payouts.list_batches(ctx),
-        "waiting": payouts.waiting_for_transfer(ctx),
-        "issuers": payouts.card_issuers_waiting(ctx),
-        "nanaco": payouts.nanaco_waiting(ctx),
-        "requests": payouts.pending_requests(ctx),
-        "report": reconcile.reconcile(ctx),
-    }
-
-
-def _write_report_csv(ctx, report, path) -> None:
-    reconcile.write_csv(report, path)
-
-
-def _write_report_pdf(ctx, report, path) -> None:
-    from app.exports.reconcile_pdf import write_pdf
-
-    write_pdf(report, path)

@@ -1,12 +1,13 @@
 """Questions to the operator behind one seam.
 
-Modal dialogs would block a test forever, so every confirmation, reason and
-message goes through a Prompter; tests install a scripted one.
+Modal dialogs would block a test forever, so every confirmation, reason, message,
+file to open or save, folder and print dialog goes through a Prompter; tests install
+a scripted one.
 """
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
 
 from app.core.i18n import _
 
@@ -49,6 +50,27 @@ class Prompter:
     def info(self, parent: QWidget | None, title: str, text: str) -> None:
         QMessageBox.information(parent, title, text)
 
+    def open_file(self, parent: QWidget | None, caption: str, pattern: str,
+                  folder: str = "") -> str | None:
+        """A file to read, or None: ``pattern`` as Qt writes it ("CSV files (*.csv)")."""
+        path, _chosen = QFileDialog.getOpenFileName(parent, caption, folder, pattern)
+        return path or None
+
+    def save_file(self, parent: QWidget | None, caption: str, suggested: str,
+                  pattern: str) -> str | None:
+        """Where to write a file, or None."""
+        path, _chosen = QFileDialog.getSaveFileName(parent, caption, suggested, pattern)
+        return path or None
+
+    def choose_folder(self, parent: QWidget | None, caption: str, current: str) -> str | None:
+        return QFileDialog.getExistingDirectory(parent, caption, current) or None
+
+    def print_setup(self, parent: QWidget | None, printer) -> bool:
+        """The system print dialog: True to print on ``printer`` as set up."""
+        from PySide6.QtPrintSupport import QPrintDialog
+
+        return QPrintDialog(printer, parent).exec() == QPrintDialog.DialogCode.Accepted
+
     def error(self, parent: QWidget | None, text: str) -> None:
         QMessageBox.warning(parent, _("Hosho Desk"), text)
 
@@ -67,11 +89,25 @@ def code_dialog(parent: QWidget | None, title: str, label: str) -> QInputDialog:
 class ScriptedPrompter(Prompter):
     """For tests: answers from a queue, and remembers what was asked."""
 
-    def __init__(self, answers: list | None = None) -> None:
+    def __init__(self, answers: list | None = None, files: list | None = None) -> None:
         self.answers = list(answers or [])
         self.asked: list[tuple[str, str]] = []
         self.errors: list[str] = []
         self.infos: list[str] = []
+        # File dialogs answer from their own queue (paths, or None for "cancelled"), so
+        # a test scripts its questions and its files apart; each ask is remembered as
+        # (kind, caption, suggested name or pattern).
+        self.files = list(files or [])
+        self.file_asks: list[tuple[str, str, str]] = []
+        self.printers: list = []
+        self.print_answer = False  # the operator closes the print dialog
+
+    def _file(self, kind: str, caption: str, hint: str):
+        self.file_asks.append((kind, caption, hint))
+        if not self.files:
+            raise AssertionError(f"unexpected {kind} dialog: {caption}")
+        answer = self.files.pop(0)
+        return None if answer is None else str(answer)
 
     def _next(self, kind: str, text: str):
         self.asked.append((kind, text))
@@ -98,6 +134,19 @@ class ScriptedPrompter(Prompter):
 
     def info(self, parent, title, text) -> None:
         self.infos.append(text)
+
+    def open_file(self, parent, caption, pattern, folder=""):
+        return self._file("open", caption, pattern)
+
+    def save_file(self, parent, caption, suggested, pattern):
+        return self._file("save", caption, suggested)
+
+    def choose_folder(self, parent, caption, current):
+        return self._file("folder", caption, current)
+
+    def print_setup(self, parent, printer) -> bool:
+        self.printers.append(printer)
+        return self.print_answer
 
     def error(self, parent, text) -> None:
         self.errors.append(text)

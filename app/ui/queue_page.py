@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 
 from PySide6.QtCore import QDateTime, Qt, QTimeZone, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDateTimeEdit,
     QFormLayout,
@@ -18,7 +17,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -30,6 +28,8 @@ from app.services import queue
 from app.services.outreach import AttemptInput, Method, Outcome, record_attempt
 from app.ui.desk import Desk
 from app.ui.labels import CONTACT_METHODS, CONTACT_OUTCOMES, channel_label
+from app.ui.refresh import follow_changes, touches_cases
+from app.ui.tables import fill_table, make_table
 
 PAGE_SIZE = 100
 METHODS = tuple((method, CONTACT_METHODS[method.value]) for method in Method)
@@ -39,27 +39,15 @@ HEADERS = (N_("Case number"), N_("Name"), N_("Channel"), N_("Contact received"),
 
 
 def _table(name: str) -> QTableWidget:
-    table = QTableWidget(0, len(HEADERS))
-    table.setObjectName(name)
-    table.setHorizontalHeaderLabels([_(h) for h in HEADERS])
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.verticalHeader().setVisible(False)
-    for column, width in enumerate((110, 130, 160, 140, 110, 140, 130)):
-        table.setColumnWidth(column, width)
-    return table
+    return make_table(name, HEADERS, (110, 130, 160, 140, 110, 140, 130), single=False,
+                      stretch_last=False)
 
 
 def _fill(table: QTableWidget, rows: list[queue.QueueRow]) -> None:
-    table.setRowCount(len(rows))
-    for index, row in enumerate(rows):
-        values = (row.case_number, row.name, channel_label(row.channel),
-                  format_day(row.contact_received_at), str(row.failed_attempts),
-                  format_moment(row.call_back_at), row.phone or row.email or "")
-        for column, value in enumerate(values):
-            item = QTableWidgetItem(value)
-            item.setData(Qt.ItemDataRole.UserRole, row.case_id)
-            table.setItem(index, column, item)
+    fill_table(table, [(row.case_number, row.name, channel_label(row.channel),
+                        format_day(row.contact_received_at), str(row.failed_attempts),
+                        format_moment(row.call_back_at), row.phone or row.email or "")
+                       for row in rows], data=[row.case_id for row in rows])
 
 
 class QueuePage(QWidget):
@@ -74,8 +62,7 @@ class QueuePage(QWidget):
         self.offset = 0
         self.rows: list[queue.QueueRow] = []
         self._build()
-        desk.cases_changed.connect(self.refresh)
-        desk.case_changed.connect(lambda _id: self.refresh())
+        follow_changes(self, desk, touches_cases, self.refresh)
         self.refresh()
         desk.call(queue.current_hold, desk.actor, on_done=self._show_held)
 
@@ -210,8 +197,7 @@ class QueuePage(QWidget):
         if row is None:
             self.desk.prompter.info(self, _("Outreach queue"),
                                     _("No case is waiting for guidance now."))
-        self._show_held(row)
-        self.refresh()
+        self._show_held(row)  # the hold is a change: the desk's ``changed`` refreshes
 
     def _show_held(self, row: queue.QueueRow | None) -> None:
         self.held = row
@@ -234,7 +220,7 @@ class QueuePage(QWidget):
         ]
         # One paragraph a line: with <br>, Qt keeps the small line height under the big name.
         self.held_label.setText("".join(f"<p style='margin:2px 0'>{line}</p>" for line in lines))
-        later = to_jst(self.desk.ctx.clock.now()) + timedelta(hours=2)
+        later = to_jst(self.desk.gateway.now()) + timedelta(hours=2)
         self.call_back.setDateTime(QDateTime(later.date(), later.time().replace(
             second=0, microsecond=0), QTimeZone(b"Asia/Tokyo")))
         self._outcome_changed()
@@ -272,11 +258,7 @@ class QueuePage(QWidget):
             number=held.case_number, outcome=_(CONTACT_OUTCOMES[outcome.value])))
         self._reset_form()
         self._show_held(None)
-        # The one case changed; the queue refreshes once from case_changed. Only a
-        # reached victim's case changes status, which the case list shows.
-        self.desk.case_changed.emit(held.case_id)
-        if outcome is Outcome.REACHED:
-            self.desk.cases_changed.emit()
+        # The desk says what changed (the case, its queue row); pages refresh from that.
 
     def _reset_form(self) -> None:
         """The next call starts from the defaults, not from the last victim's answer."""
@@ -297,8 +279,7 @@ class QueuePage(QWidget):
         if self.held is None:
             return
         self.desk.act(queue.release, self.held.case_id,
-                      on_done=lambda _r: (self._reset_form(), self._show_held(None),
-                                          self.refresh()),
+                      on_done=lambda _r: (self._reset_form(), self._show_held(None)),
                       on_error=self._error)
 
     def sweep(self) -> None:
@@ -313,5 +294,3 @@ class QueuePage(QWidget):
         self.desk.prompter.info(self, _("Outreach queue"),
                                 _("{count} cases moved to unreachable.").format(
                                     count=len(moved)))
-        if moved:
-            self.desk.cases_changed.emit()

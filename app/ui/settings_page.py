@@ -197,8 +197,7 @@ class SettingsPage(QWidget):
                       on_error=self._error)
 
     def _saved(self, current: Settings) -> None:
-        self._show(current)
-        self.desk.cases_changed.emit()  # queue order and deadlines depend on settings
+        self._show(current)  # the pages that depend on settings hear of it from the desk
         self.saved.emit()
 
     def _error(self, exc: Exception) -> None:

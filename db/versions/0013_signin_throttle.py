@@ -2,7 +2,7 @@
 details remember when an existing destination was changed (not first entered)
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 Create Date: 2026-12-03 12:50:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from app.storage.types import UTCDateTime
 
 revision: str = '0013'
-down_revision: str | None = '0010'
+down_revision: str | None = '0012'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

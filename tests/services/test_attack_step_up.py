@@ -17,7 +17,7 @@ from sqlalchemy import event
 
 from app.services import second_factor
 from app.services.context import SessionEnded
-from app.services.second_factor import SecondFactorRefused
+from app.services.second_factor import SecondFactorRefused, TooManyAttempts
 from app.storage.models import Operator
 from tests.services.test_version_races import events
 
@@ -43,7 +43,7 @@ def _guess_at_once(ctx, actor) -> tuple[list[str], bool]:
         try:
             second_factor.step_up(ctx, actor, f"{n:06d}")
             outcomes.append("accepted")
-        except SessionEnded:
+        except (SessionEnded, TooManyAttempts):
             outcomes.append("refused unread")
         except SecondFactorRefused:
             outcomes.append("checked, wrong")

@@ -101,3 +101,51 @@ def test_like_wildcards_in_a_case_number_search_are_literal(ctx, staff):
     assert {r.id for r in list_cases(ctx, CaseQuery(text="H-000000"))} == both
     prefix = first.case_number[:10]  # "H-0000001-": the number without its check digit
     assert [r.id for r in list_cases(ctx, CaseQuery(text=prefix))] == [first.id]
+
+
+def _pages(ctx, query, size):
+    rows, after = [], None
+    while True:
+        page = list_cases(ctx, query, size, after)
+        rows += page
+        if len(page) < size:
+            return rows
+        after = page[-1].key
+
+
+def test_keyset_pages_hold_every_row_once_in_every_sort_order_with_ties(ctx, staff):
+    from app.services.case_search import SORTABLE
+
+    # Same name, same amount, same channel and state: ties on every sort key but the number.
+    for n in range(7):
+        same = victim(name="同姓 同名", phone=f"03-2000-{n:04}")
+        intake.take_phone_intake(ctx, staff["op1"], same, incident(amount=10_000))
+    for n in range(3):
+        other = victim(name="別人 太郎", phone=f"03-3000-{n:04}")
+        intake.take_phone_intake(ctx, staff["op1"], other,
+                                 incident(Channel.NANACO_CHARGE, amount=5_000))
+    for sort in SORTABLE:
+        for descending in (False, True):
+            query = CaseQuery(sort=sort, descending=descending)
+            whole = [r.id for r in list_cases(ctx, query, 1000)]
+            assert len(whole) == 10
+            for size in (1, 3, 4):  # page boundaries inside the runs of equal keys
+                assert [r.id for r in _pages(ctx, query, size)] == whole, (sort, descending)
+            # among equal keys, by case id in the list's direction
+            keys = [r.key for r in list_cases(ctx, query, 1000)]
+            assert keys == sorted(keys, reverse=descending), (sort, descending)
+
+
+def test_a_case_added_before_the_page_does_not_shift_the_next_page(ctx, staff):
+    for n in range(4):
+        intake.take_phone_intake(ctx, staff["op1"],
+                                 victim(name="山田 太郎", phone=f"03-4000-{n:04}"), incident())
+    query = CaseQuery(sort="name")
+    first = list_cases(ctx, query, 2)
+    # Another desk opens a case that sorts first, between the two pages.
+    early = intake.take_phone_intake(ctx, staff["op2"],
+                                     victim(name="あべ はじめ", phone="03-5000-0001"), incident())
+    second = list_cases(ctx, query, 2, first[-1].key)
+    assert not {r.id for r in first} & {r.id for r in second}  # OFFSET 2 would repeat one
+    now = [r.id for r in list_cases(ctx, query, 10)]
+    assert now[0] == early.id and [r.id for r in second] == now[3:5]

@@ -121,7 +121,7 @@ def test_deadline_counts_and_lists_match_the_rules(demo_ctx):
         sorted(late))
     # The overdue credit cases are the ones the case list flags overdue.
     overdue = {r.case_id for r in dashboard.deadline_list(demo_ctx, "credit_overdue")}
-    listed = list_cases(demo_ctx, CaseQuery(overdue_only=True), 0, 10_000)
+    listed = list_cases(demo_ctx, CaseQuery(overdue_only=True), 10_000)
     assert overdue == {r.id for r in listed if r.deadline is DeadlineFlag.OVERDUE}
     assert board.deadlines["credit_overdue"] > 0
     assert board.deadlines["documents_reminder"] + board.deadlines["payment_late"] > 0

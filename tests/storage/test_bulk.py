@@ -71,3 +71,19 @@ def test_converted_values_are_remembered_but_unhashable_ones_still_converted():
     assert [convert(AT), convert(AT), convert(AT)] == [str(AT)] * 3
     assert len(calls) == 1  # the import's "now" fills most rows: converted once
     assert convert({"a": 1}) == "{'a': 1}" and convert({"a": 1}) == "{'a': 1}"
+
+
+def test_a_refused_row_is_refused_as_the_database_refuses_any_insert(db):
+    """PostgreSQL's rows go by COPY: a key taken twice is still SQLAlchemy's
+    IntegrityError (which the services report as changed meanwhile), and nothing stays."""
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    from app.core.errors import ChangedMeanwhile
+
+    row = (1, "重複", "ちょうふく", "", "", "", None, None, AT, AT)
+    with pytest.raises(ChangedMeanwhile) as refused, db.write() as session:
+        BulkInsert(session.connection(), Victim.__table__, COLUMNS).run([row, row])
+    assert isinstance(refused.value.__cause__, IntegrityError)
+    with db.read() as session:
+        assert session.exec(select(Victim)).all() == []

@@ -107,7 +107,7 @@ def test_export_for_an_auditor(ui_app, qtbot, ui_ctx, tmp_path):
     page.action_combo.setEditText("case.verify")
     search(qtbot, page)
     out = tmp_path / "auditor.csv"
-    page.choose_export_path = lambda: str(out)
+    page.desk.prompter.files = [out]
     # The trail holds personal data: the page asks for a fresh authenticator code.
     page.desk.prompter.answers = [step_up_code(ui_ctx, page.desk.actor)]
     with qtbot.waitSignal(page.exported, timeout=10_000) as signal:
@@ -125,7 +125,7 @@ def test_export_for_an_auditor(ui_app, qtbot, ui_ctx, tmp_path):
 def test_a_cancelled_code_writes_nothing(ui_app, qtbot, ui_ctx, tmp_path):
     page = open_page(qtbot, ui_ctx)
     out = tmp_path / "auditor.csv"
-    page.choose_export_path = lambda: str(out)
+    page.desk.prompter.files = [out]
     page.desk.prompter.answers = [None]  # the code dialog cancelled
     qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
     settle(qtbot, page.desk)
@@ -138,7 +138,7 @@ def test_a_cancelled_code_writes_nothing(ui_app, qtbot, ui_ctx, tmp_path):
 def test_a_wrong_code_is_refused_and_writes_nothing(ui_app, qtbot, ui_ctx, tmp_path):
     page = open_page(qtbot, ui_ctx)
     out = tmp_path / "auditor.csv"
-    page.choose_export_path = lambda: str(out)
+    page.desk.prompter.files = [out]
     page.desk.prompter.answers = ["000000"]
     qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bool(page.desk.prompter.errors), timeout=10_000)

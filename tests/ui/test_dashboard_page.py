@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.core.i18n import format_yen
 from app.services import dashboard, queue
+from app.services.changes import Changed
 from app.services.outreach import AttemptInput, Method, Outcome, record_attempt
 from app.ui.dashboard_page import DashboardPage
 from tests.ui.conftest import make_desk, settle
@@ -50,7 +51,7 @@ def test_refreshes_when_cases_change(ui_app, qtbot, ui_ctx):
     held = queue.next_case(ui_ctx, actor)
     record_attempt(ui_ctx, actor, held.case_id, AttemptInput(Method.PHONE, Outcome.REACHED))
     with qtbot.waitSignal(page.loaded, timeout=10_000):
-        page.desk.cases_changed.emit()
+        page.desk.changed.emit(Changed(cases=frozenset({held.case_id})))
     assert page.board.outreach["awaiting"] == before - 1
     assert page.outreach_labels["awaiting"].text() == f"{before - 1:,}"
 

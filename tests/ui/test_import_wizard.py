@@ -37,20 +37,6 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 LONG = 60_000  # ms, for runs over a large file
 
 
-class FakeChooser:
-    """Answers the file dialogs instead of the operator."""
-
-    def __init__(self, open_path=None, save_path=None) -> None:
-        self.open, self.save, self.suggested = open_path, save_path, None
-
-    def open_path(self, parent):
-        return str(self.open) if self.open else None
-
-    def save_path(self, parent, suggested):
-        self.suggested = suggested
-        return str(self.save) if self.save else None
-
-
 def write_csv(tmp_path, rows=ROWS, header=HEADER, name="カード会社_20190820.csv",
               encoding="cp932") -> Path:
     path = tmp_path / name
@@ -73,7 +59,7 @@ def open_file(qtbot, window, path) -> ImportPage:
     window.show_page("import")
     page.load_file(path)
     qtbot.waitUntil(lambda: page.stack.currentIndex() == STEP_PREVIEW, timeout=5000)
-    qtbot.waitUntil(lambda: not page.worker.busy, timeout=5000)
+    qtbot.waitUntil(lambda: not page.reader.busy, timeout=5000)
     return page
 
 
@@ -176,7 +162,7 @@ def test_a_file_that_is_not_csv_is_refused_with_the_reason(ui_app, qtbot, ui_ctx
 def test_choose_file_goes_through_the_seam(ui_app, qtbot, ui_ctx, tmp_path):
     window = window_for(qtbot, ui_ctx)
     page = window.imports
-    page.chooser = FakeChooser(open_path=write_csv(tmp_path))
+    window.desk.prompter.files = [write_csv(tmp_path)]  # the operator picks the file
     window.show_page("import")
     qtbot.mouseClick(page.choose_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.stack.currentIndex() == STEP_PREVIEW, timeout=5000)
@@ -206,7 +192,7 @@ def test_validate_import_and_save_refused_rows(ui_app, qtbot, ui_ctx, tmp_path):
     assert page.import_button.text() == "3件を取り込む"
     assert programme_stats(ui_ctx) == before  # validation writes nothing
 
-    with qtbot.waitSignal(window.desk.cases_changed, timeout=10_000):
+    with qtbot.waitSignal(window.desk.changed, timeout=10_000):
         qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not page.running, timeout=5000)
     after = programme_stats(ui_ctx)
@@ -221,10 +207,11 @@ def test_validate_import_and_save_refused_rows(ui_app, qtbot, ui_ctx, tmp_path):
     shoot(window, "import_summary.png")
 
     target = tmp_path / "refused.csv"
-    page.chooser = FakeChooser(save_path=target)
+    window.desk.prompter.files = [target]
     qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: target.exists() and not page.worker.busy, timeout=5000)
-    assert page.chooser.suggested.endswith("カード会社_20190820_取込不可.csv")
+    qtbot.waitUntil(lambda: target.exists() and not window.desk.lane.busy, timeout=5000)
+    kind, _caption, suggested = window.desk.prompter.file_asks[-1]
+    assert kind == "save" and suggested.endswith("カード会社_20190820_取込不可.csv")
     data = target.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM, for Excel
     rows = list(csv.reader(data.decode("utf-8-sig").splitlines()))

@@ -10,26 +10,14 @@ from app.domain.states import Status
 from app.letters import LetterKind
 from app.services import cases
 from app.storage.models import Letter, LetterBatch
-from app.ui.letters_page import LettersPage, SaveChooser
+from app.ui.letters_page import LettersPage
 from tests.ui.conftest import make_desk, settle
 
 
-class FakeChooser(SaveChooser):
-    def __init__(self, save_to=None) -> None:
-        self.save_to = save_to
-        self.dialogs: list[QPrinter] = []
-
-    def save_pdf(self, parent, suggested):
-        return str(self.save_to) if self.save_to else None
-
-    def print_dialog(self, parent, printer) -> bool:
-        self.dialogs.append(printer)
-        return False  # the operator closes the dialog: nothing is printed
-
-
-def open_page(qtbot, ctx, tmp_path, answers=None, chooser=None):
+def open_page(qtbot, ctx, tmp_path, answers=None, files=None):
     desk = make_desk(ctx, "op1", answers)
-    page = LettersPage(desk, chooser=chooser or FakeChooser())
+    desk.prompter.files = list(files or [])
+    page = LettersPage(desk)
     qtbot.addWidget(page)
     page.resize(1200, 800)
     page.show()
@@ -49,8 +37,7 @@ def produce(qtbot, page, limit: int) -> None:
 
 
 def test_batch_preview_print_save_and_mark_mailed(ui_app, qtbot, ui_ctx, tmp_path):
-    chooser = FakeChooser(save_to=tmp_path / "copy.pdf")
-    page = open_page(qtbot, ui_ctx, tmp_path, answers=[True], chooser=chooser)
+    page = open_page(qtbot, ui_ctx, tmp_path, answers=[True], files=[tmp_path / "copy.pdf"])
     produce(qtbot, page, 3)
     assert page.produced.rowCount() == 3 and page.refused.rowCount() == 0
     assert page.preview.document.pageCount() > 0  # the preview shows the batch
@@ -64,13 +51,14 @@ def test_batch_preview_print_save_and_mark_mailed(ui_app, qtbot, ui_ctx, tmp_pat
     assert page.preview.print_to(printer) == page.preview.page_count
     assert len(PdfReader(str(tmp_path / "printed.pdf")).pages) == page.preview.page_count
     page.print_button.click()
-    assert len(chooser.dialogs) == 1  # the system print dialog was asked for
+    # the system print dialog was asked for (and closed: nothing printed)
+    assert len(page.desk.prompter.printers) == 1
 
     page.save_button.click()
     assert (tmp_path / "copy.pdf").read_bytes() == page.preview.path.read_bytes()
 
     numbers = [page.produced.item(r, 0).text() for r in range(3)]
-    with qtbot.waitSignal(page.desk.cases_changed, timeout=5000):
+    with qtbot.waitSignal(page.desk.changed, timeout=5000):
         page.mail_button.click()
     settle(qtbot, page.desk)
     assert page.desk.prompter.asked[0][0] == "confirm"

@@ -10,6 +10,7 @@ from app.domain.channels import Channel
 from app.domain.states import Status
 from app.services import cases, intake, operators
 from app.services.cases import MoveRequest
+from app.services.changes import Changed
 from app.ui.case_model import CaseListModel
 from app.ui.main_window import MainWindow
 from app.ui.signin import FirstAdminDialog, SignInDialog
@@ -336,12 +337,12 @@ def test_list_refreshes_when_another_page_changes_cases(ui_app, qtbot, ui_ctx):
     window = window_for(qtbot, ui_ctx)
     search(qtbot, window, "ホショウ")
     assert rows_shown(window) == []
-    intake.take_phone_intake(
+    opened = intake.take_phone_intake(
         ui_ctx, window.desk.actor,
         intake.VictimInput(name="補償 花子", name_kana="ホショウ ハナコ", phone="090-1111-2222"),
         intake.IncidentInput(channel=Channel.DEBIT_CHARGE,
                              occurred_at=ui_ctx.clock.now(), amount=5_000))
-    window.desk.cases_changed.emit()
+    window.desk.changed.emit(Changed(cases=frozenset({opened.id})))
     settle(qtbot, window.desk)
     assert [r.name for r in rows_shown(window)] == ["補償 花子"]
 

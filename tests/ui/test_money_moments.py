@@ -100,21 +100,21 @@ def test_export_names_missing_sender_settings_before_asking_anything(ui_app, qtb
     page.desk.prompter.answers = [True, step_up_code(ui_ctx, page.desk.actor)]
     page.select_batch(batch.id)
     click(qtbot, page, "releaseBatch")
-    asked_file = []
-    page.save_path = lambda *args: asked_file.append(args) or str(tmp_path / "f.txt")
+    page.desk.prompter.files = [tmp_path / "f.txt"]
     page.select_batch(batch.id)
     click(qtbot, page, "exportBatch")
     qtbot.waitUntil(lambda: bool(page.desk.prompter.errors), timeout=5000)
     error = page.desk.prompter.errors[0]
     assert "委託者コード" in error and "zengin_company_code" not in error
-    assert asked_file == [] and len(page.desk.prompter.asked) == 2  # no file, no code asked
+    # no file, no code asked
+    assert page.desk.prompter.file_asks == [] and len(page.desk.prompter.asked) == 2
     page.resize(1280, 760)
     page.grab().save(str(SHOTS / "export_sender_check.png"))
     settings.change_many(ui_ctx, SYSTEM_ACTOR, SENDER)
     page.desk.prompter.answers = [step_up_code(ui_ctx, page.desk.actor)]
     click(qtbot, page, "exportBatch")
     qtbot.waitUntil((tmp_path / "f.txt").exists, timeout=5000)
-    assert len(asked_file) == 1
+    assert [kind for kind, *_rest in page.desk.prompter.file_asks] == ["save"]
 
 
 def test_operators_see_no_supervisor_buttons(ui_app, qtbot, ui_ctx):

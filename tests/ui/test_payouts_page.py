@@ -45,7 +45,7 @@ def test_batches_from_build_to_results(ui_app, qtbot, ui_ctx, tmp_path):
     first = page_for(qtbot, ui_ctx, "sv1", answers=[True])
     assert "振込待ち" in first.waiting.text() or first.waiting.text()
     before = first.batch_table.rowCount()
-    with qtbot.waitSignal(first.desk.cases_changed, timeout=5000):
+    with qtbot.waitSignal(first.desk.changed, timeout=5000):
         click(qtbot, first, "buildBatch")
     settle(qtbot, first.desk)
     assert first.desk.prompter.asked[0][0] == "batch"  # the preview came first
@@ -75,7 +75,7 @@ def test_batches_from_build_to_results(ui_app, qtbot, ui_ctx, tmp_path):
     assert second.batches[0].status == "released" and second.batches[0].released_by == "sv2"
 
     target = tmp_path / "furikomi.txt"
-    second.save_path = lambda caption, suggested, pattern: str(target)
+    second.desk.prompter.files.append(target)
     second.select_batch(batch.id)
     settle(qtbot, second.desk)
     # A payment file: the page asks for a fresh authenticator code first.
@@ -119,7 +119,7 @@ def test_card_list_written_through_the_save_hook(ui_app, qtbot, ui_ctx, tmp_path
     page.tabs.setCurrentIndex(1)
     assert page.issuer.count() > 0
     target = tmp_path / "card.csv"
-    page.save_path = lambda caption, suggested, pattern: str(target)
+    page.desk.prompter.files.append(target)
     page.desk.prompter.answers = [step_up_code(ui_ctx, page.desk.actor)]
     waiting = page.request_table.rowCount()  # the demo's own lists, still unconfirmed
     click(qtbot, page, "cardList")
@@ -149,7 +149,7 @@ def test_a_cancelled_code_writes_no_list(ui_app, qtbot, ui_ctx, tmp_path):
     waiting, requests = page.nanaco_label.text(), page.request_table.rowCount()
     for name in ("cardList", "nanacoList"):
         target = tmp_path / f"{name}.csv"
-        page.save_path = lambda caption, suggested, pattern, target=target: str(target)
+        page.desk.prompter.files.append(target)
         click(qtbot, page, name)
         assert not target.exists()
     assert [kind for kind, _text in page.desk.prompter.asked] == ["code", "code"]
@@ -165,7 +165,7 @@ def test_reconciliation_view_and_exports(ui_app, qtbot, ui_ctx, tmp_path):
     assert "差異なし" in page.verdict.text()
     for name, suffix in (("reconcileCsv", "csv"), ("reconcilePdf", "pdf")):
         target = tmp_path / f"reconcile.{suffix}"
-        page.save_path = lambda caption, suggested, pattern, target=target: str(target)
+        page.desk.prompter.files.append(target)
         click(qtbot, page, name)
         qtbot.waitUntil(target.exists, timeout=10000)
     assert (tmp_path / "reconcile.pdf").read_bytes().startswith(b"%PDF")

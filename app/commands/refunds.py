@@ -1,0 +1,131 @@
+"""`hosho refunds ...`: the balance-refund programme from the command line.
+
+Imports of the two files (closing balances, applications), the work lists, the
+people with money in both programmes, the 払出証書 request list and the figures.
+The command line acts as the system (whoever holds the database holds everything);
+the window's operators act through the same services with their own rights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from app.domain.roles import SYSTEM_ACTOR
+
+
+def _context(args: argparse.Namespace):
+    from app.services.opening import open_context
+
+    return open_context(getattr(args, "db", None))
+
+
+def _print_summary(summary, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(summary.as_json(), ensure_ascii=False, indent=2))
+        return
+    mode = "（試行・書き込みなし）/ dry run, nothing written" if summary.dry_run else ""
+    print(f"{summary.file_name}: {summary.encoding} {mode}")
+    print(f"  読込 read {summary.read:,}  取込 accepted {summary.accepted:,}  "
+          f"重複 duplicate {summary.duplicate:,}  不一致 conflict {summary.conflict:,}  "
+          f"不備 rejected {summary.rejected:,}")
+    if summary.kind == "balances":
+        print(f"  残高合計 balance accepted {summary.balance_accepted:,}円")
+    else:
+        for state, count in (summary.states or {}).items():
+            if count:
+                print(f"  {state:<20} {count:>10,}")
+    for row in summary.refused[:20]:
+        print(f"  {row.line}行目 line {row.line}: " + " | ".join(row.reasons))
+    if summary.conflict + summary.rejected > 20:
+        print(f"  … {summary.conflict + summary.rejected - 20:,} more")
+
+
+def cmd_import_balances(args: argparse.Namespace) -> int:
+    from app.services.refunds_import import import_balances
+
+    summary = import_balances(_context(args), SYSTEM_ACTOR, args.path, dry_run=args.dry_run)
+    _print_summary(summary, args.json)
+    return 0
+
+
+def cmd_import_applications(args: argparse.Namespace) -> int:
+    from app.services.refunds_import import import_applications
+
+    summary = import_applications(_context(args), SYSTEM_ACTOR, args.path,
+                                  dry_run=args.dry_run)
+    _print_summary(summary, args.json)
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from app.services.refunds import work_list
+
+    rows = work_list(_context(args), args.name, 0, args.limit)
+    if args.json:
+        print(json.dumps([{"application_id": r.application_id, "member_id": r.member_id,
+                           "route": r.route, "applied_at": r.applied_at.isoformat(),
+                           "state": r.state, "refundable_amount": r.refundable_amount}
+                          for r in rows], ensure_ascii=False, indent=2))
+        return 0
+    for r in rows:
+        print(f"{r.application_id}  {r.member_id or '-'}  {r.route:<5} {r.applied_at:%Y-%m-%d}  "
+              f"{r.state_label}  {r.refundable_amount if r.refundable_amount is not None else '-'}")
+    if not rows:
+        print("該当する申出はありません / nothing waiting")
+    return 0
+
+
+def cmd_both(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from app.services.refunds_overlap import both_programmes
+
+    people = both_programmes(_context(args))
+    if args.json:
+        print(json.dumps([asdict(p) for p in people], ensure_ascii=False, indent=2))
+        return 0
+    for p in people:
+        flag = f"  超過 EXCESS {p.excess:,}円" if p.excess else ""
+        print(f"7iD {p.member_id}  {p.name}  チャージ {p.charges:,}  残高 {p.balance:,}  "
+              f"補償 {p.compensation_paid:,}+{p.compensation_due:,}  "
+              f"払戻 {p.refund_paid:,}+{p.refund_due:,}  上限 {p.allowed:,}{flag}")
+    if not people:
+        print("両方の制度に該当する人はいません / nobody in both programmes")
+    return 0
+
+
+def cmd_postal_list(args: argparse.Namespace) -> int:
+    from app.services.refunds import postal_request_list
+
+    count = postal_request_list(_context(args), SYSTEM_ACTOR, args.out)
+    print(f"払出証書の請求リスト / postal order request list: {count:,} 件 → {args.out}")
+    return 0
+
+
+def register(sub, common: argparse.ArgumentParser) -> None:
+    from app.domain.refunds import WORK_LISTS
+
+    area = sub.add_parser("refunds", help="the balance-refund programme (残高払戻し)")
+    cmds = area.add_subparsers(dest="refunds_command", required=True)
+    for name, handler, help_text in (
+            ("import-balances", cmd_import_balances, "import the closing balances"),
+            ("import-applications", cmd_import_applications, "import refund applications")):
+        parser = cmds.add_parser(name, parents=[common], help=help_text)
+        parser.add_argument("path", metavar="FILE")
+        parser.add_argument("--dry-run", action="store_true")
+        parser.add_argument("--json", action="store_true")
+        parser.set_defaults(handler=handler)
+    listing = cmds.add_parser("list", parents=[common], help="a work list")
+    listing.add_argument("name", choices=list(WORK_LISTS))
+    listing.add_argument("--limit", type=int, default=100)
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=cmd_list)
+    both = cmds.add_parser("both", parents=[common],
+                           help="people with money in both programmes")
+    both.add_argument("--json", action="store_true")
+    both.set_defaults(handler=cmd_both)
+    postal = cmds.add_parser("postal-list", parents=[common],
+                             help="the 払出証書 request list for Japan Post (CSV)")
+    postal.add_argument("--out", required=True, metavar="FILE.csv")
+    postal.set_defaults(handler=cmd_postal_list)

@@ -1,0 +1,445 @@
+"""Reading the balance-refund files: closing balances and applications
+(../shared/spec/balance-refund.md, "The files").
+
+The same engine as the incident lists: the encoding sniffed and decoded strictly
+(app.importers.textfile), headers folded and matched in any order and either
+language (app.importers.columns.header_key), each cell checked by the incident
+parsers (app.importers.fields), every row a record or the reasons it is refused
+(app.importers.incident_csv.RowError). Pure: no database. Iterating a file streams
+its rows, so memory stays flat at a million members.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, fields, replace
+from datetime import date, datetime
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any
+
+from app.core.clock import JST
+from app.core.errors import ValidationError
+from app.domain.channels import Channel, PayoutKind
+from app.domain.payout import PayoutDetails, normalise
+from app.domain.refunds import Method, Route, parse_method, parse_route
+from app.importers import fields as parse
+from app.importers.columns import header_key
+from app.importers.incident_csv import RowError, detect_file_encoding
+from app.importers.limits import MAX_CHARS
+from app.importers.textfile import FileRefused, delimiter_for, file_sha256, open_text, refuse
+
+CONTENT_HASH_VERSION = 1
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """One of the two files: its fields, their headers, which are required."""
+
+    name: str
+    headers: dict[str, tuple[str, ...]]
+    labels_ja: dict[str, str]
+    required: tuple[str, ...]
+
+    @cached_property
+    def by_header(self) -> dict[str, str]:
+        return {header_key(alias): name for name, aliases in self.headers.items()
+                for alias in (name, *aliases)}
+
+
+_CONTACT_HEADERS = {
+    "name": ("氏名", "お名前", "名前", "full name"),
+    "name_kana": ("フリガナ", "ふりがな", "氏名カナ", "カナ", "kana"),
+    "phone": ("電話番号", "連絡先電話番号", "TEL"),
+    "email": ("メールアドレス", "メール", "e-mail"),
+    "postal_code": ("郵便番号", "〒", "zip"),
+    "address": ("住所",),
+    "birth_date": ("生年月日", "birth date"),
+}
+_CONTACT_LABELS = {"name": "氏名", "name_kana": "フリガナ", "phone": "電話番号",
+                   "email": "メールアドレス", "postal_code": "郵便番号", "address": "住所",
+                   "birth_date": "生年月日"}
+
+BALANCES = FileKind(
+    "balances",
+    {"member_id": ("7iD", "会員ID", "7id"), "balance": ("残高", "終了時残高"),
+     "fraud_charge_balance": ("不正チャージ由来残高", "fraud charge balance"),
+     **_CONTACT_HEADERS, "closed_on": ("退会日", "closed on")},
+    {"member_id": "会員ID", "balance": "残高", "fraud_charge_balance": "不正チャージ由来残高",
+     **_CONTACT_LABELS, "closed_on": "退会日"},
+    ("member_id", "balance"),
+)
+APPLICATIONS = FileKind(
+    "applications",
+    {"application_id": ("申出番号",), "member_id": ("7iD", "会員ID"),
+     **{k: v for k, v in _CONTACT_HEADERS.items() if k not in ("postal_code", "address")},
+     "route": ("申出経路",), "applied_at": ("申出日時", "申出日", "applied at"),
+     "method": ("払戻方法",), "bank_code": ("金融機関コード",), "branch_code": ("支店コード",),
+     "account_type": ("預金種目",), "account_number": ("口座番号",),
+     "account_holder_kana": ("口座名義", "口座名義カナ")},
+    {"application_id": "申出番号", "member_id": "会員ID", **_CONTACT_LABELS,
+     "route": "申出経路", "applied_at": "申出日時", "method": "払戻方法",
+     "bank_code": "金融機関コード", "branch_code": "支店コード", "account_type": "預金種目",
+     "account_number": "口座番号", "account_holder_kana": "口座名義"},
+    ("application_id", "name", "route", "applied_at", "method"),
+)
+
+
+@dataclass(frozen=True)
+class BalanceRecord:
+    member_id: str
+    balance: int
+    fraud_charge_balance: int | None
+    name: str | None
+    name_kana: str | None
+    phone: str | None
+    email: str | None
+    postal_code: str | None
+    address: str | None
+    birth_date: date | None
+    closed_on: date | None
+
+    def content_hash(self) -> str:
+        return _hash(self)
+
+
+@dataclass(frozen=True)
+class ApplicationRecord:
+    application_id: str
+    member_id: str | None
+    name: str
+    name_kana: str | None
+    phone: str | None
+    email: str | None
+    birth_date: date | None
+    route: Route
+    applied_at: datetime
+    method: Method
+    bank_code: str | None
+    branch_code: str | None
+    account_type: str | None
+    account_number: str | None
+    account_holder_kana: str | None
+
+    def content_hash(self) -> str:
+        return _hash(self)
+
+
+def _hash(record: BalanceRecord | ApplicationRecord) -> str:
+    """SHA-256 of the record's fields in order, as JSON (dates in ISO form): the import's
+    hot path, so built from the fields directly rather than through asdict."""
+    values = [CONTENT_HASH_VERSION]
+    for name in _FIELD_NAMES[type(record)]:
+        value = getattr(record, name)
+        values.append(value.isoformat() if isinstance(value, date) else value)
+    data = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+_FIELD_NAMES = {kind: tuple(f.name for f in fields(kind))
+                for kind in (BalanceRecord, ApplicationRecord)}
+
+
+@dataclass(frozen=True)
+class RefundRow:
+    """One non-blank data row: a record, or the errors that reject it."""
+
+    line: int
+    record: BalanceRecord | ApplicationRecord | None
+    errors: list[RowError]
+    cells: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.record is not None
+
+
+# ---------------------------------------------------------------- cells
+
+
+_ZERO = re.compile(r"[¥\\]?\s*0+\s*円?")
+
+
+def parse_yen(text: str) -> int:
+    """Whole yen as in the incident lists, 0 allowed."""
+    if _ZERO.fullmatch(parse.nfkc(text)):
+        return 0
+    return parse.parse_amount(text, ceiling=10**12)
+
+
+_ACCOUNT_TYPES = {"普通": "ordinary", "1": "ordinary", "ordinary": "ordinary",
+                  "当座": "current", "2": "current", "current": "current",
+                  "貯蓄": "savings", "4": "savings", "savings": "savings"}
+
+
+def _account_type(text: str) -> str:
+    found = _ACCOUNT_TYPES.get(unicodedata.normalize("NFKC", text).strip().casefold())
+    if found is None:
+        raise parse.FieldProblem("預金種目は普通・当座・貯蓄のいずれかです。",
+                                 "The account type is ordinary, current or savings.")
+    return found
+
+
+def _any_day(text: str, now: datetime) -> date:
+    """A date in any accepted form, not after today. Unlike an incident's, a birth date
+    lies before 2019, so the incident parsers' 2019 floor does not apply."""
+    day, rest = parse._split_date(parse.nfkc(text))  # the same date forms as the incidents
+    if rest:
+        raise parse.FieldProblem("日付のみを入力してください（時刻は不要です）。",
+                                 "Give a date only, without a time.")
+    if day > now.astimezone(JST).date():
+        raise parse.FieldProblem("日付が取込日より後です。",
+                                 "The date is later than the day of import.")
+    return day
+
+
+def _worded(fn: Callable[[str], Any], ja: str, en: str) -> Callable[[str], Any]:
+    def parse_word(text: str) -> Any:
+        try:
+            return fn(text)
+        except ValueError:
+            raise parse.FieldProblem(ja, en) from None
+    return parse_word
+
+
+def _parsers(now: datetime) -> dict[str, Callable[[str], Any]]:
+    return {
+        "member_id": parse.parse_member_id, "application_id": parse.parse_text,
+        "balance": parse_yen, "fraud_charge_balance": parse_yen,
+        "name": parse.parse_name, "name_kana": parse.parse_kana,
+        "phone": parse.parse_phone, "email": parse.parse_email,
+        "postal_code": parse.parse_postal_code, "address": parse.parse_free_text,
+        "birth_date": lambda text: _any_day(text, now),
+        "closed_on": lambda text: parse.parse_day(text, now=now),
+        "applied_at": lambda text: parse.parse_occurred_at(text, now=now),
+        "route": _worded(parse_route, "申出経路はアプリ・Web・電話のいずれかです。",
+                         "The route is app, web or phone."),
+        "method": _worded(parse_method, "払戻方法は口座振込か払出証書です。",
+                          "The method is bank_transfer or postal_order."),
+        "bank_code": parse.parse_text, "branch_code": parse.parse_text,
+        "account_type": _account_type, "account_number": parse.parse_text,
+        "account_holder_kana": parse.parse_text,
+    }
+
+
+# ---------------------------------------------------------------- rows
+
+_UNIQUE = frozenset({"member_id", "application_id", "phone", "email", "account_number"})
+
+
+class _Checker:
+    def __init__(self, kind: FileKind, header: list[str], by_index: dict[int, str],
+                 now: datetime) -> None:
+        self.kind, self.header = kind, header
+        self.by_index = sorted(by_index.items())
+        self.column_of = {name: header[index] for index, name in self.by_index}
+        # Names, kana, amounts, dates and words repeat from row to row: their answers are
+        # remembered (a refused value raises each time: lru_cache keeps no exceptions).
+        self.parsers = {name: fn if name in _UNIQUE else lru_cache(maxsize=8192)(fn)
+                        for name, fn in _parsers(now).items()}
+
+    def check(self, line: int, cells: list[str]) -> RefundRow:
+        errors: list[RowError] = []
+        extra = [cell for cell in cells[len(self.header):] if cell.strip()]
+        if extra:
+            errors.append(RowError("", "", f"見出しより列が{len(cells) - len(self.header)}個多く"
+                                   "なっています。", "The row has more cells than the header."))
+        values: dict[str, Any] = dict.fromkeys(self.kind.headers)
+        for index, name in self.by_index:
+            text = cells[index].strip() if index < len(cells) else ""
+            values[name] = self._field(name, text, errors)
+        record = None
+        if not errors:
+            record = (self._balance(values, errors) if self.kind is BALANCES
+                      else self._application(values, errors))
+        return RefundRow(line, None if errors else record, errors, tuple(cells))
+
+    def _field(self, name: str, text: str, errors: list[RowError]) -> Any:
+        limit = MAX_CHARS.get("report_id" if name == "application_id" else name, 1000)
+        if len(text) > limit:
+            errors.append(self._error(name, f"{limit}文字を超えています。",
+                                      f"Longer than {limit} characters."))
+            return None
+        if not text:
+            if name in self.kind.required:
+                errors.append(self._error(name, "必須項目が空です。", "This value is required."))
+            return None
+        try:
+            return self.parsers[name](text)
+        except parse.FieldProblem as problem:
+            errors.append(self._error(name, problem.ja, problem.en, text))
+            return None
+
+    def _error(self, name: str, ja: str, en: str, value: str = "") -> RowError:
+        return RowError(self.column_of.get(name, ""), name, ja, en, value)
+
+    def _balance(self, v: dict[str, Any], errors: list[RowError]) -> BalanceRecord | None:
+        fraud = v["fraud_charge_balance"]
+        if fraud is not None and fraud > v["balance"]:
+            errors.append(self._error("fraud_charge_balance",
+                                      "不正チャージ由来残高が残高を超えています。",
+                                      "The fraud-charge part is larger than the balance."))
+            return None
+        phone = v.pop("phone")
+        return BalanceRecord(**v, phone=phone.text if phone else None)
+
+    def _application(self, v: dict[str, Any], errors: list[RowError]
+                     ) -> ApplicationRecord | None:
+        if v["phone"] is None and v["email"] is None:
+            errors.append(RowError(" / ".join(self.column_of.get(n, "") for n in
+                                              ("phone", "email")).strip(" /"), "phone/email",
+                                   "電話番号かメールアドレスのどちらかが必要です。",
+                                   "A phone number or an e-mail address is required."))
+            return None
+        bank = None
+        if v["method"] is Method.BANK_TRANSFER:
+            bank = self._bank(v, errors)
+            if bank is None:
+                return None
+        phone = v.pop("phone")
+        if bank:
+            v.update(bank_code=bank.bank_code, branch_code=bank.branch_code,
+                     account_type=bank.account_type, account_number=bank.account_number,
+                     account_holder_kana=bank.holder_kana)
+        return ApplicationRecord(**v, phone=phone.text if phone else None)
+
+    def _bank(self, v: dict[str, Any], errors: list[RowError]) -> PayoutDetails | None:
+        details = PayoutDetails(PayoutKind.BANK_ACCOUNT, bank_code=v["bank_code"],
+                                branch_code=v["branch_code"], account_type=v["account_type"],
+                                account_number=v["account_number"],
+                                holder_kana=v["account_holder_kana"])
+        missing = details.missing_fields()
+        if missing:
+            names = {"holder_kana": "account_holder_kana"}
+            for name in missing:
+                name = names.get(name, name)
+                errors.append(self._error(name, "口座振込には必須です。",
+                                          "Required for a bank transfer."))
+            return None
+        try:
+            # The bank, branch, type and holder repeat from row to row: checked once each
+            # (the account number, which does not, on its own).
+            number = normalise(PayoutDetails(PayoutKind.BANK_ACCOUNT,
+                                             account_number=details.account_number),
+                               Channel.DEBIT_CHARGE).account_number
+            return replace(_bank_checked(replace(details, account_number=None)),
+                           account_number=number)
+        except ValidationError as problem:
+            name = {"holder_kana": "account_holder_kana"}.get(problem.field, problem.field)
+            errors.append(self._error(name, problem.ja, problem.en))
+            return None
+
+
+@lru_cache(maxsize=4096)
+def _bank_checked(details: PayoutDetails) -> PayoutDetails:
+    return normalise(details, Channel.DEBIT_CHARGE)
+
+
+# ---------------------------------------------------------------- the file
+
+
+class RefundFile:
+    """A checked file of one kind; iterate it for RefundRows (each pass re-reads it)."""
+
+    def __init__(self, path: Path, kind: FileKind, *, encoding: str, delimiter: str,
+                 header: list[str], by_index: dict[int, str], unknown: list[str],
+                 now: datetime) -> None:
+        self.path, self.kind, self.encoding, self.delimiter = path, kind, encoding, delimiter
+        self.header, self.unknown_columns, self._by_index = header, unknown, by_index
+        self.columns = {header[i]: name for i, name in sorted(by_index.items())}
+        self._now = now
+
+    @cached_property
+    def sha256(self) -> str:
+        return file_sha256(self.path)
+
+    def __iter__(self) -> Iterator[RefundRow]:
+        checker = _Checker(self.kind, self.header, self._by_index, self._now)
+        rows = _records(self.path, self.encoding, self.delimiter)
+        next(rows, None)
+        for line, cells in rows:
+            yield checker.check(line, cells)
+
+
+def _records(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    text, _counter = open_text(path, encoding)
+    with text:
+        reader = csv.reader(text, delimiter=delimiter)
+        last = 0
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except UnicodeDecodeError:
+                raise refuse(f"{last + 1}行目付近に読めない文字があります。",
+                             f"Near line {last + 1} the file cannot be decoded.") from None
+            except csv.Error as exc:
+                raise refuse(f'{last + 1}行目から先をCSVとして読めません（{exc}）。',
+                             f"From line {last + 1} on the file cannot be read as CSV "
+                             f"({exc}).") from None
+            first, last = last + 1, reader.line_num
+            if any(cell.strip() for cell in cells):
+                yield first, cells
+
+
+def _match(kind: FileKind, header: list[str], mapping: Mapping[str, str]
+           ) -> tuple[dict[int, str], list[str]]:
+    mapped = {header_key(column): target.strip().casefold()
+              for column, target in mapping.items()}
+    by_index: dict[int, str] = {}
+    claimed: dict[str, list[str]] = {}
+    unknown: list[str] = []
+    for index, text in enumerate(header):
+        name = mapped.get(header_key(text)) or kind.by_header.get(header_key(text))
+        if name == "ignore":
+            continue
+        if name is None or name not in kind.headers:
+            if text:
+                unknown.append(text)
+            continue
+        claimed.setdefault(name, []).append(text)
+        if len(claimed[name]) == 1:
+            by_index[index] = name
+    clashes = {name: texts for name, texts in claimed.items() if len(texts) > 1}
+    if clashes:
+        details = "; ".join(f"{n}: {', '.join(t)}" for n, t in clashes.items())
+        raise FileRefused(f"複数の列が同じ項目を表しています（{details}）。",
+                          f"Several columns mean the same field ({details}).")
+    missing = [name for name in kind.required if name not in claimed]
+    if missing:
+        raise FileRefused(
+            "必須の列がありません: " + "、".join(f"{kind.labels_ja[n]}（{n}）" for n in missing)
+            + "。見出し行に列を追加してください。",
+            f"Required column(s) missing: {', '.join(missing)}. Add them to the header row.")
+    return by_index, unknown
+
+
+def read_refund_file(path: str | Path, kind: FileKind, *, now: datetime,
+                     mapping: Mapping[str, str] | None = None) -> RefundFile:
+    """Check the file as a whole (encoding, header, required columns); FileRefused if
+    no row of it could be imported."""
+    path = Path(path)
+    encoding = detect_file_encoding(path)
+    delimiter = delimiter_for(path)
+    first = next(_records(path, encoding, delimiter), None)
+    if first is None:
+        raise refuse("ファイルが空です（見出し行がありません）。",
+                     "The file is empty (there is no header row).")
+    header = [cell.strip() for cell in first[1]]
+    by_index, unknown = _match(kind, header, mapping or {})
+    return RefundFile(path, kind, encoding=encoding, delimiter=delimiter, header=header,
+                      by_index=by_index, unknown=unknown, now=now)
+
+
+def check_application_form(values: Mapping[str, str], *, now: datetime) -> RefundRow:
+    """A phone application typed in the intake form, checked by the file's rules: the
+    same fields, the same parsers, the same reasons (``column`` is the field name)."""
+    names = list(APPLICATIONS.headers)
+    checker = _Checker(APPLICATIONS, names, dict(enumerate(names)), now)
+    return checker.check(0, [str(values.get(name) or "") for name in names])

@@ -1,0 +1,103 @@
+"""The demo's balance-refund programme: closing balances for a scaled membership
+(440,000 members for 808 victims, scaled alike), the demo victims among them, and the
+applications as they stood on a chosen day, each decided by the spec's table."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+
+from app.core.clock import JST
+from app.domain import refunds as rules
+from app.domain.roles import SYSTEM_ACTOR
+from app.domain.text import phone_digits, search_key
+from app.services import audit
+from app.services.context import AppContext
+from app.services.refunds_import import (
+    _APPLICATION_COLUMNS,
+    _MEMBER_COLUMNS,
+    _overlapping_members,
+)
+from app.storage.bulk import BulkInsert, reserve_ids
+from app.storage.models import RefundApplication, RefundMember, Victim
+
+MEMBERS_PER_VICTIM = 440_000 / 808
+APPLIED_SHARE = 100_000 / 440_000
+DEMO_AS_OF = date(2019, 12, 20)
+_KANA = ["サトウ", "スズキ", "タカハシ", "タナカ", "イトウ", "ワタナベ", "ヤマモト", "ナカムラ"]
+_GIVEN = ["タロウ", "ハナコ", "イチロウ", "ミサキ", "ショウタ"]
+
+
+def build_refund_demo(ctx: AppContext, victims: int, seed: int = 7,
+                      as_of: date = DEMO_AS_OF, scale: float = 1 / 100) -> tuple[int, int]:
+    """Members (victims x 440,000/808 x ``scale``, at least the victims with a member ID)
+    and their applications up to ``as_of``; (members, applications)."""
+    rng = random.Random(seed)
+    now = datetime.combine(as_of, datetime.min.time(), tzinfo=JST) + timedelta(hours=18)
+    with ctx.db.write() as session:
+        core = session.connection()
+        known = core.execute(select(Victim.member_id, Victim.name_kana, Victim.phone)
+                             .where(Victim.member_id.is_not(None))).all()
+        count = max(len(known), int(victims * MEMBERS_PER_VICTIM * scale))
+        rows = [_member(rng, i, known[i] if i < len(known) else None) for i in range(count)]
+        ids = reserve_ids(core, RefundMember.__table__, len(rows))
+        BulkInsert(core, RefundMember.__table__, _MEMBER_COLUMNS).run(
+            (key, *row[1:-1], now) for key, row in zip(ids, rows, strict=True))
+        overlapping = _overlapping_members(core, {row[1] for row in rows})
+        applications = _applications(rng, rows, ids, overlapping, as_of, now)
+        app_ids = reserve_ids(core, RefundApplication.__table__, len(applications))
+        BulkInsert(core, RefundApplication.__table__, _APPLICATION_COLUMNS).run(
+            (key, *row[1:]) for key, row in zip(app_ids, applications, strict=True))
+        audit.record(session, SYSTEM_ACTOR, now, "refund.demo", "refund", None,
+                     after={"members": len(rows), "applications": len(applications),
+                            "as_of": as_of})
+    return len(rows), len(applications)
+
+
+def _member(rng: random.Random, i: int, victim) -> tuple:
+    if victim is not None:
+        member_id, kana, phone = victim
+        fraud = rng.choice([None, 0, rng.randrange(0, 10_001, 100)])
+        balance = max(fraud or 0, rng.randrange(0, 20_001, 10))
+    else:
+        member_id = f"7r{i:010d}"
+        kana = f"{_KANA[i % 8]} {_GIVEN[i % 5]}"
+        phone = f"090-{i % 10000:04d}-{i // 10000 % 10000:04d}"
+        fraud, balance = None, rng.choice([0, 0, 50, 120, 800, 1500, 3000, 8000, 25_000])
+    closed = date(2019, 8, rng.randint(1, 31)) if rng.random() < 0.02 else None
+    digest = hashlib.sha256(f"demo:{member_id}".encode()).hexdigest()
+    return (None, member_id, balance, fraud, None, kana, search_key(kana), phone,
+            phone_digits(phone), None, "", None, None, None, closed, digest, None, None, None)
+
+
+def _applications(rng: random.Random, members: list[tuple], ids: list[int],
+                  overlapping: set[str], as_of: date, now: datetime) -> list[tuple]:
+    first = datetime(2019, 10, 1, 9, 0, tzinfo=JST)
+    span = max(1, int((now - first).total_seconds()))
+    standing: set[int] = set()
+    rows = []
+    for index, (member, ref) in enumerate(zip(members, ids, strict=True)):
+        if (member[2] == 0 and rng.random() < 0.9) or rng.random() > APPLIED_SHARE * 1.5:
+            continue
+        route = rng.choice([rules.Route.APP, rules.Route.APP, rules.Route.WEB, rules.Route.PHONE])
+        applied = first + timedelta(seconds=rng.randrange(span))
+        method = rules.Method.BANK_TRANSFER if rng.random() < 0.7 else rules.Method.POSTAL_ORDER
+        facts = rules.Member(balance=member[2], fraud_charge_balance=member[3],
+                             name_kana=member[5], phone=member[7], email=None, birth_date=None,
+                             closed_on=member[14], overlapping_victim=member[1] in overlapping)
+        applicant = rules.Applicant(route=route, applied_at=applied, name_kana=member[5],
+                                    phone=member[7], email=None, birth_date=None)
+        decision = rules.decide(facts, applicant, earlier_standing=ref in standing,
+                                deadline=rules.DEFAULT_DEADLINE)
+        standing.add(ref)
+        bank = (("0001", "001", "ordinary", f"{index % 10**7:07d}", member[5])
+                if method is rules.Method.BANK_TRANSFER else (None,) * 5)
+        rows.append((None, f"DEMO-{index:07d}", hashlib.sha256(f"{index}".encode()).hexdigest(),
+                     ref, member[1], route.value, applied, method.value, "デモ 会員", member[5],
+                     member[7], None, None, *bank, decision.state.value,
+                     f"{decision.ja} / {decision.en}",
+                     rules.refundable_amount(member[2], member[3]), None, now, now, 1))
+    return rows
