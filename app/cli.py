@@ -188,6 +188,10 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--db", default=argparse.SUPPRESS,
                         help="SQLite file or database URL (default: $HOSHO_DB, then the user "
                              "data folder)")
+    common.add_argument("--server", default=argparse.SUPPRESS, metavar="URL",
+                        help="centre mode: the centre server (default: $HOSHO_SERVER)")
+    common.add_argument("--ca-file", default=argparse.SUPPRESS, metavar="FILE",
+                        help="centre mode: the CA certificate the server's is signed by")
     parser = argparse.ArgumentParser(prog="hosho", parents=[common],
                                      description="Hoshō Desk 補償デスク")
     parser.add_argument("--demo", action="store_true",
@@ -204,6 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                                          required=True)
     db.add_parser("upgrade", parents=[common], help="upgrade the schema (backs up SQLite)"
                   ).set_defaults(handler=cmd_db_upgrade)
+    from app.commands.server import add_db_roles
+
+    add_db_roles(db, common)
     from app.commands import db as db_commands
 
     db_commands.register(db, common)
@@ -290,6 +297,12 @@ def _run(argv: list[str], gui: Callable[[argparse.Namespace], int]) -> int:
         args.db = None
     handler = getattr(args, "handler", None)
     try:
+        if handler and handler.__name__ not in ("cmd_serve", "cmd_db_roles",
+                                                  "cmd_db_upgrade", "cmd_db_seal_secrets"):
+            from app.commands.server import centre_handler, server_of
+
+            if server_of(args):
+                handler = centre_handler(args)
         return handler(args) if handler else gui(args)
     except HoshoError as exc:
         print(f"hosho: {exc}", file=sys.stderr)

@@ -129,7 +129,7 @@ def step_up_code(ctx: AppContext, actor) -> str:
     so when this time step was used already, wait (advance the clock) for the next."""
     with ctx.db.read() as session:
         row = session.get(Operator, actor.operator_id)
-        secret, last_step = row.totp_secret, row.totp_last_step
+        secret, last_step = second_factor.unseal(row.totp_secret), row.totp_last_step
     totp = pyotp.TOTP(secret)
     while last_step is not None and totp.timecode(ctx.clock.now()) <= last_step:
         ctx.clock.advance(seconds=30)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import argparse
 
-from app.commands import audit, letters, outreach, payouts, refunds
+from app.commands import audit, letters, outreach, payouts, refunds, server
 
-AREAS = (letters, audit, payouts, outreach, refunds)
+AREAS = (letters, audit, payouts, outreach, refunds, server)
 
 
 def register_all(sub, common: argparse.ArgumentParser) -> None:

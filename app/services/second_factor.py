@@ -16,18 +16,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import pyotp
+from cryptography.fernet import Fernet, InvalidToken
 from sqlmodel import Session, select
 
-from app.core.errors import PermissionDenied, UserError
-from app.domain.roles import Actor, Role
+from app.core.errors import EnvironmentProblem, PermissionDenied, UserError
+from app.domain.roles import SYSTEM_ACTOR, Actor, Role
 from app.services import audit
 from app.services.context import AppContext, confirmed_actor, require_role
 from app.services.operators import (
@@ -50,6 +53,12 @@ RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 # Codes of the step before and after the current one are accepted too: phone
 # clocks drift. Replays are still refused by the last-used step.
 DRIFT_STEPS = 1
+# The centre server keeps the authenticators' secrets encrypted under a key held
+# outside the database (a Fernet key file, named by this variable or `hosho serve
+# --totp-key`): a copy of the database alone gives no codes. Stored values then start
+# with SEALED; a clear secret (a single desk, or one from before) is still read.
+KEY_FILE_ENV = "HOSHO_TOTP_KEY_FILE"
+SEALED = "fernet:"
 
 __all__ = [
     "Enrolment",
@@ -115,10 +124,11 @@ def begin_enrolment(ctx: AppContext, actor: Actor) -> Enrolment:
             raise UserError("二段階認証は登録済みです。再登録は管理者に依頼してください。",
                             "The second factor is already enrolled; ask an administrator "
                             "to reset it.")
-        row.totp_secret, row.totp_last_step = pyotp.random_base32(), None
+        secret = pyotp.random_base32()
+        row.totp_secret, row.totp_last_step = seal(secret), None
         audit.record(session, actor, now, "second_factor.enrolment_started", "operator", row.id)
-        uri = pyotp.TOTP(row.totp_secret).provisioning_uri(name=row.login, issuer_name=ISSUER)
-        return Enrolment(row.totp_secret, uri)
+        uri = pyotp.TOTP(secret).provisioning_uri(name=row.login, issuer_name=ISSUER)
+        return Enrolment(secret, uri)
 
 
 def confirm_enrolment(ctx: AppContext, actor: Actor, code: str) -> list[str]:
@@ -305,7 +315,7 @@ def _accept_totp(row: Operator, code: str | None, now: datetime) -> bool:
     typed = normalise(code)
     if row.totp_secret is None or len(typed) != 6 or not typed.isdigit():
         return False
-    totp = pyotp.TOTP(row.totp_secret)
+    totp = pyotp.TOTP(unseal(row.totp_secret))
     current = totp.timecode(now)
     for step in range(current - DRIFT_STEPS, current + DRIFT_STEPS + 1):
         if hmac.compare_digest(totp.generate_otp(step), typed):
@@ -379,3 +389,68 @@ def code_required(ctx: AppContext, actor: Actor) -> bool:
     with ctx.db.read() as session:
         row = session.get(Operator, actor.operator_id)
         return row is not None and _view(row, session).totp_required
+
+
+# -- secrets at rest ----------------------------------------------------------------------
+def _key_problem(path: str, why_ja: str, why_en: str) -> EnvironmentProblem:
+    return EnvironmentProblem(f"二段階認証の鍵ファイル {path} を使えません: {why_ja}",
+                              f"Cannot use the second-factor key file {path}: {why_en}")
+
+
+def cipher() -> Fernet | None:
+    """The configured key, or None (secrets stay as they are: the single desk)."""
+    path = os.environ.get(KEY_FILE_ENV)
+    if not path:
+        return None
+    try:
+        return Fernet(Path(path).read_bytes().strip())
+    except OSError as exc:
+        raise _key_problem(path, "読めません。", f"unreadable ({exc.strerror})") from None
+    except ValueError:
+        raise _key_problem(path, "鍵の形式ではありません。", "not a Fernet key") from None
+
+
+def seal(secret: str) -> str:
+    key = cipher()
+    return secret if key is None else SEALED + key.encrypt(secret.encode("ascii")).decode()
+
+
+def unseal(stored: str) -> str:
+    if not stored.startswith(SEALED):
+        return stored
+    key = cipher()
+    if key is None:
+        raise EnvironmentProblem(
+            "二段階認証の秘密鍵は暗号化されていますが、鍵ファイルが指定されていません。",
+            f"The authenticator secrets are encrypted and no key file is set ({KEY_FILE_ENV}).")
+    try:
+        return key.decrypt(stored.removeprefix(SEALED).encode()).decode("ascii")
+    except InvalidToken:
+        raise EnvironmentProblem("二段階認証の秘密鍵をこの鍵ファイルで復号できません。",
+                                 "The authenticator secrets do not open with this key file."
+                                 ) from None
+
+
+def new_key_file(path: Path) -> None:
+    """A new key, readable by its owner only from the first byte."""
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(Fernet.generate_key() + b"\n")
+
+
+def encrypt_secrets(ctx: AppContext) -> int:
+    """The migration path: seal every secret still stored in clear under the configured
+    key. Returns how many were sealed."""
+    if cipher() is None:
+        raise UserError(f"鍵ファイルを指定してください（{KEY_FILE_ENV}）。",
+                        f"Name the key file first ({KEY_FILE_ENV}).")
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        rows = session.exec(select(Operator).where(Operator.totp_secret.is_not(None))).all()
+        clear = [row for row in rows if not row.totp_secret.startswith(SEALED)]
+        for row in clear:
+            row.totp_secret = seal(row.totp_secret)
+        if clear:
+            audit.record(session, SYSTEM_ACTOR, now, "second_factor.secrets_sealed",
+                         "operator", None, after={"count": len(clear)})
+        return len(clear)

@@ -67,7 +67,8 @@ class Operator(SQLModel, table=True):
     lock_count: int = Field(default=0, sa_column=Column(Integer, nullable=False,
                                                         server_default="0"))
     locked_until: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
-    totp_secret: str | None = Field(default=None, sa_column=Column(String(64)))
+    # Sealed under the centre server's key file when one is set (second_factor.seal).
+    totp_secret: str | None = Field(default=None, sa_column=Column(String(255)))
     totp_confirmed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     # The last accepted TOTP time step: a code is never accepted twice.
     totp_last_step: int | None = Field(default=None, sa_column=Column(BigInteger))
@@ -683,3 +684,36 @@ class PostalOrder(SQLModel, table=True):
     issued_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     result_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     result_by: int | None = Field(default=None, sa_column=_fk("operator.id", index=False))
+
+
+class ServerSession(SQLModel, table=True):
+    """A desk's sign-in at the centre server (app.server.sessions). The token is never
+    stored, only its SHA-256: it is 256 random bits, so a slow hash adds nothing.
+    Kept in the database so that every server process on it agrees."""
+
+    __tablename__ = "server_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    operator_id: int = Field(sa_column=_fk("operator.id", nullable=False))
+    # The operator's sign-in epoch when this session signed in (a lock ends it).
+    epoch: int = Field(sa_column=Column(Integer, nullable=False))
+    # "code" or "enrol" (password accepted, second factor pending), "new_password"
+    # (a reset requires one first), "active".
+    stage: str = Field(sa_column=Column(String(20), nullable=False))
+    client_address: str = Field(sa_column=Column(String(64), nullable=False))
+    created_at: datetime = Field(sa_column=_utc())
+    last_seen_at: datetime = Field(sa_column=_utc())
+    ended_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    end_reason: str | None = Field(default=None, sa_column=Column(String(40)))
+
+
+class ServerFailure(SQLModel, table=True):
+    """A refused sign-in step at the server, by client address: throttling counts these
+    (the per-account lock is operator.failed_count)."""
+
+    __tablename__ = "server_failure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_address: str = Field(sa_column=Column(String(64), nullable=False, index=True))
+    at: datetime = Field(sa_column=_utc(index=True))

@@ -72,6 +72,10 @@ def run_gui(args: argparse.Namespace) -> int:
 
     app = make_app()
     install_excepthook()
+    from app.remote.where import ca_file_of, server_of
+
+    if server_of(args):
+        return run_centre_desk(app, server_of(args), ca_file_of(args))
     ctx = open_demo_context() if args.demo else open_context(args.db, create=True)
     log.info("sign-in window shown (%s)", ctx.db.engine.dialect.name)
     operator = sign_in(ctx)
@@ -83,3 +87,26 @@ def run_gui(args: argparse.Namespace) -> int:
     if desk.actor.role is Role.ADMIN:  # the audit chain is checked at every admin sign-in
         warn_if_audit_broken(desk, window)
     return app.exec()
+
+
+def run_centre_desk(app: QApplication, url: str, ca_file: str | None) -> int:
+    """``hosho --server URL``: the same window, every service at the centre's server."""
+    from app.remote.gateway import RemoteGateway
+    from app.ui.remote_signin import sign_in_remote
+
+    gateway = RemoteGateway(url, ca_file=ca_file)
+    log.info("sign-in window shown (centre server)")
+    operator = sign_in_remote(gateway)
+    if operator is None:
+        return 0
+    desk = Desk(gateway)
+    # Changes made at other desks, pushed by the server: the pages refresh what they show.
+    gateway.watch(lambda event: desk.case_changed.emit(event["case_id"])
+                  if event.get("case_id") else desk.cases_changed.emit())
+    window = MainWindow(desk, operator.display_name)
+    window.show()
+    if desk.actor.role is Role.ADMIN:
+        warn_if_audit_broken(desk, window)
+    code = app.exec()
+    gateway.sign_out()
+    return code

@@ -1,7 +1,7 @@
 """balance refund: closing balances, applications, refunds paid once per member, 払出証書
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-03 12:30:00
 
 A refund application carries its payout rail like a case does (``payout_rail``); a live
@@ -18,7 +18,7 @@ from alembic import op
 from app.storage.types import UTCDateTime
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

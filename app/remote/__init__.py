@@ -1,0 +1,1 @@
+"""A desk of a centre: the services reached through the centre's server (``hosho --server``)."""

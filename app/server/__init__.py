@@ -1,0 +1,1 @@
+"""The centre server (``hosho serve``): it alone holds the database and runs the services."""

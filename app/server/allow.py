@@ -1,0 +1,132 @@
+"""The services a desk may call through the server: nothing else is reachable.
+
+``read`` services run as ``service(ctx, *args)``, ``write`` services as
+``service(ctx, actor, *args)`` with the actor bound from the session. ``roles``
+narrows who may call at all (the services check again, inside their transaction);
+None is every signed-in operator. Services that read or write files on the desk
+(exports, imports, letter batches) are not here: a file named by a desk would be a
+path on the server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from app.domain.roles import Role
+from app.services import (
+    audit_log,
+    case_flags,
+    case_search,
+    cases,
+    dashboard,
+    intake,
+    letters,
+    operator_admin,
+    operators,
+    outreach,
+    payout_details,
+    payouts,
+    queue,
+    second_factor,
+    sessions,
+    settings,
+    suspicion,
+    victims,
+)
+from app.services.gateway import service_name
+
+READ, WRITE = "read", "write"
+ANYONE = None
+SUPERVISORS = frozenset({Role.SUPERVISOR, Role.ADMIN})
+ADMINS = frozenset({Role.ADMIN})
+
+
+@dataclass(frozen=True)
+class Entry:
+    service: Callable[..., Any]
+    kind: str
+    roles: frozenset[Role] | None = ANYONE
+
+
+_ENTRIES = [
+    # Lists, the case, the queue (every role works cases).
+    Entry(case_search.list_cases, READ),
+    Entry(case_search.numbers_near, READ),
+    Entry(case_flags.case_warnings, READ),
+    Entry(cases.get_case, WRITE),
+    Entry(cases.find_case_id, READ),
+    Entry(cases.move_case, WRITE),
+    Entry(cases.add_note, WRITE),
+    Entry(victims.update_victim, WRITE),
+    Entry(victims.reveal_payout, WRITE),
+    Entry(intake.find_similar_victims, READ),
+    Entry(intake.take_phone_intake, WRITE),
+    Entry(queue.current_hold, READ),
+    Entry(queue.list_queue, READ),
+    Entry(queue.count_queue, READ),
+    Entry(queue.list_no_contact, READ),
+    Entry(queue.letter_due, READ),
+    Entry(queue.next_case, WRITE),
+    Entry(queue.release, WRITE),
+    Entry(queue.mark_unreachable_overdue, WRITE),
+    Entry(outreach.record_attempt, WRITE),
+    Entry(payout_details.set_payout_details, WRITE),
+    Entry(dashboard.dashboard, READ),
+    Entry(dashboard.deadline_list, READ),
+    Entry(settings.get, READ),
+    Entry(second_factor.code_required, READ),
+    Entry(second_factor.remaining_recovery_codes, READ),
+    Entry(letters.list_batches, READ),
+    Entry(letters.batch_letters, READ),
+    Entry(letters.mark_mailed, WRITE),
+    # Money and approvals: supervisors and administrators.
+    Entry(suspicion.waiting_for_approval, WRITE, SUPERVISORS),
+    Entry(suspicion.list_suspicious, WRITE, SUPERVISORS),
+    Entry(suspicion.flags_for_case, READ),
+    Entry(payouts.list_batches, READ),
+    Entry(payouts.get_batch, READ),
+    Entry(payouts.batch_items, READ),
+    Entry(payouts.check_sender, READ),
+    Entry(payouts.earliest_transfer_date, READ),
+    Entry(payouts.waiting_for_transfer, READ),
+    Entry(payouts.card_issuers_waiting, READ),
+    Entry(payouts.nanaco_waiting, READ),
+    Entry(payouts.pending_requests, READ),
+    Entry(payouts.holder_mismatch_for_case, READ),
+    Entry(payouts.preview_batch, WRITE, SUPERVISORS),
+    Entry(payouts.build_batch, WRITE, SUPERVISORS),
+    Entry(payouts.release_batch, WRITE, SUPERVISORS),
+    Entry(payouts.cancel_batch, WRITE, SUPERVISORS),
+    Entry(payouts.mark_sent, WRITE, SUPERVISORS),
+    Entry(payouts.record_results, WRITE, SUPERVISORS),
+    Entry(payouts.confirm_request, WRITE, SUPERVISORS),
+    Entry(payouts.withdraw_request, WRITE, SUPERVISORS),
+    # The audit trail holds personal data.
+    Entry(audit_log.action_names, READ, SUPERVISORS),
+    Entry(audit_log.count_events, WRITE, SUPERVISORS),
+    Entry(audit_log.list_events, WRITE, SUPERVISORS),
+    Entry(audit_log.verify_chain, READ, SUPERVISORS),
+    # Accounts, settings and sessions: administrators.
+    Entry(operators.list_operators, READ, ADMINS),
+    Entry(operators.add_operator, WRITE, ADMINS),
+    Entry(operators.reset_password, WRITE, ADMINS),
+    Entry(second_factor.reset_second_factor, WRITE, ADMINS),
+    # The window's operator management (a fresh code before each act).
+    Entry(operator_admin.add, WRITE, ADMINS),
+    Entry(operator_admin.reset_password, WRITE, ADMINS),
+    Entry(operator_admin.reset_second_factor, WRITE, ADMINS),
+    Entry(operator_admin.set_active, WRITE, ADMINS),
+    Entry(settings.change_many, WRITE, ADMINS),
+    Entry(sessions.list_sessions, WRITE, ADMINS),
+    Entry(sessions.end_session, WRITE, ADMINS),
+]
+
+ALLOWED: dict[str, Entry] = {service_name(e.service): e for e in _ENTRIES}
+
+# Writes (they take the actor) that change nothing a desk shows: no live event.
+UNCHANGING = frozenset(service_name(s) for s in (
+    cases.get_case, victims.reveal_payout, suspicion.waiting_for_approval,
+    suspicion.list_suspicious, payouts.preview_batch, audit_log.count_events,
+    audit_log.list_events, sessions.list_sessions))

@@ -1,0 +1,70 @@
+"""`hosho --server`: the sign-in dialog at a real server, and a desk over it (pytest-qt)."""
+
+from __future__ import annotations
+
+import pyotp
+import pytest
+
+from app.domain.roles import SYSTEM_ACTOR, Role
+from app.remote.gateway import RemoteGateway
+from app.services import operators, settings
+from app.services.settings import Settings
+from app.ui.desk import Desk
+from app.ui.remote_signin import RemoteSignInDialog
+from tests.conftest import PASSWORD, step_up_code
+
+pytestmark = pytest.mark.gui
+
+
+def dialog_for(qtbot, server: str, login: str, password: str = PASSWORD):
+    gateway = RemoteGateway(server)
+    dialog = RemoteSignInDialog(gateway)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.login.setText(login)
+    dialog.password.setText(password)
+    dialog.submit()
+    return gateway, dialog
+
+
+def test_supervisor_signs_in_at_the_server(qapp, qtbot, ctx, server, staff):
+    gateway, dialog = dialog_for(qtbot, server, "sv1")
+    qtbot.waitUntil(lambda: dialog.stage == "code", timeout=5000)
+    dialog.code.setText("000000")
+    dialog.submit()
+    qtbot.waitUntil(lambda: "既に使われて" in dialog.message.text(), timeout=5000)
+    assert dialog.operator is None and gateway.stage == "code"
+    dialog.code.setText(step_up_code(ctx, staff["sv1"]))
+    with qtbot.waitSignal(dialog.accepted, timeout=5000):
+        dialog.submit()
+    assert dialog.operator.login == "sv1" and gateway.stage == "active"
+    desk = Desk(gateway)
+    got = []
+    desk.call(settings.get, on_done=got.append)
+    qtbot.waitUntil(lambda: bool(got), timeout=5000)
+    assert isinstance(got[0], Settings) and desk.actor.login == "sv1"
+    gateway.close()
+
+
+def test_wrong_password_is_refused_by_the_server(qapp, qtbot, server, staff):
+    gateway, dialog = dialog_for(qtbot, server, "op1", "not the password at all")
+    qtbot.waitUntil(lambda: "パスワードが違います" in dialog.message.text(), timeout=5000)
+    assert dialog.operator is None and dialog.stage == "password"
+    gateway.close()
+
+
+def test_enrolment_at_the_server(qapp, qtbot, ctx, server, staff):
+    operators.add_operator(ctx, SYSTEM_ACTOR, "sv9", "佐々木 由美", Role.SUPERVISOR,
+                           "lanterns over the river")
+    gateway, dialog = dialog_for(qtbot, server, "sv9", "lanterns over the river")
+    qtbot.waitUntil(lambda: dialog.enrol is not None and dialog.enrol.enrolment is not None,
+                    timeout=5000)
+    panel = dialog.enrol
+    panel.code.setText(pyotp.TOTP(panel.enrolment.secret).at(ctx.clock.now()))
+    dialog.submit()
+    qtbot.waitUntil(lambda: panel.done, timeout=5000)
+    assert len(panel.recovery.toPlainText().split()) == 10
+    with qtbot.waitSignal(dialog.accepted, timeout=5000):
+        dialog.submit()
+    assert dialog.operator.login == "sv9" and gateway.stage == "active"
+    gateway.close()
