@@ -107,6 +107,9 @@ def main() -> None:
     wait(app, tanaka.desk, 600)
     tanaka.grab().save(str(OUT / "case_list.png"))
     sato = window_for(ctx, "sato")
+    sato.show_page("dashboard")
+    wait(app, sato.desk, 1200)
+    sato.grab().save(str(OUT / "dashboard.png"))
     sato.show_page("audit")
     wait(app, sato.desk, 800)
     audit = sato.audit
