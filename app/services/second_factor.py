@@ -197,7 +197,8 @@ def require_step_up(session: Session, actor: Actor, code: str | None, now: datet
         wrong.reserved = reserved
         raise wrong
     if reserved:  # the right code: its attempt is given back
-        session.refresh(row, attribute_names=["failed_count"], with_for_update=True)
+        session.refresh(row, attribute_names=["failed_count"],
+                        with_for_update={"key_share": True})
         row.failed_count = max(0, row.failed_count - 1)
     audit.record(session, actor, now, "second_factor.step_up", "operator", row.id)
 
@@ -214,7 +215,10 @@ def _reserve_attempt(session: Session, operator_id: int, now: datetime) -> bool:
     if bind.dialect.name == "sqlite":
         return False
     with Session(bind.engine) as other, other.begin():
-        row = other.get(Operator, operator_id, with_for_update=True)
+        # FOR NO KEY UPDATE: the caller's transaction may already hold the row's key-share
+        # lock (any row it inserted that refers to this operator); FOR UPDATE would wait
+        # for it, and the caller waits for us.
+        row = other.get(Operator, operator_id, with_for_update={"key_share": True})
         if is_locked(row, now) or row.failed_count >= FAILURES_BEFORE_LOCK:
             raise TooManyAttempts(
                 "確認コードの試行が多すぎます。しばらくしてからもう一度お試しください。",
@@ -300,7 +304,7 @@ def _settle_reserved_failure(ctx: AppContext, actor: Actor) -> None:
         row = session.get(Operator, actor.operator_id, with_for_update=True)
         if row is None:
             return
-        row.failed_count -= 1  # count_failure counts it again, with its audit and lock
+        row.failed_count = max(0, row.failed_count - 1)  # count_failure counts it again
         session.flush()
         count_failure(session, row, now, "step_up")
 

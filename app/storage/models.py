@@ -421,7 +421,18 @@ def _rail_claim(table: str, rails: str) -> tuple:
                         "OR (NOT live AND rail IS NULL)", name="rail_when_live"),
         ForeignKeyConstraint(["case_id", "rail"], ["case_file.id", "case_file.payout_rail"],
                              name=f"fk_{table}_rail_claim"),
+        *_rail_flags(),
     )
+
+
+def _rail_flags(done_stays_live: bool = True) -> tuple:
+    """live is a boolean (SQLite would store 'yes', false to every check and index), and
+    a done transfer or request stays live: it holds its case's rail for good (0013)."""
+    checks = [CheckConstraint("live IN (true, false)", name="live_is_boolean")]
+    if done_stays_live:
+        checks.append(CheckConstraint("result IS NULL OR (result = 'done') = live",
+                                      name="done_stays_live"))
+    return tuple(checks)
 
 
 class RefundBatch(SQLModel, table=True):
@@ -667,6 +678,7 @@ class PostalOrder(SQLModel, table=True):
         ForeignKeyConstraint(["application_ref", "rail"],
                              ["refund_application.id", "refund_application.payout_rail"],
                              name="fk_postal_order_rail_claim"),
+        *_rail_flags(done_stays_live=False),
     )
 
     id: int | None = Field(default=None, primary_key=True)

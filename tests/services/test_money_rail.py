@@ -9,6 +9,7 @@ nothing."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date
 
 import pytest
@@ -310,11 +311,21 @@ def test_reconciliation_lists_each_forced_inconsistency(ctx, staff, rails, tmp_p
 
 
 def test_reconciliation_sees_a_paid_case_with_two_backings(ctx, staff, rails, tmp_path):
-    """Paid by a done transfer and, forced in beside it, a done card request."""
-    send = payouts.record_results
-    send(ctx, staff["op1"], rails["batch"], [ResultEntry("1", "done")])
+    """Paid by a done transfer and, forced in beside it, a done card request: the
+    database refuses the forgery (a done request stays live, and a live one must hold
+    the case's rail); forced past its checks (SQLite's ignore_check_constraints, as a
+    tool could), reconciliation lists it."""
+    payouts.record_results(ctx, staff["op1"], rails["batch"], [ResultEntry("1", "done")])
     number = cases.get_case(ctx, staff["op1"], rails["transfer"]).case_number
-    _force(ctx, "INSERT INTO payout_request (list_id, case_id, amount, live, result) "
-                "VALUES ((SELECT max(id) FROM payout_list), :c, 30000, :f, 'done')",
-           c=rails["transfer"], f=False)
+    forged = ("INSERT INTO payout_request (list_id, case_id, amount, live, result) "
+              "VALUES ((SELECT max(id) FROM payout_list), :c, 30000, :f, 'done')")
+    with database_refuses(), ctx.db.write() as session:
+        session.execute(text(forged), {"c": rails["transfer"], "f": False})
+    if not ctx.db.is_sqlite:
+        return
+    raw = sqlite3.connect(ctx.db.path)
+    with raw:
+        raw.execute("PRAGMA ignore_check_constraints = ON")
+        raw.execute(forged.replace(":c", str(rails["transfer"])).replace(":f", "0"))
+    raw.close()
     assert (number, "paid_unbacked") in _found(ctx)
