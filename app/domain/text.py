@@ -35,7 +35,7 @@ def search_key(text: str | None) -> str:
     """Fold width, kana, case and variant kanji; drop every space.
 
     ｽｽﾞｷ ﾀﾛｳ, スズキ　タロウ and すずきたろう all give すずきたろう; 髙橋 gives 高橋.
-    A change here changes stored keys: re-key them in a migration (0014 did).
+    A change here changes stored keys: re-key them in a migration (0015 did).
     """
     if not text:
         return ""

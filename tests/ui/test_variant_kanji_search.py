@@ -1,5 +1,5 @@
 """Variant kanji fold in the search: 高橋 finds 髙橋, 崎 finds 﨑, 辺 finds 邊 and 邉,
-斎 finds 齋; stored keys written before the fold are re-keyed by migration 0014."""
+斎 finds 齋; stored keys written before the fold are re-keyed by migration 0015."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def test_migration_rekeys_stored_keys(ui_ctx):
     config = migrate._config()
     with ui_ctx.db.engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.downgrade(config, "0013")
+        command.downgrade(config, "0014")
         command.upgrade(config, "head")
     with ui_ctx.db.engine.connect() as conn:
         key = conn.execute(text("SELECT name_key FROM victim WHERE name = '髙橋 一郎'")).scalar()

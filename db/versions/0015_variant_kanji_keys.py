@@ -1,7 +1,7 @@
 """re-key victims' name search keys: variant kanji fold (髙橋 → 高橋, 渡邊 → 渡辺)
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-03 13:00:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from app.domain.text import search_key
 
-revision: str = '0014'
-down_revision: str | None = '0013'
+revision: str = '0015'
+down_revision: str | None = '0014'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

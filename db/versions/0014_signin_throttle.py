@@ -1,8 +1,8 @@
 """sign-in throttle: failures under an unknown name lock as an operator's do; payout
 details remember when an existing destination was changed (not first entered)
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-03 12:50:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 from app.storage.types import UTCDateTime
 
-revision: str = '0013'
-down_revision: str | None = '0012'
+revision: str = '0014'
+down_revision: str | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
