@@ -18,6 +18,22 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+class DemoClock:
+    """The demo's clock: it starts at the demo's day (26 August 2019, 09:00 in Japan)
+    when the program starts and moves with real time, so that deadlines, holds and
+    charts read as on that day and the time still passes."""
+
+    START = datetime(2019, 8, 26, 9, 0, tzinfo=JST)
+
+    def __init__(self, start: datetime | None = None, real: Clock | None = None) -> None:
+        self.start = start or self.START
+        self.real = real or SystemClock()
+        self.began = self.real.now()
+
+    def now(self) -> datetime:
+        return (self.start + (self.real.now() - self.began)).astimezone(UTC)
+
+
 @dataclass
 class FixedClock:
     """A clock for tests and for the demo: time moves only when told."""

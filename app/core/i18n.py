@@ -73,6 +73,11 @@ def _(message: str) -> str:
     return _state["translations"].gettext(message)  # type: ignore[union-attr]
 
 
+def ngettext(singular: str, plural: str, count: int) -> str:
+    """The form for ``count`` ("1 case shown", "2 cases shown"); Japanese has one."""
+    return _state["translations"].ngettext(singular, plural, count)  # type: ignore[union-attr]
+
+
 def N_(message: str) -> str:
     """Mark for extraction only; translated later with _()."""
     return message

@@ -42,3 +42,28 @@ def parse_case_number(text: str) -> str | None:
     if not match or luhn_digit(match.group(1)) != int(match.group(2)):
         return None
     return f"H-{match.group(1)}-{match.group(2)}"
+
+
+def one_digit_away(text: str) -> list[str]:
+    """The valid case numbers one digit away from a well-formed number whose check digit
+    fails (a digit misheard on the phone): the check digit put right, and each body
+    digit changed to the one value that makes the given check digit hold. Empty for a
+    valid number or for text that is not a case number's shape."""
+    import unicodedata
+
+    cleaned = unicodedata.normalize("NFKC", text).strip().upper().replace(" ", "")
+    match = _PATTERN.match(cleaned)
+    if not match:
+        return []
+    body, check = match.group(1), int(match.group(2))
+    if luhn_digit(body) == check:
+        return []
+    found = [f"H-{body}-{luhn_digit(body)}"]
+    for position in range(len(body)):
+        for digit in "0123456789":
+            if digit == body[position]:
+                continue
+            changed = body[:position] + digit + body[position + 1:]
+            if int(changed) and luhn_digit(changed) == check:
+                found.append(f"H-{changed}-{check}")
+    return sorted(found)

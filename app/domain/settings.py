@@ -29,6 +29,8 @@ class Settings:
     programme_total_yen: int = 38_615_473
     # Outreach queue and deadlines (app.services.queue, app.services.dashboard).
     queue_hold_minutes: int = 15
+    # A case just attempted (no answer, wrong number) is not offered again before this.
+    queue_retry_minutes: int = 120
     letter_unanswered_days: int = 14
     documents_reminder_days: int = 14
     payment_late_business_days: int = 5

@@ -10,6 +10,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from app.domain.kanji_variants import fold_variants
+
 _KATAKANA_START, _KATAKANA_END = 0x30A1, 0x30F6
 _KANA_SHIFT = 0x60
 _SPACES = re.compile(r"\s+")
@@ -30,13 +32,14 @@ def katakana_to_hiragana(text: str) -> str:
 
 
 def search_key(text: str | None) -> str:
-    """Fold width, kana and case; drop every space.
+    """Fold width, kana, case and variant kanji; drop every space.
 
-    ｽｽﾞｷ ﾀﾛｳ, スズキ　タロウ and すずきたろう all give すずきたろう.
+    ｽｽﾞｷ ﾀﾛｳ, スズキ　タロウ and すずきたろう all give すずきたろう; 髙橋 gives 高橋.
+    A change here changes stored keys: re-key them in a migration (0015 did).
     """
     if not text:
         return ""
-    folded = unicodedata.normalize("NFKC", text)
+    folded = fold_variants(unicodedata.normalize("NFKC", text))
     folded = katakana_to_hiragana(folded).casefold()
     return _SPACES.sub("", folded)
 

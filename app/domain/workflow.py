@@ -218,6 +218,35 @@ def open_moves(facts: CaseFacts, when: Circumstances) -> list[Move]:
     return allowed
 
 
+@dataclass(frozen=True)
+class BlockedMove:
+    """A move this actor could make but for a rule of the case now (e.g. 書類受領
+    before the payout details): shown beside the moves with its reason."""
+
+    move: Move
+    ja: str
+    en: str
+
+
+def blocked_moves(facts: CaseFacts, when: Circumstances) -> list[BlockedMove]:
+    """The moves the actor's role allows from here that a rule of the case refuses."""
+    blocked = []
+    for (source, target), move in MOVES.items():
+        if source != facts.status:
+            continue
+        try:
+            _structural(facts, target)
+            _check_rail(move, facts, by_rail=False)
+            _check_role(move, facts, when.actor)
+        except (MoveNotAllowed, PermissionDenied):
+            continue
+        try:
+            _check_rules(move, facts, when)
+        except MoveNotAllowed as refusal:
+            blocked.append(BlockedMove(move, refusal.ja, refusal.en))
+    return blocked
+
+
 def check_verified_amount(
     claimed: int, verified: int, actor: Actor, reason: str | None
 ) -> bool:

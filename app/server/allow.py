@@ -23,6 +23,7 @@ from app.services import (
     dashboard,
     intake,
     letters,
+    operator_admin,
     operators,
     outreach,
     payout_details,
@@ -52,6 +53,7 @@ class Entry:
 _ENTRIES = [
     # Lists, the case, the queue (every role works cases).
     Entry(case_search.list_cases, READ),
+    Entry(case_search.numbers_near, READ),
     Entry(case_flags.case_warnings, READ),
     Entry(cases.get_case, WRITE),
     Entry(cases.find_case_id, READ),
@@ -111,6 +113,11 @@ _ENTRIES = [
     Entry(operators.add_operator, WRITE, ADMINS),
     Entry(operators.reset_password, WRITE, ADMINS),
     Entry(second_factor.reset_second_factor, WRITE, ADMINS),
+    # The window's operator management (a fresh code before each act).
+    Entry(operator_admin.add, WRITE, ADMINS),
+    Entry(operator_admin.reset_password, WRITE, ADMINS),
+    Entry(operator_admin.reset_second_factor, WRITE, ADMINS),
+    Entry(operator_admin.set_active, WRITE, ADMINS),
     Entry(settings.change_many, WRITE, ADMINS),
     Entry(sessions.list_sessions, WRITE, ADMINS),
     Entry(sessions.end_session, WRITE, ADMINS),

@@ -23,7 +23,7 @@ from sqlalchemy.sql import Select
 
 from app.core.clock import today_jst
 from app.core.errors import ValidationError
-from app.domain.case_number import parse_case_number
+from app.domain.case_number import one_digit_away, parse_case_number
 from app.domain.channels import Channel, PayoutKind
 from app.domain.deadlines import (
     CREDIT_DEADLINE_STATUSES,
@@ -220,3 +220,14 @@ def list_cases(ctx: AppContext, query: CaseQuery, limit: int = 100,
         horizon = credit_due_horizon(today, due_days)
         stmt = build_query(query, horizon, after).limit(limit)
         return [_row(values, today, due_days) for values in session.execute(stmt).all()]
+
+
+def numbers_near(ctx: AppContext, text: str) -> list[str]:
+    """For a case number whose check digit fails: the existing cases one digit away."""
+    candidates = one_digit_away(text)
+    if not candidates:
+        return []
+    with ctx.db.read() as session:
+        found = session.execute(select(Case.case_number)
+                                .where(Case.case_number.in_(candidates))).scalars()
+        return sorted(found)

@@ -14,7 +14,14 @@ from app.domain.case_number import format_case_number, parse_case_number
 from app.domain.channels import Channel
 from app.domain.roles import Actor
 from app.domain.states import Status
-from app.domain.workflow import Circumstances, Move, check_move, check_verified_amount, open_moves
+from app.domain.workflow import (
+    Circumstances,
+    Move,
+    blocked_moves,
+    check_move,
+    check_verified_amount,
+    open_moves,
+)
 from app.services import audit, second_factor, settings
 from app.services.context import AppContext, confirmed_actor, get_or_404
 from app.services.records import case_snapshot, case_view, facts_of, payout_row
@@ -72,8 +79,9 @@ def get_case(ctx: AppContext, actor: Actor, case_id: int) -> CaseView:
         actor = confirmed_actor(session, actor)
         case = get_or_404(session, Case, case_id, "案件", "Case")
         when = circumstances(session, actor, ctx)
-        moves = open_moves(facts_of(session, case), when)
-        return case_view(session, case, full=True, moves=moves)
+        facts = facts_of(session, case)
+        return case_view(session, case, full=True, moves=open_moves(facts, when),
+                         blocked=blocked_moves(facts, when))
 
 
 def find_case_id(ctx: AppContext, case_number: str) -> int | None:

@@ -23,11 +23,11 @@ from app.core.errors import UserError
 from app.core.paths import resources_dir
 from app.domain.case_number import format_case_number
 from app.domain.channels import Channel, PayoutKind
-from app.domain.roles import Actor, Role
+from app.domain.roles import SYSTEM_ACTOR, Actor, Role
 from app.domain.states import Status
 from app.domain.text import email_key, phone_digits, search_key
 from app.domain.workflow import CaseFacts, Circumstances, check_move
-from app.services import audit
+from app.services import audit, settings
 from app.services.context import AppContext
 from app.services.demo_rails import DemoRails, release_time
 from app.services.operators import DEMO_PASSWORD, hash_password
@@ -420,6 +420,8 @@ class DemoBuilder:
             out.flush()
             DemoRails.settle_totals(session)
             self.finish_sequences(session, ctx)
+        # Letters go out with a complete sender block (the demo's own address).
+        settings.change_many(ctx, SYSTEM_ACTOR, DEMO_SENDER)
         return result
 
     def write_victim(self, out: _Writer, number: int, plan: _Plan, result: DemoResult) -> None:
@@ -456,6 +458,10 @@ class DemoBuilder:
             session.execute(text(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"))
+
+
+DEMO_SENDER = {"letter_sender_postal_code": "102-0084",
+               "letter_sender_address": "東京都千代田区二番町8番地8"}
 
 
 def build_demo(ctx: AppContext, victims: int = PUBLIC_VICTIMS, seed: int = 7,

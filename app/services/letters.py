@@ -35,6 +35,7 @@ from app.core.files import Staging
 from app.domain.batches import check_letter_batch_mailable
 from app.domain.case_number import parse_case_number
 from app.domain.channels import Channel
+from app.domain.reasons import reason_code
 from app.domain.roles import Actor
 from app.domain.states import Status
 from app.letters import (
@@ -525,10 +526,10 @@ _MAILED_MOVES = {
     LetterKind.DEFICIENCY: ((Status.DOCUMENTS_RECEIVED,), Status.CONTACTED),
     LetterKind.PAYMENT_NOTICE: ((Status.PAID,), Status.CLOSED),
 }
-_MAILED_REASON = {
-    LetterKind.GUIDANCE: "補償手続きのご案内を郵送 / guidance letter mailed",
-    LetterKind.DEFICIENCY: "書類不備のご連絡を郵送 / deficiency notice mailed",
-    LetterKind.PAYMENT_NOTICE: "補償完了のお知らせを郵送 / payment notice mailed",
+_MAILED_REASON = {  # reason codes (app.domain.reasons)
+    LetterKind.GUIDANCE: "guidance_mailed",
+    LetterKind.DEFICIENCY: "deficiency_mailed",
+    LetterKind.PAYMENT_NOTICE: "payment_notice_mailed",
 }
 
 
@@ -561,7 +562,7 @@ def mark_mailed(ctx: AppContext, actor: Actor, batch_id: int) -> MailedSummary:
                 ja, en = f"{status.label_ja}のため状態は変わりません", f"stays {status.value}"
                 stayed.append(MailedCase(case.case_number, None, f"{ja} / {en}", ja, en))
                 continue
-            reason = f"{_MAILED_REASON[kind]} ({letter.code})"
+            reason = reason_code(_MAILED_REASON[kind], code=letter.code)
             try:
                 apply_move(session, ctx, actor, case, MoveRequest(target, reason=reason), now)
             except (MoveNotAllowed, PermissionDenied) as exc:

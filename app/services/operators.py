@@ -10,8 +10,10 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
+from app.core.clock import to_jst
 from app.core.errors import NotFound, PermissionDenied, UserError, ValidationError
 from app.core.paths import resources_dir
 from app.domain.roles import (
@@ -23,7 +25,7 @@ from app.domain.roles import (
 )
 from app.services import audit, settings
 from app.services.context import AppContext, confirmed_actor, require_role
-from app.storage.models import Operator
+from app.storage.models import Operator, SignInThrottle
 
 # OWASP password storage guidance: argon2id, 19 MiB, 2 iterations, 1 lane.
 HASHER = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1, hash_len=32, salt_len=16)
@@ -173,8 +175,20 @@ def has_operators(ctx: AppContext) -> bool:
 
 
 def refused() -> PermissionDenied:
-    """One message for every refusal: an unknown name, a wrong password, a lock."""
+    """One message for every refusal: an unknown name or a wrong password."""
     return PermissionDenied(REFUSED_JA, REFUSED_EN)
+
+
+def paused(until: datetime) -> PermissionDenied:
+    """After the failures that lock: the same words for a known or an unknown name."""
+    when = to_jst(until).strftime("%Y/%m/%d %H:%M")
+    return PermissionDenied(
+        f"失敗が続いたため、この操作者名でのサインインは {when} まで一時停止しています。",
+        f"After repeated failures, sign-in under this name is paused until {when}.")
+
+
+def _lock_period(lock_count: int) -> timedelta:
+    return min(LOCK_FIRST * 2 ** (lock_count - 1), LOCK_CAP)
 
 
 @lru_cache(maxsize=1)
@@ -211,7 +225,7 @@ def count_failure(session: Session, row: Operator, now: datetime, what: str) -> 
                  after={"failed_count": row.failed_count})
     if row.failed_count >= FAILURES_BEFORE_LOCK:
         row.lock_count += 1
-        period = min(LOCK_FIRST * 2 ** (row.lock_count - 1), LOCK_CAP)
+        period = _lock_period(row.lock_count)
         row.locked_until = now + period
         row.failed_count = 0
         row.signin_epoch += 1
@@ -251,7 +265,7 @@ def authenticate(ctx: AppContext, login: str, password: str) -> OperatorView:
         if row is None:
             audit.record(session, SYSTEM_ACTOR, now, "operator.sign_in_unknown", "operator",
                          None, after={"login": login.strip()[:64]})
-            raise_later = refused()
+            raise_later = _unknown_step(session, login.strip()[:64], now)
         else:
             row = session.get(Operator, row.id)
             raise_later = _password_step(session, row, matches, now)
@@ -267,16 +281,33 @@ def _password_step(session: Session, row: Operator, matches: bool,
     if is_locked(row, now):
         audit.record(session, _actor_of(row), now, "operator.sign_in_locked",
                      "operator", row.id)
-        return refused()
+        return paused(row.locked_until)
     if not matches or not row.active:
         count_failure(session, row, now, "sign_in")
-        return refused()
+        return paused(row.locked_until) if is_locked(row, now) else refused()
     if _view(row, session).totp_required:
         audit.record(session, _actor_of(row), now, "operator.password_accepted",
                      "operator", row.id)
     else:
         record_sign_in(session, row, now)
     return None
+
+
+def _unknown_step(session: Session, login: str, now: datetime) -> PermissionDenied:
+    """A name no operator has fails, counts and locks exactly as a known one would."""
+    maker = postgresql.insert if session.get_bind().dialect.name == "postgresql" \
+        else sqlite.insert
+    session.execute(maker(SignInThrottle).values(login=login, failed_count=0, lock_count=0)
+                    .on_conflict_do_nothing(index_elements=["login"]))  # two desks at once
+    row = session.get(SignInThrottle, login, with_for_update=True)
+    if row.locked_until is not None and now < row.locked_until:
+        return paused(row.locked_until)
+    row.failed_count += 1
+    if row.failed_count >= FAILURES_BEFORE_LOCK:
+        row.lock_count += 1
+        row.locked_until, row.failed_count = now + _lock_period(row.lock_count), 0
+        return paused(row.locked_until)
+    return refused()
 
 
 def check_own_password(ctx: AppContext, actor: Actor, password: str) -> OperatorView:

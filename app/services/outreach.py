@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from app.core.errors import MoveNotAllowed, PermissionDenied, ValidationError
+from app.domain.reasons import reason_code
 from app.domain.states import Status
 from app.services import audit, queue
 from app.services.cases import MoveRequest, apply_move, lock_case
@@ -72,6 +73,6 @@ def _contacted(session, case, actor, now, ctx) -> None:
         return
     try:
         apply_move(session, ctx, actor, case, MoveRequest(Status.CONTACTED), now,
-                   audit_reason="reached by outreach")
+                   audit_reason=reason_code("reached_by_outreach"))
     except (MoveNotAllowed, PermissionDenied):
         return  # e.g. before the outreach start date: the attempt stands on its own

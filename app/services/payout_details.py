@@ -17,6 +17,7 @@ from sqlmodel import Session
 from app.core.errors import MoveNotAllowed
 from app.domain.channels import Channel
 from app.domain.payout import PayoutDetails, money_destination, normalise
+from app.domain.reasons import reason_code
 from app.domain.roles import Actor
 from app.domain.states import PAYOUT_LOCKED, VERIFIED_OR_LATER, Status
 from app.services import audit, settings
@@ -100,6 +101,8 @@ def set_payout_details(
             _check_confirmation(victim, confirmation, now,
                                 settings.load(session).contact_settle_hours)
         _store(session, case, row, clean, now)
+        if changes_destination:
+            payout_row(session, case.id).changed_at = now
         audit.record(session, actor, now, "payout.set", "payout_detail", case.id, case_id=case.id,
                      before=old.masked() if old else None, after=clean.masked(),
                      reason=confirmation.via.value if confirmation else None)
@@ -138,7 +141,7 @@ def _send_back(session: Session, ctx: AppContext, case: Case, actor: Actor,
         case.status_reason = _SENT_BACK
         audit.record(session, actor, now, "case.sent_back_payout_change", "case", case.id,
                      case_id=case.id, before=before, after=case_snapshot(case),
-                     reason="payout details changed")
+                     reason=reason_code("payout_details_changed"))
         return False
     apply_move(session, ctx, actor, case, MoveRequest(Status.DOCUMENTS_RECEIVED,
                                                       reason=_SENT_BACK), now,
@@ -146,4 +149,4 @@ def _send_back(session: Session, ctx: AppContext, case: Case, actor: Actor,
     return True
 
 
-_SENT_BACK = "支払先変更のため再確認"
+_SENT_BACK = reason_code("payout_recheck")

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from app.core.clock import today_jst
 from app.core.errors import ValidationError
 from app.domain.channels import Channel
+from app.domain.reasons import reason_code
 from app.domain.roles import Actor
 from app.domain.states import Status
 from app.services import audit, settings
@@ -76,15 +77,24 @@ def _base(now: datetime):
     )
 
 
-def _awaiting(now: datetime):
+def _awaiting(now: datetime, retry_minutes: int = 0):
     """Received cases with contact details, not yet due a letter, not refused, not
-    waiting for a call-back time still to come."""
+    waiting for a call-back time still to come, and not attempted in the last
+    ``retry_minutes`` (a victim who did not answer is not rung again a minute later;
+    an agreed call-back time governs on its own)."""
+    recent = exists().where(OutreachAttempt.case_id == Case.id,
+                            OutreachAttempt.at > now - timedelta(minutes=retry_minutes))
     return _base(now).where(
         Victim.contact_received_at.is_not(None),
         or_(CaseQueue.case_id.is_(None),
             and_(CaseQueue.letter_due.is_(False), CaseQueue.closed.is_(False),
-                 or_(CaseQueue.call_back_at.is_(None), CaseQueue.call_back_at <= now))),
+                 or_(CaseQueue.call_back_at.is_(None), CaseQueue.call_back_at <= now),
+                 or_(CaseQueue.call_back_at.is_not(None), ~recent))),
     )
+
+
+def _retry(session: Session) -> int:
+    return settings.load(session).queue_retry_minutes
 
 
 def _order(stmt, now: datetime):
@@ -117,7 +127,7 @@ def list_queue(ctx: AppContext, offset: int = 0, limit: int = 100) -> list[Queue
     with ctx.db.read() as session:
         if not is_open(ctx, session):
             return []
-        stmt = _order(_awaiting(now), now).offset(offset).limit(limit)
+        stmt = _order(_awaiting(now, _retry(session)), now).offset(offset).limit(limit)
         return [_row(values) for values in session.execute(stmt).all()]
 
 
@@ -126,7 +136,7 @@ def count_queue(ctx: AppContext) -> int:
     with ctx.db.read() as session:
         if not is_open(ctx, session):
             return 0
-        inner = _awaiting(now).subquery()
+        inner = _awaiting(now, _retry(session)).subquery()
         return int(session.execute(select(func.count()).select_from(inner)).scalar_one())
 
 
@@ -226,7 +236,7 @@ def next_case(ctx: AppContext, actor: Actor) -> QueueRow | None:
         offset = 0
         while True:
             ids = list(session.execute(
-                _order(_awaiting(now).where(_free(now, actor)), now)
+                _order(_awaiting(now, loaded.queue_retry_minutes).where(_free(now, actor)), now)
                 .with_only_columns(Case.id).offset(offset).limit(_CLAIM_TRIES)).scalars())
             if not ids:
                 return None
@@ -301,7 +311,7 @@ def mark_unreachable_overdue(ctx: AppContext, actor: Actor) -> list[int]:
         days = settings.load(session).letter_unanswered_days
         ids = list(session.execute(unanswered_query(now, days)).scalars())
     moved = []
-    reason = f"案内状の発送後{days}日以上応答なし / no answer {days} days after the guidance letter"
+    reason = reason_code("letter_unanswered", days=days)
     for case_id in ids:
         move_case(ctx, actor, case_id, MoveRequest(target=Status.UNREACHABLE, reason=reason))
         moved.append(case_id)

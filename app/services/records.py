@@ -72,7 +72,8 @@ def _logins(session: Session) -> dict[int, str]:
     return dict(session.exec(select(Operator.id, Operator.login)).all())
 
 
-def case_view(session: Session, case: Case, *, full: bool = False, moves=()) -> CaseView:
+def case_view(session: Session, case: Case, *, full: bool = False, moves=(),
+              blocked=()) -> CaseView:
     victim = session.get(Victim, case.victim_id)
     base = dict(
         id=case.id, case_number=case.case_number, channel=Channel(case.channel),
@@ -83,7 +84,7 @@ def case_view(session: Session, case: Case, *, full: bool = False, moves=()) -> 
         status_reason=case.status_reason, merged_into_id=case.merged_into_id,
         created_at=case.created_at, updated_at=case.updated_at, version=case.version,
         victim=victim_view(victim), payout=payout_of(payout_row(session, case.id)),
-        open_moves=tuple(moves),
+        open_moves=tuple(moves), blocked_moves=tuple(blocked),
     )
     if full:
         base.update(_details(session, case.id))

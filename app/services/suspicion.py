@@ -6,7 +6,7 @@ personal data than the case list does (numbers masked).
 
 - shared_account: one bank account (or nanaco number) on cases of several victims;
 - shared_phone / shared_email: one phone number or e-mail address on several victims;
-- late_payout_change: payout details changed within the setting
+- late_payout_change: existing payout details replaced (not entered first) within the setting
   ``suspicious_payout_change_hours`` before approval (or, for a case still waiting
   for approval, within that many hours of now);
 - claim_unsupported: a claimed or verified amount above the sum of the case's incidents.
@@ -40,6 +40,10 @@ class Flag:
     case_number: str
     kind: str  # one of KINDS
     detail: str
+    # For late_payout_change: the hours between the change and approval (or now), and
+    # the setting's limit, so that the window words them in its own language.
+    hours: int | None = None
+    limit_hours: int | None = None
 
 
 def _live(stmt: Select, case_id: int | None) -> Select:
@@ -97,21 +101,23 @@ def _hours_between(session: Session, later, earlier):
 def _late_payout_change(session: Session, ctx: AppContext, case_id: int | None) -> list[Flag]:
     hours = settings.load(session).suspicious_payout_change_hours
     now = ctx.clock.now()
-    gap = _hours_between(session, Case.approved_at, PayoutDetail.updated_at)
-    stmt = (select(Case.id, Case.case_number, PayoutDetail.updated_at, Case.approved_at)
+    # A change of existing details, never their first entry (PayoutDetail.changed_at).
+    changed = PayoutDetail.changed_at
+    gap = _hours_between(session, Case.approved_at, changed)
+    stmt = (select(Case.id, Case.case_number, changed, Case.approved_at)
             .join(PayoutDetail, PayoutDetail.case_id == Case.id)
-            .where(or_(
+            .where(changed.is_not(None), or_(
                 and_(Case.status.in_([s.value for s in _APPROVED_OR_LATER]),
-                     Case.approved_at.is_not(None), PayoutDetail.updated_at <= Case.approved_at,
+                     Case.approved_at.is_not(None), changed <= Case.approved_at,
                      gap <= literal(hours)),
-                and_(Case.status == Status.VERIFIED.value, PayoutDetail.updated_at <= now,
-                     PayoutDetail.updated_at >= now - timedelta(hours=hours)))))
+                and_(Case.status == Status.VERIFIED.value, changed <= now,
+                     changed >= now - timedelta(hours=hours)))))
     flags = []
     for row in session.execute(_live(stmt, case_id)):
         until = row[3] or now
         gap_hours = max(0, int((until - row[2]).total_seconds() // 3600))
         flags.append(Flag(row[0], row[1], "late_payout_change",
-                          f"{gap_hours}時間前（基準{hours}時間）"))
+                          f"{gap_hours}時間前（基準{hours}時間）", gap_hours, hours))
     return flags
 
 

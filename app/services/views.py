@@ -12,7 +12,7 @@ from datetime import date, datetime
 from app.domain.channels import Channel
 from app.domain.payout import PayoutDetails
 from app.domain.states import Status
-from app.domain.workflow import Move
+from app.domain.workflow import BlockedMove, Move
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,8 @@ class CaseView:
     incidents: tuple[IncidentView, ...] = ()
     payout: PayoutDetails | None = None
     open_moves: tuple[Move, ...] = ()
+    # Moves a rule of the case refuses now, with the reason (app.domain.workflow).
+    blocked_moves: tuple[BlockedMove, ...] = ()
     attempts: tuple[AttemptView, ...] = ()
     notes: tuple[NoteView, ...] = ()
     letters: tuple[LetterView, ...] = ()

@@ -78,6 +78,20 @@ class Operator(SQLModel, table=True):
                                                           server_default="0"))
 
 
+class SignInThrottle(SQLModel, table=True):
+    """Failed sign-ins under a name no operator has: counted and locked exactly as an
+    operator's own (app.services.operators), so that the answers reveal no name."""
+
+    __tablename__ = "signin_throttle"
+
+    login: str = Field(sa_column=Column(String(64), primary_key=True))
+    failed_count: int = Field(default=0, sa_column=Column(Integer, nullable=False,
+                                                          server_default="0"))
+    lock_count: int = Field(default=0, sa_column=Column(Integer, nullable=False,
+                                                        server_default="0"))
+    locked_until: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+
+
 class RecoveryCode(SQLModel, table=True):
     """One-time codes for a lost phone, stored hashed (argon2id)."""
 
@@ -242,6 +256,9 @@ class PayoutDetail(SQLModel, table=True):
     billing_confirmation_date: date | None = None
     payment_date: date | None = None
     updated_at: datetime = Field(sa_column=_utc())
+    # When an existing destination was last replaced by another (not the first entry):
+    # a late change before approval is flagged (app.services.suspicion).
+    changed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
 
 
 class Letter(SQLModel, table=True):

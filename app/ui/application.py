@@ -7,9 +7,9 @@ import logging
 import os
 import sys
 
-from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from app.core.clock import DemoClock
 from app.core.errors import HoshoError
 from app.core.i18n import _, error_text, set_locale
 from app.core.logs import report_bug
@@ -21,7 +21,9 @@ from app.ui.audit_page import warn_if_audit_broken
 from app.ui.desk import Desk
 from app.ui.fonts import apply_ui_font
 from app.ui.main_window import MainWindow
+from app.ui.qt_translations import install_qt_translations
 from app.ui.signin import sign_in
+from app.ui.wheel_guard import install_wheel_guard
 
 log = logging.getLogger(__name__)
 
@@ -30,14 +32,13 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
     app.setApplicationName("Hosho Desk")
     apply_ui_font(app)
+    install_wheel_guard(app)
     locale = os.environ.get("HOSHO_LANG", "ja")
     set_locale(locale)
-    if locale == "ja":
-        # Qt's own strings (OK, Cancel) in Japanese too.
-        translator = QTranslator(app)
-        path = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
-        if translator.load(QLocale(QLocale.Language.Japanese), "qtbase", "_", path):
-            app.installTranslator(translator)
+    if locale == "ja" and app.property("hosho_qt_ja") is None:
+        # Qt's own strings (OK, Cancel, the file dialog) in Japanese too.
+        install_qt_translations(app)
+        app.setProperty("hosho_qt_ja", True)
     return app
 
 
@@ -62,6 +63,7 @@ def open_demo_context() -> AppContext:
     ctx = open_context(str(path), create=True)
     if not operators.has_operators(ctx):
         build_demo(ctx)
+    ctx.clock = DemoClock()  # the demo's day, moving with real time (status bar)
     return ctx
 
 

@@ -42,6 +42,14 @@ def flag_label(kind: str) -> str:
     return _(FLAG_LABELS.get(kind, kind))
 
 
+def flag_detail(flag: Flag) -> str:
+    """The flag's detail in the interface's language."""
+    if flag.hours is None:
+        return flag.detail
+    return _("{hours} h before (limit {limit} h)").format(hours=flag.hours,
+                                                          limit=flag.limit_hours)
+
+
 def _table(name: str, headers, widths) -> QTableWidget:
     return make_table(name, headers, widths, wrap=False)
 
@@ -130,8 +138,8 @@ class ApprovalsPage(QWidget):
         self.flags = flags
         self.flag_table.setRowCount(len(flags))
         for index, flag in enumerate(flags):
-            _put(self.flag_table, index, (flag.case_number, flag_label(flag.kind), flag.detail),
-                 flag.case_id)
+            _put(self.flag_table, index,
+                 (flag.case_number, flag_label(flag.kind), flag_detail(flag)), flag.case_id)
         flagged = sum(1 for row in self.waiting if row.flags)
         self.note.setText(_("{waiting:,} cases waiting for your approval ({flagged:,} "
                             "flagged); {cases:,} cases with suspicious patterns.").format(

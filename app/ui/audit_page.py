@@ -28,7 +28,7 @@ from app.domain.roles import Role
 from app.services import audit_log
 from app.services.audit_log import AuditFilter, AuditRow, ChainReport
 from app.ui.desk import Desk
-from app.ui.labels import action_label, actor_text, entity_text
+from app.ui.labels import action_label, actor_text, change_lines, entity_text, reason_text
 from app.ui.step_up import ask_fresh_code
 from app.ui.tables import make_table
 
@@ -37,13 +37,17 @@ HEADERS = (N_("No."), N_("Time (Japan)"), N_("Operator"), N_("Action"), N_("Case
            N_("Entity"), N_("Reason"))
 
 
-def _pretty(text: str | None) -> str:
-    if not text:
-        return "—"
+def _loaded(text: str | None) -> dict:
     try:
-        return json.dumps(json.loads(text), ensure_ascii=False, indent=2, sort_keys=True)
+        value = json.loads(text) if text else {}
     except ValueError:
-        return text
+        return {"value": text}
+    return value if isinstance(value, dict) else {"value": value}
+
+
+def change_text(before: str | None, after: str | None) -> str:
+    """An event's before and after in words (状態: 検証済 → 承認済), or a dash."""
+    return "\n".join(change_lines(_loaded(before), _loaded(after))) or "—"
 
 
 def _date_edit(name: str) -> tuple[QCheckBox, QDateEdit]:
@@ -80,16 +84,14 @@ class AuditPage(QWidget):
         self.table = make_table("audit_table", HEADERS, (70, 150, 90, 190, 110, 140, 200),
                                 wrap=True)
         self.table.itemSelectionChanged.connect(self._show_selected)
-        self.before = QPlainTextEdit(readOnly=True, objectName="audit_before")
-        self.after = QPlainTextEdit(readOnly=True, objectName="audit_after")
+        # The change in words, one field a line, as the case timeline shows it
+        # (the auditor's CSV export keeps the stored values).
+        self.change = QPlainTextEdit(readOnly=True, objectName="audit_change")
         detail = QWidget()
-        sides = QHBoxLayout(detail)
+        sides = QVBoxLayout(detail)
         sides.setContentsMargins(0, 0, 0, 0)
-        for label, box in ((_("Before"), self.before), (_("After"), self.after)):
-            column = QVBoxLayout()
-            column.addWidget(QLabel(label))
-            column.addWidget(box)
-            sides.addLayout(column)
+        sides.addWidget(QLabel(_("Change")))
+        sides.addWidget(self.change)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
         splitter.addWidget(detail)
@@ -131,8 +133,9 @@ class AuditPage(QWidget):
         self.next_button.clicked.connect(lambda: self._page(PAGE_SIZE))
         self.export_button = QPushButton(_("Export for auditor…"), objectName="audit_export")
         self.export_button.clicked.connect(self.export)
-        # The service refuses operators anyway; the button says so before they try.
-        self.export_button.setEnabled(self.desk.actor.role in (Role.SUPERVISOR, Role.ADMIN))
+        # A supervisor's or administrator's act: absent for operators (the service
+        # refuses them anyway).
+        self.export_button.setVisible(self.desk.actor.role in (Role.SUPERVISOR, Role.ADMIN))
         row.addWidget(self.status, 1)
         for button in (self.prev_button, self.next_button, self.export_button):
             row.addWidget(button)
@@ -199,7 +202,8 @@ class AuditPage(QWidget):
         for index, row in enumerate(rows):
             what = entity_text(row.entity, row.entity_id)
             values = (str(row.seq or ""), format_moment(row.at), actor_text(row.actor_login),
-                      action_label(row.action), row.case_number or "", what, row.reason or "")
+                      action_label(row.action), row.case_number or "", what,
+                      reason_text(row.reason))
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 item.setToolTip(row.action)  # the code the action filter takes
@@ -209,16 +213,14 @@ class AuditPage(QWidget):
             first=first, last=self.offset + len(rows), total=self.total))
         self.prev_button.setEnabled(self.offset > 0)
         self.next_button.setEnabled(self.offset + len(rows) < self.total)
-        self.before.clear()
-        self.after.clear()
+        self.change.clear()
         self.loaded.emit()
 
     def _show_selected(self) -> None:
         index = self.table.currentRow()
         if 0 <= index < len(self.rows):
             row = self.rows[index]
-            self.before.setPlainText(_pretty(row.before))
-            self.after.setPlainText(_pretty(row.after))
+            self.change.setPlainText(change_text(row.before, row.after))
 
     # -- export ---------------------------------------------------------------------------
     def export(self) -> None:
@@ -246,7 +248,7 @@ def warn_if_audit_broken(desk: Desk, parent: QWidget | None = None) -> None:
         if not report.intact:
             desk.prompter.error(parent, _(
                 "The audit trail has been tampered with: {problem} The {count:,} events "
-                "before it are intact. Run `hosho audit verify` for details.").format(
+                "before it are intact. The audit log page shows the details.").format(
                 problem=error_text(_problem(report)), count=report.count))
 
     desk.call(audit_log.verify_chain, on_done=done)

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import ConflictError
-from app.core.i18n import N_, _, error_text, format_moment, format_yen
+from app.core.i18n import N_, _, error_text, format_moment, format_yen, one_language
 from app.domain.states import Status
 from app.domain.workflow import Move
 from app.services import cases, victims
@@ -30,7 +30,7 @@ from app.services.cases import MoveRequest
 from app.services.changes import Changed
 from app.services.intake import VictimInput
 from app.services.views import CaseView
-from app.ui.approvals_page import flag_label
+from app.ui.approvals_page import flag_detail, flag_label
 from app.ui.desk import Desk
 from app.ui.labels import (
     VICTIM_FIELDS,
@@ -42,6 +42,7 @@ from app.ui.labels import (
     move_effect,
     move_label,
     payout_lines,
+    reason_text,
     status_label,
 )
 from app.ui.payout_dialog import PayoutDialog
@@ -84,6 +85,13 @@ class CaseDetail(QWidget):
         moves = QWidget()
         moves.setLayout(self.moves_box)
         layout.addWidget(moves)
+        # Why a move the operator may expect is not offered now (e.g. 書類受領).
+        self.blocked = QLabel()
+        self.blocked.setObjectName("blocked_moves")
+        self.blocked.setWordWrap(True)
+        self.blocked.setStyleSheet("QLabel { color: #555; }")
+        self.blocked.hide()
+        layout.addWidget(self.blocked)
         layout.addWidget(self.tabs, 1)
         self.tabs.setEnabled(False)
 
@@ -166,6 +174,11 @@ class CaseDetail(QWidget):
         self.warnings.hide()
         self.desk.call(case_warnings, case.id, on_done=self._show_warnings)
         self._show_moves(case.open_moves)
+        lines = [_("{move} is not available: {reason}").format(
+            move=move_label(item.move.name), reason=one_language(item.ja, item.en))
+            for item in case.blocked_moves]
+        self.blocked.setText("\n".join(lines))
+        self.blocked.setVisible(bool(lines))
         self._show_victim(case)
         _fill(self.incidents, [[i.report_id, format_moment(i.occurred_at), format_yen(i.amount),
                                 i.merchant or "", i.card_last4 or ""] for i in case.incidents])
@@ -181,11 +194,11 @@ class CaseDetail(QWidget):
             self.notes.addItem(f"{format_moment(note.at)}  {note.operator_login}: {note.text}")
         _fill(self.timeline, [[format_moment(e.at), actor_text(e.actor_login),
                                action_label(e.action), _change_text(e.before, e.after),
-                               e.reason or ""]
+                               reason_text(e.reason)]
                               for e in reversed(case.timeline)])
 
     def _show_warnings(self, found: CaseWarnings) -> None:
-        lines = [f"⚠ {flag_label(flag.kind)}: {flag.detail}" for flag in found.flags]
+        lines = [f"⚠ {flag_label(flag.kind)}: {flag_detail(flag)}" for flag in found.flags]
         if found.holder_mismatch:
             lines.append("⚠ " + _("The account holder's name is not the victim's name"))
         self.warnings.setText("\n".join(lines))
@@ -198,7 +211,8 @@ class CaseDetail(QWidget):
                              (_("Paid amount"), case.paid_amount)):
             if value is not None:
                 amounts.append(f"{label} <b>{format_yen(value)}</b>")
-        reason = f"<br>{_('Reason')}: {case.status_reason}" if case.status_reason else ""
+        reason = (f"<br>{_('Reason')}: {reason_text(case.status_reason)}"
+                  if case.status_reason else "")
         return (f"<p style='font-size:15pt; margin:0'><b>{case.case_number}</b>　"
                 f"{case.victim.name}</p><p style='margin-top:4px'>{channel_label(case.channel)}"
                 f" ・ {_('Status')}: <b>{status_label(case.status)}</b></p>"

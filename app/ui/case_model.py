@@ -28,22 +28,24 @@ from app.ui.labels import channel_label, status_label
 PAGE = 200
 # (header, sort key or None, value)
 COLUMNS = (
+    # What an operator reads first, amounts included, fits the list at the default
+    # window size; the rest is a scroll away.
     (N_("Case no."), "case_number", lambda r: r.case_number),
     (N_("Name"), "name", lambda r: r.name),
-    (N_("Kana"), None, lambda r: r.name_kana or ""),
-    (N_("Channel"), "channel", lambda r: channel_label(r.channel)),
     (N_("Status"), "status", lambda r: status_label(r.status)),
     (N_("Claimed amount"), "claimed_amount", lambda r: format_yen(r.claimed_amount)),
     (N_("Verified amount"), None, lambda r: format_yen(r.verified_amount)),
     (N_("Paid amount"), None, lambda r: format_yen(r.paid_amount)),
+    (N_("Deadline"), None, lambda r: deadline_label(r.deadline)),
+    (N_("Channel"), "channel", lambda r: channel_label(r.channel)),
+    (N_("Kana"), None, lambda r: r.name_kana or ""),
     (N_("Phone"), None, lambda r: r.phone_masked),
     (N_("Account"), None, lambda r: r.account_masked),
     (N_("Billing date"), None, lambda r: format_day(r.billing_confirmation_date)),
-    (N_("Deadline"), None, lambda r: deadline_label(r.deadline)),
     (N_("Updated"), "updated_at", lambda r: to_jst(r.updated_at).strftime("%m/%d %H:%M")),
 )
-_RIGHT = {5, 6, 7}
-DEADLINE_COLUMN = 11
+_RIGHT = {3, 4, 5}
+DEADLINE_COLUMN = 6
 # Overdue in red, due in amber: the operator must see them without reading.
 _DEADLINE_COLOURS = {DeadlineFlag.OVERDUE: QColor("#fde2e1"), DeadlineFlag.DUE: QColor("#fff1cc")}
 

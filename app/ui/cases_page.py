@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, Qt, QTimer, Slot
+from PySide6.QtCore import QEvent, QItemSelection, Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -17,9 +17,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.i18n import _
+from app.core.i18n import _, ngettext
 from app.domain.channels import Channel
 from app.domain.states import Status
+from app.services import case_search
 from app.services.case_search import CaseQuery
 from app.ui.case_detail import CaseDetail
 from app.ui.case_model import COLUMNS, CaseListModel
@@ -28,7 +29,9 @@ from app.ui.labels import channel_label, status_label
 from app.ui.refresh import follow_changes, touches_cases
 
 SEARCH_DELAY_MS = 150
-COLUMN_WIDTHS = (110, 120, 120, 150, 100, 100, 100, 100, 100, 80, 110, 80, 90)
+# Case no., name, status, three amounts, deadline, then what is a scroll away.
+COLUMN_WIDTHS = (120, 100, 76, 0, 0, 0, 70, 150, 120, 100, 100, 100, 90)
+AMOUNT_SAMPLE = "99,999,999円"  # the widest amount a case holds, in the list's font
 
 
 class CasesPage(QWidget):
@@ -51,6 +54,13 @@ class CasesPage(QWidget):
             self.status.addItem(status_label(status), status.value)
         self.overdue = QCheckBox(_("Credit deadline due or overdue"))
         self.count_label = QLabel()
+        # A misheard check digit: the existing numbers one digit away, as links.
+        self.suggestion = QLabel()
+        self.suggestion.setObjectName("number_suggestion")
+        self.suggestion.setVisible(False)
+        self.suggestion.setWordWrap(True)  # never widens the list against the detail
+        self.suggestion.linkActivated.connect(self._take_suggestion)
+        self._open_first = False
         self.table = self._make_table()
         self.detail = CaseDetail(desk)
         self._timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
@@ -77,12 +87,20 @@ class CasesPage(QWidget):
         header = table.horizontalHeader()
         # Fixed widths: resize-to-contents would read every row of a huge list.
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        # Amounts as wide as their widest value or header in the table's own font.
+        metrics = table.fontMetrics()
         for column, width in enumerate(COLUMN_WIDTHS[: len(COLUMNS)]):
+            if not width:
+                header = _(COLUMNS[column][0])
+                width = max(metrics.horizontalAdvance(AMOUNT_SAMPLE),
+                            metrics.horizontalAdvance(header)) + 16
             table.setColumnWidth(column, width)
         return table
 
     def _wire(self) -> None:
         self.search.textChanged.connect(lambda _t: self._timer.start())
+        self.search.returnPressed.connect(self.open_first)
+        self.search.installEventFilter(self)
         self.channel.currentIndexChanged.connect(lambda _i: self.apply_filters())
         self.status.currentIndexChanged.connect(lambda _i: self.apply_filters())
         self.overdue.toggled.connect(lambda _c: self.apply_filters())
@@ -99,6 +117,7 @@ class CasesPage(QWidget):
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addLayout(filters)
+        left_layout.addWidget(self.suggestion)
         left_layout.addWidget(self.table, 1)
         left_layout.addWidget(self.count_label)
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -124,7 +143,47 @@ class CasesPage(QWidget):
     def _update_count(self) -> None:
         shown = self.model.rowCount()
         more = "+" if not self.model.exhausted else ""
-        self.count_label.setText(_("{count} cases shown").format(count=f"{shown:,}{more}"))
+        self.count_label.setText(ngettext("{count} case shown", "{count} cases shown",
+                                          shown).format(count=f"{shown:,}{more}"))
+        if self._open_first and self.model.query.text == self.search.text():
+            self._open_first = False
+            self._select_first()
+        self.suggestion.setVisible(False)
+        if shown == 0 and self.search.text().strip():
+            self.desk.call(case_search.numbers_near, self.search.text(),
+                           on_done=self._show_suggestion)
+
+    def _show_suggestion(self, numbers: list[str]) -> None:
+        if not numbers or self.model.rowCount():
+            return
+        links = "　".join(f"<a href='{n}'>{n}</a>" for n in numbers)
+        self.suggestion.setText(_("No case has this number (check digit). Did you mean: "
+                                  "{numbers}").format(numbers=links))
+        self.suggestion.setVisible(True)
+
+    def _take_suggestion(self, number: str) -> None:
+        self.search.setText(number)
+        self.open_first()
+
+    def open_first(self) -> None:
+        """Enter or ↓ in the search box: open the first match (once it has arrived)."""
+        if self._timer.isActive() or self.model.query.text != self.search.text():
+            self._open_first = True
+            self.apply_filters()
+            return
+        self._select_first()
+
+    def _select_first(self) -> None:
+        if self.model.rowCount():
+            self.table.selectRow(0)
+            self.table.setFocus()
+
+    def eventFilter(self, watched, event) -> bool:
+        if (watched is self.search and event.type() == QEvent.Type.KeyPress
+                and event.key() == Qt.Key.Key_Down):
+            self.open_first()
+            return True
+        return super().eventFilter(watched, event)
 
     def _selected(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
         rows = selected.indexes()

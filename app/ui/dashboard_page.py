@@ -4,6 +4,8 @@ moment after cases change; exported as CSV or a one-page PDF."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from PySide6.QtCharts import (
     QBarCategoryAxis,
     QBarSeries,
@@ -90,6 +92,17 @@ class DeadlineDialog(QDialog):
         layout.addWidget(table)
         layout.addWidget(close, 0, Qt.AlignmentFlag.AlignRight)
         self.table = table
+
+
+def calendar_days(paid: list[tuple[date, int, int]]) -> list[tuple[date, int, int]]:
+    """Every day from the first payment day to the last, a day without payments as
+    zero: the axis is a calendar (no jump from one payment day to a far later one)."""
+    if not paid:
+        return []
+    by_day = {day: (day, cases, yen) for day, cases, yen in paid}
+    first, last = min(by_day), max(by_day)
+    return [by_day.get(first + timedelta(days=n), (first + timedelta(days=n), 0, 0))
+            for n in range((last - first).days + 1)]
 
 
 class DashboardPage(QWidget):
@@ -247,7 +260,7 @@ class DashboardPage(QWidget):
         chart.removeAllSeries()
         for axis in chart.axes():
             chart.removeAxis(axis)
-        days = board.paid_per_day[-CHART_DAYS:]
+        days = calendar_days(board.paid_per_day)[-CHART_DAYS:]
         yen = QBarSet(_("Yen paid (thousands)"))
         yen.setColor(QColor("#3b6ea5"))
         cases = QLineSeries()
@@ -262,6 +275,7 @@ class DashboardPage(QWidget):
         chart.addSeries(cases)
         axis_x = QBarCategoryAxis()
         axis_x.append([f"{d.month}/{d.day}" for d, _c, _y in days] or ["–"])
+        axis_x.setLabelsAngle(-90)  # thirty days' labels, none clipped
         chart.addAxis(axis_x, Qt.AlignmentFlag.AlignBottom)
         bars.attachAxis(axis_x)
         cases.attachAxis(axis_x)

@@ -6,9 +6,10 @@ import contextlib
 import json
 from datetime import datetime
 
-from app.core.i18n import N_, _, format_moment, format_yen
+from app.core.i18n import N_, _, format_moment, format_yen, one_language
 from app.domain.channels import Channel, PayoutKind
 from app.domain.payout import ACCOUNT_TYPES
+from app.domain.reasons import reason_words
 from app.domain.roles import SYSTEM_ACTOR
 from app.domain.states import Status
 
@@ -113,6 +114,8 @@ _ACTIONS = {
     "import.incidents": N_("Incidents added by an import"),
     "import.refused_rows_saved": N_("Refused rows of an import saved to a file"),
     "operator.add": N_("Operator added"),
+    "operator.deactivated": N_("Operator deactivated"),
+    "operator.activated": N_("Operator reactivated"),
     "operator.sign_in": N_("Signed in"),
     "operator.password_accepted": N_("Password accepted (code still to come)"),
     "operator.sign_in_failed": N_("Wrong password"),
@@ -229,6 +232,8 @@ def change_lines(before: dict, after: dict) -> list[str]:
     for key in sorted(set(before) | set(after)):
         name = _field_name(key, after.get(key, before.get(key)))
         if key in before and key in after:
+            if before[key] == after[key]:
+                continue  # a snapshot's unchanged fields are not a change
             lines.append(f"{name}: {change_value(key, before[key])} → "
                          f"{change_value(key, after[key])}")
         elif key in after:
@@ -272,3 +277,22 @@ def change_value(key: str, value: object) -> str:
 def actor_text(login: str) -> str:
     """Who did it: an operator's login, or the command line's own actor in words."""
     return _("system (command line)") if login == SYSTEM_ACTOR.login else login
+
+
+ROLE_LABELS = {"operator": N_("role:Operator"), "supervisor": N_("role:Supervisor"),
+               "admin": N_("role:Administrator")}
+
+
+def role_label(role) -> str:
+    """A role in the interface's language (the English interface says "Supervisor")."""
+    text = _(ROLE_LABELS[str(role)])
+    return text.removeprefix("role:")
+
+
+def reason_text(stored: str | None) -> str:
+    """A stored reason in the interface's language: a coded one worded, a typed or an
+    older one as it was written."""
+    words = reason_words(stored)
+    if words is None:
+        return stored or ""
+    return one_language(*words)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -12,7 +13,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.clock import DemoClock, to_jst
 from app.core.i18n import _
+from app.domain.roles import Role
 from app.ui.approvals_page import ApprovalsPage
 from app.ui.audit_page import AuditPage
 from app.ui.cases_page import CasesPage
@@ -22,7 +25,9 @@ from app.ui.drops import FileDrop
 from app.ui.idle_lock import IdleLock
 from app.ui.import_page import ImportPage
 from app.ui.intake_dialog import IntakeDialog
+from app.ui.labels import role_label
 from app.ui.letters_page import LettersPage
+from app.ui.operators_page import OperatorsPage
 from app.ui.payouts_page import PayoutsPage
 from app.ui.queue_page import QueuePage
 from app.ui.refunds_page import RefundsPage
@@ -56,12 +61,18 @@ class MainWindow(QMainWindow):
         self._add_page("letters", _("Letters"), self.letters)
         self.approvals = ApprovalsPage(desk)
         self._add_page("approvals", _("Approvals"), self.approvals)
+        self._supervisors_only("approvals")
         self.payouts = PayoutsPage(desk)
         self._add_page("payouts", _("Payouts"), self.payouts)
         self.audit = AuditPage(desk)
         self._add_page("audit", _("Audit log"), self.audit)
+        self._supervisors_only("audit")
         self.settings = SettingsPage(desk)
         self._add_page("settings", _("Settings"), self.settings)
+        self.operators = None
+        if desk.actor.role is Role.ADMIN:  # accounts are an administrator's
+            self.operators = OperatorsPage(desk)
+            self._add_page("operators", _("Operators"), self.operators)
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.nav.setCurrentRow(0)
         central = QWidget()
@@ -70,18 +81,39 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
         who = QLabel(_("Signed in: {name} ({role})").format(
-            name=operator_name, role=desk.actor.role.label_ja))
+            name=operator_name, role=role_label(desk.actor.role)))
         who.setObjectName("signed_in")
+        # The services' time (the demo's day in the demo): what deadlines are read against.
+        self.clock_label = QLabel(objectName="clock_label")
+        self.statusBar().addPermanentWidget(self.clock_label)
         self.statusBar().addPermanentWidget(who)
+        self._clock_timer = QTimer(self, interval=15_000)
+        self._clock_timer.timeout.connect(self._show_clock)
+        self._clock_timer.start()
+        self._show_clock()
         self._add_actions()
         FileDrop(self, self._dropped)  # an incident file dropped anywhere opens in the wizard
         self.approvals.case_opened.connect(self.open_case)
+        self.queue.case_opened.connect(self.open_case)
         self.idle_lock = IdleLock(self, desk)  # asks for the password after idle minutes
 
     def _add_page(self, key: str, title: str, widget: QWidget) -> None:
         self.pages[key] = widget
         self.nav.addItem(title)
         self.stack.addWidget(widget)
+
+    def _supervisors_only(self, key: str) -> None:
+        """Approving and reading the trail are a supervisor's: absent for operators."""
+        if self.desk.actor.role is Role.OPERATOR:
+            self.nav.item(list(self.pages).index(key)).setHidden(True)
+
+    def _show_clock(self) -> None:
+        now = to_jst(self.desk.gateway.now())
+        # In-process only: a centre server's gateway has no context here.
+        clock = getattr(getattr(self.desk.gateway, "ctx", None), "clock", None)
+        demo = isinstance(clock, DemoClock)
+        text = now.strftime("%Y/%m/%d %H:%M")
+        self.clock_label.setText(_("Demo time: {time}").format(time=text) if demo else text)
 
     def show_page(self, key: str) -> None:
         self.nav.setCurrentRow(list(self.pages).index(key))

@@ -53,6 +53,7 @@ def _fill(table: QTableWidget, rows: list[queue.QueueRow]) -> None:
 class QueuePage(QWidget):
     title = "Outreach queue"
     loaded = Signal()
+    case_opened = Signal(int)  # the main window shows the case in the case detail
 
     def __init__(self, desk: Desk, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -82,6 +83,9 @@ class QueuePage(QWidget):
         self.queue_table = _table("queue_table")
         self.no_contact_table = _table("no_contact_table")
         self.letter_table = _table("letter_due_table")
+        for table in (self.queue_table, self.no_contact_table, self.letter_table):
+            table.doubleClicked.connect(
+                lambda index, t=table: self._open_row(t, index.row()))
         self.prev_page = QPushButton(_("Previous page"))
         self.next_page = QPushButton(_("Next page"))
         self.page_label = QLabel()
@@ -129,6 +133,13 @@ class QueuePage(QWidget):
         self.record_button.clicked.connect(self.record)
         self.release_button = QPushButton(_("Put back"))
         self.release_button.clicked.connect(self.release)
+        self.open_button = QPushButton(_("Open case"))
+        self.open_button.setObjectName("queue_open_case")
+        self.open_button.clicked.connect(self.open_held)
+        # What the last save did, so that the operator sees it went through.
+        self.feedback = QLabel()
+        self.feedback.setObjectName("queue_feedback")
+        self.feedback.setWordWrap(True)
         self.outcome.currentIndexChanged.connect(lambda _i: self._outcome_changed())
         form = QFormLayout()
         form.addRow(_("Method"), self.method)
@@ -136,12 +147,15 @@ class QueuePage(QWidget):
         form.addRow(_("Call back at"), self.call_back)
         form.addRow(_("Note"), self.note)
         buttons = QHBoxLayout()
+        buttons.addWidget(self.open_button)
+        buttons.addStretch(1)
         buttons.addWidget(self.release_button)
         buttons.addWidget(self.record_button)
         layout = QVBoxLayout(box)
         layout.addWidget(self.held_label)
         layout.addLayout(form)
         layout.addLayout(buttons)
+        layout.addWidget(self.feedback)
         layout.addStretch(1)
         self._show_held(None)
         return box
@@ -188,7 +202,7 @@ class QueuePage(QWidget):
     def _show_held(self, row: queue.QueueRow | None) -> None:
         self.held = row
         for widget in (self.method, self.outcome, self.note, self.record_button,
-                       self.release_button):
+                       self.release_button, self.open_button):
             widget.setEnabled(row is not None)
         if row is None:
             self.held_label.setText(_("Press Next to take the next case."))
@@ -227,19 +241,45 @@ class QueuePage(QWidget):
             method=Method(self.method.currentData()), outcome=outcome,
             call_back_at=self.call_back_time() if outcome is Outcome.CALL_BACK else None,
             note=self.note.text().strip() or None)
-        case_id = self.held.case_id
-        self.desk.act(record_attempt, case_id, attempt,
-                      on_done=lambda _view: self._recorded(case_id), on_error=self._error)
+        held = self.held
+        self.record_button.setEnabled(False)  # one save per press while it runs
+        self.feedback.setText(_("Saving…"))
+        self.desk.act(record_attempt, held.case_id, attempt,
+                      on_done=lambda _view: self._recorded(held, outcome),
+                      on_error=self._record_failed)
 
-    def _recorded(self, case_id: int) -> None:
-        self.note.clear()
+    def _record_failed(self, exc: Exception) -> None:
+        self.feedback.clear()
+        self.record_button.setEnabled(self.held is not None)
+        self._error(exc)
+
+    def _recorded(self, held: queue.QueueRow, outcome: Outcome) -> None:
+        self.feedback.setText(_("Attempt recorded for {number}: {outcome}").format(
+            number=held.case_number, outcome=_(CONTACT_OUTCOMES[outcome.value])))
+        self._reset_form()
         self._show_held(None)
+        # The desk says what changed (the case, its queue row); pages refresh from that.
+
+    def _reset_form(self) -> None:
+        """The next call starts from the defaults, not from the last victim's answer."""
+        self.method.setCurrentIndex(0)
+        self.outcome.setCurrentIndex(0)
+        self.note.clear()
+
+    def open_held(self) -> None:
+        if self.held is not None:
+            self.case_opened.emit(self.held.case_id)
+
+    def _open_row(self, table: QTableWidget, row: int) -> None:
+        item = table.item(row, 0)
+        if item is not None:
+            self.case_opened.emit(int(item.data(Qt.ItemDataRole.UserRole)))
 
     def release(self) -> None:
         if self.held is None:
             return
         self.desk.act(queue.release, self.held.case_id,
-                      on_done=lambda _r: self._show_held(None),
+                      on_done=lambda _r: (self._reset_form(), self._show_held(None)),
                       on_error=self._error)
 
     def sweep(self) -> None:

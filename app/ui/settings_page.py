@@ -37,6 +37,7 @@ LABELS = {
     "programme_victims": N_("Public figure: victims"),
     "programme_total_yen": N_("Public figure: total yen"),
     "queue_hold_minutes": N_("Queue hold (minutes)"),
+    "queue_retry_minutes": N_("Queue: minutes before an attempted case is offered again"),
     "letter_unanswered_days": N_("Days after the guidance letter before unreachable"),
     "documents_reminder_days": N_("Days without documents before a reminder"),
     "payment_late_business_days": N_("Business days from approval to payout"),

@@ -7,6 +7,8 @@ code); and a new password when an administrator has just reset it.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -25,6 +27,7 @@ from app.services.context import AppContext
 from app.services.operators import FAILURES_BEFORE_LOCK, OperatorView
 from app.ui.enrol_dialog import EnrolPanel
 from app.ui.lane import ServiceLane
+from app.ui.prompts import Prompter
 
 
 def _password_edit(name: str) -> QLineEdit:
@@ -59,6 +62,9 @@ class _CredentialsDialog(QDialog):
                                         | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
+        # Enter anywhere in the form is OK; the focused Cancel is never pressed by Enter.
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setDefault(True)
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setAutoDefault(False)
         first = QWidget()
         first_layout = QVBoxLayout(first)
         first_layout.setContentsMargins(0, 0, 0, 0)
@@ -83,6 +89,7 @@ class _CredentialsDialog(QDialog):
         self.buttons.setEnabled(True)
         self.password.clear()
         self.message.setText(error_text(exc))
+        self.adjustSize()  # a two-line message (a pause) is shown whole, not clipped
 
 
 class SignInDialog(_CredentialsDialog):
@@ -213,7 +220,8 @@ class SignInDialog(_CredentialsDialog):
 
 
 class FirstAdminDialog(_CredentialsDialog):
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None,
+                 prompter: Prompter | None = None) -> None:
         super().__init__(ctx, _("Hosho Desk: first administrator"),
                          _("This database has no operators yet. Create the first "
                            "administrator account (at least 12 characters of password)."),
@@ -223,6 +231,20 @@ class FirstAdminDialog(_CredentialsDialog):
         self.again = _password_edit("password_again")
         self.form.insertRow(1, _("Full name"), self.display_name)
         self.form.addRow(_("Password again"), self.again)
+        self.prompter = prompter or Prompter()
+        # Tab goes down the form as it reads, then to OK.
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        chain = [self.login, self.display_name, self.password, self.again, ok, cancel]
+        for first, second in pairwise(chain):
+            self.setTabOrder(first, second)
+
+    def reject(self) -> None:
+        """Leaving the first start closes the program: ask first."""
+        if self.prompter.confirm(self, _("Hosho Desk: first administrator"),
+                                 _("Quit without creating the first administrator? The "
+                                   "program will close.")):
+            super().reject()
 
     def submit(self) -> None:
         if self.password.text() != self.again.text():

@@ -155,6 +155,7 @@ def test_failed_attempts_then_letter_then_unreachable(ctx, clock, staff):
     for attempt in range(limit):
         assert queue.next_case(ctx, staff["op1"]).case_id == target
         no_answer(ctx, staff["op1"], target)
+        clock.advance(minutes=settings.get(ctx).queue_retry_minutes + 1)  # tried again later
         due = numbers(queue.letter_due(ctx))
         assert (target in due) == (attempt == limit - 1)
     assert numbers(queue.list_queue(ctx)) == [other]

@@ -10,7 +10,7 @@ from app.core.errors import PermissionDenied
 from app.domain.states import Status
 from app.services import cases, intake, suspicion
 from app.services.cases import MoveRequest
-from app.services.payout_details import set_payout_details
+from app.services.payout_details import Confirmation, ConfirmedVia, set_payout_details
 from tests.conftest import approval
 from tests.services.helpers import BANK, OTHER_BANK, incident, victim
 
@@ -73,9 +73,22 @@ def test_one_phone_or_email_on_two_victims(ctx, staff):
     assert suspicion.flags_for_case(ctx, d.id)[0].detail == "*******4444 × 2"
 
 
-def test_payout_change_shortly_before_approval(ctx, staff):
+def test_first_payout_details_are_not_a_change(ctx, staff):
+    """Entering the details for the first time, just before verification, raises no
+    warning (issue 16: 「⚠ 承認直前の支払先変更: 0時間前」 on every new case)."""
     clean_programme(ctx, staff)
     f = open_case(ctx, staff, "伊藤 四郎", "080-1212-3434", bank=THIRD_BANK)
+    verify(ctx, staff, f.id)
+    assert suspicion.flags_for_case(ctx, f.id) == []
+    waiting = suspicion.waiting_for_approval(ctx, staff["sv1"])
+    assert [w.flags for w in waiting if w.case_id == f.id] == [()]
+
+
+def test_payout_change_shortly_before_approval(ctx, staff):
+    clean_programme(ctx, staff)
+    f = open_case(ctx, staff, "伊藤 四郎", "080-1212-3434", bank=FOURTH_BANK)
+    set_payout_details(ctx, staff["op1"], f.id, THIRD_BANK,
+                       confirmation=Confirmation(ConfirmedVia.PHONE_ON_RECORD))
     ctx.clock.advance(hours=2)
     verify(ctx, staff, f.id)
     waiting = suspicion.waiting_for_approval(ctx, staff["sv1"])

@@ -131,7 +131,7 @@ def test_filters_by_channel_and_status_and_sorts(ui_app, qtbot, ui_ctx):
     assert {r.status for r in rows_shown(window)} == {Status.RECEIVED}
     page.status.setCurrentIndex(0)
     page.channel.setCurrentIndex(0)
-    page.table.sortByColumn(5, Qt.SortOrder.DescendingOrder)  # claimed amount
+    page.table.sortByColumn(3, Qt.SortOrder.DescendingOrder)  # claimed amount
     settle(qtbot, window.desk)
     amounts = [r.claimed_amount for r in rows_shown(window)]
     assert amounts == sorted(amounts, reverse=True)
