@@ -144,7 +144,7 @@ def _session_gateway(args: argparse.Namespace):
 def cmd_sessions_list(args: argparse.Namespace) -> int:
     from app.services import sessions
 
-    rows = _session_gateway(args).write(sessions.list_sessions, args.all)
+    rows = _session_gateway(args).write(sessions.list_sessions, args.all).value
     if args.json:
         print(json.dumps([{"id": r.id, "login": r.login, "role": r.role.value,
                            "address": r.client_address, "state": r.state,
@@ -177,7 +177,7 @@ def remote_payouts_batch(args: argparse.Namespace) -> int:
     batch = remote(args).write(
         payouts.build_batch, channel=Channel(args.channel) if args.channel else None,
         limit=args.limit, transfer_date=date.fromisoformat(args.date) if args.date else None)
-    _print_batch(batch, args.json)
+    _print_batch(batch.value, args.json)
     return 0
 
 
@@ -186,7 +186,7 @@ def remote_payouts_release(args: argparse.Namespace) -> int:
     from app.services import payouts
 
     _print_batch(remote(args).write(payouts.release_batch, args.batch,
-                                    second_factor=_code(args)), args.json)
+                                    second_factor=_code(args)).value, args.json)
     return 0
 
 
@@ -194,7 +194,8 @@ def remote_payouts_cancel(args: argparse.Namespace) -> int:
     from app.commands.payouts import _print_batch
     from app.services import payouts
 
-    _print_batch(remote(args).write(payouts.cancel_batch, args.batch, args.reason), args.json)
+    _print_batch(remote(args).write(payouts.cancel_batch, args.batch, args.reason).value,
+                 args.json)
     return 0
 
 

@@ -22,8 +22,9 @@ from app.core.errors import EnvironmentProblem, UserError
 from app.domain.roles import Actor
 from app.remote.codec import decode, decode_result, encode, rebuild_error
 from app.services import second_factor
+from app.services.changes import Changed
 from app.services.context import SessionEnded
-from app.services.gateway import Service, service_name
+from app.services.gateway import Outcome, Service, service_name
 from app.services.operators import OperatorView
 from app.services.second_factor import Enrolment
 
@@ -118,20 +119,23 @@ class RemoteGateway:
         self.token, self.stage = None, None
 
     # The gateway protocol ------------------------------------------------------------------
-    def _call(self, kind: str, service: Service, args: tuple, kwargs: dict) -> Any:
+    def _call(self, kind: str, service: Service, args: tuple, kwargs: dict) -> dict:
         if self.token is None:
             raise SessionEnded("サインインしていません。", "Not signed in.")
-        data = self._post("/call", {"service": service_name(service), "kind": kind,
+        return self._post("/call", {"service": service_name(service), "kind": kind,
                                     "args": encode(list(args)), "kwargs": encode(kwargs)})
-        return decode_result(service, data.get("result"))
 
     def read(self, service: Service, *args: Any, **kwargs: Any) -> Any:
-        return self._call("read", service, args, kwargs)
+        return decode_result(service, self._call("read", service, args, kwargs).get("result"))
 
-    def write(self, service: Service, *args: Any, **kwargs: Any) -> Any:
+    def write(self, service: Service, *args: Any, **kwargs: Any) -> Outcome:
+        """The same answer as in-process: the service's value and what it changed (the
+        server records it as the use case runs there)."""
         if service is second_factor.unlock_session:  # the idle lock: a sign-in step
-            return self.unlock(*args, **kwargs)
-        return self._call("write", service, args, kwargs)
+            return Outcome(self.unlock(*args, **kwargs))
+        data = self._call("write", service, args, kwargs)
+        return Outcome(decode_result(service, data.get("result")),
+                       Changed.from_dict(data.get("changed") or {}))
 
     def now(self) -> datetime:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}

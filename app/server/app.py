@@ -37,6 +37,7 @@ from app.core.errors import (
 from app.remote.codec import decode, encode, error_payload, hints, is_actor_hint
 from app.server.allow import ALLOWED, READ, UNCHANGING, WRITE, Entry
 from app.server.changes import Changes, event_of
+from app.services import changes as what_changed
 from app.services import operators, second_factor, sessions
 from app.services.context import AppContext, SessionEnded, require_role
 from app.services.operators import OperatorView
@@ -281,13 +282,14 @@ def create_app(ctx: AppContext) -> FastAPI:
         args, kwargs = bind_arguments(entry, bound.actor, body.args, body.kwargs)
         started = time.perf_counter()
         try:
-            result = entry.service(ctx, *args, **kwargs)
+            with what_changed.recording() as recorder:  # the desk refreshes from it
+                result = entry.service(ctx, *args, **kwargs)
         finally:
             log.info("%s %s by operator %s in %.0f ms", entry.kind, body.service,
                      bound.actor.operator_id, (time.perf_counter() - started) * 1000)
         if entry.kind == WRITE and body.service not in UNCHANGING:
             _announce(entry, body.service, args, kwargs, result)
-        return {"result": encode(result)}
+        return {"result": encode(result), "changed": recorder.value.as_dict()}
 
     def _announce(entry: Entry, name: str, args, kwargs, result) -> None:
         try:

@@ -101,6 +101,12 @@ VICTIM_FIELDS = (
 )
 
 _ACTIONS = {
+    "refund.demo": N_("Demo balance-refund programme built"),
+    "refund.phone_application": N_("Refund application taken by phone"),
+    "refund.postal_issued": N_("Payment certificate issued"),
+    "refund.postal_list": N_("Payment certificate request list written"),
+    "second_factor.secrets_sealed": N_("Authenticator secrets encrypted"),
+    "session.ended": N_("Session ended"),
     "case.open": N_("Case opened"),
     "incident.add": N_("Incident added"),
     "victim.create": N_("Victim registered"),
@@ -170,6 +176,7 @@ _ENTITIES = {
     "payout_detail": N_("Payout details"), "payout_request": N_("Payout list"),
     "refund_batch": N_("Refund batch"), "refund_item": N_("Refund"),
     "case_note": N_("Case note"), "setting": N_("Settings"), "audit_event": N_("Audit trail"),
+    "refund": N_("Balance refund"), "postal_order_list": N_("Payment certificate list"),
 }
 
 

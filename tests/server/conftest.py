@@ -46,14 +46,30 @@ def running_server(ctx):
     thread.join()
 
 
-def sign_in(ctx, url: str, staff: dict, login: str) -> RemoteGateway:
+class Values:
+    """A gateway whose writes answer the service's value, as the tests compare values
+    (both gateways answer ``Outcome(value, changed)``; the last ``changed`` is kept)."""
+
+    def __init__(self, gateway) -> None:
+        self.gateway, self.changed = gateway, None
+
+    def write(self, service, *args, **kwargs):
+        outcome = self.gateway.write(service, *args, **kwargs)
+        self.changed = outcome.changed
+        return outcome.value
+
+    def __getattr__(self, name: str):
+        return getattr(self.gateway, name)
+
+
+def sign_in(ctx, url: str, staff: dict, login: str) -> Values:
     """A desk signed in as ``login``: password, then the authenticator's code."""
     desk = RemoteGateway(url)
     view = desk.sign_in(login, PASSWORD)
     if desk.stage == "code":
         desk.verify_code(step_up_code(ctx, view.as_actor()))
     assert desk.stage == "active"
-    return desk
+    return Values(desk)
 
 
 @pytest.fixture

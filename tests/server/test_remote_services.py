@@ -32,6 +32,7 @@ from app.services.payout_details import set_payout_details
 from app.services.settings import SettingsConflict
 from app.services.views import CaseView
 from tests.conftest import approval, step_up_code
+from tests.server.conftest import Values
 from tests.services.helpers import BANK, incident, victim
 from tests.services.test_queue import make_case
 
@@ -41,7 +42,7 @@ def desk(request, ctx, staff):
     """desk("sv1"): the same Gateway protocol, here or through the server."""
     if request.param == "remote":
         return request.getfixturevalue("desks")
-    return lambda login: InProcessGateway(ctx, staff[login])
+    return lambda login: Values(InProcessGateway(ctx, staff[login]))
 
 
 def to_verified(op, verifier, case_id: int) -> CaseView:
@@ -71,8 +72,10 @@ def test_lists_and_dashboard_are_the_same_records(ctx, staff, desk):
     for n in range(3):
         op.write(intake.take_phone_intake, victim(phone=f"090-1111-000{n}"), incident())
     query = CaseQuery(text="山田", channel=Channel.DEBIT_CHARGE)
-    assert op.read(case_search.list_cases, query, 0, 50) == case_search.list_cases(
-        ctx, query, 0, 50)
+    first = op.read(case_search.list_cases, query, 2)
+    assert first == case_search.list_cases(ctx, query, 2)
+    assert op.read(case_search.list_cases, query, 50, first[-1].key) == \
+        case_search.list_cases(ctx, query, 50, first[-1].key)  # the next page, by key
     assert op.read(dashboard.dashboard) == dashboard.dashboard(ctx)
     assert op.read(settings.get) == settings.get(ctx)
     assert op.read(intake.find_similar_victims, victim()) == intake.find_similar_victims(

@@ -20,7 +20,7 @@ from app.services import intake, operators, settings
 from app.services.context import AppContext
 from app.storage.db import Database
 from tests.conftest import PASSWORD
-from tests.server.conftest import free_port
+from tests.server.conftest import Values, free_port
 from tests.services.helpers import incident, victim
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,7 +46,7 @@ def test_serve_answers_and_stops_cleanly(tmp_path, sqlite_template):
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        desk = RemoteGateway(f"http://127.0.0.1:{port}")
+        desk = Values(RemoteGateway(f"http://127.0.0.1:{port}"))
         desk.sign_in("op1", PASSWORD)
         case = desk.write(intake.take_phone_intake, victim(phone="090-8765-4321"), incident())
         assert case.case_number.startswith("H-")
