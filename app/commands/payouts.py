@@ -82,15 +82,21 @@ def cmd_release(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_withdraw(args: argparse.Namespace) -> int:
-    from app.services import payouts
+def _case_id(ctx, number: str) -> int:
     from app.services.cases import find_case_id
 
-    ctx = _context(args)
-    case_id = find_case_id(ctx, args.case)
+    case_id = find_case_id(ctx, number)
     if case_id is None:
-        raise UserError(f"案件 {args.case} が見つかりません。", f"No case {args.case}.")
-    payouts.withdraw_request(ctx, _supervisor(ctx, args), case_id, args.reason)
+        raise UserError(f"案件 {number} が見つかりません。", f"No case {number}.")
+    return case_id
+
+
+def cmd_withdraw(args: argparse.Namespace) -> int:
+    from app.services import payouts
+
+    ctx = _context(args)
+    payouts.withdraw_request(ctx, _supervisor(ctx, args), _case_id(ctx, args.case),
+                             args.reason)
     print(f"依頼を取り下げました / request withdrawn: {args.case}")
     return 0
 
@@ -155,14 +161,10 @@ def cmd_nanaco_list(args: argparse.Namespace) -> int:
 
 def cmd_confirm(args: argparse.Namespace) -> int:
     from app.services import payouts
-    from app.services.cases import find_case_id
 
     ctx = _context(args)
-    case_id = find_case_id(ctx, args.case)
-    if case_id is None:
-        raise UserError(f"案件 {args.case} が見つかりません。", f"No case {args.case}.")
-    payouts.confirm_request(ctx, SYSTEM_ACTOR, case_id, done=not args.refused,
-                            reason=args.refused)
+    payouts.confirm_request(ctx, SYSTEM_ACTOR, _case_id(ctx, args.case),
+                            done=not args.refused, reason=args.refused)
     print("記録しました / recorded")
     return 0
 

@@ -200,10 +200,8 @@ def check_move(
     return move
 
 
-def open_moves(facts: CaseFacts, when: Circumstances) -> list[Move]:
-    """The moves this actor may make on this case now (reasons still to be given).
-    A rail's own steps are never offered: no one makes them by hand."""
-    allowed = []
+def _offered_here(facts: CaseFacts, when: Circumstances):
+    """The moves from this state that the actor's role may make by hand."""
     for (source, target), move in MOVES.items():
         if source != facts.status:
             continue
@@ -211,8 +209,19 @@ def open_moves(facts: CaseFacts, when: Circumstances) -> list[Move]:
             _structural(facts, target)
             _check_rail(move, facts, by_rail=False)
             _check_role(move, facts, when.actor)
-            _check_rules(move, facts, when)
         except (MoveNotAllowed, PermissionDenied):
+            continue
+        yield move
+
+
+def open_moves(facts: CaseFacts, when: Circumstances) -> list[Move]:
+    """The moves this actor may make on this case now (reasons still to be given).
+    A rail's own steps are never offered: no one makes them by hand."""
+    allowed = []
+    for move in _offered_here(facts, when):
+        try:
+            _check_rules(move, facts, when)
+        except MoveNotAllowed:
             continue
         allowed.append(move)
     return allowed
@@ -231,15 +240,7 @@ class BlockedMove:
 def blocked_moves(facts: CaseFacts, when: Circumstances) -> list[BlockedMove]:
     """The moves the actor's role allows from here that a rule of the case refuses."""
     blocked = []
-    for (source, target), move in MOVES.items():
-        if source != facts.status:
-            continue
-        try:
-            _structural(facts, target)
-            _check_rail(move, facts, by_rail=False)
-            _check_role(move, facts, when.actor)
-        except (MoveNotAllowed, PermissionDenied):
-            continue
+    for move in _offered_here(facts, when):
         try:
             _check_rules(move, facts, when)
         except MoveNotAllowed as refusal:
