@@ -119,15 +119,15 @@ class OperatorsPage(QWidget):
         index = self.table.currentRow()
         return self.rows[index] if 0 <= index < len(self.rows) else None
 
-    def _act(self, service, *args, confirm: str | None = None, done=None) -> None:
+    def _code(self, confirm: str | None = None) -> str | None:
+        """After the confirmation, a fresh code: "" where the role gives none, None when
+        the administrator cancelled."""
         if confirm and not self.desk.prompter.confirm(self, _("Operators"), confirm):
-            return
-        code = ask_fresh_code(self, self.desk)
-        if code is None:
-            return
-        self.desk.act(service, *args, code or None,
-                      on_done=lambda result: (done(result) if done else None, self.refresh()),
-                      on_error=self._error)
+            return None
+        return ask_fresh_code(self, self.desk)
+
+    def _done(self, then=None):
+        return lambda result: (then(result) if then else None, self.refresh())
 
     def add(self) -> None:
         dialog = AddOperatorDialog(self)
@@ -137,8 +137,11 @@ class OperatorsPage(QWidget):
                           Role(dialog.role.currentData()))
 
     def add_operator(self, login: str, display_name: str, role: Role) -> None:
-        self._act(operator_admin.add, login, display_name, role,
-                  done=lambda result: self._one_time(result[0].login, result[1]))
+        code = self._code()
+        if code is not None:
+            self.desk.act(operator_admin.add, login, display_name, role, code or None,
+                          on_done=self._done(lambda result: self._one_time(
+                              result[0].login, result[1])), on_error=self._error)
 
     def _one_time(self, login: str, password: str) -> None:
         self.note.setText(_("One-time password for {login}: {password} (to be changed at "
@@ -147,20 +150,26 @@ class OperatorsPage(QWidget):
     def deactivate(self) -> None:
         view = self.selected()
         if view is not None:
-            self._act(operator_admin.set_active, view.login, False,
-                      confirm=_("Deactivate {login}? Their sessions end.").format(
-                          login=view.login))
+            code = self._code(_("Deactivate {login}? Their sessions end.").format(
+                login=view.login))
+            if code is not None:
+                self.desk.act(operator_admin.set_active, view.login, False, code or None,
+                              on_done=self._done(), on_error=self._error)
 
     def reset_password(self) -> None:
         view = self.selected()
         if view is not None:
-            self._act(operator_admin.reset_password, view.login,
-                      confirm=_("Reset the password of {login}?").format(login=view.login),
-                      done=lambda password: self._one_time(view.login, password))
+            code = self._code(_("Reset the password of {login}?").format(login=view.login))
+            if code is not None:
+                self.desk.act(operator_admin.reset_password, view.login, code or None,
+                              on_done=self._done(lambda password: self._one_time(
+                                  view.login, password)), on_error=self._error)
 
     def reset_second_factor(self) -> None:
         view = self.selected()
         if view is not None:
-            self._act(operator_admin.reset_second_factor, view.login,
-                      confirm=_("Reset the authenticator of {login}? They enrol again at "
+            code = self._code(_("Reset the authenticator of {login}? They enrol again at "
                                 "the next sign-in.").format(login=view.login))
+            if code is not None:
+                self.desk.act(operator_admin.reset_second_factor, view.login, code or None,
+                              on_done=self._done(), on_error=self._error)

@@ -201,11 +201,13 @@ class RefundsPage(QWidget):
         if not path:
             self.message.setText(_("Choose a file first."))
             return
-        service = (refunds_import.import_balances if self.kind.currentData() == "balances"
-                   else refunds_import.import_applications)
-        self.desk.act(service, path, dry_run=dry_run,
-                      on_done=lambda summary: self._imported(summary, dry_run),
-                      on_error=self._error)
+        done = lambda summary: self._imported(summary, dry_run)  # noqa: E731
+        if self.kind.currentData() == "balances":
+            self.desk.act(refunds_import.import_balances, path, dry_run=dry_run,
+                          on_done=done, on_error=self._error)
+        else:
+            self.desk.act(refunds_import.import_applications, path, dry_run=dry_run,
+                          on_done=done, on_error=self._error)
 
     def _imported(self, summary, dry_run: bool) -> None:
         self.summary = summary
