@@ -55,6 +55,33 @@ class Outcome:
     changed: Changed = changes.NOTHING
 
 
+@dataclass(frozen=True)
+class FileIn:
+    """A file on the desk that the service reads (an import, a result file)."""
+
+    path: str
+
+
+@dataclass(frozen=True)
+class FileOut:
+    """A file (or, with ``folder``, a folder of files) on the desk that the service
+    writes (a transfer file, a letter batch, an export)."""
+
+    path: str
+    folder: bool = False
+
+
+def local_paths(values: Any) -> Any:
+    """``values`` (args tuple or kwargs dict) with FileIn/FileOut as their paths."""
+    if isinstance(values, dict):
+        return {k: local_paths(v) for k, v in values.items()}
+    if isinstance(values, tuple | list):
+        return type(values)(local_paths(v) for v in values)
+    if isinstance(values, FileIn | FileOut):
+        return values.path
+    return values
+
+
 class Gateway(Protocol):
     """What a desk needs of the services, wherever they run."""
 
@@ -83,13 +110,14 @@ class InProcessGateway:
     def read(self, service: Service, *args: Any, watch: Watch | None = None,
              **kwargs: Any) -> Any:
         service_name(service)  # the same allow-list a server keeps: app.services only
-        return service(self.ctx, *args, **_watched(kwargs, watch))
+        return service(self.ctx, *local_paths(args), **_watched(local_paths(kwargs), watch))
 
     def write(self, service: Service, *args: Any, watch: Watch | None = None,
               **kwargs: Any) -> Outcome:
         service_name(service)
         with changes.recording() as recorder:
-            value = service(self.ctx, self.actor, *args, **_watched(kwargs, watch))
+            value = service(self.ctx, self.actor, *local_paths(args),
+                            **_watched(local_paths(kwargs), watch))
         return Outcome(value, recorder.value)
 
     def now(self) -> datetime:

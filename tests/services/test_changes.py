@@ -61,3 +61,22 @@ def test_outside_a_recording_nothing_is_kept_and_the_value_travels(ctx, staff):
     wire = json.loads(json.dumps(value.as_dict()))
     assert Changed.from_dict(wire) == value
     assert value | Changed(settings=True) == Changed(cases=value.cases, settings=True)
+
+
+def test_files_are_named_by_the_desk_and_reach_the_service_as_paths(ctx, staff, tmp_path):
+    from app.services.gateway import FileIn, FileOut
+
+    path = tmp_path / "list.csv"
+    path.write_text("受付番号,氏名,電話番号,チャネル,発生日時,被害金額\n"
+                    "R-9,佐藤 花子,090-1111-2222,nanaco_charge,2019-07-03 10:00,3000\n",
+                    encoding="utf-8")
+    desk = InProcessGateway(ctx, staff["op1"])
+    assert desk.write(import_incidents, FileIn(str(path))).value.cases_created == 1
+    out = tmp_path / "trail.csv"
+    from app.services.audit_log import AuditFilter, export_events
+    from tests.conftest import step_up_code
+
+    rows = InProcessGateway(ctx, staff["sv1"]).write(
+        export_events, out=FileOut(str(out)), flt=AuditFilter(),
+        second_factor=step_up_code(ctx, staff["sv1"])).value
+    assert rows > 0 and out.read_text(encoding="utf-8-sig").count("\n") > rows
