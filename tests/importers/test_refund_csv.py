@@ -31,8 +31,8 @@ BALANCE = {"member_id": "7i0001", "balance": "5,000円", "fraud_charge_balance":
            "name": "山田 太郎", "name_kana": "ヤマダ タロウ", "phone": "090-1111-2222",
            "email": "taro@example.jp", "postal_code": "100-0005", "address": "東京都千代田区",
            "birth_date": "1980/01/02", "closed_on": ""}
-APPLICATION_HEADER = ("申出番号,会員ID,氏名,フリガナ,電話番号,メールアドレス,生年月日,申出経路,申出日時,"
-                      "払戻方法,金融機関コード,支店コード,預金種目,口座番号,口座名義")
+APPLICATION_HEADER = ("申出番号,会員ID,氏名,フリガナ,電話番号,メールアドレス,生年月日,申出経路,"
+                      "申出日時,払戻方法,金融機関コード,支店コード,預金種目,口座番号,口座名義")
 APPLICATION = {"application_id": "A-1", "member_id": "7i0001", "name": "山田 太郎",
                "name_kana": "ヤマダ タロウ", "phone": "090-1111-2222", "email": "",
                "birth_date": "1980-01-02", "route": "アプリ", "applied_at": "2019/11/01 10:00",
@@ -113,7 +113,7 @@ def test_a_folded_key_longer_than_its_column_is_refused(write):
 ])
 def test_each_balance_field_is_checked_bilingually(write, field, value, needle):
     (row,) = rows_of(write, BALANCE_HEADER, BALANCE, BALANCES, {field: value})
-    column, ja, en = reasons(row)[field]
+    _column, ja, en = reasons(row)[field]
     assert needle in ja + en and en
 
 
@@ -204,7 +204,8 @@ def test_an_applications_file_without_phone_or_email_columns_is_refused(write):
 def test_the_kind_of_a_file_is_told_by_its_header(write):
     assert recognise(BALANCE_HEADER.split(",")) == "balances"
     assert recognise(APPLICATION_HEADER.split(",")) == "applications"
-    assert recognise(["受付番号", "氏名", "電話番号", "被害区分", "発生日時", "被害金額"]) == "incidents"
+    incidents = ["受付番号", "氏名", "電話番号", "被害区分", "発生日時", "被害金額"]
+    assert recognise(incidents) == "incidents"
     assert recognise(["balance", "member_id"]) == "balances"  # English, any order
     assert recognise(["会員ID", "氏名"]) is None  # no kind's required columns
     both = BALANCE_HEADER.split(",") + APPLICATION_HEADER.split(",")
