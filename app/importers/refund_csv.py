@@ -14,12 +14,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, fields, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cached_property, lru_cache
+from itertools import islice
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -28,14 +30,50 @@ from app.core.clock import JST
 from app.core.errors import ValidationError
 from app.domain.channels import Channel, PayoutKind
 from app.domain.payout import PayoutDetails, normalise
-from app.domain.refunds import Method, Route, parse_method, parse_route
+from app.domain.refunds import (
+    DEFAULT_APPLICATIONS_FROM,
+    Method,
+    Route,
+    deadline_end,
+    parse_method,
+    parse_route,
+)
 from app.importers import fields as parse
-from app.importers.columns import header_key
-from app.importers.incident_csv import RowError, detect_file_encoding
+from app.importers.columns import IGNORE, MAX_COLUMNS, MappingError, header_key
+from app.importers.incident_csv import Preview, RowError, detect_file_encoding
 from app.importers.limits import MAX_CHARS
-from app.importers.textfile import FileRefused, delimiter_for, file_sha256, open_text, refuse
+from app.importers.textfile import (
+    CountingReader,
+    FileRefused,
+    delimiter_for,
+    file_sha256,
+    open_text,
+    refuse,
+)
 
 CONTENT_HASH_VERSION = 1
+
+# Applications were taken from 1 October 2019 (a setting: refund_applications_from); an
+# earlier one is a typing or conversion error. A birth date before 1900 is one too.
+APPLICATIONS_FROM = DEFAULT_APPLICATIONS_FROM
+EARLIEST_BIRTH = date(1900, 1, 1)
+
+# How long each stored value may be: the columns of refund_member and refund_application
+# (tests/importers/test_refund_csv.py holds them equal to app.storage.models); a value
+# of no column of its own (an amount, a date, a word) is bounded by OTHER_CHARS before
+# it is parsed. Folded keys (kana_key, email_key) are held to their field's length too.
+FIELD_CHARS: dict[str, int] = {
+    "member_id": MAX_CHARS["member_id"], "application_id": MAX_CHARS["report_id"],
+    "name": MAX_CHARS["name"], "name_kana": MAX_CHARS["name_kana"],
+    "phone": MAX_CHARS["phone"], "email": MAX_CHARS["email"],
+    "postal_code": MAX_CHARS["postal_code"], "address": MAX_CHARS["address"],
+    "account_holder_kana": 100,
+}
+OTHER_CHARS = 100
+# Fields read as numbers: only 0-9 and ０-９ count as digits there.
+_DIGIT_FIELDS = frozenset({"balance", "fraud_charge_balance", "phone", "postal_code",
+                           "birth_date", "closed_on", "applied_at", "bank_code",
+                           "branch_code", "account_number"})
 
 
 @dataclass(frozen=True)
@@ -197,7 +235,22 @@ def _any_day(text: str, now: datetime) -> date:
     if day > now.astimezone(JST).date():
         raise parse.FieldProblem("日付が取込日より後です。",
                                  "The date is later than the day of import.")
+    if day < EARLIEST_BIRTH:
+        raise parse.FieldProblem(f"{EARLIEST_BIRTH.year}年より前の日付は受け付けられません。",
+                                 f"Dates before {EARLIEST_BIRTH.isoformat()} are not accepted.")
     return day
+
+
+def _applied_at(text: str, now: datetime, applications_from: date) -> datetime:
+    """When the applicant applied: any accepted form, Japan time; not before the day
+    applications opened (1 October 2019), not after the import."""
+    moment = parse.parse_occurred_at(text, now=now)
+    if moment < deadline_end(applications_from - timedelta(days=1)):
+        raise parse.FieldProblem(
+            f"申出の受付開始（{applications_from.year}年{applications_from.month}月"
+            f"{applications_from.day}日）より前の申出日時です。",
+            f"Applied before applications opened ({applications_from.isoformat()}).")
+    return moment
 
 
 def _worded(fn: Callable[[str], Any], ja: str, en: str) -> Callable[[str], Any]:
@@ -209,8 +262,8 @@ def _worded(fn: Callable[[str], Any], ja: str, en: str) -> Callable[[str], Any]:
     return parse_word
 
 
-def _parsers(now: datetime) -> dict[str, Callable[[str], Any]]:
-    return {
+def _parsers(now: datetime, applications_from: date) -> dict[str, Callable[[str], Any]]:
+    plain: dict[str, Callable[[str], Any]] = {
         "member_id": parse.parse_member_id, "application_id": parse.parse_text,
         "balance": parse_yen, "fraud_charge_balance": parse_yen,
         "name": parse.parse_name, "name_kana": parse.parse_kana,
@@ -218,7 +271,7 @@ def _parsers(now: datetime) -> dict[str, Callable[[str], Any]]:
         "postal_code": parse.parse_postal_code, "address": parse.parse_free_text,
         "birth_date": lambda text: _any_day(text, now),
         "closed_on": lambda text: parse.parse_day(text, now=now),
-        "applied_at": lambda text: parse.parse_occurred_at(text, now=now),
+        "applied_at": lambda text: _applied_at(text, now, applications_from),
         "route": _worded(parse_route, "申出経路はアプリ・Web・電話のいずれかです。",
                          "The route is app, web or phone."),
         "method": _worded(parse_method, "払戻方法は口座振込か払出証書です。",
@@ -227,6 +280,34 @@ def _parsers(now: datetime) -> dict[str, Callable[[str], Any]]:
         "account_type": _account_type, "account_number": parse.parse_text,
         "account_holder_kana": parse.parse_text,
     }
+    return {name: _checked(name, fn) for name, fn in plain.items()}
+
+
+def _checked(name: str, parser: Callable[[str], Any]) -> Callable[[str], Any]:
+    """The checks every field shares, as for the incident files: no control character,
+    digits only as Excel writes them, and a value (and its folded key) within its
+    column on SQLite and PostgreSQL alike."""
+    digits = name in _DIGIT_FIELDS
+    limit = FIELD_CHARS.get(name)
+    keyed = name in ("name", "name_kana", "email", "phone")
+
+    def parse_checked(text: str) -> Any:
+        parse.refuse_controls(text)
+        if digits:
+            parse.refuse_foreign_digits(text)
+        value = parser(text)
+        if keyed:
+            parse.check_length(name, value.text if isinstance(value, parse.Phone) else value)
+        elif limit is not None and len(value) > limit:
+            raise _too_long(limit, len(value))
+        return value
+
+    return parse_checked
+
+
+def _too_long(limit: int, given: int) -> parse.FieldProblem:
+    return parse.FieldProblem(f"{limit:,}文字以内にしてください（{given:,}文字あります）。",
+                              f"At most {limit:,} characters ({given:,} given).")
 
 
 # ---------------------------------------------------------------- rows
@@ -236,14 +317,14 @@ _UNIQUE = frozenset({"member_id", "application_id", "phone", "email", "account_n
 
 class _Checker:
     def __init__(self, kind: FileKind, header: list[str], by_index: dict[int, str],
-                 now: datetime) -> None:
+                 now: datetime, applications_from: date = APPLICATIONS_FROM) -> None:
         self.kind, self.header = kind, header
         self.by_index = sorted(by_index.items())
         self.column_of = {name: header[index] for index, name in self.by_index}
         # Names, kana, amounts, dates and words repeat from row to row: their answers are
         # remembered (a refused value raises each time: lru_cache keeps no exceptions).
         self.parsers = {name: fn if name in _UNIQUE else lru_cache(maxsize=8192)(fn)
-                        for name, fn in _parsers(now).items()}
+                        for name, fn in _parsers(now, applications_from).items()}
 
     def check(self, line: int, cells: list[str]) -> RefundRow:
         errors: list[RowError] = []
@@ -262,10 +343,10 @@ class _Checker:
         return RefundRow(line, None if errors else record, errors, tuple(cells))
 
     def _field(self, name: str, text: str, errors: list[RowError]) -> Any:
-        limit = MAX_CHARS.get("report_id" if name == "application_id" else name, 1000)
-        if len(text) > limit:
-            errors.append(self._error(name, f"{limit}文字を超えています。",
-                                      f"Longer than {limit} characters."))
+        limit = FIELD_CHARS.get(name, OTHER_CHARS)
+        if len(text) > limit:  # before parsing: a huge cell costs no NFKC
+            problem = _too_long(limit, len(text))
+            errors.append(self._error(name, problem.ja, problem.en, text[:limit] + "…"))
             return None
         if not text:
             if name in self.kind.required:
@@ -346,30 +427,42 @@ def _bank_checked(details: PayoutDetails) -> PayoutDetails:
 
 
 class RefundFile:
-    """A checked file of one kind; iterate it for RefundRows (each pass re-reads it)."""
+    """A checked file of one kind; iterate it for RefundRows (each pass re-reads it).
+
+    Progress: ``bytes_read`` (of the current or last pass) against ``size``. To cancel,
+    stop iterating."""
 
     def __init__(self, path: Path, kind: FileKind, *, encoding: str, delimiter: str,
                  header: list[str], by_index: dict[int, str], unknown: list[str],
-                 now: datetime) -> None:
+                 now: datetime, applications_from: date = APPLICATIONS_FROM) -> None:
         self.path, self.kind, self.encoding, self.delimiter = path, kind, encoding, delimiter
         self.header, self.unknown_columns, self._by_index = header, unknown, by_index
         self.columns = {header[i]: name for i, name in sorted(by_index.items())}
-        self._now = now
+        self.size = os.path.getsize(path)
+        self._now, self._from = now, applications_from
+        self._counter: CountingReader | None = None
+
+    @property
+    def bytes_read(self) -> int:
+        return self._counter.bytes_read if self._counter else 0
 
     @cached_property
     def sha256(self) -> str:
         return file_sha256(self.path)
 
     def __iter__(self) -> Iterator[RefundRow]:
-        checker = _Checker(self.kind, self.header, self._by_index, self._now)
-        rows = _records(self.path, self.encoding, self.delimiter)
+        checker = _Checker(self.kind, self.header, self._by_index, self._now, self._from)
+        rows = _records(self.path, self.encoding, self.delimiter, self)
         next(rows, None)
         for line, cells in rows:
             yield checker.check(line, cells)
 
 
-def _records(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    text, _counter = open_text(path, encoding)
+def _records(path: Path, encoding: str, delimiter: str, owner: RefundFile | None = None
+             ) -> Iterator[tuple[int, list[str]]]:
+    text, counter = open_text(path, encoding)
+    if owner is not None:
+        owner._counter = counter
     with text:
         reader = csv.reader(text, delimiter=delimiter)
         last = 0
@@ -390,58 +483,148 @@ def _records(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, l
                 yield first, cells
 
 
-def _match(kind: FileKind, header: list[str], mapping: Mapping[str, str]
-           ) -> tuple[dict[int, str], list[str]]:
-    mapped = {header_key(column): target.strip().casefold()
-              for column, target in mapping.items()}
-    by_index: dict[int, str] = {}
-    claimed: dict[str, list[str]] = {}
+@dataclass
+class RefundColumns:
+    """Which column holds which field of a file of ``kind``, before deciding whether it
+    is usable (the wizard shows it; the import refuses an unusable one)."""
+
+    kind: FileKind
+    header: list[str]
+    by_index: dict[int, str]
+    unknown: list[str]
+    clashes: dict[str, list[str]]
+
+    @property
+    def columns(self) -> dict[str, str]:
+        return {self.header[i]: name for i, name in sorted(self.by_index.items())}
+
+    @property
+    def missing(self) -> list[str]:
+        present = set(self.by_index.values())
+        return [name for name in self.kind.required if name not in present]
+
+    @property
+    def missing_contact(self) -> bool:
+        """An applications file with neither a phone nor an e-mail column: no row of it
+        could be accepted."""
+        return self.kind is APPLICATIONS and not {"phone", "email"} & set(
+            self.by_index.values())
+
+    def require_usable(self) -> None:
+        kind = self.kind
+        if self.missing:
+            raise FileRefused(
+                "必須の列がありません: " + "、".join(f"{kind.labels_ja[n]}（{n}）"
+                                              for n in self.missing)
+                + "。見出し行に列を追加してください。",
+                f"Required column(s) missing: {', '.join(self.missing)}. "
+                "Add them to the header row.")
+        if self.missing_contact:
+            raise FileRefused("電話番号かメールアドレスの列が必要です。",
+                              "A phone or an e-mail column is required.")
+        if self.clashes:
+            details = "; ".join(f"{n}: {', '.join(t)}" for n, t in self.clashes.items())
+            raise FileRefused(f"複数の列が同じ項目を表しています（{details}）。",
+                              f"Several columns mean the same field ({details}).")
+
+
+def match_refund_columns(kind: FileKind, header: list[str],
+                         mapping: Mapping[str, str] | None = None) -> RefundColumns:
+    """Header cells (trimmed) to fields; an operator's mapping (header -> field or
+    IGNORE) wins over the headers the spec names, as for the incident files."""
+    positions: dict[str, list[int]] = {}
+    for index, text in enumerate(header):
+        positions.setdefault(header_key(text), []).append(index)
+    chosen: dict[int, str] = {}
+    for column, target in (mapping or {}).items():
+        name = target.strip().casefold()
+        if name not in kind.headers and name != IGNORE:
+            raise MappingError(
+                f"割り当て先「{target}」という項目はありません。使える項目: "
+                f"{', '.join(kind.headers)}",
+                f"There is no field {target!r}. Fields: {', '.join(kind.headers)}")
+        indexes = positions.get(header_key(column))
+        if not indexes:
+            raise MappingError(f"列「{column}」はファイルの見出しにありません。",
+                               f"The file's header has no column {column!r}.")
+        if name != IGNORE and name in chosen.values():
+            raise MappingError(f"項目 {name} に2つの列が割り当てられています。",
+                               f"Two columns are mapped to the field {name}.")
+        for index in indexes:
+            chosen[index] = name
+    explicit = set(chosen.values())
+    claimed: dict[str, list[int]] = {}
     unknown: list[str] = []
     for index, text in enumerate(header):
-        name = mapped.get(header_key(text)) or kind.by_header.get(header_key(text))
-        if name == "ignore":
-            continue
-        if name is None or name not in kind.headers:
-            if text:
+        name = chosen.get(index) or kind.by_header.get(header_key(text))
+        if index not in chosen and name in explicit:
+            name = None  # the operator put another column on this field
+        if name is None:
+            if text and text not in unknown:
                 unknown.append(text)
-            continue
-        claimed.setdefault(name, []).append(text)
-        if len(claimed[name]) == 1:
-            by_index[index] = name
-    clashes = {name: texts for name, texts in claimed.items() if len(texts) > 1}
-    if clashes:
-        details = "; ".join(f"{n}: {', '.join(t)}" for n, t in clashes.items())
-        raise FileRefused(f"複数の列が同じ項目を表しています（{details}）。",
-                          f"Several columns mean the same field ({details}).")
-    missing = [name for name in kind.required if name not in claimed]
-    if missing:
-        raise FileRefused(
-            "必須の列がありません: " + "、".join(f"{kind.labels_ja[n]}（{n}）" for n in missing)
-            + "。見出し行に列を追加してください。",
-            f"Required column(s) missing: {', '.join(missing)}. Add them to the header row.")
-    return by_index, unknown
+        elif name != IGNORE:
+            claimed.setdefault(name, []).append(index)
+    by_index = {indexes[0]: name for name, indexes in claimed.items()}
+    clashes = {name: [header[i] for i in indexes] for name, indexes in claimed.items()
+               if len(indexes) > 1}
+    return RefundColumns(kind, list(header), by_index, unknown, clashes)
+
+
+def _header(path: Path, encoding: str, delimiter: str, rows: int = 0
+            ) -> tuple[int, list[str], list[tuple[int, list[str]]]]:
+    """The header's line and trimmed cells, and the first ``rows`` data rows."""
+    records = _records(path, encoding, delimiter)
+    try:
+        first = next(records, None)
+        if first is None:
+            raise refuse("ファイルが空です（見出し行がありません）。",
+                         "The file is empty (there is no header row).")
+        sample = list(islice(records, rows))
+    finally:
+        records.close()
+    if len(first[1]) > MAX_COLUMNS:
+        raise FileRefused(f"見出し行に{len(first[1]):,}列あります。読み込めるのは"
+                          f"{MAX_COLUMNS:,}列までです。",
+                          f"The header row has {len(first[1]):,} columns; at most "
+                          f"{MAX_COLUMNS:,} are read.")
+    return first[0], [cell.strip() for cell in first[1]], sample
 
 
 def read_refund_file(path: str | Path, kind: FileKind, *, now: datetime,
-                     mapping: Mapping[str, str] | None = None) -> RefundFile:
+                     mapping: Mapping[str, str] | None = None,
+                     applications_from: date = APPLICATIONS_FROM) -> RefundFile:
     """Check the file as a whole (encoding, header, required columns); FileRefused if
-    no row of it could be imported."""
+    no row of it could be imported, MappingError for a bad mapping."""
     path = Path(path)
     encoding = detect_file_encoding(path)
     delimiter = delimiter_for(path)
-    first = next(_records(path, encoding, delimiter), None)
-    if first is None:
-        raise refuse("ファイルが空です（見出し行がありません）。",
-                     "The file is empty (there is no header row).")
-    header = [cell.strip() for cell in first[1]]
-    by_index, unknown = _match(kind, header, mapping or {})
+    _line, header, _rows = _header(path, encoding, delimiter)
+    match = match_refund_columns(kind, header, mapping)
+    match.require_usable()
     return RefundFile(path, kind, encoding=encoding, delimiter=delimiter, header=header,
-                      by_index=by_index, unknown=unknown, now=now)
+                      by_index=match.by_index, unknown=match.unknown, now=now,
+                      applications_from=applications_from)
 
 
-def check_application_form(values: Mapping[str, str], *, now: datetime) -> RefundRow:
+def refund_preview(path: str | Path, kind: FileKind, rows: int = 20,
+                   mapping: Mapping[str, str] | None = None) -> Preview:
+    """What the import wizard shows of a refund file before anything is imported: the
+    same record as an incident file's preview (app.importers.incident_csv.preview)."""
+    path = Path(path)
+    encoding = detect_file_encoding(path)
+    delimiter = delimiter_for(path)
+    line, header, sample = _header(path, encoding, delimiter, rows)
+    match = match_refund_columns(kind, header, mapping)
+    return Preview(encoding=encoding, delimiter=delimiter, header_line=line,
+                   header=match.header, columns=match.columns, unknown_columns=match.unknown,
+                   missing=match.missing, clashes=match.clashes,
+                   missing_contact=match.missing_contact, rows=sample)
+
+
+def check_application_form(values: Mapping[str, str], *, now: datetime,
+                           applications_from: date = APPLICATIONS_FROM) -> RefundRow:
     """A phone application typed in the intake form, checked by the file's rules: the
     same fields, the same parsers, the same reasons (``column`` is the field name)."""
     names = list(APPLICATIONS.headers)
-    checker = _Checker(APPLICATIONS, names, dict(enumerate(names)), now)
+    checker = _Checker(APPLICATIONS, names, dict(enumerate(names)), now, applications_from)
     return checker.check(0, [str(values.get(name) or "") for name in names])

@@ -98,23 +98,29 @@ _APPLICATION_COLUMNS = (
 def import_balances(ctx: AppContext, actor: Actor, path: str | Path, *, dry_run: bool = False,
                     mapping: dict[str, str] | None = None,
                     on_refused: Callable[[RefusedRow], None] | None = None,
-                    cancel: Callable[[], bool] | None = None) -> RefundImportSummary:
+                    cancel: Callable[[], bool] | None = None,
+                    progress: Callable[[int, int], None] | None = None) -> RefundImportSummary:
     return _import(ctx, actor, path, BALANCES, _BalanceRun, dry_run, mapping, on_refused,
-                   cancel)
+                   cancel, progress)
 
 
 def import_applications(ctx: AppContext, actor: Actor, path: str | Path, *,
                         dry_run: bool = False, mapping: dict[str, str] | None = None,
                         on_refused: Callable[[RefusedRow], None] | None = None,
-                        cancel: Callable[[], bool] | None = None) -> RefundImportSummary:
+                        cancel: Callable[[], bool] | None = None,
+                        progress: Callable[[int, int], None] | None = None
+                        ) -> RefundImportSummary:
     return _import(ctx, actor, path, APPLICATIONS, _ApplicationRun, dry_run, mapping,
-                   on_refused, cancel)
+                   on_refused, cancel, progress)
 
 
-def _import(ctx, actor, path, kind: FileKind, run_class, dry_run, mapping, on_refused, cancel):
+def _import(ctx, actor, path, kind: FileKind, run_class, dry_run, mapping, on_refused, cancel,
+            progress=None):
     path = Path(path)
     now = ctx.clock.now()
-    source = read_refund_file(path, kind, now=now, mapping=mapping)
+    with ctx.db.read() as session:
+        opened = settings.load(session).refund_applications_from
+    source = read_refund_file(path, kind, now=now, mapping=mapping, applications_from=opened)
     summary = RefundImportSummary(file_name=path.name, kind=kind.name, encoding=source.encoding,
                                   sha256=source.sha256,
                                   unknown_columns=source.unknown_columns, dry_run=dry_run)
@@ -127,6 +133,8 @@ def _import(ctx, actor, path, kind: FileKind, run_class, dry_run, mapping, on_re
                 if cancel and cancel():
                     raise ImportCancelled
                 run.take(chunk)
+                if progress:
+                    progress(source.bytes_read, source.size)
             run.finish()
             if dry_run:
                 raise _DryRun
