@@ -571,6 +571,7 @@ class RefundMember(SQLModel, table=True):
         CheckConstraint("fraud_charge_balance IS NULL OR "
                         "(fraud_charge_balance >= 0 AND fraud_charge_balance <= balance)",
                         name="fraud_part_within_balance"),
+        Index("ix_refund_member_balance", "balance"),  # the figures' total, not a scan
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -603,6 +604,7 @@ class RefundApplication(SQLModel, table=True):
     __tablename__ = "refund_application"
     __table_args__ = (
         Index("ix_refund_application_state", "state", "applied_at"),
+        Index("ix_refund_application_state_amount", "state", "refundable_amount"),
         # The parent key of a live 払出証書's claim on the application (see above).
         Index("uq_refund_application_id_rail", "id", "payout_rail", unique=True),
         CheckConstraint("payout_rail IS NULL OR payout_rail IN ('transfer', 'postal')",
