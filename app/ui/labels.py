@@ -123,6 +123,7 @@ _ACTIONS = {
     "operator.deactivated": N_("Operator deactivated"),
     "operator.activated": N_("Operator reactivated"),
     "operator.sign_in": N_("Signed in"),
+    "operator.sign_out": N_("Signed out"),
     "operator.password_accepted": N_("Password accepted (code still to come)"),
     "operator.sign_in_failed": N_("Wrong password"),
     "operator.second_factor_failed": N_("Wrong authenticator code at sign-in"),

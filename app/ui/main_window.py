@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -14,8 +14,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.clock import DemoClock, to_jst
-from app.core.i18n import _
+from app.core.i18n import _, error_text
 from app.domain.roles import Role
+from app.services.context import SessionEnded
 from app.ui.approvals_page import ApprovalsPage
 from app.ui.audit_page import AuditPage
 from app.ui.cases_page import CasesPage
@@ -33,8 +34,14 @@ from app.ui.queue_page import QueuePage
 from app.ui.refunds_page import RefundsPage
 from app.ui.settings_page import SettingsPage
 
+SIGN_OUT, SWITCH_USER = "sign_out", "switch_user"
+
 
 class MainWindow(QMainWindow):
+    # After the session has ended (SIGN_OUT or SWITCH_USER): the program asks for the
+    # next sign-in (app.ui.application.DeskRun) and this window closes.
+    signed_out = Signal(str)
+
     def __init__(self, desk: Desk, operator_name: str) -> None:
         super().__init__()
         self.desk = desk
@@ -131,6 +138,39 @@ class MainWindow(QMainWindow):
         menu = self.menuBar().addMenu(_("Case"))
         for action in self.actions():
             menu.addAction(action)
+        self.account_menu = self.menuBar().addMenu(_("Operator account"))
+        self.account_menu.setObjectName("account_menu")
+        for name, text, keys, mode in (
+            ("switch_user", _("Switch user…"), QKeySequence("Ctrl+Shift+U"), SWITCH_USER),
+            ("sign_out", _("Sign out"), QKeySequence("Ctrl+Shift+Q"), SIGN_OUT),
+        ):
+            action = QAction(text, self, objectName=name)
+            action.setShortcut(keys)
+            action.triggered.connect(lambda _checked=False, m=mode: self.sign_out(m))
+            self.addAction(action)
+            self.account_menu.addAction(action)
+
+    def sign_out(self, mode: str = SIGN_OUT) -> None:
+        """End the session (audited; held cases back in the queue), then hand over to
+        the next sign-in. Nothing of this operator's work stays: the window closes."""
+        if getattr(self, "_signing_out", False):
+            return
+        self._signing_out = True
+        self.idle_lock.timer.stop()
+        self.desk.sign_out(on_done=lambda _none: self._signed_out(mode),
+                           on_error=lambda exc: self._sign_out_failed(mode, exc))
+
+    def _sign_out_failed(self, mode: str, exc: Exception) -> None:
+        if isinstance(exc, SessionEnded):  # ended already (a lock, a reset): nothing to end
+            self._signed_out(mode)
+            return
+        self._signing_out = False
+        self.idle_lock.timer.start()
+        self.desk.prompter.error(self, error_text(exc))
+
+    def _signed_out(self, mode: str) -> None:
+        self.signed_out.emit(mode)  # the next sign-in is on screen before this closes
+        self.close()
 
     def search(self) -> None:
         self.show_page("cases")

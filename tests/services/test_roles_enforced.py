@@ -86,6 +86,8 @@ OPEN_TO_STAFF = {
     "second_factor.counting_step_up_failures", "second_factor.begin_enrolment",
     "second_factor.confirm_enrolment", "second_factor.record_step_up_failure",
     "second_factor.step_up", "second_factor.unlock_session",
+    # Signing out: one's own session ends (audited, one's held cases back in the queue).
+    "sessions.sign_out",
 }
 BEFORE_SIGN_IN = {"operators.authenticate", "second_factor.verify_sign_in",
                   "operators.create_first_admin"}
