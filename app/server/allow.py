@@ -78,6 +78,7 @@ _ENTRIES = [
     Entry(settings.get, READ),
     Entry(second_factor.code_required, READ),
     Entry(second_factor.remaining_recovery_codes, READ),
+    Entry(second_factor.record_recovery_codes_kept, WRITE),
     Entry(letters.list_batches, READ),
     Entry(letters.batch_letters, READ),
     Entry(letters.mark_mailed, WRITE),
@@ -129,4 +130,4 @@ ALLOWED: dict[str, Entry] = {service_name(e.service): e for e in _ENTRIES}
 UNCHANGING = frozenset(service_name(s) for s in (
     cases.get_case, victims.reveal_payout, suspicion.waiting_for_approval,
     suspicion.list_suspicious, payouts.preview_batch, audit_log.count_events,
-    audit_log.list_events, sessions.list_sessions))
+    audit_log.list_events, sessions.list_sessions, second_factor.record_recovery_codes_kept))

@@ -136,6 +136,7 @@ _ACTIONS = {
     "second_factor.enrolment_started": N_("Authenticator set-up started"),
     "second_factor.enrolled": N_("Authenticator set up"),
     "second_factor.recovery_code_used": N_("Recovery code used"),
+    "second_factor.recovery_codes_kept": N_("Recovery codes kept"),
     "second_factor.reset": N_("Authenticator reset by an administrator"),
     "second_factor.step_up": N_("Authenticator code confirmed for an action"),
     "audit.export": N_("Audit trail exported"),
@@ -222,6 +223,8 @@ _CHANGE_FIELDS = {
     "code": N_("Letter code"), "file": N_("File"), "pages": N_("Pages"),
     "sha256": N_("SHA-256 of the file"), "method": N_("How"), "outcome": N_("Outcome"),
     "call_back_at": N_("Call back at"), "held_until": N_("Held until"),
+    "kept": N_("Kept by"), "released_cases": N_("Held cases given back"),
+    "session": N_("Session no."), "desk": N_("Desk"),
 }
 _SOURCES = {"import": N_("incident list"), "phone": N_("hotline call"), "demo": N_("demo")}
 CONTACT_METHODS = {"phone": N_("By phone"), "email": N_("By e-mail"), "letter": N_("By letter")}
@@ -230,7 +233,11 @@ CONTACT_OUTCOMES = {"reached": N_("Reached"), "no_answer": N_("No answer"),
                     "refused": N_("Refused")}
 LETTER_KINDS = {"guidance": N_("Guidance letter with claim form"),
                 "deficiency": N_("Deficiency notice"), "payment_notice": N_("Payment notice")}
-_WORDS = {"method": CONTACT_METHODS, "outcome": CONTACT_OUTCOMES, "source": _SOURCES}
+_KEPT = {"copied": N_("copying to the clipboard"), "printed": N_("printing"),
+         "saved": N_("saving to a file")}
+_DESKS = {"local": N_("this desk (no server)")}
+_WORDS = {"method": CONTACT_METHODS, "outcome": CONTACT_OUTCOMES, "source": _SOURCES,
+          "kept": _KEPT, "desk": _DESKS}
 _MOMENTS = frozenset({"call_back_at", "held_until"})
 
 

@@ -88,6 +88,8 @@ OPEN_TO_STAFF = {
     "second_factor.step_up", "second_factor.unlock_session",
     # Signing out: one's own session ends (audited, one's held cases back in the queue).
     "sessions.sign_out",
+    # Recovery codes copied, printed or saved at enrolment: one's own, recorded.
+    "second_factor.record_recovery_codes_kept",
 }
 BEFORE_SIGN_IN = {"operators.authenticate", "second_factor.verify_sign_in",
                   "operators.create_first_admin"}
