@@ -102,8 +102,11 @@ class KeepCodes(QWidget):
         self.note = QLabel()
         self.note.setObjectName("keep_note")
         self.note.setWordWrap(True)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        outer.addLayout(row)
+        outer.addWidget(self.note)
         self.buttons: dict[str, QPushButton] = {}
         for how, text, slot in (("copied", _("Copy"), self.copy),
                                 ("printed", _("Print…"), self.print_codes),
@@ -113,7 +116,7 @@ class KeepCodes(QWidget):
             button.clicked.connect(slot)
             row.addWidget(button)
             self.buttons[how] = button
-        row.addWidget(self.note, 1)
+        row.addStretch(1)
 
     def set_codes(self, codes: list[str], login: str, when) -> None:
         self.codes, self.login = list(codes), login
@@ -252,8 +255,9 @@ class EnrolPanel(QWidget):
         self.secret.hide()
         self._form.setRowVisible(self.code, False)
         self.intro.setText(_("The authenticator is set up. These recovery codes let you "
-                             "sign in if you lose your phone; each works once. Write them "
-                             "down and keep them somewhere safe: they are not shown again."))
+                             "sign in if you lose your phone; each works once. Copy, print "
+                             "or save them (or write them down) and keep them somewhere "
+                             "safe: they are not shown again."))
         self.recovery.setPlainText("\n".join(codes))
         self.recovery.show()
         self.keep.set_codes(codes, self.actor.login, self.now())

@@ -61,6 +61,7 @@ RESTRICTED = {
     "payouts.export_batch": {"supervisor", "admin"},
     "payouts.card_cancellation_list": {"supervisor", "admin"},
     "payouts.nanaco_list": {"supervisor", "admin"},
+    "case_record.export_case_record": {"supervisor", "admin"},
     # Approve, reject, reopen, withdraw an approval, override an amount: supervisors.
     "cases.move_case": {"operator", "supervisor", "admin"},
 }

@@ -91,7 +91,7 @@ def test_printing_to_a_pdf_prints_the_codes_in_japanese(ui_app, qtbot, ui_ctx, t
     words = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
                            check=True).stdout
     assert all(code in words for code in panel.recovery_codes)
-    assert "復旧コード" in words and "sv9" in words
+    assert "回復コード" in words and "sv9" in words
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True,
                            check=True).stdout
     assert "BIZ" in fonts  # the bundled Japanese font, embedded: no boxes
