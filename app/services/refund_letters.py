@@ -228,7 +228,7 @@ def _bank(bank_code: str | None, branch_code: str | None, account_type: str | No
 def _bank_name(code: str | None, short: str) -> str:
     """The Zengin table's short name as a letter writes it: 'みずほ' -> 'みずほ銀行' for a
     bank (codes below 1000, and ゆうちょ 9900); 信金, 信組 and the rest keep theirs."""
-    if (code == "9900" or (code or "9").isdigit() and int(code or "9999") < 1000) \
+    if (code == "9900" or ((code or "9").isdigit() and int(code or "9999") < 1000)) \
             and not short.endswith("銀行"):
         return f"{short}銀行"
     return short

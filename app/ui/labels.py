@@ -228,7 +228,11 @@ CONTACT_OUTCOMES = {"reached": N_("Reached"), "no_answer": N_("No answer"),
                     "wrong_number": N_("Wrong number"), "call_back": N_("Asked to call back"),
                     "refused": N_("Refused")}
 LETTER_KINDS = {"guidance": N_("Guidance letter with claim form"),
-                "deficiency": N_("Deficiency notice"), "payment_notice": N_("Payment notice")}
+                "deficiency": N_("Deficiency notice"), "payment_notice": N_("Payment notice"),
+                "refund_confirmation": N_("Refund: confirmation of the amount"),
+                "refund_refusal": N_("Refund: refusal with its reason"),
+                "refund_payment": N_("Refund: payment notice")}
+PROGRAMMES = {"compensation": N_("Compensation"), "refund": N_("Balance refund")}
 _WORDS = {"method": CONTACT_METHODS, "outcome": CONTACT_OUTCOMES, "source": _SOURCES}
 _MOMENTS = frozenset({"call_back_at", "held_until"})
 
