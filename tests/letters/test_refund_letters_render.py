@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from letters_helpers import (
     APPLICATION,
-    REFUND_SAMPLES,
     RECIPIENT,
+    REFUND_SAMPLES,
     pdf_text,
     rasterise,
     refund_confirmation,
