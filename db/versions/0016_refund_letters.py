@@ -91,8 +91,8 @@ def downgrade() -> None:
                   sqlite_where=sa.text(_REFUND_ONCE), postgresql_where=sa.text(_REFUND_ONCE))
     op.execute("DELETE FROM letter WHERE case_id IS NULL")
     with op.batch_alter_table("letter", recreate="auto") as batch:
-        batch.drop_constraint("ck_letter_postal_order_is_a_refunds", type_="check")
-        batch.drop_constraint("ck_letter_one_programme", type_="check")
+        batch.drop_constraint(op.f("ck_letter_postal_order_is_a_refunds"), type_="check")
+        batch.drop_constraint(op.f("ck_letter_one_programme"), type_="check")
         batch.drop_constraint("fk_letter_postal_order_id_postal_order", type_="foreignkey")
         batch.drop_constraint("fk_letter_application_ref_refund_application",
                               type_="foreignkey")
