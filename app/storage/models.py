@@ -266,7 +266,7 @@ class PayoutDetail(SQLModel, table=True):
 
 class Letter(SQLModel, table=True):
     """A letter produced: a compensation case's or a balance-refund application's, never
-    both (0016). A refund application gets each kind of letter once, enforced here: once
+    both (0017). A refund application gets each kind of letter once, enforced here: once
     per application and kind, except a payment notice for a 払出証書, which is once per
     certificate (an expired one re-issued is a new certificate, and a new notice)."""
 
@@ -650,7 +650,7 @@ class RefundApplication(SQLModel, table=True):
     state: str = Field(sa_column=Column(String(20), nullable=False))
     state_reason: str | None = Field(default=None, sa_column=Column(Text))
     # Why a refused application was refused, as a code (app.domain.refunds.REFUSAL_REASONS;
-    # 0016): the refusal letter words it. refused_closed and refused_no_balance say it by
+    # 0017): the refusal letter words it. refused_closed and refused_no_balance say it by
     # their state; set for state refused.
     refusal_code: str | None = Field(default=None, sa_column=Column(String(30)))
     refundable_amount: int | None = Field(default=None, sa_column=Column(BigInteger))

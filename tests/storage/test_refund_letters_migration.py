@@ -1,5 +1,5 @@
-"""0016: letters of either programme; refused applications get their refusal code from
-the state their refusal left, read from the audit trail; and back down."""
+"""0017 (refund letters): letters of either programme; refused applications get their
+refusal code from the state their refusal left, read from the audit trail; and back down."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ _EVENT = ("INSERT INTO audit_event (at, actor_login, action, entity, entity_id, 
 
 def test_refusal_codes_backfilled_then_down_and_up_again(tmp_path):
     db = Database(str(tmp_path / "m.sqlite3"))
-    _to(db, "0015")
+    _to(db, "0016")
     with db.engine.begin() as conn:
         for app_id, state, action, before in (
                 (1, "refused", "refund.refuse", '{"state": "late"}'),
@@ -46,7 +46,7 @@ def test_refusal_codes_backfilled_then_down_and_up_again(tmp_path):
         codes = dict(conn.execute(text("SELECT id, refusal_code FROM refund_application")).all())
     assert codes == {1: "late", 2: "compensated", 3: "member_not_found",
                      4: "identity_not_confirmed", 5: None}
-    _to(db, "0015", down=True)
+    _to(db, "0016", down=True)
     _to(db, "head")
     assert migrate.current_revision(db) == migrate.head_revision()
     db.dispose()

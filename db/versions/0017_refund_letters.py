@@ -1,7 +1,7 @@
 """refund letters: a letter is a case's or a refund application's; refusal codes
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016 (main's four-eyes checks; written as 0016, re-chained after it)
 Create Date: 2026-12-04 14:10:00
 
 letter.case_id becomes nullable and letter.application_ref names a balance-refund
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0016"
-down_revision: str | None = "0015"
+revision: str = "0017"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
