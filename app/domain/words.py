@@ -228,6 +228,10 @@ _CHANGE_FIELDS = {
     "call_back_at": N_("Call back at"), "held_until": N_("Held until"),
     "kept": N_("Kept by"), "released_cases": N_("Held cases given back"),
     "session": N_("Session no."), "desk": N_("Desk"),
+    # the balance-refund programme's letters (app.services.letters, refund_letters)
+    "programme": N_("Programme"), "application_id": N_("Application number"),
+    "refusal": N_("Refusal reason (code)"), "refusal_reason": N_("Refusal reason"),
+    "postal_order_id": N_("Postal order no."),
 }
 _SOURCES = {"import": N_("incident list"), "phone": N_("hotline call"), "demo": N_("demo")}
 CONTACT_METHODS = {"phone": N_("By phone"), "email": N_("By e-mail"), "letter": N_("By letter")}
@@ -235,7 +239,12 @@ CONTACT_OUTCOMES = {"reached": N_("Reached"), "no_answer": N_("No answer"),
                     "wrong_number": N_("Wrong number"), "call_back": N_("Asked to call back"),
                     "refused": N_("Refused")}
 LETTER_KINDS = {"guidance": N_("Guidance letter with claim form"),
-                "deficiency": N_("Deficiency notice"), "payment_notice": N_("Payment notice")}
+                "deficiency": N_("Deficiency notice"), "payment_notice": N_("Payment notice"),
+                "refund_confirmation": N_("Refund: confirmation of the amount"),
+                "refund_refusal": N_("Refund: refusal with its reason"),
+                "refund_payment": N_("Refund: payment notice")}
+PROGRAMMES = {"compensation": N_("Compensation"), "refund": N_("Balance refund"),
+              "balance_refund": N_("Balance refund")}  # as the transfer items say it
 _KEPT = {"copied": N_("copying to the clipboard"), "printed": N_("printing"),
          "saved": N_("saving to a file")}
 _DESKS = {"local": N_("this desk (no server)")}
@@ -278,6 +287,8 @@ def change_value(key: str, value: object) -> str:
         return _(PAYOUT_KIND_LABELS[PayoutKind(value)])
     if key == "kind" and value in LETTER_KINDS:
         return _(LETTER_KINDS[value])
+    if key == "programme" and value in PROGRAMMES:
+        return _(PROGRAMMES[value])
     if key == "account_type" and value in ACCOUNT_TYPES:
         return ACCOUNT_TYPES[value]
     if value in _WORDS.get(key, {}):

@@ -81,6 +81,7 @@ _ENTRIES = [
     Entry(second_factor.record_recovery_codes_kept, WRITE),
     Entry(letters.list_batches, READ),
     Entry(letters.batch_letters, READ),
+    Entry(letters.refund_letters_due, READ),
     Entry(letters.mark_mailed, WRITE),
     # Money and approvals: supervisors and administrators.
     Entry(suspicion.waiting_for_approval, WRITE, SUPERVISORS),
