@@ -24,6 +24,7 @@ from app.core.i18n import N_, _, error_text, format_moment, format_yen, one_lang
 from app.domain.refunds import IDENTITY_HOW, WORK_LISTS
 from app.services import refunds, refunds_overlap, refunds_stats
 from app.ui.desk import Desk
+from app.ui.person_dialog import REFUND_COLOUR, PersonDialog, programme_badge
 from app.ui.refresh import follow_changes, touches_refunds
 from app.ui.refund_intake_dialog import RefundIntakeDialog
 
@@ -94,7 +95,10 @@ class RefundsPage(QWidget):
                                   "2019)"))
         self.programme.setObjectName("programme")
         self.programme.setStyleSheet("font-weight: bold; font-size: 15pt; color: #1b5e20;")
-        layout.addWidget(self.programme)
+        heading = QHBoxLayout()
+        heading.addWidget(programme_badge(_("Balance refund"), REFUND_COLOUR, "programme_badge"))
+        heading.addWidget(self.programme, 1)
+        layout.addLayout(heading)
         self.figures = QLabel()
         self.figures.setObjectName("figures")
         layout.addWidget(self.figures)
@@ -150,6 +154,10 @@ class RefundsPage(QWidget):
         row.addWidget(self.how)
         row.addWidget(self.confirm_button)
         row.addWidget(self.refuse_button)
+        self.person_button = QPushButton(_("Person in both programmes…"))
+        self.person_button.setObjectName("refund_person")
+        self.person_button.clicked.connect(self.show_person)
+        row.addWidget(self.person_button)
         row.addStretch(1)
         return row
 
@@ -209,6 +217,18 @@ class RefundsPage(QWidget):
             return None
         item = table.item(table.currentRow(), 0) if table.currentRow() >= 0 else None
         return item.data(Qt.ItemDataRole.UserRole) if item else None
+
+    def show_person(self) -> PersonDialog | None:
+        """The applicant's page in both programmes: the refund applications and any
+        compensation case of the same member."""
+        selected = self._selected()
+        if selected is None:
+            self.message.setText(_("Select an application in a list first."))
+            return None
+        dialog = PersonDialog(self.desk, self)
+        dialog.load_application(selected)
+        dialog.open()
+        return dialog
 
     def confirm_selected(self) -> None:
         selected = self._selected()
