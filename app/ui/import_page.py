@@ -122,9 +122,6 @@ KIND_LABELS = {
     "balances": N_("Closing balances (balance refund)"),
     "applications": N_("Refund applications (balance refund)"),
 }
-# The programme a kind belongs to, shown beside it (as on the other pages).
-KIND_PROGRAMMES = {INCIDENTS: N_("Compensation"), "balances": N_("Balance refund"),
-                   "applications": N_("Balance refund")}
 CONFLICT_LABELS = {INCIDENTS: N_("Conflicts (same report ID, other content)"),
                    "balances": N_("Conflicts (same member ID, other content)"),
                    "applications": N_("Conflicts (same application number, other content)")}
@@ -138,9 +135,9 @@ STATE_LABELS = {
     RefundState.REFUSED_NO_BALANCE: N_("Refused: no balance"),
     RefundState.LATE: N_("After the deadline"),
     RefundState.HELD_OVERLAP: N_("Held: overlaps compensation"),
-    RefundState.CONFIRMED: N_("Identity confirmed"),
+    RefundState.CONFIRMED: N_("Confirmed: identity checked"),
     RefundState.AWAITING_IDENTITY: N_("Awaiting identity check"),
-    RefundState.REFUSED: N_("Refused"),
+    RefundState.REFUSED: N_("Refused after a decision"),
     RefundState.AWAITING_METHOD: N_("Awaiting a new refund method"),
     RefundState.PAID: N_("Refunded"),
 }
@@ -585,13 +582,11 @@ class ImportPage(QWidget):
     def _show_kind(self) -> None:
         """The kind of the file and its programme, beside the list: recognised from the
         header, chosen, or not recognised (then read as an incident list)."""
-        programme = _(KIND_PROGRAMMES[self.kind])
+        # The kind's label names its programme: 終了時残高（残高払戻し）.
         if self.kind_combo.currentData() != AUTO:
-            text = _("{kind} — {programme}").format(kind=kind_label(self.kind),
-                                                    programme=programme)
+            text = kind_label(self.kind)
         elif self.recognised:
-            text = _("Recognised from the header: {kind} — {programme}").format(
-                kind=kind_label(self.kind), programme=programme)
+            text = _("Recognised from the header: {kind}").format(kind=kind_label(self.kind))
         else:
             text = _("The header fits no single kind: read as an incident list. Choose "
                      "the kind of file if it is another.")

@@ -58,13 +58,14 @@ class PersonDialog(QDialog):
         self.heading.setObjectName("person_heading")
         self.heading.setTextFormat(Qt.TextFormat.RichText)
         self.cases = make_table("person_cases", (
-            N_("Case number"), N_("Channel"), N_("Status"), N_("Claimed"), N_("Paid"),
-            N_("To pay")), (130, 150, 120, 110, 110), single=True)
+            N_("Case number"), N_("Channel"), N_("Status"), N_("Claimed"), N_("Paid so far"),
+            N_("To pay")), (130, 200, 120, 110, 110), single=True, wrap=False)
         self.case_totals = QLabel()
         self.case_totals.setObjectName("person_case_totals")
         self.applications = make_table("person_applications", (
             N_("Application"), N_("Route"), N_("Applied"), N_("State"), N_("Refundable"),
-            N_("Paid"), N_("To pay")), (120, 90, 130, 150, 100, 100), single=True)
+            N_("Paid so far"), N_("To pay")), (120, 110, 150, 150, 100, 100), single=True,
+            wrap=False)
         self.balance = QLabel()
         self.balance.setObjectName("person_balance")
         self.refund_totals = QLabel()

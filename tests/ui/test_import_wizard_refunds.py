@@ -88,6 +88,7 @@ def test_closing_balances_recognised_checked_validated_and_imported(
     assert combo_for(page, "残高").currentText() == "終了時残高（必須）"
     assert combo_for(page, "退会日").currentData() == "closed_on"
     assert page.validate_button.isEnabled() and page.problems.text() == ""
+    shoot(window, "import_wizard_balances_preview.png")
 
     validate(qtbot, page)
     assert page.stack.currentIndex() == STEP_RESULT

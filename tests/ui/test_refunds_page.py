@@ -80,6 +80,9 @@ def test_both_files_through_the_page_then_the_work_lists(ui_app, qtbot, ui_ctx, 
     assert rows(page.lists["late"]) == []  # A5 is the same member's second: a duplicate
     assert "本人確認待ち (1)" in page.tabs.tabText(1)
     assert "会員 3人" in page.figures.text()
+    page.tabs.setCurrentIndex(1)
+    page.lists["awaiting_identity"].selectRow(0)
+    shoot(page, "refunds_work_lists.png")
 
 
 def test_identity_confirmed_through_the_contact_on_record(ui_app, qtbot, ui_ctx, files):
@@ -112,6 +115,8 @@ def test_an_application_by_phone_is_taken_in_the_intake_form(ui_app, qtbot, ui_c
     assert "申出日時" in problems and "2019年10月1日" in problems
     assert "電話番号またはメールアドレス" in problems or "電話・メール" in problems
     assert "口座番号" in problems and dialog.isVisible()
+    dialog.adjustSize()
+    shoot(dialog, "refund_phone_application.png")  # every problem of the form at once
     # Corrected, with the member ID the caller reads out.
     dialog.edits["member_id"].setText("Ｒ1")  # typed full width: folded as in the files
     dialog.edits["applied_at"].setText("2019/12/20 14:00")  # the call, noted then
@@ -119,7 +124,6 @@ def test_an_application_by_phone_is_taken_in_the_intake_form(ui_app, qtbot, ui_c
     dialog.edits["phone"].setText("090-1111-2222")
     dialog.method.setCurrentIndex(dialog.method.findData("postal_order"))
     assert not dialog.edits["account_number"].isVisibleTo(dialog)
-    shoot(dialog, "refund_phone_application.png")
     with qtbot.waitSignal(dialog.accepted, timeout=5000):
         dialog.submit()
     settle(qtbot, page.desk)
