@@ -477,12 +477,17 @@ class ImportPage(QWidget):
         if path:
             self.load_file(path)
 
-    def load_file(self, path: str | os.PathLike[str]) -> None:
-        """Open a file in the wizard: its preview replaces whatever was shown."""
+    def load_file(self, path: str | os.PathLike[str], kind: str | None = None) -> None:
+        """Open a file in the wizard: its preview replaces whatever was shown. ``kind``:
+        say which kind of file it is first (AUTO: from its header), as with the list."""
         if self.running:
             self.say(_("An import is running: wait for it to finish, or cancel it first."),
                      error=True)
             return
+        if kind is not None:
+            self.kind_combo.blockSignals(True)
+            self.kind_combo.setCurrentIndex(self.kind_combo.findData(kind))
+            self.kind_combo.blockSignals(False)
         self.path = Path(path)
         self.preview, self.summary = None, None
         self.detected, self.overrides = {}, {}

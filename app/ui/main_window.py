@@ -23,7 +23,7 @@ from app.ui.dashboard_page import DashboardPage
 from app.ui.desk import Desk
 from app.ui.drops import FileDrop
 from app.ui.idle_lock import IdleLock
-from app.ui.import_page import ImportPage
+from app.ui.import_page import AUTO, ImportPage
 from app.ui.intake_dialog import IntakeDialog
 from app.ui.labels import role_label
 from app.ui.letters_page import LettersPage
@@ -172,7 +172,7 @@ class MainWindow(QMainWindow):
 
     def _dropped(self, path: str) -> None:
         self.show_page("import")
-        self.imports.load_file(path)
+        self.imports.load_file(path, kind=AUTO)  # whatever was chosen before: its header says
 
     def closeEvent(self, event) -> None:
         self.imports.shutdown()

@@ -231,3 +231,13 @@ def test_cancel_a_large_balances_import_leaves_nothing(ui_app, qtbot, empty_refu
     assert stored(ctx, RefundMember) == 0
     assert page.import_button.isEnabled()  # the validated file can still be imported
     settle(qtbot, window.desk)
+
+
+def test_a_dropped_file_is_told_by_its_header_whatever_was_chosen(ui_app, qtbot, empty_refunds,
+                                                                  tmp_path):
+    window = window_for(qtbot, empty_refunds)
+    window.imports.choose_kind("applications")
+    window._dropped(str(balances_file(tmp_path)))
+    page = window.imports
+    qtbot.waitUntil(lambda: page.stack.currentIndex() == STEP_PREVIEW, timeout=5000)
+    assert page.kind_combo.currentData() == AUTO and page.kind == "balances"
