@@ -84,6 +84,7 @@ _ENTRIES = [
     Entry(second_factor.remaining_recovery_codes, READ),
     Entry(letters.list_batches, READ),
     Entry(letters.batch_letters, READ),
+    Entry(letters.refund_letters_due, READ),
     Entry(letters.mark_mailed, WRITE),
     # Money and approvals: supervisors and administrators.
     Entry(suspicion.waiting_for_approval, WRITE, SUPERVISORS),

@@ -221,6 +221,10 @@ _CHANGE_FIELDS = {
     "code": N_("Letter code"), "file": N_("File"), "pages": N_("Pages"),
     "sha256": N_("SHA-256 of the file"), "method": N_("How"), "outcome": N_("Outcome"),
     "call_back_at": N_("Call back at"), "held_until": N_("Held until"),
+    # the balance-refund programme's letters (app.services.letters, refund_letters)
+    "programme": N_("Programme"), "application_id": N_("Application number"),
+    "refusal": N_("Refusal reason (code)"), "refusal_reason": N_("Refusal reason"),
+    "postal_order_id": N_("Postal order no."),
 }
 _SOURCES = {"import": N_("incident list"), "phone": N_("hotline call"), "demo": N_("demo")}
 CONTACT_METHODS = {"phone": N_("By phone"), "email": N_("By e-mail"), "letter": N_("By letter")}
@@ -228,7 +232,12 @@ CONTACT_OUTCOMES = {"reached": N_("Reached"), "no_answer": N_("No answer"),
                     "wrong_number": N_("Wrong number"), "call_back": N_("Asked to call back"),
                     "refused": N_("Refused")}
 LETTER_KINDS = {"guidance": N_("Guidance letter with claim form"),
-                "deficiency": N_("Deficiency notice"), "payment_notice": N_("Payment notice")}
+                "deficiency": N_("Deficiency notice"), "payment_notice": N_("Payment notice"),
+                "refund_confirmation": N_("Refund: confirmation of the amount"),
+                "refund_refusal": N_("Refund: refusal with its reason"),
+                "refund_payment": N_("Refund: payment notice")}
+PROGRAMMES = {"compensation": N_("Compensation"), "refund": N_("Balance refund"),
+              "balance_refund": N_("Balance refund")}  # as the transfer items say it
 _WORDS = {"method": CONTACT_METHODS, "outcome": CONTACT_OUTCOMES, "source": _SOURCES}
 _MOMENTS = frozenset({"call_back_at", "held_until"})
 
@@ -267,6 +276,8 @@ def change_value(key: str, value: object) -> str:
         return _(PAYOUT_KIND_LABELS[PayoutKind(value)])
     if key == "kind" and value in LETTER_KINDS:
         return _(LETTER_KINDS[value])
+    if key == "programme" and value in PROGRAMMES:
+        return _(PROGRAMMES[value])
     if key == "account_type" and value in ACCOUNT_TYPES:
         return ACCOUNT_TYPES[value]
     if value in _WORDS.get(key, {}):
