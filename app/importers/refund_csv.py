@@ -29,7 +29,7 @@ from typing import Any
 from app.core.clock import JST
 from app.core.errors import ValidationError
 from app.domain.channels import Channel, PayoutKind
-from app.domain.payout import PayoutDetails, normalise
+from app.domain.payout import PayoutDetails, account_number_digits, normalise
 from app.domain.refunds import (
     DEFAULT_APPLICATIONS_FROM,
     Method,
@@ -172,15 +172,21 @@ class ApplicationRecord:
 def _hash(record: BalanceRecord | ApplicationRecord) -> str:
     """SHA-256 of the record's fields in order, as JSON (dates in ISO form): the import's
     hot path, so built from the fields directly rather than through asdict."""
-    values = [CONTENT_HASH_VERSION]
-    for value in _FIELD_VALUES[type(record)](record):
-        values.append(value.isoformat() if isinstance(value, date) else value)
+    values, dated = _FIELD_VALUES[type(record)]
+    values = [CONTENT_HASH_VERSION, *values(record)]
+    for at in dated:
+        value = values[at]
+        if value is not None:
+            values[at] = value.isoformat()
     return hashlib.sha256(_HASH_JSON(values).encode("utf-8")).hexdigest()
 
 
-# The fields' values in order, read in C; the JSON encoder built once (json.dumps with
-# these arguments builds one a call): the same text, byte for byte.
-_FIELD_VALUES = {kind: attrgetter(*(f.name for f in fields(kind)))
+# Per kind: its fields' values in order, read in C, and where in the hashed list the
+# dates and times are (ISO form); the JSON encoder built once (json.dumps with these
+# arguments builds one a call): the same text, byte for byte.
+_FIELD_VALUES = {kind: (attrgetter(*(f.name for f in fields(kind))),
+                        tuple(at for at, f in enumerate(fields(kind), 1)
+                              if f.type in ("date | None", "datetime")))
                  for kind in (BalanceRecord, ApplicationRecord)}
 _HASH_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -305,6 +311,35 @@ def _checked(name: str, parser: Callable[[str], Any]) -> Callable[[str], Any]:
     return parse_checked
 
 
+# A phone number as nearly every row writes it: ASCII digits and hyphens only. Such a
+# text has no control character, no foreign digit and no space; NFKC leaves it as it
+# is; its digits are its characters less the hyphens.
+_PLAIN_PHONE = re.compile(r"[0-9]+(?:-[0-9]+)*")
+_PHONE_DIGITS = re.compile(r"0[0-9]{9,10}")
+
+
+def _plain_phone(full: Callable[[str], Any]) -> Callable[[str], Any]:
+    """``full`` (the checked phone parser), answered at once for a plain number of 10 or
+    11 digits from 0: the same Phone the full parser gives it."""
+    def parse_phone(text: str) -> Any:
+        if _PLAIN_PHONE.fullmatch(text):
+            digits = text.replace("-", "")
+            if _PHONE_DIGITS.fullmatch(digits) and len(text) <= FIELD_CHARS["phone"]:
+                return parse.Phone(text, digits)
+        return full(text)
+    return parse_phone
+
+
+def _plain_ascii(full: Callable[[str], Any], limit: int | None) -> Callable[[str], Any]:
+    """``full`` (an identifier's checked parser: NFKC or trimming only), answered at once
+    for printable ASCII within the limit, which no step changes or refuses."""
+    def parse_identifier(text: str) -> Any:
+        if text.isascii() and text.isprintable() and (limit is None or len(text) <= limit):
+            return text
+        return full(text)
+    return parse_identifier
+
+
 def _too_long(limit: int, given: int) -> parse.FieldProblem:
     return parse.FieldProblem(f"{limit:,}文字以内にしてください（{given:,}文字あります）。",
                               f"At most {limit:,} characters ({given:,} given).")
@@ -325,20 +360,40 @@ class _Checker:
         # remembered (a refused value raises each time: lru_cache keeps no exceptions).
         self.parsers = {name: fn if name in _UNIQUE else lru_cache(maxsize=8192)(fn)
                         for name, fn in _parsers(now, applications_from).items()}
+        # The values unique to a row, in the forms nearly every row has: answered at once
+        # (the full parser still decides every other form, and every refusal).
+        for name in ("member_id", "application_id", "account_number"):
+            self.parsers[name] = _plain_ascii(self.parsers[name], FIELD_CHARS.get(name))
+        self.parsers["phone"] = _plain_phone(self.parsers["phone"])
+        # Each column's field, whether it is required, its limit and parser: looked up
+        # once, not once a cell (a million rows of a dozen cells).
+        self.plan = [(index, name, name in kind.required, FIELD_CHARS.get(name, OTHER_CHARS),
+                      self.parsers[name]) for index, name in self.by_index]
 
     def check(self, line: int, cells: list[str]) -> RefundRow:
         errors: list[RowError] = []
-        extra = [cell for cell in cells[len(self.header):] if cell.strip()]
-        if extra:
-            errors.append(RowError("", "", f"見出しより列が{len(cells) - len(self.header)}個多く"
+        width, count = len(self.header), len(cells)
+        if count > width and any(cell.strip() for cell in cells[width:]):
+            errors.append(RowError("", "", f"見出しより列が{count - width}個多く"
                                    "なっています。", "The row has more cells than the header."))
         values: dict[str, Any] = dict.fromkeys(self.kind.headers)
         given: set[str] = set()
-        for index, name in self.by_index:
-            text = cells[index].strip() if index < len(cells) else ""
-            if text:
+        for index, name, required, limit, parser in self.plan:
+            text = cells[index].strip() if index < count else ""
+            if not text:
+                if required:
+                    errors.append(self._error(name, "必須項目が空です。",
+                                              "This value is required."))
+            elif len(text) > limit:  # before parsing: a huge cell costs no NFKC
                 given.add(name)
-            values[name] = self._field(name, text, errors)
+                problem = _too_long(limit, len(text))
+                errors.append(self._error(name, problem.ja, problem.en, text[:limit] + "…"))
+            else:
+                given.add(name)
+                try:
+                    values[name] = parser(text)
+                except parse.FieldProblem as problem:
+                    errors.append(self._error(name, problem.ja, problem.en, text))
         record = None
         if not errors:
             record = (self._balance(values, errors) if self.kind is BALANCES
@@ -358,22 +413,6 @@ class _Checker:
                 if name not in given:
                     errors.append(self._error(name, "口座振込には必須です。",
                                               "Required for a bank transfer."))
-
-    def _field(self, name: str, text: str, errors: list[RowError]) -> Any:
-        limit = FIELD_CHARS.get(name, OTHER_CHARS)
-        if len(text) > limit:  # before parsing: a huge cell costs no NFKC
-            problem = _too_long(limit, len(text))
-            errors.append(self._error(name, problem.ja, problem.en, text[:limit] + "…"))
-            return None
-        if not text:
-            if name in self.kind.required:
-                errors.append(self._error(name, "必須項目が空です。", "This value is required."))
-            return None
-        try:
-            return self.parsers[name](text)
-        except parse.FieldProblem as problem:
-            errors.append(self._error(name, problem.ja, problem.en, text))
-            return None
 
     def _contact_error(self) -> RowError:
         return RowError(" / ".join(self.column_of.get(n, "") for n in
@@ -406,12 +445,11 @@ class _Checker:
                 return None
         phone = v.pop("phone")
         if bank:
-            v.update(bank_code=bank.bank_code, branch_code=bank.branch_code,
-                     account_type=bank.account_type, account_number=bank.account_number,
-                     account_holder_kana=bank.holder_kana)
+            v.update(bank)
         return ApplicationRecord(**v, phone=phone.text if phone else None)
 
-    def _bank(self, v: dict[str, Any], errors: list[RowError]) -> PayoutDetails | None:
+    def _bank(self, v: dict[str, Any], errors: list[RowError]) -> dict[str, Any] | None:
+        """The account's fields as checked for a transfer, or None (errors told)."""
         details = PayoutDetails(PayoutKind.BANK_ACCOUNT, bank_code=v["bank_code"],
                                 branch_code=v["branch_code"], account_type=v["account_type"],
                                 account_number=v["account_number"],
@@ -427,11 +465,11 @@ class _Checker:
         try:
             # The bank, branch, type and holder repeat from row to row: checked once each
             # (the account number, which does not, on its own).
-            number = normalise(PayoutDetails(PayoutKind.BANK_ACCOUNT,
-                                             account_number=details.account_number),
-                               Channel.DEBIT_CHARGE).account_number
-            return replace(_bank_checked(replace(details, account_number=None)),
-                           account_number=number)
+            number = account_number_digits(details.account_number)
+            bank = _bank_checked(replace(details, account_number=None))
+            return {"bank_code": bank.bank_code, "branch_code": bank.branch_code,
+                    "account_type": bank.account_type, "account_number": number,
+                    "account_holder_kana": bank.holder_kana}
         except ValidationError as problem:
             name = {"holder_kana": "account_holder_kana"}.get(problem.field, problem.field)
             errors.append(self._error(name, problem.ja, problem.en))
@@ -499,7 +537,7 @@ def _records(path: Path, encoding: str, delimiter: str, owner: RefundFile | None
                              f"From line {last + 1} on the file cannot be read as CSV "
                              f"({exc}).") from None
             first, last = last + 1, reader.line_num
-            if any(cell.strip() for cell in cells):
+            if "".join(cells).strip():  # not blank (one C pass, not a generator)
                 yield first, cells
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
 from itertools import islice
 from pathlib import Path
 
@@ -78,10 +77,6 @@ class RefundImportSummary:
 
 class _DryRun(Exception):
     pass
-
-
-# Kana repeat from member to member (the same readings of common names): folded once.
-_kana_key = lru_cache(maxsize=65536)(search_key)
 
 
 _MEMBER_COLUMNS = ("id", "member_id", "balance", "fraud_charge_balance", "name", "name_kana",
@@ -240,7 +235,7 @@ class _BalanceRun(_Run):
 
     def _row(self, key: int, r: BalanceRecord, content: str, victim_id: int | None) -> tuple:
         return (key, r.member_id, r.balance, r.fraud_charge_balance, r.name, r.name_kana,
-                _kana_key(r.name_kana), r.phone, phone_digits(r.phone), r.email,
+                search_key(r.name_kana), r.phone, phone_digits(r.phone), r.email,
                 email_key(r.email), r.postal_code, r.address, r.birth_date, r.closed_on,
                 content, victim_id, self.batch_id, self.now)
 
