@@ -630,7 +630,7 @@ class RefundApplication(SQLModel, table=True):
         # The parent key of a live 払出証書's claim on the application (see above).
         Index("uq_refund_application_id_rail", "id", "payout_rail", unique=True),
         # One standing application per member (the spec's duplicate rule), even when two
-        # desks decide at once (migration 0017).
+        # desks decide at once (migration 0018).
         Index("uq_refund_application_standing", "member_ref", unique=True,
               sqlite_where=sa_text(_STANDING), postgresql_where=sa_text(_STANDING)),
         CheckConstraint("payout_rail IS NULL OR payout_rail IN ('transfer', 'postal')",
