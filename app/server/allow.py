@@ -28,6 +28,7 @@ from app.services import (
     outreach,
     payout_details,
     payouts,
+    people,
     queue,
     second_factor,
     sessions,
@@ -62,6 +63,9 @@ _ENTRIES = [
     Entry(victims.update_victim, WRITE),
     Entry(victims.reveal_payout, WRITE),
     Entry(intake.find_similar_victims, READ),
+    # A person's page in both programmes (from a case, or an application).
+    Entry(people.person_for_case, READ),
+    Entry(people.person_for_application, READ),
     Entry(intake.take_phone_intake, WRITE),
     Entry(queue.current_hold, READ),
     Entry(queue.list_queue, READ),

@@ -617,6 +617,10 @@ class RefundMember(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_utc())
 
 
+_STANDING = ("member_ref IS NOT NULL AND state NOT IN "
+             "('duplicate', 'refused', 'refused_closed', 'refused_no_balance')")
+
+
 class RefundApplication(SQLModel, table=True):
     """One application, by app, web form or phone, and where it stands."""
 
@@ -625,6 +629,10 @@ class RefundApplication(SQLModel, table=True):
         Index("ix_refund_application_state", "state", "applied_at"),
         # The parent key of a live 払出証書's claim on the application (see above).
         Index("uq_refund_application_id_rail", "id", "payout_rail", unique=True),
+        # One standing application per member (the spec's duplicate rule), even when two
+        # desks decide at once (migration 0018).
+        Index("uq_refund_application_standing", "member_ref", unique=True,
+              sqlite_where=sa_text(_STANDING), postgresql_where=sa_text(_STANDING)),
         CheckConstraint("payout_rail IS NULL OR payout_rail IN ('transfer', 'postal')",
                         name="known_rail"),
     )

@@ -49,6 +49,7 @@ from app.ui.labels import (
     status_label,
 )
 from app.ui.payout_dialog import PayoutDialog
+from app.ui.person_dialog import COMPENSATION_COLOUR, PersonDialog, programme_badge
 from app.ui.refresh import follow_changes
 from app.ui.step_up import ask_fresh_code, ask_step_up
 from app.ui.tables import fill_table, make_table
@@ -90,7 +91,19 @@ class CaseDetail(QWidget):
         self.print_record_button.clicked.connect(self.print_record)
         self.print_record_button.setEnabled(False)
         self.print_record_button.setVisible(desk.actor.role is not Role.OPERATOR)
+        # The programme the case belongs to, and the person in both programmes.
+        self.programme = programme_badge(_("Compensation"), COMPENSATION_COLOUR,
+                                         "case_programme")
+        self.person_button = QPushButton(_("Person in both programmes…"))
+        self.person_button.setObjectName("case_person")
+        self.person_button.setEnabled(False)
+        self.person_button.clicked.connect(self.show_person)
+        top = QHBoxLayout()
+        top.addWidget(self.programme)
+        top.addStretch(1)
+        top.addWidget(self.person_button)
         layout = QVBoxLayout(self)
+        layout.addLayout(top)
         layout.addWidget(self.header)
         layout.addWidget(self.warnings)
         moves = QWidget()
@@ -185,6 +198,7 @@ class CaseDetail(QWidget):
         self.case = case
         self.tabs.setEnabled(True)
         self.print_record_button.setEnabled(True)
+        self.person_button.setEnabled(True)
         self.header.setText(self._header_html(case))
         self.warnings.hide()
         self.desk.call(case_warnings, case.id, on_done=self._show_warnings)
@@ -416,6 +430,15 @@ class CaseDetail(QWidget):
                                                                             path=path))
         self.record_printed.emit(path, pages)
 
+    def show_person(self) -> PersonDialog | None:
+        """The victim's page in both programmes: these cases and any refund application."""
+        if self.case is None:
+            return None
+        dialog = PersonDialog(self.desk, self)
+        dialog.load_case(self.case.id)
+        dialog.open()
+        return dialog
+
     def _error(self, exc: Exception) -> None:
         self.desk.prompter.error(self, error_text(exc))
         if isinstance(exc, ConflictError) and self.case is not None:
@@ -425,6 +448,7 @@ class CaseDetail(QWidget):
         self.case = None
         self.tabs.setEnabled(False)
         self.print_record_button.setEnabled(False)
+        self.person_button.setEnabled(False)
         self._show_moves(())
 
 

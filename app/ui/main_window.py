@@ -24,7 +24,7 @@ from app.ui.dashboard_page import DashboardPage
 from app.ui.desk import Desk
 from app.ui.drops import FileDrop
 from app.ui.idle_lock import IdleLock
-from app.ui.import_page import ImportPage
+from app.ui.import_page import AUTO, ImportPage
 from app.ui.intake_dialog import IntakeDialog
 from app.ui.labels import role_label
 from app.ui.letters_page import LettersPage
@@ -56,7 +56,7 @@ class MainWindow(QMainWindow):
         self.cases = CasesPage(desk)
         self._add_page("cases", _("Cases"), self.cases)
         self.imports = ImportPage(desk)
-        self._add_page("import", _("Import incident lists"), self.imports)
+        self._add_page("import", _("Import files"), self.imports)
         # Each area lives in its own module; the window only places them.
         self.queue = QueuePage(desk)
         self._add_page("queue", _("Outreach queue"), self.queue)
@@ -99,9 +99,10 @@ class MainWindow(QMainWindow):
         self._clock_timer.start()
         self._show_clock()
         self._add_actions()
-        FileDrop(self, self._dropped)  # an incident file dropped anywhere opens in the wizard
+        FileDrop(self, self._dropped)  # a file dropped anywhere opens in the wizard
         self.approvals.case_opened.connect(self.open_case)
         self.queue.case_opened.connect(self.open_case)
+        self.refunds.import_wanted.connect(self.import_refund_file)
         self.idle_lock = IdleLock(self, desk)  # asks for the password after idle minutes
 
     def _add_page(self, key: str, title: str, widget: QWidget) -> None:
@@ -203,9 +204,15 @@ class MainWindow(QMainWindow):
             self.cases.apply_filters()
             self.cases.detail.load(dialog.created.id)
 
+    def import_refund_file(self, kind: str) -> None:
+        """The refund page's import: the wizard, set to that kind of file."""
+        self.show_page("import")
+        self.imports.choose_kind(kind)
+        self.imports.choose_path()
+
     def _dropped(self, path: str) -> None:
         self.show_page("import")
-        self.imports.load_file(path)
+        self.imports.load_file(path, kind=AUTO)  # whatever was chosen before: its header says
 
     def closeEvent(self, event) -> None:
         self.imports.shutdown()
