@@ -377,6 +377,7 @@ class _Checker:
             errors.append(RowError("", "", f"見出しより列が{count - width}個多く"
                                    "なっています。", "The row has more cells than the header."))
         values: dict[str, Any] = dict.fromkeys(self.kind.headers)
+        given: set[str] = set()
         for index, name, required, limit, parser in self.plan:
             text = cells[index].strip() if index < count else ""
             if not text:
@@ -384,9 +385,11 @@ class _Checker:
                     errors.append(self._error(name, "必須項目が空です。",
                                               "This value is required."))
             elif len(text) > limit:  # before parsing: a huge cell costs no NFKC
+                given.add(name)
                 problem = _too_long(limit, len(text))
                 errors.append(self._error(name, problem.ja, problem.en, text[:limit] + "…"))
             else:
+                given.add(name)
                 try:
                     values[name] = parser(text)
                 except parse.FieldProblem as problem:
@@ -395,7 +398,27 @@ class _Checker:
         if not errors:
             record = (self._balance(values, errors) if self.kind is BALANCES
                       else self._application(values, errors))
+        elif self.kind is APPLICATIONS:
+            self._row_rules(values, given, errors)  # all the reasons at once
         return RefundRow(line, None if errors else record, errors, tuple(cells))
+
+    def _row_rules(self, v: dict[str, Any], given: set[str], errors: list[RowError]) -> None:
+        """An application's rules across fields, for a row already refused by a field:
+        the contact, and a bank transfer's empty account fields."""
+        if not {"phone", "email"} & given:
+            errors.append(self._contact_error())
+        if v["method"] is Method.BANK_TRANSFER:
+            for name in ("bank_code", "branch_code", "account_type", "account_number",
+                         "account_holder_kana"):
+                if name not in given:
+                    errors.append(self._error(name, "口座振込には必須です。",
+                                              "Required for a bank transfer."))
+
+    def _contact_error(self) -> RowError:
+        return RowError(" / ".join(self.column_of.get(n, "") for n in
+                                   ("phone", "email")).strip(" /"), "phone/email",
+                        "電話番号かメールアドレスのどちらかが必要です。",
+                        "A phone number or an e-mail address is required.")
 
     def _error(self, name: str, ja: str, en: str, value: str = "") -> RowError:
         return RowError(self.column_of.get(name, ""), name, ja, en, value)
@@ -413,10 +436,7 @@ class _Checker:
     def _application(self, v: dict[str, Any], errors: list[RowError]
                      ) -> ApplicationRecord | None:
         if v["phone"] is None and v["email"] is None:
-            errors.append(RowError(" / ".join(self.column_of.get(n, "") for n in
-                                              ("phone", "email")).strip(" /"), "phone/email",
-                                   "電話番号かメールアドレスのどちらかが必要です。",
-                                   "A phone number or an e-mail address is required."))
+            errors.append(self._contact_error())
             return None
         bank = None
         if v["method"] is Method.BANK_TRANSFER:

@@ -28,6 +28,7 @@ from app.services import (
     outreach,
     payout_details,
     payouts,
+    people,
     queue,
     second_factor,
     sessions,
@@ -62,6 +63,9 @@ _ENTRIES = [
     Entry(victims.update_victim, WRITE),
     Entry(victims.reveal_payout, WRITE),
     Entry(intake.find_similar_victims, READ),
+    # A person's page in both programmes (from a case, or an application).
+    Entry(people.person_for_case, READ),
+    Entry(people.person_for_application, READ),
     Entry(intake.take_phone_intake, WRITE),
     Entry(queue.current_hold, READ),
     Entry(queue.list_queue, READ),
@@ -78,8 +82,10 @@ _ENTRIES = [
     Entry(settings.get, READ),
     Entry(second_factor.code_required, READ),
     Entry(second_factor.remaining_recovery_codes, READ),
+    Entry(second_factor.record_recovery_codes_kept, WRITE),
     Entry(letters.list_batches, READ),
     Entry(letters.batch_letters, READ),
+    Entry(letters.refund_letters_due, READ),
     Entry(letters.mark_mailed, WRITE),
     # Money and approvals: supervisors and administrators.
     Entry(suspicion.waiting_for_approval, WRITE, SUPERVISORS),
@@ -129,4 +135,4 @@ ALLOWED: dict[str, Entry] = {service_name(e.service): e for e in _ENTRIES}
 UNCHANGING = frozenset(service_name(s) for s in (
     cases.get_case, victims.reveal_payout, suspicion.waiting_for_approval,
     suspicion.list_suspicious, payouts.preview_batch, audit_log.count_events,
-    audit_log.list_events, sessions.list_sessions))
+    audit_log.list_events, sessions.list_sessions, second_factor.record_recovery_codes_kept))
