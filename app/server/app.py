@@ -288,21 +288,22 @@ def create_app(ctx: AppContext) -> FastAPI:
             log.info("%s %s by operator %s in %.0f ms", entry.kind, body.service,
                      bound.actor.operator_id, (time.perf_counter() - started) * 1000)
         if entry.kind == WRITE and body.service not in UNCHANGING:
-            _announce(entry, body.service, args, kwargs, result)
+            _announce(entry, body.service, args, kwargs, result, recorder.value,
+                      bound.session_id)
         return {"result": encode(result), "changed": recorder.value.as_dict()}
 
-    def _announce(entry: Entry, name: str, args, kwargs, result) -> None:
+    def _announce(entry: Entry, name: str, args, kwargs, result, changed, origin) -> None:
         try:
             named = inspect.signature(entry.service).bind(ctx, *args, **kwargs).arguments
-            changes.publish(event_of(name, named, result))
+            changes.publish(event_of(name, named, result, changed, origin))
         except Exception:  # the change is made: a missed event must not undo the answer
             log.exception("change event not sent for %s", name)
 
     @app.get("/events")
     async def events(request: Request) -> StreamingResponse:
         token = _token(request)
-        await run_in_threadpool(sessions.bind, ctx, token)
-        queue = changes.subscribe()
+        bound = await run_in_threadpool(sessions.bind, ctx, token)
+        queue = changes.subscribe(bound.session_id)  # all but this desk's own writes
 
         async def stream():
             checked = time.monotonic()

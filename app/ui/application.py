@@ -89,6 +89,17 @@ def run_gui(args: argparse.Namespace) -> int:
     return app.exec()
 
 
+def centre_window(gateway, operator_name: str, prompter=None) -> MainWindow:
+    """The main window of a centre desk signed in at the server (``gateway``): every
+    service through it, and the changes other desks make, pushed by the server,
+    refreshing the pages as this desk's own writes do (app.ui.live)."""
+    from app.ui.live import follow_server
+
+    desk = Desk(gateway, prompter=prompter)
+    follow_server(desk)  # listening before the pages read their first rows
+    return MainWindow(desk, operator_name)
+
+
 def run_centre_desk(app: QApplication, url: str, ca_file: str | None) -> int:
     """``hosho --server URL``: the same window, every service at the centre's server."""
     from app.remote.gateway import RemoteGateway
@@ -99,14 +110,12 @@ def run_centre_desk(app: QApplication, url: str, ca_file: str | None) -> int:
     operator = sign_in_remote(gateway)
     if operator is None:
         return 0
-    desk = Desk(gateway)
-    # Changes made at other desks, pushed by the server: the pages refresh what they show.
-    gateway.watch(lambda event: desk.case_changed.emit(event["case_id"])
-                  if event.get("case_id") else desk.cases_changed.emit())
-    window = MainWindow(desk, operator.display_name)
+    window = centre_window(gateway, operator.display_name)
     window.show()
+    desk = window.desk
     if desk.actor.role is Role.ADMIN:
         warn_if_audit_broken(desk, window)
     code = app.exec()
     gateway.sign_out()
+    gateway.close()  # and the stream of changes with it
     return code

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 from app.core.clock import DemoClock, to_jst
 from app.core.i18n import _
 from app.domain.roles import Role
+from app.services.gateway import InProcessGateway
 from app.ui.approvals_page import ApprovalsPage
 from app.ui.audit_page import AuditPage
 from app.ui.cases_page import CasesPage
@@ -109,8 +110,9 @@ class MainWindow(QMainWindow):
 
     def _show_clock(self) -> None:
         now = to_jst(self.desk.gateway.now())
-        # In-process only: a centre server's gateway has no context here.
-        clock = getattr(getattr(self.desk.gateway, "ctx", None), "clock", None)
+        # In-process only: a centre server's gateway has no context (its ``ctx`` says so).
+        gateway = self.desk.gateway
+        clock = gateway.ctx.clock if isinstance(gateway, InProcessGateway) else None
         demo = isinstance(clock, DemoClock)
         text = now.strftime("%Y/%m/%d %H:%M")
         self.clock_label.setText(_("Demo time: {time}").format(time=text) if demo else text)

@@ -38,8 +38,10 @@ from app.services import cases, dashboard, operators, queue, settings, victims  
 from app.services.case_search import CaseQuery, list_cases  # noqa: E402
 from app.services.context import AppContext  # noqa: E402
 from app.services.demo import build_demo  # noqa: E402
+from app.services.gateway import Outcome  # noqa: E402
 from app.services.intake import VictimInput  # noqa: E402
-from app.services.outreach import AttemptInput, Method, Outcome, record_attempt  # noqa: E402
+from app.services.outreach import AttemptInput, Method, record_attempt  # noqa: E402
+from app.services.outreach import Outcome as Answer  # noqa: E402
 from app.storage import migrate  # noqa: E402
 from app.storage.db import Database  # noqa: E402
 from app.storage.models import CaseNote  # noqa: E402
@@ -62,7 +64,8 @@ class Figures:
     def timed(self, kind: str, call, *args, **kwargs):
         started = time.perf_counter()
         try:
-            return call(*args, **kwargs)
+            answer = call(*args, **kwargs)
+            return answer.value if isinstance(answer, Outcome) else answer  # a write's
         except ConflictError:
             with self.lock:
                 self.conflicts[kind] += 1
@@ -119,7 +122,7 @@ def one_desk(server: str, n: int, rounds: int, figures: Figures, start: threadin
     start.wait()
     for r in range(rounds):
         figures.timed("search", desk.read, list_cases, CaseQuery(text=SEARCHES[(n + r) % 6]),
-                      0, 50)
+                      50)
         held = figures.timed("queue: next case", desk.write, queue.next_case)
         if held is not None and held is not FAILED:
             with figures.lock:
@@ -141,7 +144,7 @@ def one_desk(server: str, n: int, rounds: int, figures: Figures, start: threadin
             with figures.lock:
                 figures.held.pop(held.case_id, None)
             figures.timed("queue: record attempt", desk.write, record_attempt, held.case_id,
-                          AttemptInput(Method.PHONE, Outcome.NO_ANSWER))
+                          AttemptInput(Method.PHONE, Answer.NO_ANSWER))
         figures.timed("dashboard", desk.read, dashboard.dashboard)
     desk.sign_out()
     desk.close()
