@@ -37,6 +37,7 @@ from app.core.errors import (
 from app.remote.codec import decode, encode, error_payload, hints, is_actor_hint
 from app.server.allow import ALLOWED, READ, UNCHANGING, WRITE, Entry
 from app.server.changes import Changes, event_of
+from app.server.threads import limit_threads
 from app.services import changes as what_changed
 from app.services import operators, second_factor, sessions
 from app.services.context import AppContext, SessionEnded, require_role
@@ -148,6 +149,7 @@ def create_app(ctx: AppContext) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
+        limit_threads()
         changes.start()
         yield
         changes.stop()

@@ -79,6 +79,8 @@ def app_from_environment():
     from app.server.app import create_app
     from app.services.opening import open_context
 
+    if not logging.getLogger().handlers:  # a worker process: its own handler, as its parent's
+        log_to_stderr()
     return create_app(open_context(os.environ["HOSHO_DB"], upgrade=False))
 
 
