@@ -209,17 +209,21 @@ def is_locked(row: Operator, now: datetime) -> bool:
     return row.locked_until is not None and now < row.locked_until
 
 
-def count_failure(session: Session, row: Operator, now: datetime, what: str) -> None:
+def count_failure(session: Session, row: Operator, now: datetime, what: str, *,
+                  already_counted: bool = False) -> None:
     """A wrong password or code, at sign-in, at the idle lock, in a password change or
     a step-up: all counted together, audited, and the fifth in a row locks. The lock
     ends every session of the account (a new sign-in epoch).
 
     The count is read again under the row's lock: failures counted at the same moment
     by other desks (on PostgreSQL) would otherwise overwrite one another, and the
-    account would never lock."""
+    account would never lock. ``already_counted``: a step-up's attempt was counted
+    when it was reserved (second_factor._reserve_attempt); here it is only audited and,
+    at the fifth, locks."""
     session.refresh(row, attribute_names=["failed_count", "lock_count", "locked_until",
                                           "signin_epoch"], with_for_update=True)
-    row.failed_count += 1
+    if not already_counted:
+        row.failed_count += 1
     actor = _actor_of(row)
     audit.record(session, actor, now, f"operator.{what}_failed", "operator", row.id,
                  after={"failed_count": row.failed_count})

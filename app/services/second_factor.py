@@ -304,9 +304,7 @@ def _settle_reserved_failure(ctx: AppContext, actor: Actor) -> None:
         row = session.get(Operator, actor.operator_id, with_for_update=True)
         if row is None:
             return
-        row.failed_count = max(0, row.failed_count - 1)  # count_failure counts it again
-        session.flush()
-        count_failure(session, row, now, "step_up")
+        count_failure(session, row, now, "step_up", already_counted=True)
 
 
 def _wrong_code() -> SecondFactorRefused:

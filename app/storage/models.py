@@ -137,6 +137,9 @@ class Case(SQLModel, table=True):
         CheckConstraint(
             "verified_amount IS NULL OR verified_amount > 0", name="verified_positive"
         ),
+        # Four eyes (migration 0016): the approver is never the verifier.
+        CheckConstraint("approved_by IS NULL OR verified_by IS NULL "
+                        "OR approved_by <> verified_by", name="four_eyes_approval"),
         Index("ix_case_file_channel_status", "channel", "status"),
         # Covers the dashboard's GROUP BY channel, status with its sums (app.services.dashboard).
         Index("ix_case_file_figures", "channel", "status", "claimed_amount", "verified_amount",
@@ -439,6 +442,11 @@ class RefundBatch(SQLModel, table=True):
     """A 総合振込 batch: built by one supervisor, released by another, then sent."""
 
     __tablename__ = "refund_batch"
+    # Four eyes (migration 0016): the releaser is never the builder.
+    __table_args__ = (
+        CheckConstraint("released_by IS NULL OR built_by IS NULL OR released_by <> built_by",
+                        name="four_eyes_release"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     status: str = Field(sa_column=Column(String(12), nullable=False, index=True))
