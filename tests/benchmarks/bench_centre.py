@@ -143,10 +143,27 @@ def start_server(url: str, port: int, workers: int, log) -> subprocess.Popen:
     raise SystemExit("the server did not start")
 
 
+def signed_in(server: str, n: int) -> RemoteGateway:
+    """Desk n signed in; a few tries, as server processes of --workers may still be
+    starting when the first one answers /health."""
+    for attempt in range(10):
+        desk = RemoteGateway(server)
+        try:
+            desk.sign_in(f"desk{n:02d}", PASSWORD)
+            return desk
+        except HoshoError:
+            desk.close()
+            if attempt == 9:
+                raise
+            time.sleep(1.0)
+    raise AssertionError("unreachable")
+
+
 def one_desk(server: str, n: int, rounds: int, figures: Figures, start: threading.Barrier):
-    desk = RemoteGateway(server)
-    desk.sign_in(f"desk{n:02d}", PASSWORD)
-    start.wait()
+    try:
+        desk = signed_in(server, n)
+    finally:
+        start.wait(timeout=120)  # a desk that could not sign in does not hang the others
     for r in range(rounds):
         figures.timed("search", desk.read, list_cases, CaseQuery(text=SEARCHES[(n + r) % 6]),
                       50)
@@ -180,9 +197,10 @@ def one_desk(server: str, n: int, rounds: int, figures: Figures, start: threadin
 def floor(server: str, n: int, calls: int, times: list[float], start: threading.Barrier):
     """The baseline: an authenticated round trip that runs no service (``GET /time``:
     the session looked up, the clock read), from the same 50 desks at once."""
-    desk = RemoteGateway(server)
-    desk.sign_in(f"desk{n:02d}", PASSWORD)
-    start.wait()
+    try:
+        desk = signed_in(server, n)
+    finally:
+        start.wait(timeout=120)
     for _ in range(calls):
         began = time.perf_counter()
         desk.now()
