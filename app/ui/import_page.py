@@ -48,6 +48,7 @@ from PySide6.QtWidgets import (
 from app.core.i18n import N_, _, error_text, format_yen, one_language
 from app.domain.channels import Channel
 from app.importers.incident_csv import FIELDS, IGNORE, REQUIRED_FIELDS, Preview, preview
+from app.services.gateway import FileIn, FileOut
 from app.services.import_errors import import_spooling_refused, save_refused_rows
 from app.services.imports import ImportCancelled, ImportSummary
 from app.ui.desk import Desk
@@ -556,8 +557,9 @@ class ImportPage(QWidget):
         self.show_step(self.stack.currentIndex(), indicator=2 if dry_run else 3)
         self.say("")
         self.desk.act(
-            import_spooling_refused, self.path, mapping=dict(self.overrides) or None,
-            dry_run=dry_run, spool=spool, header=list(self.preview.header), task=self.task,
+            import_spooling_refused, FileIn(str(self.path)),
+            mapping=dict(self.overrides) or None, dry_run=dry_run, spool=FileOut(str(spool)),
+            header=list(self.preview.header), task=self.task,
             on_done=lambda summary: self._run_done(summary, spool),
             on_error=lambda exc: self._run_failed(exc, dry_run, spool))
 
@@ -690,7 +692,7 @@ class ImportPage(QWidget):
         refused = self.summary.conflict + self.summary.rejected
         # Names and phones of the operator's own file: open to them, but recorded.
         self.desk.act(
-            save_refused_rows, self._refused_file, Path(target), rows=refused,
+            save_refused_rows, FileIn(str(self._refused_file)), FileOut(target), rows=refused,
             source=self.path.name, batch_id=self.summary.batch_id,
             on_done=lambda _result: self.say(_("{count} refused rows saved to {path}").format(
                 count=f"{refused:,}", path=target), done=True),

@@ -109,7 +109,7 @@ class MainWindow(QMainWindow):
 
     def _show_clock(self) -> None:
         now = to_jst(self.desk.gateway.now())
-        # In-process only: a centre server's gateway has no context here.
+        # The demo's clock is this process's (a centre desk's gateway has no context).
         clock = getattr(getattr(self.desk.gateway, "ctx", None), "clock", None)
         demo = isinstance(clock, DemoClock)
         text = now.strftime("%Y/%m/%d %H:%M")

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from app.core.i18n import N_, _, error_text, format_moment, format_yen, one_language
 from app.domain.refunds import IDENTITY_HOW, WORK_LISTS
 from app.services import refunds, refunds_import, refunds_overlap, refunds_stats
+from app.services.gateway import FileIn
 from app.ui.desk import Desk
 
 LIST_TITLES = {"unmatched": N_("Member not found"),
@@ -203,10 +204,10 @@ class RefundsPage(QWidget):
             return
         done = lambda summary: self._imported(summary, dry_run)  # noqa: E731
         if self.kind.currentData() == "balances":
-            self.desk.act(refunds_import.import_balances, path, dry_run=dry_run,
+            self.desk.act(refunds_import.import_balances, FileIn(path), dry_run=dry_run,
                           on_done=done, on_error=self._error)
         else:
-            self.desk.act(refunds_import.import_applications, path, dry_run=dry_run,
+            self.desk.act(refunds_import.import_applications, FileIn(path), dry_run=dry_run,
                           on_done=done, on_error=self._error)
 
     def _imported(self, summary, dry_run: bool) -> None:
