@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from app.core.errors import NotFound, PermissionDenied, ValidationError
+from app.core.errors import NotFound, PermissionDenied, UserError, ValidationError
 from app.domain.channels import Channel
 from app.domain.roles import SYSTEM_ACTOR
 from app.domain.states import Status
@@ -322,3 +322,60 @@ def test_audit_export_downloads_the_trail(ctx, staff, desk, centre, tmp_path):
     lines = out.read_text(encoding="utf-8-sig").splitlines()
     assert len(lines) >= count + 1 and os.stat(out).st_mode & 0o077 == 0
     assert spooled(centre[1]) == []
+
+
+def test_a_cancel_reaching_another_server_process_stops_the_job(ctx, staff, centre, tmp_path,
+                                                                monkeypatch):
+    """Two server processes on one database and one spool folder (here two servers in
+    this process): the job runs at one, the desk's cancel lands at the other."""
+    slow_planner(monkeypatch)
+    url, spool = centre
+    path = many_rows(tmp_path, 2000)
+    with running_server(ctx, limits=Limits(upload_bytes=LIMIT, spool=spool)) as other_url:
+        op = sign_in(ctx, url, staff, "op1")
+        before = snapshot(ctx)
+        upload = op.upload(path)
+        body = {"service": "imports.import_incidents", "kind": "write", "job": True,
+                "args": [{"$hosho_file": "in", "upload": upload}], "kwargs": {}}
+        headers = {"Authorization": f"Bearer {op.token}"}
+        with httpx.Client(base_url=url, timeout=30) as here, \
+                httpx.Client(base_url=other_url, timeout=30) as there, \
+                here.stream("POST", "/call", json=body, headers=headers) as response:
+            lines = (json.loads(raw) for raw in response.iter_lines() if raw)
+            job = next(lines)["job"]
+            assert "progress" in next(lines)
+            refused = there.get(f"/jobs/{job}", headers=headers)
+            assert refused.status_code == 409 and "another" in refused.json()["error"]["en"]
+            asked = there.post(f"/jobs/{job}/cancel", headers=headers).json()
+            assert asked == {"status": "asked"}
+            last = [m for m in lines if "progress" not in m and "alive" not in m]
+        assert last[0]["error"]["class"].endswith("ImportCancelled")
+        op.close()
+    assert snapshot(ctx) == before
+    assert spooled(spool) == []
+
+
+def test_the_spool_forgets_what_is_left_behind(ctx, staff, desk, centre, tmp_path):
+    from app.server.files import Spool
+
+    op = desk("op1")
+    op.upload(write(tmp_path, ROWS))
+    assert len(spooled(centre[1])) == 1
+    op.sign_out()  # the session's uploads and downloads go with it
+    assert spooled(centre[1]) == []
+    again = desk("op1")
+    again.upload(write(tmp_path, ROWS))
+    forgetful = Spool(Limits(spool=centre[1], ttl_seconds=0.0))
+    time.sleep(0.05)
+    assert forgetful.sweep(force=True) == 1 and spooled(centre[1]) == []
+
+
+def test_limits_come_from_the_servers_environment(tmp_path):
+    limits = Limits.from_environment({"HOSHO_UPLOAD_LIMIT_MB": "50", "HOSHO_CALL_LIMIT_MB": "1",
+                                      "HOSHO_SPOOL_DIR": str(tmp_path),
+                                      "HOSHO_SPOOL_TTL_MINUTES": "5"})
+    assert limits == Limits(upload_bytes=50 * MB, call_bytes=MB, spool=tmp_path,
+                            ttl_seconds=300.0)
+    assert Limits.from_environment({}).upload_bytes == 200 * MB
+    with pytest.raises(UserError):
+        Limits.from_environment({"HOSHO_UPLOAD_LIMIT_MB": "lots"})
