@@ -313,7 +313,7 @@ class RemoteGateway:
     def now(self) -> datetime:
         try:
             response = self.client.get("/time", headers=self._headers())
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, RuntimeError) as exc:  # RuntimeError: closed already
             raise unreachable(self.url, exc) from None
         return datetime.fromisoformat(self._answer(response)["now"])
 

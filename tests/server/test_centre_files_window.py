@@ -27,8 +27,18 @@ def qapp_font(qapp):
     set_locale("ja")
 
 
-def centre_window(qtbot, ctx, server, staff, login="op1") -> MainWindow:
+@pytest.fixture
+def gateways():
+    """Closed after the windows (this fixture comes before qtbot: torn down after it)."""
+    made = []
+    yield made
+    for gateway in made:
+        gateway.close()
+
+
+def centre_window(qtbot, gateways, ctx, server, staff, login="op1") -> MainWindow:
     gateway = sign_in(ctx, server, staff, login).gateway
+    gateways.append(gateway)
     desk = Desk(gateway, prompter=ScriptedPrompter())
     window = MainWindow(desk, login)
     window.resize(1280, 800)
@@ -38,8 +48,8 @@ def centre_window(qtbot, ctx, server, staff, login="op1") -> MainWindow:
     return window
 
 
-def test_import_wizard_on_a_centre_desk(qapp_font, qtbot, ctx, server, staff, tmp_path):
-    window = centre_window(qtbot, ctx, server, staff)
+def test_import_wizard_on_a_centre_desk(qapp_font, gateways, qtbot, ctx, server, staff, tmp_path):
+    window = centre_window(qtbot, gateways, ctx, server, staff)
     page = open_file(qtbot, window, big_file(tmp_path, 3000))
     shown = []
     page.task.progressed.connect(lambda done, total: shown.append((done, total)))
@@ -53,11 +63,11 @@ def test_import_wizard_on_a_centre_desk(qapp_font, qtbot, ctx, server, staff, tm
     assert page.summary.batch_id is not None
     assert page.summary.cases_created == 3000 == programme_stats(ctx)["cases"]
     shoot(window, "centre_import_summary.png")
-    window.desk.gateway.close()
 
 
-def test_refused_rows_come_back_to_the_centre_desk(qapp_font, qtbot, ctx, server, staff, tmp_path):
-    window = centre_window(qtbot, ctx, server, staff)
+def test_refused_rows_come_back_to_the_centre_desk(qapp_font, gateways, qtbot, ctx, server,
+                                                   staff, tmp_path):
+    window = centre_window(qtbot, gateways, ctx, server, staff)
     page = open_file(qtbot, window, write_csv(tmp_path))
     with qtbot.waitSignal(page.finished, timeout=LONG):
         qtbot.mouseClick(page.validate_button, Qt.MouseButton.LeftButton)
@@ -67,4 +77,3 @@ def test_refused_rows_come_back_to_the_centre_desk(qapp_font, qtbot, ctx, server
     page.save_refused()
     qtbot.waitUntil(target.exists, timeout=10_000)
     assert "R4" in target.read_text(encoding="utf-8-sig")
-    window.desk.gateway.close()
