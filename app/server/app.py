@@ -377,7 +377,9 @@ def create_app(ctx: AppContext, limits: Limits | None = None) -> FastAPI:
 
     @app.get("/files/out/{out_id}/{name}")
     def download(out_id: str, name: str, request: Request) -> FileResponse:
-        _active(request)
+        # The session's, signed in; not refused by the idle lock: the call that wrote
+        # it was allowed, and a long batch may end after the window locked.
+        sessions.bind(ctx, _token(request))
         path = spool.output_file(_token(request), out_id, name)
         return FileResponse(path, media_type="application/octet-stream",
                             headers={"Cache-Control": "no-store"},
