@@ -34,6 +34,7 @@ from app.services import (
     payouts,
     queue,
     refunds_import,
+    refunds_stats,
     second_factor,
     sessions,
     settings,
@@ -139,6 +140,11 @@ _ENTRIES = [
     Entry(audit_log.export_events, WRITE, SUPERVISORS, files={"out": OUT}),
     Entry(refunds_import.import_balances, WRITE, files={"path": IN}),
     Entry(refunds_import.import_applications, WRITE, files={"path": IN}),
+    # What the payouts page loads before an export (as its parts above), and the
+    # dashboard's refund figures (counts and sums, no personal data).
+    Entry(payouts.page_data, READ),
+    Entry(payouts.build_preview, WRITE, SUPERVISORS),
+    Entry(refunds_stats.figures, READ),
 ]
 
 ALLOWED: dict[str, Entry] = {service_name(e.service): e for e in _ENTRIES}
@@ -147,4 +153,4 @@ ALLOWED: dict[str, Entry] = {service_name(e.service): e for e in _ENTRIES}
 UNCHANGING = frozenset(service_name(s) for s in (
     cases.get_case, victims.reveal_payout, suspicion.waiting_for_approval,
     suspicion.list_suspicious, payouts.preview_batch, audit_log.count_events,
-    audit_log.list_events, sessions.list_sessions))
+    audit_log.list_events, sessions.list_sessions, payouts.build_preview))

@@ -291,6 +291,7 @@ def test_zengin_file_with_a_fresh_code(ctx, staff, desk, centre, tmp_path):
     payouts.release_batch(ctx, staff["sv2"], batch.id,
                           second_factor=step_up_code(ctx, staff["sv2"]))
     sv2 = desk("sv2")
+    assert sv2.read(payouts.page_data) == payouts.page_data(ctx)  # the page, before it
     out = tmp_path / "bank" / f"furikomi-{batch.id}.txt"
     with pytest.raises(PermissionDenied):
         sv2.write(payouts.export_batch, batch.id, FileOut(str(out)), second_factor="000000")
