@@ -77,3 +77,23 @@ def test_refused_rows_come_back_to_the_centre_desk(qapp_font, gateways, qtbot, c
     page.save_refused()
     qtbot.waitUntil(target.exists, timeout=10_000)
     assert "R4" in target.read_text(encoding="utf-8-sig")
+
+
+def test_cancel_on_a_centre_desk_leaves_the_database_unchanged(qapp_font, gateways, qtbot, ctx,
+                                                               server, staff, tmp_path,
+                                                               monkeypatch):
+    from tests.server.test_remote_files import slow_planner
+    from tests.ui.test_import_wizard import cancel_on_first_progress
+
+    window = centre_window(qtbot, gateways, ctx, server, staff)
+    page = open_file(qtbot, window, big_file(tmp_path, 3000))
+    with qtbot.waitSignal(page.finished, timeout=LONG):
+        qtbot.mouseClick(page.validate_button, Qt.MouseButton.LeftButton)
+    slow_planner(monkeypatch)  # the server's import takes a while: time to cancel it
+    before = programme_stats(ctx)
+    with qtbot.waitSignal(page.finished, timeout=LONG):
+        qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
+        cancel_on_first_progress(qtbot, page)
+    assert "変更されていません" in page.message.text()
+    assert programme_stats(ctx) == before
+    assert page.import_button.isEnabled()  # the validated file can still be imported
