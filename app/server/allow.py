@@ -20,6 +20,7 @@ from app.server.files import IN, OUT, OUT_FOLDER
 from app.services import (
     audit_log,
     case_flags,
+    case_record,
     case_search,
     cases,
     dashboard,
@@ -32,6 +33,7 @@ from app.services import (
     outreach,
     payout_details,
     payouts,
+    people,
     queue,
     refunds_import,
     refunds_stats,
@@ -69,6 +71,9 @@ _ENTRIES = [
     Entry(victims.update_victim, WRITE),
     Entry(victims.reveal_payout, WRITE),
     Entry(intake.find_similar_victims, READ),
+    # A person's page in both programmes (from a case, or an application).
+    Entry(people.person_for_case, READ),
+    Entry(people.person_for_application, READ),
     Entry(intake.take_phone_intake, WRITE),
     Entry(queue.current_hold, READ),
     Entry(queue.list_queue, READ),
@@ -85,8 +90,10 @@ _ENTRIES = [
     Entry(settings.get, READ),
     Entry(second_factor.code_required, READ),
     Entry(second_factor.remaining_recovery_codes, READ),
+    Entry(second_factor.record_recovery_codes_kept, WRITE),
     Entry(letters.list_batches, READ),
     Entry(letters.batch_letters, READ),
+    Entry(letters.refund_letters_due, READ),
     Entry(letters.mark_mailed, WRITE),
     # Money and approvals: supervisors and administrators.
     Entry(suspicion.waiting_for_approval, WRITE, SUPERVISORS),
@@ -132,7 +139,10 @@ _ENTRIES = [
     # codes as in process: the services check them, inside their transaction).
     Entry(imports.import_incidents, WRITE, files={"path": IN}),
     Entry(import_errors.import_spooling_refused, WRITE, files={"path": IN, "spool": OUT}),
+    Entry(import_errors.import_refunds_spooling_refused, WRITE,
+          files={"path": IN, "spool": OUT}),
     Entry(import_errors.save_refused_rows, WRITE, files={"spool": IN, "target": OUT}),
+    Entry(case_record.export_case_record, WRITE, SUPERVISORS, files={"out": OUT}),
     Entry(letters.produce_batch, WRITE, files={"out": OUT, "per_case_dir": OUT_FOLDER}),
     Entry(payouts.export_batch, WRITE, SUPERVISORS, files={"out": OUT}),
     Entry(payouts.card_cancellation_list, WRITE, SUPERVISORS, files={"out": OUT}),
@@ -153,4 +163,5 @@ ALLOWED: dict[str, Entry] = {service_name(e.service): e for e in _ENTRIES}
 UNCHANGING = frozenset(service_name(s) for s in (
     cases.get_case, victims.reveal_payout, suspicion.waiting_for_approval,
     suspicion.list_suspicious, payouts.preview_batch, audit_log.count_events,
-    audit_log.list_events, sessions.list_sessions, payouts.build_preview))
+    audit_log.list_events, sessions.list_sessions, second_factor.record_recovery_codes_kept,
+    payouts.build_preview))
