@@ -22,7 +22,9 @@ POT = ROOT / "resources" / "i18n" / "hosho.pot"
 def extract() -> None:
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-k", "_",
                     "-k", "N_", "--no-location", "--sort-output", "--project", "Hosho Desk",
-                    "-o", str(POT), "app/ui", "app/core/i18n.py"], cwd=ROOT, check=True,
+                    "-o", str(POT), "app/ui", "app/domain/words.py",
+                    "app/exports/case_record_pdf.py", "app/core/i18n.py"],
+                   cwd=ROOT, check=True,
                    capture_output=True)
 
 

@@ -1,5 +1,9 @@
 """`hosho letters`: produce a batch of letters, mark a batch mailed, find a letter by
-its code, print the envelope alignment sheet."""
+its code, print the envelope alignment sheet.
+
+The balance-refund programme's letters are kinds of their own (refund_confirmation,
+refund_refusal, refund_payment): to the applications due them, or to the application
+numbers given with --application; `hosho letters due` counts what is due."""
 
 from __future__ import annotations
 
@@ -10,6 +14,10 @@ from datetime import date
 from pathlib import Path
 
 KINDS = ("guidance", "deficiency", "payment_notice")
+REFUND_KINDS = ("refund_confirmation", "refund_refusal", "refund_payment")
+_REFUND_HELP = {"refund_confirmation": "confirmation of the refund amount",
+                "refund_refusal": "refusal, with the reason",
+                "refund_payment": "payment notice (transfer, or the 払出証書 to cash by a day)"}
 
 
 def _context(args: argparse.Namespace):
@@ -32,13 +40,18 @@ def cmd_produce(args: argparse.Namespace) -> int:
     from app.services.letters import BatchRequest, produce_batch
 
     try:
-        request = BatchRequest(
-            LetterKind(args.kind), case_numbers=tuple(args.case or ()),
-            channel=Channel(args.channel) if args.channel else None,
-            status=Status(args.status) if args.status else None,
-            letter_due=args.letter_due, limit=args.limit,
-            deficiency_items=tuple(args.item or ()), deficiency_note=args.note or "",
-            reply_by=date.fromisoformat(args.reply_by) if args.reply_by else None)
+        if args.kind in REFUND_KINDS:
+            request = BatchRequest(LetterKind(args.kind),
+                                   application_ids=tuple(args.application or ()),
+                                   limit=args.limit)
+        else:
+            request = BatchRequest(
+                LetterKind(args.kind), case_numbers=tuple(args.case or ()),
+                channel=Channel(args.channel) if args.channel else None,
+                status=Status(args.status) if args.status else None,
+                letter_due=args.letter_due, limit=args.limit,
+                deficiency_items=tuple(args.item or ()), deficiency_note=args.note or "",
+                reply_by=date.fromisoformat(args.reply_by) if args.reply_by else None)
     except ValueError as exc:
         raise UserError(f"指定が正しくありません: {exc}", f"Bad option: {exc}") from exc
     per_case = Path(args.per_case) if args.per_case else None
@@ -78,24 +91,27 @@ def cmd_find(args: argparse.Namespace) -> int:
     if found is None:
         raise NotFound(f"文書番号 {args.code} の書面は見つかりません。",
                        f"No letter with code {args.code}.")
-    data = {"case_number": found.case_number, "case_id": found.case_id, "code": found.code,
-            "kind": found.kind.value, "batch_id": found.batch_id,
+    data = {"programme": found.programme, "case_number": found.case_number or None,
+            "case_id": found.case_id, "application_id": found.application_id,
+            "code": found.code, "kind": found.kind.value, "batch_id": found.batch_id,
             "created_at": found.created_at.isoformat(),
             "mailed_at": found.mailed_at.isoformat() if found.mailed_at else None}
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
     else:
-        print(f"{found.code}  {found.case_number}  {found.kind.value}  "
+        owner = found.case_number or f"払戻 refund {found.application_id}"
+        print(f"{found.code}  {owner}  {found.kind.value}  "
               f"batch {found.batch_id}  mailed {data['mailed_at'] or '-'}")
     return 0
 
 
 def cmd_batches(args: argparse.Namespace) -> int:
-    from app.services.letters import list_batches
+    from app.services.letters import PROGRAMME_LABELS, list_batches
 
     rows = list_batches(_context(args), args.limit)
     if args.json:
-        print(json.dumps([{"id": b.id, "kind": b.kind.value, "letters": b.letters,
+        print(json.dumps([{"id": b.id, "kind": b.kind.value, "programme": b.programme,
+                           "letters": b.letters,
                            "pages": b.pages, "refused": b.refused, "out": b.out_path,
                            "created_at": b.created_at.isoformat(),
                            "mailed_at": b.mailed_at.isoformat() if b.mailed_at else None}
@@ -103,7 +119,21 @@ def cmd_batches(args: argparse.Namespace) -> int:
         return 0
     for b in rows:
         mailed = f"発送済 mailed {b.mailed_at:%Y-%m-%d}" if b.mailed_at else "未発送 not mailed"
-        print(f"{b.id:>5}  {b.kind.value:<15} {b.letters:>6,} 通  {mailed}  {b.out_path}")
+        programme = PROGRAMME_LABELS[b.programme][0]
+        print(f"{b.id:>5}  {programme:<6} {b.kind.value:<20} {b.letters:>6,} 通  {mailed}  "
+              f"{b.out_path}")
+    return 0
+
+
+def cmd_due(args: argparse.Namespace) -> int:
+    from app.services.letters import refund_letters_due
+
+    due = refund_letters_due(_context(args))
+    if args.json:
+        print(json.dumps(due, ensure_ascii=False, indent=2))
+        return 0
+    for kind, count in due.items():
+        print(f"{kind:<20} {count:>8,} 件 due")
     return 0
 
 
@@ -139,6 +169,21 @@ def register(sub, common: argparse.ArgumentParser) -> None:
         p.add_argument("--reply-by", metavar="YYYY-MM-DD")
         p.add_argument("--json", action="store_true")
         p.set_defaults(handler=cmd_produce, kind=kind)
+    for kind in REFUND_KINDS:
+        p = area.add_parser(kind, parents=[common],
+                            help=f"balance refund: {_REFUND_HELP[kind]}")
+        p.add_argument("--application", action="append", metavar="NUMBER",
+                       help="an application number, 申出番号 (repeat); without it every "
+                            "application due this letter")
+        p.add_argument("--limit", type=int)
+        p.add_argument("--out", required=True, help="the batch PDF")
+        p.add_argument("--per-case", metavar="DIR", help="one PDF per application in DIR")
+        p.add_argument("--json", action="store_true")
+        p.set_defaults(handler=cmd_produce, kind=kind)
+    due = area.add_parser("due", parents=[common],
+                          help="how many refund applications each refund letter is due for")
+    due.add_argument("--json", action="store_true")
+    due.set_defaults(handler=cmd_due)
     mailed = area.add_parser("mark-mailed", parents=[common],
                              help="record a batch as posted; cases move on")
     mailed.add_argument("batch_id", type=int)

@@ -19,11 +19,17 @@ class SystemClock:
 
 
 class DemoClock:
-    """The demo's clock: it starts at the demo's day (26 August 2019, 09:00 in Japan)
+    """The demo's clock: it starts on the demo's day (26 August 2019, 17:00 in Japan)
     when the program starts and moves with real time, so that deadlines, holds and
-    charts read as on that day and the time still passes."""
+    charts read as on that day and the time still passes.
 
-    START = datetime(2019, 8, 26, 9, 0, tzinfo=JST)
+    It starts where the demo's history ends (app.services.demo.AS_OF is this moment,
+    and the history's last event falls before 16:00): nothing the window shows
+    happened after "now". The history is generated from a seed, so moving it before
+    a 09:00 start would change every demo figure; starting the clock at the end of
+    the recorded day changes nothing but the clock."""
+
+    START = datetime(2019, 8, 26, 17, 0, tzinfo=JST)
 
     def __init__(self, start: datetime | None = None, real: Clock | None = None) -> None:
         self.start = start or self.START

@@ -73,6 +73,11 @@ def _digits(field: str, value: str | None, length: int, label: str) -> str | Non
     return text
 
 
+def account_number_digits(value: str | None) -> str | None:
+    """An account number checked and normalised on its own, as ``normalise`` does it."""
+    return _digits("account_number", value, 7, "口座番号")
+
+
 def normalise(details: PayoutDetails, channel: Channel) -> PayoutDetails:
     """Validate and normalise; refuse a payout kind the channel cannot use."""
     if details.kind not in allowed_payout_kinds(channel):

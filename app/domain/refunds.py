@@ -57,6 +57,42 @@ _LABELS_JA = {
     RefundState.PAID: "払戻済",
 }
 
+# Why an application was refused, as a code the refusal letter words
+# (resources/letters/refund_refusal.toml [reasons]) and the audit trail records:
+# code -> (Japanese, English), short. refused_closed and refused_no_balance are their
+# own codes; an application refused by a decision (state refused) keeps its code in
+# refund_application.refusal_code.
+REFUSAL_REASONS: dict[str, tuple[str, str]] = {
+    "account_closed": ("サービス終了前に退会済のため、払い戻す残高がない",
+                       "the account was closed before the service ended: no balance left"),
+    "no_balance": ("サービス終了時点の残高が0円", "the closing balance is 0 yen"),
+    "identity_not_confirmed": ("登録されている連絡先で本人確認ができなかった",
+                               "identity could not be confirmed through the contact on record"),
+    "member_not_found": ("お申出の内容に一致する会員が見つからなかった",
+                         "no member matches the application"),
+    "late": ("申出期限後のお申出で、払戻しの対象とならなかった",
+             "applied after the deadline and not taken in"),
+    "compensated": ("残高の全額が補償で返金済のチャージに由来する",
+                    "the whole balance came from charges compensation repaid"),
+}
+# The code a refusal from each state takes unless the decision names another.
+REFUSAL_FROM_STATE: dict[str, str] = {
+    "awaiting_identity": "identity_not_confirmed", "unmatched": "member_not_found",
+    "late": "late", "held_overlap": "compensated",
+}
+
+
+def refusal_code(state: str, stored: str | None) -> str | None:
+    """The refusal's code for an application in ``state`` (None when not refused)."""
+    if state == "refused_closed":
+        return "account_closed"
+    if state == "refused_no_balance":
+        return "no_balance"
+    if state == "refused":
+        return stored if stored in REFUSAL_REASONS else "identity_not_confirmed"
+    return None
+
+
 IMPORT_STATES: tuple[RefundState, ...] = tuple(RefundState)[:8]
 REFUSED_STATES = frozenset({RefundState.REFUSED_CLOSED, RefundState.REFUSED_NO_BALANCE,
                             RefundState.REFUSED})

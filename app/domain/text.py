@@ -31,6 +31,7 @@ def katakana_to_hiragana(text: str) -> str:
     )
 
 
+@lru_cache(maxsize=65536)  # names and readings repeat: an import folds each once
 def search_key(text: str | None) -> str:
     """Fold width, kana, case and variant kanji; drop every space.
 

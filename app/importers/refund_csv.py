@@ -14,27 +14,66 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, fields, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cached_property, lru_cache
+from itertools import islice
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 from app.core.clock import JST
 from app.core.errors import ValidationError
 from app.domain.channels import Channel, PayoutKind
-from app.domain.payout import PayoutDetails, normalise
-from app.domain.refunds import Method, Route, parse_method, parse_route
+from app.domain.payout import PayoutDetails, account_number_digits, normalise
+from app.domain.refunds import (
+    DEFAULT_APPLICATIONS_FROM,
+    Method,
+    Route,
+    deadline_end,
+    parse_method,
+    parse_route,
+)
 from app.importers import fields as parse
-from app.importers.columns import header_key
-from app.importers.incident_csv import RowError, detect_file_encoding
+from app.importers.columns import IGNORE, MAX_COLUMNS, MappingError, header_key
+from app.importers.incident_csv import Preview, RowError, detect_file_encoding
 from app.importers.limits import MAX_CHARS
-from app.importers.textfile import FileRefused, delimiter_for, file_sha256, open_text, refuse
+from app.importers.textfile import (
+    CountingReader,
+    FileRefused,
+    delimiter_for,
+    file_sha256,
+    open_text,
+    refuse,
+)
 
 CONTENT_HASH_VERSION = 1
+
+# Applications were taken from 1 October 2019 (a setting: refund_applications_from); an
+# earlier one is a typing or conversion error. A birth date before 1900 is one too.
+APPLICATIONS_FROM = DEFAULT_APPLICATIONS_FROM
+EARLIEST_BIRTH = date(1900, 1, 1)
+
+# How long each stored value may be: the columns of refund_member and refund_application
+# (tests/importers/test_refund_csv.py holds them equal to app.storage.models); a value
+# of no column of its own (an amount, a date, a word) is bounded by OTHER_CHARS before
+# it is parsed. Folded keys (kana_key, email_key) are held to their field's length too.
+FIELD_CHARS: dict[str, int] = {
+    "member_id": MAX_CHARS["member_id"], "application_id": MAX_CHARS["report_id"],
+    "name": MAX_CHARS["name"], "name_kana": MAX_CHARS["name_kana"],
+    "phone": MAX_CHARS["phone"], "email": MAX_CHARS["email"],
+    "postal_code": MAX_CHARS["postal_code"], "address": MAX_CHARS["address"],
+    "account_holder_kana": 100,
+}
+OTHER_CHARS = 100
+# Fields read as numbers: only 0-9 and ０-９ count as digits there.
+_DIGIT_FIELDS = frozenset({"balance", "fraud_charge_balance", "phone", "postal_code",
+                           "birth_date", "closed_on", "applied_at", "bank_code",
+                           "branch_code", "account_number"})
 
 
 @dataclass(frozen=True)
@@ -133,16 +172,23 @@ class ApplicationRecord:
 def _hash(record: BalanceRecord | ApplicationRecord) -> str:
     """SHA-256 of the record's fields in order, as JSON (dates in ISO form): the import's
     hot path, so built from the fields directly rather than through asdict."""
-    values = [CONTENT_HASH_VERSION]
-    for name in _FIELD_NAMES[type(record)]:
-        value = getattr(record, name)
-        values.append(value.isoformat() if isinstance(value, date) else value)
-    data = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+    values, dated = _FIELD_VALUES[type(record)]
+    values = [CONTENT_HASH_VERSION, *values(record)]
+    for at in dated:
+        value = values[at]
+        if value is not None:
+            values[at] = value.isoformat()
+    return hashlib.sha256(_HASH_JSON(values).encode("utf-8")).hexdigest()
 
 
-_FIELD_NAMES = {kind: tuple(f.name for f in fields(kind))
-                for kind in (BalanceRecord, ApplicationRecord)}
+# Per kind: its fields' values in order, read in C, and where in the hashed list the
+# dates and times are (ISO form); the JSON encoder built once (json.dumps with these
+# arguments builds one a call): the same text, byte for byte.
+_FIELD_VALUES = {kind: (attrgetter(*(f.name for f in fields(kind))),
+                        tuple(at for at, f in enumerate(fields(kind), 1)
+                              if f.type in ("date | None", "datetime")))
+                 for kind in (BalanceRecord, ApplicationRecord)}
+_HASH_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 @dataclass(frozen=True)
@@ -195,7 +241,22 @@ def _any_day(text: str, now: datetime) -> date:
     if day > now.astimezone(JST).date():
         raise parse.FieldProblem("日付が取込日より後です。",
                                  "The date is later than the day of import.")
+    if day < EARLIEST_BIRTH:
+        raise parse.FieldProblem(f"{EARLIEST_BIRTH.year}年より前の日付は受け付けられません。",
+                                 f"Dates before {EARLIEST_BIRTH.isoformat()} are not accepted.")
     return day
+
+
+def _applied_at(text: str, now: datetime, applications_from: date) -> datetime:
+    """When the applicant applied: any accepted form, Japan time; not before the day
+    applications opened (1 October 2019), not after the import."""
+    moment = parse.parse_occurred_at(text, now=now)
+    if moment < deadline_end(applications_from - timedelta(days=1)):
+        raise parse.FieldProblem(
+            f"申出の受付開始（{applications_from.year}年{applications_from.month}月"
+            f"{applications_from.day}日）より前の申出日時です。",
+            f"Applied before applications opened ({applications_from.isoformat()}).")
+    return moment
 
 
 def _worded(fn: Callable[[str], Any], ja: str, en: str) -> Callable[[str], Any]:
@@ -207,8 +268,8 @@ def _worded(fn: Callable[[str], Any], ja: str, en: str) -> Callable[[str], Any]:
     return parse_word
 
 
-def _parsers(now: datetime) -> dict[str, Callable[[str], Any]]:
-    return {
+def _parsers(now: datetime, applications_from: date) -> dict[str, Callable[[str], Any]]:
+    plain: dict[str, Callable[[str], Any]] = {
         "member_id": parse.parse_member_id, "application_id": parse.parse_text,
         "balance": parse_yen, "fraud_charge_balance": parse_yen,
         "name": parse.parse_name, "name_kana": parse.parse_kana,
@@ -216,7 +277,7 @@ def _parsers(now: datetime) -> dict[str, Callable[[str], Any]]:
         "postal_code": parse.parse_postal_code, "address": parse.parse_free_text,
         "birth_date": lambda text: _any_day(text, now),
         "closed_on": lambda text: parse.parse_day(text, now=now),
-        "applied_at": lambda text: parse.parse_occurred_at(text, now=now),
+        "applied_at": lambda text: _applied_at(text, now, applications_from),
         "route": _worded(parse_route, "申出経路はアプリ・Web・電話のいずれかです。",
                          "The route is app, web or phone."),
         "method": _worded(parse_method, "払戻方法は口座振込か払出証書です。",
@@ -225,6 +286,63 @@ def _parsers(now: datetime) -> dict[str, Callable[[str], Any]]:
         "account_type": _account_type, "account_number": parse.parse_text,
         "account_holder_kana": parse.parse_text,
     }
+    return {name: _checked(name, fn) for name, fn in plain.items()}
+
+
+def _checked(name: str, parser: Callable[[str], Any]) -> Callable[[str], Any]:
+    """The checks every field shares, as for the incident files: no control character,
+    digits only as Excel writes them, and a value (and its folded key) within its
+    column on SQLite and PostgreSQL alike."""
+    digits = name in _DIGIT_FIELDS
+    limit = FIELD_CHARS.get(name)
+    keyed = name in ("name", "name_kana", "email", "phone")
+
+    def parse_checked(text: str) -> Any:
+        parse.refuse_controls(text)
+        if digits:
+            parse.refuse_foreign_digits(text)
+        value = parser(text)
+        if keyed:
+            parse.check_length(name, value.text if isinstance(value, parse.Phone) else value)
+        elif limit is not None and len(value) > limit:
+            raise _too_long(limit, len(value))
+        return value
+
+    return parse_checked
+
+
+# A phone number as nearly every row writes it: ASCII digits and hyphens only. Such a
+# text has no control character, no foreign digit and no space; NFKC leaves it as it
+# is; its digits are its characters less the hyphens.
+_PLAIN_PHONE = re.compile(r"[0-9]+(?:-[0-9]+)*")
+_PHONE_DIGITS = re.compile(r"0[0-9]{9,10}")
+
+
+def _plain_phone(full: Callable[[str], Any]) -> Callable[[str], Any]:
+    """``full`` (the checked phone parser), answered at once for a plain number of 10 or
+    11 digits from 0: the same Phone the full parser gives it."""
+    def parse_phone(text: str) -> Any:
+        if _PLAIN_PHONE.fullmatch(text):
+            digits = text.replace("-", "")
+            if _PHONE_DIGITS.fullmatch(digits) and len(text) <= FIELD_CHARS["phone"]:
+                return parse.Phone(text, digits)
+        return full(text)
+    return parse_phone
+
+
+def _plain_ascii(full: Callable[[str], Any], limit: int | None) -> Callable[[str], Any]:
+    """``full`` (an identifier's checked parser: NFKC or trimming only), answered at once
+    for printable ASCII within the limit, which no step changes or refuses."""
+    def parse_identifier(text: str) -> Any:
+        if text.isascii() and text.isprintable() and (limit is None or len(text) <= limit):
+            return text
+        return full(text)
+    return parse_identifier
+
+
+def _too_long(limit: int, given: int) -> parse.FieldProblem:
+    return parse.FieldProblem(f"{limit:,}文字以内にしてください（{given:,}文字あります）。",
+                              f"At most {limit:,} characters ({given:,} given).")
 
 
 # ---------------------------------------------------------------- rows
@@ -234,46 +352,73 @@ _UNIQUE = frozenset({"member_id", "application_id", "phone", "email", "account_n
 
 class _Checker:
     def __init__(self, kind: FileKind, header: list[str], by_index: dict[int, str],
-                 now: datetime) -> None:
+                 now: datetime, applications_from: date = APPLICATIONS_FROM) -> None:
         self.kind, self.header = kind, header
         self.by_index = sorted(by_index.items())
         self.column_of = {name: header[index] for index, name in self.by_index}
         # Names, kana, amounts, dates and words repeat from row to row: their answers are
         # remembered (a refused value raises each time: lru_cache keeps no exceptions).
         self.parsers = {name: fn if name in _UNIQUE else lru_cache(maxsize=8192)(fn)
-                        for name, fn in _parsers(now).items()}
+                        for name, fn in _parsers(now, applications_from).items()}
+        # The values unique to a row, in the forms nearly every row has: answered at once
+        # (the full parser still decides every other form, and every refusal).
+        for name in ("member_id", "application_id", "account_number"):
+            self.parsers[name] = _plain_ascii(self.parsers[name], FIELD_CHARS.get(name))
+        self.parsers["phone"] = _plain_phone(self.parsers["phone"])
+        # Each column's field, whether it is required, its limit and parser: looked up
+        # once, not once a cell (a million rows of a dozen cells).
+        self.plan = [(index, name, name in kind.required, FIELD_CHARS.get(name, OTHER_CHARS),
+                      self.parsers[name]) for index, name in self.by_index]
 
     def check(self, line: int, cells: list[str]) -> RefundRow:
         errors: list[RowError] = []
-        extra = [cell for cell in cells[len(self.header):] if cell.strip()]
-        if extra:
-            errors.append(RowError("", "", f"見出しより列が{len(cells) - len(self.header)}個多く"
+        width, count = len(self.header), len(cells)
+        if count > width and any(cell.strip() for cell in cells[width:]):
+            errors.append(RowError("", "", f"見出しより列が{count - width}個多く"
                                    "なっています。", "The row has more cells than the header."))
         values: dict[str, Any] = dict.fromkeys(self.kind.headers)
-        for index, name in self.by_index:
-            text = cells[index].strip() if index < len(cells) else ""
-            values[name] = self._field(name, text, errors)
+        given: set[str] = set()
+        for index, name, required, limit, parser in self.plan:
+            text = cells[index].strip() if index < count else ""
+            if not text:
+                if required:
+                    errors.append(self._error(name, "必須項目が空です。",
+                                              "This value is required."))
+            elif len(text) > limit:  # before parsing: a huge cell costs no NFKC
+                given.add(name)
+                problem = _too_long(limit, len(text))
+                errors.append(self._error(name, problem.ja, problem.en, text[:limit] + "…"))
+            else:
+                given.add(name)
+                try:
+                    values[name] = parser(text)
+                except parse.FieldProblem as problem:
+                    errors.append(self._error(name, problem.ja, problem.en, text))
         record = None
         if not errors:
             record = (self._balance(values, errors) if self.kind is BALANCES
                       else self._application(values, errors))
+        elif self.kind is APPLICATIONS:
+            self._row_rules(values, given, errors)  # all the reasons at once
         return RefundRow(line, None if errors else record, errors, tuple(cells))
 
-    def _field(self, name: str, text: str, errors: list[RowError]) -> Any:
-        limit = MAX_CHARS.get("report_id" if name == "application_id" else name, 1000)
-        if len(text) > limit:
-            errors.append(self._error(name, f"{limit}文字を超えています。",
-                                      f"Longer than {limit} characters."))
-            return None
-        if not text:
-            if name in self.kind.required:
-                errors.append(self._error(name, "必須項目が空です。", "This value is required."))
-            return None
-        try:
-            return self.parsers[name](text)
-        except parse.FieldProblem as problem:
-            errors.append(self._error(name, problem.ja, problem.en, text))
-            return None
+    def _row_rules(self, v: dict[str, Any], given: set[str], errors: list[RowError]) -> None:
+        """An application's rules across fields, for a row already refused by a field:
+        the contact, and a bank transfer's empty account fields."""
+        if not {"phone", "email"} & given:
+            errors.append(self._contact_error())
+        if v["method"] is Method.BANK_TRANSFER:
+            for name in ("bank_code", "branch_code", "account_type", "account_number",
+                         "account_holder_kana"):
+                if name not in given:
+                    errors.append(self._error(name, "口座振込には必須です。",
+                                              "Required for a bank transfer."))
+
+    def _contact_error(self) -> RowError:
+        return RowError(" / ".join(self.column_of.get(n, "") for n in
+                                   ("phone", "email")).strip(" /"), "phone/email",
+                        "電話番号かメールアドレスのどちらかが必要です。",
+                        "A phone number or an e-mail address is required.")
 
     def _error(self, name: str, ja: str, en: str, value: str = "") -> RowError:
         return RowError(self.column_of.get(name, ""), name, ja, en, value)
@@ -291,10 +436,7 @@ class _Checker:
     def _application(self, v: dict[str, Any], errors: list[RowError]
                      ) -> ApplicationRecord | None:
         if v["phone"] is None and v["email"] is None:
-            errors.append(RowError(" / ".join(self.column_of.get(n, "") for n in
-                                              ("phone", "email")).strip(" /"), "phone/email",
-                                   "電話番号かメールアドレスのどちらかが必要です。",
-                                   "A phone number or an e-mail address is required."))
+            errors.append(self._contact_error())
             return None
         bank = None
         if v["method"] is Method.BANK_TRANSFER:
@@ -303,12 +445,11 @@ class _Checker:
                 return None
         phone = v.pop("phone")
         if bank:
-            v.update(bank_code=bank.bank_code, branch_code=bank.branch_code,
-                     account_type=bank.account_type, account_number=bank.account_number,
-                     account_holder_kana=bank.holder_kana)
+            v.update(bank)
         return ApplicationRecord(**v, phone=phone.text if phone else None)
 
-    def _bank(self, v: dict[str, Any], errors: list[RowError]) -> PayoutDetails | None:
+    def _bank(self, v: dict[str, Any], errors: list[RowError]) -> dict[str, Any] | None:
+        """The account's fields as checked for a transfer, or None (errors told)."""
         details = PayoutDetails(PayoutKind.BANK_ACCOUNT, bank_code=v["bank_code"],
                                 branch_code=v["branch_code"], account_type=v["account_type"],
                                 account_number=v["account_number"],
@@ -324,11 +465,11 @@ class _Checker:
         try:
             # The bank, branch, type and holder repeat from row to row: checked once each
             # (the account number, which does not, on its own).
-            number = normalise(PayoutDetails(PayoutKind.BANK_ACCOUNT,
-                                             account_number=details.account_number),
-                               Channel.DEBIT_CHARGE).account_number
-            return replace(_bank_checked(replace(details, account_number=None)),
-                           account_number=number)
+            number = account_number_digits(details.account_number)
+            bank = _bank_checked(replace(details, account_number=None))
+            return {"bank_code": bank.bank_code, "branch_code": bank.branch_code,
+                    "account_type": bank.account_type, "account_number": number,
+                    "account_holder_kana": bank.holder_kana}
         except ValidationError as problem:
             name = {"holder_kana": "account_holder_kana"}.get(problem.field, problem.field)
             errors.append(self._error(name, problem.ja, problem.en))
@@ -344,30 +485,42 @@ def _bank_checked(details: PayoutDetails) -> PayoutDetails:
 
 
 class RefundFile:
-    """A checked file of one kind; iterate it for RefundRows (each pass re-reads it)."""
+    """A checked file of one kind; iterate it for RefundRows (each pass re-reads it).
+
+    Progress: ``bytes_read`` (of the current or last pass) against ``size``. To cancel,
+    stop iterating."""
 
     def __init__(self, path: Path, kind: FileKind, *, encoding: str, delimiter: str,
                  header: list[str], by_index: dict[int, str], unknown: list[str],
-                 now: datetime) -> None:
+                 now: datetime, applications_from: date = APPLICATIONS_FROM) -> None:
         self.path, self.kind, self.encoding, self.delimiter = path, kind, encoding, delimiter
         self.header, self.unknown_columns, self._by_index = header, unknown, by_index
         self.columns = {header[i]: name for i, name in sorted(by_index.items())}
-        self._now = now
+        self.size = os.path.getsize(path)
+        self._now, self._from = now, applications_from
+        self._counter: CountingReader | None = None
+
+    @property
+    def bytes_read(self) -> int:
+        return self._counter.bytes_read if self._counter else 0
 
     @cached_property
     def sha256(self) -> str:
         return file_sha256(self.path)
 
     def __iter__(self) -> Iterator[RefundRow]:
-        checker = _Checker(self.kind, self.header, self._by_index, self._now)
-        rows = _records(self.path, self.encoding, self.delimiter)
+        checker = _Checker(self.kind, self.header, self._by_index, self._now, self._from)
+        rows = _records(self.path, self.encoding, self.delimiter, self)
         next(rows, None)
         for line, cells in rows:
             yield checker.check(line, cells)
 
 
-def _records(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    text, _counter = open_text(path, encoding)
+def _records(path: Path, encoding: str, delimiter: str, owner: RefundFile | None = None
+             ) -> Iterator[tuple[int, list[str]]]:
+    text, counter = open_text(path, encoding)
+    if owner is not None:
+        owner._counter = counter
     with text:
         reader = csv.reader(text, delimiter=delimiter)
         last = 0
@@ -384,62 +537,152 @@ def _records(path: Path, encoding: str, delimiter: str) -> Iterator[tuple[int, l
                              f"From line {last + 1} on the file cannot be read as CSV "
                              f"({exc}).") from None
             first, last = last + 1, reader.line_num
-            if any(cell.strip() for cell in cells):
+            if "".join(cells).strip():  # not blank (one C pass, not a generator)
                 yield first, cells
 
 
-def _match(kind: FileKind, header: list[str], mapping: Mapping[str, str]
-           ) -> tuple[dict[int, str], list[str]]:
-    mapped = {header_key(column): target.strip().casefold()
-              for column, target in mapping.items()}
-    by_index: dict[int, str] = {}
-    claimed: dict[str, list[str]] = {}
+@dataclass
+class RefundColumns:
+    """Which column holds which field of a file of ``kind``, before deciding whether it
+    is usable (the wizard shows it; the import refuses an unusable one)."""
+
+    kind: FileKind
+    header: list[str]
+    by_index: dict[int, str]
+    unknown: list[str]
+    clashes: dict[str, list[str]]
+
+    @property
+    def columns(self) -> dict[str, str]:
+        return {self.header[i]: name for i, name in sorted(self.by_index.items())}
+
+    @property
+    def missing(self) -> list[str]:
+        present = set(self.by_index.values())
+        return [name for name in self.kind.required if name not in present]
+
+    @property
+    def missing_contact(self) -> bool:
+        """An applications file with neither a phone nor an e-mail column: no row of it
+        could be accepted."""
+        return self.kind is APPLICATIONS and not {"phone", "email"} & set(
+            self.by_index.values())
+
+    def require_usable(self) -> None:
+        kind = self.kind
+        if self.missing:
+            raise FileRefused(
+                "必須の列がありません: " + "、".join(f"{kind.labels_ja[n]}（{n}）"
+                                              for n in self.missing)
+                + "。見出し行に列を追加してください。",
+                f"Required column(s) missing: {', '.join(self.missing)}. "
+                "Add them to the header row.")
+        if self.missing_contact:
+            raise FileRefused("電話番号かメールアドレスの列が必要です。",
+                              "A phone or an e-mail column is required.")
+        if self.clashes:
+            details = "; ".join(f"{n}: {', '.join(t)}" for n, t in self.clashes.items())
+            raise FileRefused(f"複数の列が同じ項目を表しています（{details}）。",
+                              f"Several columns mean the same field ({details}).")
+
+
+def match_refund_columns(kind: FileKind, header: list[str],
+                         mapping: Mapping[str, str] | None = None) -> RefundColumns:
+    """Header cells (trimmed) to fields; an operator's mapping (header -> field or
+    IGNORE) wins over the headers the spec names, as for the incident files."""
+    positions: dict[str, list[int]] = {}
+    for index, text in enumerate(header):
+        positions.setdefault(header_key(text), []).append(index)
+    chosen: dict[int, str] = {}
+    for column, target in (mapping or {}).items():
+        name = target.strip().casefold()
+        if name not in kind.headers and name != IGNORE:
+            raise MappingError(
+                f"割り当て先「{target}」という項目はありません。使える項目: "
+                f"{', '.join(kind.headers)}",
+                f"There is no field {target!r}. Fields: {', '.join(kind.headers)}")
+        indexes = positions.get(header_key(column))
+        if not indexes:
+            raise MappingError(f"列「{column}」はファイルの見出しにありません。",
+                               f"The file's header has no column {column!r}.")
+        if name != IGNORE and name in chosen.values():
+            raise MappingError(f"項目 {name} に2つの列が割り当てられています。",
+                               f"Two columns are mapped to the field {name}.")
+        for index in indexes:
+            chosen[index] = name
+    explicit = set(chosen.values())
+    claimed: dict[str, list[int]] = {}
     unknown: list[str] = []
     for index, text in enumerate(header):
-        name = mapped.get(header_key(text)) or kind.by_header.get(header_key(text))
-        if name == "ignore":
-            continue
-        if name is None or name not in kind.headers:
-            if text:
+        name = chosen.get(index) or kind.by_header.get(header_key(text))
+        if index not in chosen and name in explicit:
+            name = None  # the operator put another column on this field
+        if name is None:
+            if text and text not in unknown:
                 unknown.append(text)
-            continue
-        claimed.setdefault(name, []).append(text)
-        if len(claimed[name]) == 1:
-            by_index[index] = name
-    clashes = {name: texts for name, texts in claimed.items() if len(texts) > 1}
-    if clashes:
-        details = "; ".join(f"{n}: {', '.join(t)}" for n, t in clashes.items())
-        raise FileRefused(f"複数の列が同じ項目を表しています（{details}）。",
-                          f"Several columns mean the same field ({details}).")
-    missing = [name for name in kind.required if name not in claimed]
-    if missing:
-        raise FileRefused(
-            "必須の列がありません: " + "、".join(f"{kind.labels_ja[n]}（{n}）" for n in missing)
-            + "。見出し行に列を追加してください。",
-            f"Required column(s) missing: {', '.join(missing)}. Add them to the header row.")
-    return by_index, unknown
+        elif name != IGNORE:
+            claimed.setdefault(name, []).append(index)
+    by_index = {indexes[0]: name for name, indexes in claimed.items()}
+    clashes = {name: [header[i] for i in indexes] for name, indexes in claimed.items()
+               if len(indexes) > 1}
+    return RefundColumns(kind, list(header), by_index, unknown, clashes)
+
+
+def _header(path: Path, encoding: str, delimiter: str, rows: int = 0
+            ) -> tuple[int, list[str], list[tuple[int, list[str]]]]:
+    """The header's line and trimmed cells, and the first ``rows`` data rows."""
+    records = _records(path, encoding, delimiter)
+    try:
+        first = next(records, None)
+        if first is None:
+            raise refuse("ファイルが空です（見出し行がありません）。",
+                         "The file is empty (there is no header row).")
+        sample = list(islice(records, rows))
+    finally:
+        records.close()
+    if len(first[1]) > MAX_COLUMNS:
+        raise FileRefused(f"見出し行に{len(first[1]):,}列あります。読み込めるのは"
+                          f"{MAX_COLUMNS:,}列までです。",
+                          f"The header row has {len(first[1]):,} columns; at most "
+                          f"{MAX_COLUMNS:,} are read.")
+    return first[0], [cell.strip() for cell in first[1]], sample
 
 
 def read_refund_file(path: str | Path, kind: FileKind, *, now: datetime,
-                     mapping: Mapping[str, str] | None = None) -> RefundFile:
+                     mapping: Mapping[str, str] | None = None,
+                     applications_from: date = APPLICATIONS_FROM) -> RefundFile:
     """Check the file as a whole (encoding, header, required columns); FileRefused if
-    no row of it could be imported."""
+    no row of it could be imported, MappingError for a bad mapping."""
     path = Path(path)
     encoding = detect_file_encoding(path)
     delimiter = delimiter_for(path)
-    first = next(_records(path, encoding, delimiter), None)
-    if first is None:
-        raise refuse("ファイルが空です（見出し行がありません）。",
-                     "The file is empty (there is no header row).")
-    header = [cell.strip() for cell in first[1]]
-    by_index, unknown = _match(kind, header, mapping or {})
+    _line, header, _rows = _header(path, encoding, delimiter)
+    match = match_refund_columns(kind, header, mapping)
+    match.require_usable()
     return RefundFile(path, kind, encoding=encoding, delimiter=delimiter, header=header,
-                      by_index=by_index, unknown=unknown, now=now)
+                      by_index=match.by_index, unknown=match.unknown, now=now,
+                      applications_from=applications_from)
 
 
-def check_application_form(values: Mapping[str, str], *, now: datetime) -> RefundRow:
+def refund_preview(path: str | Path, kind: FileKind, rows: int = 20,
+                   mapping: Mapping[str, str] | None = None) -> Preview:
+    """What the import wizard shows of a refund file before anything is imported: the
+    same record as an incident file's preview (app.importers.incident_csv.preview)."""
+    path = Path(path)
+    encoding = detect_file_encoding(path)
+    delimiter = delimiter_for(path)
+    line, header, sample = _header(path, encoding, delimiter, rows)
+    match = match_refund_columns(kind, header, mapping)
+    return Preview(encoding=encoding, delimiter=delimiter, header_line=line,
+                   header=match.header, columns=match.columns, unknown_columns=match.unknown,
+                   missing=match.missing, clashes=match.clashes,
+                   missing_contact=match.missing_contact, rows=sample)
+
+
+def check_application_form(values: Mapping[str, str], *, now: datetime,
+                           applications_from: date = APPLICATIONS_FROM) -> RefundRow:
     """A phone application typed in the intake form, checked by the file's rules: the
     same fields, the same parsers, the same reasons (``column`` is the field name)."""
     names = list(APPLICATIONS.headers)
-    checker = _Checker(APPLICATIONS, names, dict(enumerate(names)), now)
+    checker = _Checker(APPLICATIONS, names, dict(enumerate(names)), now, applications_from)
     return checker.check(0, [str(values.get(name) or "") for name in names])

@@ -20,6 +20,9 @@ from app.letters.errors import (
 )
 from app.letters.fonts import find_unprintable
 from app.letters.model import (
+    COMPENSATION,
+    REFUND,
+    REFUND_KINDS,
     BankPayout,
     BatchResult,
     CardPayout,
@@ -30,6 +33,7 @@ from app.letters.model import (
     LetterSettings,
     NanacoPayout,
     Payout,
+    PostalOrderPayout,
     Recipient,
     RefusedLetter,
     RenderedLetter,
@@ -39,6 +43,9 @@ from app.letters.qr import qr_matrix
 from app.letters.wording import ChecklistItem, Wording, deficiency_checklist, load_wording
 
 __all__ = [
+    "COMPENSATION",
+    "REFUND",
+    "REFUND_KINDS",
     "BankPayout",
     "BatchResult",
     "CardPayout",
@@ -53,6 +60,7 @@ __all__ = [
     "LetterSettings",
     "NanacoPayout",
     "Payout",
+    "PostalOrderPayout",
     "Recipient",
     "RefusedLetter",
     "RenderedLetter",

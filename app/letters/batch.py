@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -32,9 +33,9 @@ log = logging.getLogger(__name__)
 
 def _refusal(letter: LetterData, exc: LetterError) -> RefusedLetter:
     if isinstance(exc, UnprintableCharacterError):
-        return RefusedLetter(letter.case_number, letter.letter_code, letter.kind, exc.message,
+        return RefusedLetter(letter.reference, letter.letter_code, letter.kind, exc.message,
                              exc.field, exc.char, exc.codepoint, exc.ja, exc.en)
-    return RefusedLetter(letter.case_number, letter.letter_code, getattr(letter, "kind", ""),
+    return RefusedLetter(letter.reference, letter.letter_code, getattr(letter, "kind", ""),
                          exc.message, getattr(exc, "field", None), ja=exc.ja, en=exc.en)
 
 
@@ -47,7 +48,10 @@ def _sha256(path: Path) -> str:
 
 
 def safe_file_name(letter: LetterData) -> str:
-    return f"{letter.case_number}_{letter.kind.value}_{letter.letter_code}.pdf"
+    """'H-0001234-4_guidance_G7K2-QX9P.pdf'; an application number keeps only letters,
+    digits, '-' and '_' (it is the applicant's source's text)."""
+    reference = re.sub(r"[^0-9A-Za-z_-]", "_", letter.reference)[:64] or "letter"
+    return f"{reference}_{letter.kind.value}_{letter.letter_code}.pdf"
 
 
 def render_letters(
@@ -135,7 +139,7 @@ def _render_batch(renderer: LetterRenderer, items: Sequence[LetterData], out: Pa
     except BaseException:
         _discard(staging, chunks)
         raise
-    rendered = tuple(RenderedLetter(lt.case_number, lt.letter_code, lt.kind, n, first, digest,
+    rendered = tuple(RenderedLetter(lt.reference, lt.letter_code, lt.kind, n, first, digest,
                                     out) for lt, first, n in placed)
     return BatchResult(out, rendered, tuple(refused), page, digest, files=(out,))
 
@@ -177,7 +181,7 @@ def _render_per_case(renderer: LetterRenderer, items: Sequence[LetterData], fold
                 final = folder / safe_file_name(letter)
                 tmp = staging.new(final, final.stem)
                 tmp.write_bytes(data)
-                record = RenderedLetter(letter.case_number, letter.letter_code, letter.kind,
+                record = RenderedLetter(letter.reference, letter.letter_code, letter.kind,
                                         pages, 1, hashlib.sha256(data).hexdigest(), final)
                 pending.append((tmp, final, record))
                 total_pages += pages

@@ -44,18 +44,24 @@ from app.letters.layout import (
 )
 from app.letters.model import (
     FIRST_FOLD_MM,
+    REFUND,
     BankPayout,
     CardPayout,
     LetterData,
     LetterKind,
     LetterSettings,
     NanacoPayout,
+    PostalOrderPayout,
 )
 from app.letters.qr import qr_matrix
 from app.letters.shortcuts import Shortcuts, check
 from app.letters.wording import Wording, load_wording
 
 Pages = list[list[Op]]
+
+
+def _yen(amount: int | None) -> str | None:
+    return format_yen(amount) if amount is not None else None
 
 
 def format_date(day: date, style: str) -> str:
@@ -91,6 +97,9 @@ class LetterRenderer:
             LetterKind.GUIDANCE: self._guidance,
             LetterKind.DEFICIENCY: self._deficiency,
             LetterKind.PAYMENT_NOTICE: self._payment_notice,
+            LetterKind.REFUND_CONFIRMATION: self._refund_confirmation,
+            LetterKind.REFUND_REFUSAL: self._refund_refusal,
+            LetterKind.REFUND_PAYMENT: self._refund_payment,
         }
 
     # -- helpers -------------------------------------------------------------
@@ -112,6 +121,7 @@ class LetterRenderer:
             ("recipient.building", r.building), ("recipient.postal_code", r.postal_code),
             ("deficiency_note", letter.deficiency_note.replace("\n", "")),
             ("letter_code", letter.letter_code), ("case_number", letter.case_number),
+            ("application_id", letter.application_id),
         ]
         for index, incident in enumerate(letter.incidents):
             fields.append((f"incidents[{index}].merchant", incident.merchant or ""))
@@ -124,8 +134,10 @@ class LetterRenderer:
             fields.append(("payout.nanaco_number", p.masked_number))
         elif isinstance(p, CardPayout):
             fields += [("payout.issuer", p.issuer), ("payout.last4", p.last4)]
+        elif isinstance(p, PostalOrderPayout):
+            fields.append(("payout.certificate_number", p.masked_number))
         for name, text in fields:
-            self.book.check(text, name, case_number=letter.case_number)
+            self.book.check(text, name, case_number=letter.reference)
 
     def _values(self, letter: LetterData) -> dict[str, object]:
         s = self.settings
@@ -138,7 +150,7 @@ class LetterRenderer:
             "support_centre": s.support_centre,
             "hotline": s.hotline,
             "hotline_hours": s.hotline_hours,
-            "channel": letter.channel.label_ja,
+            "channel": letter.channel.label_ja if letter.channel else None,
             "claimed_total": format_yen(letter.total) if letter.total else None,
             "incident_count": len(letter.incidents),
             "item_count": len(letter.deficiency_items),
@@ -146,6 +158,13 @@ class LetterRenderer:
             "paid_amount": format_yen(letter.paid_amount) if letter.paid_amount else None,
             "paid_date": self.date(letter.paid_date) if letter.paid_date else None,
         }
+        if letter.programme == REFUND:
+            values.update(
+                application_id=letter.application_id,
+                applied_on=self.date(letter.applied_on) if letter.applied_on else None,
+                balance=_yen(letter.balance), refund_amount=_yen(letter.refund_amount),
+                from_charges=format_yen(letter.from_charges) if letter.from_charges else None,
+                closed_on=self.date(letter.closed_on) if letter.closed_on else None)
         p = letter.payout
         if isinstance(p, BankPayout):
             values.update(bank_name=p.bank_name, branch_name=p.branch_name,
@@ -154,7 +173,25 @@ class LetterRenderer:
             values.update(nanaco_number=p.masked_number)
         elif isinstance(p, CardPayout):
             values.update(card_issuer=p.issuer, card_last4=p.last4)
+        elif isinstance(p, PostalOrderPayout):
+            values.update(certificate_number=p.masked_number or None,
+                          cash_by=self.date(p.cash_by) if p.cash_by else None)
         return values
+
+    def reference_label(self, letter: LetterData) -> str:
+        """案件番号, or 申出番号 on a refund letter."""
+        key = "labels.application_id" if letter.programme == REFUND else "labels.case_number"
+        return self.wording.raw("common", key)
+
+    def refusal_text(self, letter: LetterData) -> str:
+        """The reason a refusal letter prints, in the wording's words (the service
+        records the same text in the audit trail)."""
+        if f"reasons.{letter.refusal_reason}" not in self.wording.texts["refund_refusal"]:
+            raise LetterDataError(
+                "refusal_reason", f"不明な払戻不可の理由です: {letter.refusal_reason}",
+                f"unknown refusal reason code {letter.refusal_reason!r}")
+        return self.wording.fill("refund_refusal", f"reasons.{letter.refusal_reason}",
+                                 self._values(letter))
 
     # -- layout --------------------------------------------------------------
     def compose(self, letter: LetterData) -> Pages:
@@ -170,8 +207,10 @@ class LetterRenderer:
                     f"unknown deficiency item codes: {', '.join(unknown)}")
         values = self._values(letter)
         ctx = _Ctx(letter, values, self.wording.raw(letter.kind.value, "title"))
-        masked = [str(values[k]) for k in ("account_number", "nanaco_number") if k in values]
-        protect = tuple(p for p in (letter.case_number, letter.letter_code,
+        masked = [str(values[k]) for k in ("account_number", "nanaco_number",
+                                            "certificate_number") if values.get(k)]
+        protect = tuple(p for p in (letter.case_number, letter.application_id,
+                                    letter.letter_code,
                                     self.settings.hotline, letter.recipient.name, *masked)
                         if p)
         continued = self.c("labels.continued", ctx, title=ctx.title)
@@ -203,8 +242,9 @@ class LetterRenderer:
         y = PAGE_H - 19 * mm
         comp.text(RIGHT, y, ctx.values["issue_date"], BODY, align="right")
         y -= 16
-        comp.text(RIGHT, y, f"{self.c('labels.case_number', ctx)}　{letter.case_number}",
-                  BODY_TIGHT, align="right")
+        comp.text(RIGHT, y, f"{self.reference_label(letter)}　{letter.reference}",
+                  BODY_TIGHT, align="right", field_name="application_id"
+                  if letter.programme == REFUND else "wording")
         y -= 14
         comp.text(RIGHT, y, f"{self.c('labels.letter_code', ctx)}　{letter.letter_code}",
                   BODY_TIGHT, align="right")
@@ -259,7 +299,7 @@ class LetterRenderer:
                               field_name=field)
         y -= name_style.leading - addr.leading + 6
         comp.text(x + addr.size, y, name, name_style, field_name="recipient.name")
-        comp.text(x, bottom, f"{self.c('labels.case_number', ctx)} {ctx.letter.case_number}",
+        comp.text(x, bottom, f"{self.reference_label(ctx.letter)} {ctx.letter.reference}",
                   Style(L.GOTHIC, 7.5, 9, 0.2))
 
     def _opening(self, comp: Composer, ctx: _Ctx, kind: str) -> None:
@@ -274,12 +314,13 @@ class LetterRenderer:
 
     def _closing(self, comp: Composer, ctx: _Ctx) -> None:
         """Whom to call, and the warning against fraudsters, kept together."""
-        closing_text = self.c("closing.text", ctx)
+        refund = ctx.letter.programme == REFUND
+        closing_text = self.c("closing.refund_text" if refund else "closing.text", ctx)
         gap = 4 * mm
         widths = (CONTENT_W * 0.40, CONTENT_W * 0.60 - gap)
         inner_l, inner_r = widths[0] - 7 * mm, widths[1] - 7 * mm
         contact = self.c("closing.contact", ctx)
-        ask = self.c("closing.ask_case_number", ctx)
+        ask = self.c("closing.ask_application_id" if refund else "closing.ask_case_number", ctx)
         notice = self.c("security.notice", ctx)
         code_line = self.c("security.letter_code", ctx)
         text_style = Style(L.MINCHO, 8.5, 12)
@@ -545,6 +586,75 @@ class LetterRenderer:
         self._end(comp, ctx)
         self._closing(comp, ctx)
 
+    # -- the balance-refund programme ---------------------------------------
+    def _refund_rows(self, ctx: _Ctx, file: str) -> list[tuple[str, str, float]]:
+        """お申出日, the first row of a refund letter's table (the application number is
+        at the top right, in the window and at the foot of every page)."""
+        rows: list[tuple[str, str, float]] = []
+        if ctx.values.get("applied_on"):
+            rows.append((self.w(file, "applied_on", ctx), str(ctx.values["applied_on"]), 0))
+        return rows
+
+    @staticmethod
+    def _refund_section(letter: LetterData) -> str:
+        return "postal" if isinstance(letter.payout, PostalOrderPayout) else "bank"
+
+    def _refund_confirmation(self, comp: Composer, ctx: _Ctx) -> None:
+        letter, f = ctx.letter, "refund_confirmation"
+        section = self._refund_section(letter)
+        self._opening(comp, ctx, f)
+        comp.heading(self.w(f, "heading", ctx))
+        rows = self._refund_rows(ctx, f)
+        rows.append((self.w(f, "balance", ctx), str(ctx.values["balance"]), 0))
+        if letter.from_charges:
+            rows.append((self.w(f, "from_charges", ctx), f"−{ctx.values['from_charges']}", 0))
+        amount_row = len(rows)
+        rows += [(self.w(f, "amount", ctx), str(ctx.values["refund_amount"]), 0),
+                 (self.w(f, "method", ctx), self.w(f, f"{section}.method", ctx), 0),
+                 (self.w(f, "destination", ctx), self.w(f, f"{section}.destination", ctx), 0)]
+        self._form_rows(comp, rows, emphasis=(amount_row,))
+        comp.space(BODY.leading * 0.9)
+        if letter.from_charges:
+            comp.paragraph(self.w(f, "from_charges_note", ctx))
+        comp.paragraph(self.w(f, f"{section}.text", ctx))
+        comp.paragraph(self.w(f, "closing", ctx))
+        self._end(comp, ctx)
+        self._closing(comp, ctx)
+
+    def _refund_refusal(self, comp: Composer, ctx: _Ctx) -> None:
+        f = "refund_refusal"
+        reason = self.refusal_text(ctx.letter)
+        self._opening(comp, ctx, f)
+        comp.heading(self.w(f, "heading", ctx))
+        rows = self._refund_rows(ctx, f)
+        rows.append((self.w(f, "reason", ctx), reason, 0))
+        self._form_rows(comp, rows)
+        comp.space(BODY.leading * 0.9)
+        comp.paragraph(self.w(f, "closing", ctx))
+        self._end(comp, ctx)
+        self._closing(comp, ctx)
+
+    def _refund_payment(self, comp: Composer, ctx: _Ctx) -> None:
+        letter, f = ctx.letter, "refund_payment"
+        section = self._refund_section(letter)
+        self._opening(comp, ctx, f)
+        comp.heading(self.w(f, "heading", ctx))
+        rows = [(self.w(f, "amount", ctx), str(ctx.values["paid_amount"]), 0)]
+        if section == "bank":
+            rows.append((self.w(f, "date", ctx), str(ctx.values["paid_date"]), 0))
+        else:
+            rows.append((self.w(f, "postal.cash_by", ctx), str(ctx.values["cash_by"]), 0))
+        rows += [(self.w(f, "method", ctx), self.w(f, f"{section}.method", ctx), 0),
+                 (self.w(f, "destination", ctx), self.w(f, f"{section}.destination", ctx), 0)]
+        self._form_rows(comp, rows, emphasis=(0, 1) if section == "postal" else (0,))
+        comp.space(BODY.leading * 0.9)
+        comp.paragraph(self.w(f, f"{section}.text", ctx))
+        if section == "postal":
+            comp.paragraph(self.w(f, "postal.how", ctx))
+        comp.paragraph(self.w(f, "closing", ctx))
+        self._end(comp, ctx)
+        self._closing(comp, ctx)
+
     # -- drawing -------------------------------------------------------------
     def draw(self, canvas: Canvas, pages: Pages, letter: LetterData) -> None:
         """Draw a composed letter, one canvas page per page, with "n / N" footers."""
@@ -569,8 +679,7 @@ class LetterRenderer:
                 (PAGE_W / 2, page_text, "center"),
                 (LEFT, f"{self.wording.raw('common', 'labels.letter_code')} "
                        f"{letter.letter_code}", "left"),
-                (RIGHT, f"{self.wording.raw('common', 'labels.case_number')} "
-                        f"{letter.case_number}", "right")):
+                (RIGHT, f"{self.reference_label(letter)} {letter.reference}", "right")):
             width = self.book.width(text, style.font, style.size)
             start = {"left": x, "right": x - width, "center": x - width / 2}[align]
             ops.append(TextOp(start, 10 * mm, self.book.runs(text, style.font), style.size,

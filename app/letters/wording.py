@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from app.core.paths import resources_dir
+from app.domain.refunds import REFUSAL_REASONS
 from app.letters.errors import LetterDataError, WordingError
 from app.letters.fonts import FontBook, font_book
 from app.letters.model import LetterKind
@@ -32,6 +33,10 @@ FILE_PLACEHOLDERS = {
     "guidance": frozenset({"claimed_total", "incident_count", "channel"}),
     "deficiency": frozenset({"item_count"}),
     "payment_notice": frozenset({"paid_amount", "paid_date"}),
+    "refund_confirmation": frozenset({"application_id", "applied_on", "balance",
+                                      "refund_amount"}),
+    "refund_refusal": frozenset({"application_id", "applied_on"}),
+    "refund_payment": frozenset({"application_id", "paid_amount"}),
     "alignment": frozenset({"organization", "support_centre", "hotline", "hotline_hours"}),
 }
 # The letters' files, each of whose keys may use COMMON_PLACEHOLDERS: "common" and one
@@ -70,6 +75,10 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         "closing.ask_case_number": _s("case_number"),
         "security.notice": _s("hotline"),
         "security.letter_code": _s("letter_code"),
+        # the balance-refund programme's letters: filed under the application number
+        "labels.application_id": PLAIN,
+        "closing.refund_text": PLAIN,
+        "closing.ask_application_id": _s("application_id"),
     },
     "guidance": {
         **_plain("title", "apology", "body", "damage.heading", "damage.number", "damage.date",
@@ -106,6 +115,29 @@ SCHEMA: dict[str, dict[str, Spec]] = {
         "nanaco.text": _s("paid_amount"),
         "card.destination": _s("card_last4", "card_issuer"),
         "card.text": _s("paid_amount", "card_issuer"),
+    },
+    "refund_confirmation": {
+        **_plain("title", "apology", "body", "heading", "applied_on", "balance",
+                 "from_charges", "amount", "method", "destination", "closing",
+                 "bank.method", "postal.method", "postal.destination"),
+        "from_charges_note": _s("from_charges"),
+        "bank.destination": _s("account_number", "bank_name branch_name account_type"),
+        "bank.text": _s("refund_amount"),
+        "postal.text": _s("refund_amount"),
+    },
+    "refund_refusal": {
+        **_plain("title", "apology", "body", "heading", "applied_on", "reason", "closing"),
+        **{f"reasons.{code}": _s("", "closed_on" if code == "account_closed" else "")
+           for code in REFUSAL_REASONS},
+    },
+    "refund_payment": {
+        **_plain("title", "apology", "body", "heading", "amount", "date", "method",
+                 "destination", "closing", "bank.method", "postal.method", "postal.cash_by",
+                 "postal.how"),
+        "bank.destination": _s("account_number", "bank_name branch_name account_type"),
+        "bank.text": _s("paid_date"),
+        "postal.destination": _s("certificate_number"),
+        "postal.text": _s("cash_by"),
     },
     "alignment": {
         **_plain("title", "instructions", "ruler", "sample.name", "sample.postal_code",

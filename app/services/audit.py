@@ -47,10 +47,15 @@ def _default(value: object) -> object:
     raise TypeError(f"cannot record {type(value).__name__} in the audit trail")
 
 
+# json.dumps with these arguments builds an encoder a call; bulk writers record
+# hundreds of thousands of events: built once, the same text.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=_default).encode
+
+
 def to_json(data: dict[str, Any] | None) -> str | None:
     if data is None:
         return None
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, default=_default)
+    return _ENCODE(data)
 
 
 def record(

@@ -34,7 +34,9 @@ _PAYOUT_ENTITIES = frozenset({"refund_batch", "refund_item", "payout_list", "pay
 class Changed:
     """Cases by id; refund batches (``batches``) and letter batches (``letters``) by
     id; victims and operators by id; the settings; ``payouts``: anything of the
-    payout family (batches, their items, card and nanaco lists, requests)."""
+    payout family (batches, their items, card and nanaco lists, requests);
+    ``refunds``: anything of the balance-refund programme (its imports, applications,
+    decisions and rails: the actions named refund.*)."""
 
     cases: frozenset[int] = frozenset()
     victims: frozenset[int] = frozenset()
@@ -43,6 +45,7 @@ class Changed:
     operators: frozenset[int] = frozenset()
     settings: bool = False
     payouts: bool = False
+    refunds: bool = False
 
     def __bool__(self) -> bool:
         return any(getattr(self, f.name) for f in fields(self))
@@ -78,17 +81,19 @@ class Recorder:
     operators: set[int] = field(default_factory=set)
     settings: bool = False
     payouts: bool = False
+    refunds: bool = False
 
     @property
     def value(self) -> Changed:
         return Changed(frozenset(self.cases), frozenset(self.victims),
                        frozenset(self.batches), frozenset(self.letters),
-                       frozenset(self.operators), self.settings, self.payouts)
+                       frozenset(self.operators), self.settings, self.payouts, self.refunds)
 
     def event(self, action: str, entity: str, entity_id: int | None,
               case_id: int | None) -> None:
         if action in LOOKS:
             return
+        self.refunds |= action.startswith("refund.")
         if case_id is not None:
             self.cases.add(case_id)
         if entity_id is None:

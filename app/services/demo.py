@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, insert, text
 from sqlmodel import select
 
-from app.core.clock import JST, jst_datetime
+from app.core.clock import JST, DemoClock, FixedClock, jst_datetime
 from app.core.errors import UserError
 from app.core.paths import resources_dir
 from app.domain.case_number import format_case_number
@@ -49,7 +49,8 @@ from app.storage.models import (
 
 PUBLIC_VICTIMS = 808
 PUBLIC_TOTAL = 38_615_473
-AS_OF = jst_datetime(2019, 8, 26, 17, 0)
+# The moment the demo's history stands at, and where the demo's clock starts.
+AS_OF = DemoClock.START
 OUTREACH_START = date(2019, 8, 19)
 CHUNK = 20_000
 
@@ -420,8 +421,10 @@ class DemoBuilder:
             out.flush()
             DemoRails.settle_totals(session)
             self.finish_sequences(session, ctx)
-        # Letters go out with a complete sender block (the demo's own address).
-        settings.change_many(ctx, SYSTEM_ACTOR, DEMO_SENDER)
+        # Letters go out with a complete sender block (the demo's own address), set
+        # before the demo's day begins, not at today's wall-clock time.
+        settings.change_many(AppContext(ctx.db, FixedClock(AS_OF - timedelta(hours=1))),
+                             SYSTEM_ACTOR, DEMO_SENDER)
         return result
 
     def write_victim(self, out: _Writer, number: int, plan: _Plan, result: DemoResult) -> None:

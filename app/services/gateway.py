@@ -30,7 +30,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from app.domain.roles import Actor
-from app.services import changes
+from app.services import changes, sessions
 from app.services.changes import Changed
 from app.services.context import AppContext
 from app.services.progress import Watch
@@ -96,6 +96,10 @@ class Gateway(Protocol):
         """``service(ctx, actor, *args, **kwargs)``: a use case on the operator's behalf,
         answered with what it changed."""
 
+    def sign_out(self) -> None:
+        """End this desk's session where it is kept (audited, the operator's held
+        cases back in the queue); afterwards the gateway's actor acts no more."""
+
     def now(self) -> datetime:
         """The services' clock (the demo's or a test's fixed clock in-process; the
         server's in the centre): pages stamp file names and propose times with it."""
@@ -119,6 +123,9 @@ class InProcessGateway:
             value = service(self.ctx, self.actor, *local_paths(args),
                             **_watched(local_paths(kwargs), watch))
         return Outcome(value, recorder.value)
+
+    def sign_out(self) -> None:
+        self.write(sessions.sign_out)
 
     def now(self) -> datetime:
         return self.ctx.clock.now()

@@ -19,6 +19,11 @@ from app.exports.csv_safe import SafeCsvWriter, open_safe_csv
 from app.services import audit
 from app.services.context import AppContext, confirmed_actor, require_role
 from app.services.imports import ImportSummary, RefusedRow, import_incidents
+from app.services.refunds_import import (
+    RefundImportSummary,
+    import_applications,
+    import_balances,
+)
 
 HEADER_PREFIX = ["行番号 line", "結果 outcome", "理由 reasons"]
 
@@ -59,6 +64,23 @@ def import_spooling_refused(
     with RefusedRowsFile(spool, header) as refused:
         return import_incidents(ctx, actor, path, mapping=mapping, dry_run=dry_run,
                                 on_refused=refused.add, progress=progress, cancel=cancel)
+
+
+def import_refunds_spooling_refused(
+    ctx: AppContext, actor: Actor, path: str | Path, *, kind: str,
+    mapping: dict[str, str] | None, dry_run: bool, spool: str | Path, header: list[str],
+    progress: Callable[[int, int], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> RefundImportSummary:
+    """The wizard's import (or dry run) of a balance-refund file, ``kind`` "balances"
+    or "applications": the same engine as the command line (app.services.refunds_import),
+    every refused row spooled to ``spool`` as for an incident list."""
+    runs = {"balances": import_balances, "applications": import_applications}
+    if kind not in runs:
+        raise ValueError(f"not a refund file kind: {kind!r}")
+    with RefusedRowsFile(spool, header) as refused:
+        return runs[kind](ctx, actor, path, mapping=mapping, dry_run=dry_run,
+                          on_refused=refused.add, progress=progress, cancel=cancel)
 
 
 def save_refused_rows(ctx: AppContext, actor: Actor, spool: str | Path, target: str | Path, *,

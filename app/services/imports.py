@@ -209,9 +209,15 @@ def make_plan(ctx: AppContext, source: IncidentFile, path: Path, now: datetime, 
     return plan
 
 
-def _rows_in(core: Connection, sql: str, values: list) -> list[tuple]:
+def rows_in(core: Connection, sql: str, values: list) -> list[tuple]:
     """``sql`` (ending in IN) for these values: driver SQL, since compiling an
-    expanding IN of a thousand values costs more than the look-up itself."""
+    expanding IN of a thousand values costs more than the look-up itself. No values,
+    no rows (and no query); more than CHUNK values are asked CHUNK at a time."""
+    if len(values) > CHUNK:
+        return [row for at in range(0, len(values), CHUNK)
+                for row in rows_in(core, sql, values[at:at + CHUNK])]
+    if not values:
+        return []
     markers = ", ".join(["?"] * len(values))
     return [tuple(row) for row in core.exec_driver_sql(driver_sql(core, f"{sql} ({markers})"),
                                                        tuple(values))]
@@ -220,7 +226,7 @@ def _rows_in(core: Connection, sql: str, values: list) -> list[tuple]:
 def read_reports(core: Connection, report_ids: list[str]) -> dict[str, tuple[str, str | None]]:
     if not report_ids:
         return {}
-    rows = _rows_in(core, "SELECT report_id, content_hash, content_digest FROM incident "
+    rows = rows_in(core, "SELECT report_id, content_hash, content_digest FROM incident "
                           "WHERE report_id IN", report_ids)
     return {rid: (digest_hash, digest) for rid, digest_hash, digest in rows}
 
@@ -235,7 +241,7 @@ def read_victims(core: Connection, members: set[str], phones: set[str], emails: 
                            ("email_key", emails)):
         values = sorted(values)
         for at in range(0, len(values), CHUNK):
-            for row in _rows_in(core, "SELECT id, member_id, name_key, kana_key, phone_digits, "
+            for row in rows_in(core, "SELECT id, member_id, name_key, kana_key, phone_digits, "
                                       f"email_key FROM victim WHERE {column} IN",
                                 values[at:at + CHUNK]):
                 found[row[0]] = row

@@ -1,6 +1,12 @@
 """Letters on cases: choosing cases for a batch, producing it, marking it mailed, and
 finding a letter by the code a caller reads out.
 
+The balance-refund programme's letters (confirmation of the amount, refusal with its
+reason, payment notice) go through the same machinery: a letter is a case's or a refund
+application's (letter.application_ref), the applications due each kind are read from
+their states by app.services.refund_letters, and marking such a batch mailed records
+it without moving anything (a refund application has no state for "told").
+
 A batch is all or nothing: the engine writes under temporary names; the letters are
 recorded on their cases, in one transaction with their audit events, and only once
 that transaction has committed are the files renamed into place. A cancelled or
@@ -12,10 +18,11 @@ as mailed, each move checked by the workflow rules and audited.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
@@ -39,9 +46,13 @@ from app.domain.reasons import reason_code
 from app.domain.roles import Actor
 from app.domain.states import Status
 from app.letters import (
+    COMPENSATION,
+    REFUND,
     BatchResult,
     LetterData,
+    LetterError,
     LetterKind,
+    LetterRenderer,
     LetterSettings,
     Recipient,
     payout_from_details,
@@ -51,7 +62,8 @@ from app.letters import (
 from app.letters import (
     Incident as LetterIncident,
 )
-from app.services import audit, settings
+from app.letters.shortcuts import PLAIN
+from app.services import audit, refund_letters, settings
 from app.services.cases import MoveRequest, apply_move, lock_case
 from app.services.context import AppContext, confirmed_actor, get_or_404
 from app.services.queue import PRIORITY_CHANNELS, letter_due_ids
@@ -64,6 +76,7 @@ from app.storage.models import (
     Operator,
     Payment,
     PayoutDetail,
+    RefundApplication,
     Victim,
 )
 
@@ -79,6 +92,8 @@ DEFAULT_STATUS = {
     LetterKind.DEFICIENCY: Status.DOCUMENTS_RECEIVED,
     LetterKind.PAYMENT_NOTICE: Status.PAID,
 }
+PROGRAMME_LABELS = {COMPENSATION: ("補償", "compensation"),
+                    REFUND: ("残高払戻し", "balance refund")}
 
 
 # -- letter codes ---------------------------------------------------------------
@@ -102,7 +117,11 @@ def normalise_code(typed: str) -> str | None:
 @dataclass(frozen=True)
 class BatchRequest:
     """Which cases get which letter. Case ids or numbers when given, else the rule
-    (channel, status, letter_due) in outreach order, up to ``limit``."""
+    (channel, status, letter_due) in outreach order, up to ``limit``.
+
+    A refund kind's letters go to refund applications: the numbers (申出番号) in
+    ``application_ids`` when given (each must be due the letter), else every
+    application due it, in the order they became due, up to ``limit``."""
 
     kind: LetterKind
     case_ids: tuple[int, ...] = ()
@@ -114,10 +133,15 @@ class BatchRequest:
     deficiency_items: tuple[str, ...] = ()
     deficiency_note: str = ""
     reply_by: date | None = None
+    application_ids: tuple[str, ...] = ()
 
     @property
     def by_rule(self) -> bool:
-        return not self.case_ids and not self.case_numbers
+        return not self.case_ids and not self.case_numbers and not self.application_ids
+
+    @property
+    def programme(self) -> str:
+        return LetterKind(self.kind).programme
 
 
 @dataclass(frozen=True)
@@ -132,13 +156,14 @@ class ChosenCase:
 @dataclass(frozen=True)
 class ProducedLetter:
     letter_id: int
-    case_id: int
-    case_number: str
+    case_id: int | None  # None: a refund application's letter
+    case_number: str  # the case number, or a refund letter's application number (申出番号)
     code: str
     pages: int
     first_page: int
     sha256: str
     path: Path
+    application_ref: int | None = None
 
 
 @dataclass(frozen=True)
@@ -167,13 +192,18 @@ class BatchSummary:
             "batch_id": self.batch_id, "kind": self.kind.value,
             "out": str(self.out) if self.out else None, "letters": len(self.letters),
             "pages": self.pages, "sha256": self.sha256, "cancelled": self.cancelled,
-            "produced": [{"case_number": x.case_number, "code": x.code, "pages": x.pages,
+            "programme": self.kind.programme,
+            "produced": [{self._number_key: x.case_number, "code": x.code, "pages": x.pages,
                           "first_page": x.first_page, "sha256": x.sha256, "path": str(x.path)}
                          for x in self.letters],
-            "refused": [{"case_number": r.case_number, "reason": r.reason,
+            "refused": [{self._number_key: r.case_number, "reason": r.reason,
                          "character": r.character, "codepoint": r.codepoint}
                         for r in self.refused],
         }
+
+    @property
+    def _number_key(self) -> str:
+        return "application_id" if self.kind.programme == REFUND else "case_number"
 
 
 @dataclass(frozen=True)
@@ -188,6 +218,11 @@ class BatchView:
     pages: int
     refused: int
     mailed_at: datetime | None
+
+    @property
+    def programme(self) -> str:
+        """"compensation" or "refund": which programme's letters the batch holds."""
+        return self.kind.programme
 
 
 @dataclass(frozen=True)
@@ -216,14 +251,20 @@ class MailedSummary:
 
 @dataclass(frozen=True)
 class FoundLetter:
-    case_id: int
-    case_number: str
+    case_id: int | None  # None: a refund application's letter
+    case_number: str  # "" on a refund letter
     letter_id: int
     code: str
     kind: LetterKind
     batch_id: int | None
     created_at: datetime
     mailed_at: datetime | None
+    application_ref: int | None = None
+    application_id: str | None = None  # a refund letter's application (case_id is 0 then)
+
+    @property
+    def programme(self) -> str:
+        return self.kind.programme
 
 
 # -- settings -----------------------------------------------------------------------
@@ -242,10 +283,22 @@ def _outreach_order():
     return (rank, Victim.contact_received_at, Case.id)
 
 
-def _choose(session: Session, request: BatchRequest, now: datetime) -> list[Case]:
+def _check_request(request: BatchRequest) -> None:
     if request.limit is not None and request.limit < 1:
         raise ValidationError("limit", "件数は1以上を指定してください。",
                               "The limit must be at least 1.")
+    refund = request.programme == REFUND
+    if refund and (request.case_ids or request.case_numbers):
+        raise ValidationError("case_numbers", "払戻しの書面は申出番号で指定してください。",
+                              "A refund letter goes to refund applications: give their "
+                              "application numbers.")
+    if not refund and request.application_ids:
+        raise ValidationError("application_ids", "補償の書面は案件番号で指定してください。",
+                              "A compensation letter goes to cases: give case numbers.")
+
+
+def _choose(session: Session, request: BatchRequest, now: datetime) -> list[Case]:
+    _check_request(request)
     if not request.by_rule:
         return _named_cases(session, request)
     status = request.status or DEFAULT_STATUS[request.kind]
@@ -289,12 +342,42 @@ def _named_cases(session: Session, request: BatchRequest) -> list[Case]:
 
 
 def choose_cases(ctx: AppContext, request: BatchRequest) -> list[ChosenCase]:
-    """The cases a batch would print, in order (shown before producing it)."""
+    """The cases a batch would print, in order (shown before producing it); for a
+    refund kind, choose_applications."""
     with ctx.db.read() as session:
         rows = _choose(session, request, ctx.clock.now())
         names = _names(session, [c.victim_id for c in rows])
         return [ChosenCase(c.id, c.case_number, names.get(c.victim_id, ""), Channel(c.channel),
                            Status(c.status)) for c in rows]
+
+
+def _refund_targets(session: Session, request: BatchRequest, today: date
+                    ) -> tuple[list[refund_letters.RefundTarget], list[RefusedRow]]:
+    _check_request(request)
+    kind = LetterKind(request.kind)
+    if request.by_rule:
+        limit = min(request.limit or MAX_BATCH, MAX_BATCH)
+        return refund_letters.due(session, kind, today, limit), []
+    targets, others = refund_letters.named(session, kind, request.application_ids, today)
+    if request.limit:
+        targets = targets[:request.limit]
+    return targets, [RefusedRow(number, f"{ja} / {en}", ja=ja, en=en)
+                     for number, ja, en in others]
+
+
+def choose_applications(ctx: AppContext, request: BatchRequest
+                        ) -> list[refund_letters.ChosenApplication]:
+    """The refund applications a batch of a refund kind would print, in order."""
+    with ctx.db.read() as session:
+        targets, _others = _refund_targets(session, request, today_jst(ctx.clock))
+        return refund_letters.chosen(targets)
+
+
+def refund_letters_due(ctx: AppContext) -> dict[str, int]:
+    """How many refund applications each refund letter is due for, not yet produced
+    (those with a postal address on record: a letter goes to the address on record)."""
+    with ctx.db.read() as session:
+        return refund_letters.due_counts(session, today_jst(ctx.clock))
 
 
 def _names(session: Session, victim_ids: Sequence[int]) -> dict[int, str]:
@@ -413,16 +496,31 @@ def produce_batch(
         raise ValidationError("deficiency_items", "不備の項目を選んでください。",
                               "Choose at least one missing or wrong item.")
     now = ctx.clock.now()
+    issue = today_jst(ctx.clock)
+    not_due: list[RefusedRow] = []
     with ctx.db.read() as session:
         actor = confirmed_actor(session, actor)
-        cases = _choose(session, request, now)
-        if not cases:
-            raise UserError("条件に合う案件がありません。", "No case matches.")
         letter_config = letter_settings(session)
-        codes = _fresh_codes(session, len(cases))
-        issue = today_jst(ctx.clock)
-        letters = build_letters(session, cases, request, codes, issue)
-        ids = {c.case_number: c.id for c in cases}
+        if request.programme == REFUND:
+            targets, not_due = _refund_targets(session, request, issue)
+            if not targets:
+                if not_due:
+                    return BatchSummary(None, request.kind, None, refused=tuple(not_due))
+                raise UserError("この書面を送る申出はありません。",
+                                "No refund application is due this letter.")
+            codes = _fresh_codes(session, len(targets))
+            letters = refund_letters.build_all(targets, LetterKind(request.kind), codes, issue)
+            owners = {t.application_id: _Owner(application_ref=t.application_ref,
+                                               postal_order_id=t.audit.get("postal_order_id"),
+                                               audit=dict(t.audit)) for t in targets}
+            _word_refusals(letters, owners, letter_config)
+        else:
+            cases = _choose(session, request, now)
+            if not cases:
+                raise UserError("条件に合う案件がありません。", "No case matches.")
+            codes = _fresh_codes(session, len(cases))
+            letters = build_letters(session, cases, request, codes, issue)
+            owners = {c.case_number: _Owner(case_id=c.id) for c in cases}
     # The files stay under temporary names until the batch is recorded: a batch file
     # never exists without its record. A failed recording, a cancel or a crash leaves
     # no file (the temporaries are removed now, or at the next start after a crash).
@@ -430,14 +528,39 @@ def produce_batch(
         result = render_letters(letters, Path(out), settings=letter_config,
                                 per_case_dir=per_case_dir, progress=progress, cancel=cancel,
                                 staging=staging)
-        refused = tuple(RefusedRow(r.case_number, r.reason, r.character, r.codepoint, r.ja,
-                                   r.en) for r in result.refused)
+        refused = (*not_due, *(RefusedRow(r.case_number, r.reason, r.character, r.codepoint,
+                                          r.ja, r.en) for r in result.refused))
         if result.cancelled or not result.rendered:
             return BatchSummary(None, request.kind, None, refused=refused,
                                 cancelled=result.cancelled)
-        summary = _record(ctx, actor, request, result, ids, refused, per_case_dir is not None)
+        summary = _record(ctx, actor, request, result, owners, refused,
+                          per_case_dir is not None)
         _place(staging, summary)
     return summary
+
+
+@dataclass(frozen=True)
+class _Owner:
+    """Whose letter it is: a case, or a refund application (and the 払出証書 a payment
+    notice is about), with what its audit event records besides the common fields."""
+
+    case_id: int | None = None
+    application_ref: int | None = None
+    postal_order_id: int | None = None
+    audit: dict = field(default_factory=dict)
+
+
+def _word_refusals(letters: Sequence[LetterData], owners: dict[str, _Owner],
+                   config: LetterSettings) -> None:
+    """The reason each refusal letter prints, in the wording's words, for its audit
+    event (a letter whose reason cannot be worded is refused by the engine)."""
+    if not any(x.kind is LetterKind.REFUND_REFUSAL for x in letters):
+        return
+    renderer = LetterRenderer(config, shortcuts=PLAIN)
+    for letter in letters:
+        if letter.kind is LetterKind.REFUND_REFUSAL:
+            with contextlib.suppress(LetterError):
+                owners[letter.reference].audit["refusal_reason"] = renderer.refusal_text(letter)
 
 
 def _place(staging: Staging, summary: BatchSummary) -> None:
@@ -457,7 +580,7 @@ def _place(staging: Staging, summary: BatchSummary) -> None:
 
 
 def _record(ctx: AppContext, actor: Actor, request: BatchRequest, result: BatchResult,
-            ids: dict[str, int], refused: tuple[RefusedRow, ...], per_case: bool
+            owners: dict[str, _Owner], refused: tuple[RefusedRow, ...], per_case: bool
             ) -> BatchSummary:
     now = ctx.clock.now()
     with ctx.db.write() as session:
@@ -467,7 +590,10 @@ def _record(ctx: AppContext, actor: Actor, request: BatchRequest, result: BatchR
                             refused=len(refused), file_sha256=result.sha256)
         session.add(batch)
         session.flush()
-        rows = [Letter(case_id=ids[r.case_number], kind=request.kind.value, code=r.letter_code,
+        rows = [Letter(case_id=owners[r.case_number].case_id,
+                       application_ref=owners[r.case_number].application_ref,
+                       postal_order_id=owners[r.case_number].postal_order_id,
+                       kind=request.kind.value, code=r.letter_code,
                        file_sha256=r.sha256, operator_id=actor.operator_id, created_at=now,
                        batch_id=batch.id, pages=r.pages, first_page=r.first_page)
                 for r in result.rendered]
@@ -479,15 +605,17 @@ def _record(ctx: AppContext, actor: Actor, request: BatchRequest, result: BatchR
             action="letter.produce", entity="letter", entity_id=row.id, case_id=row.case_id,
             before=None, reason=None, after=audit.to_json({
                 "kind": row.kind, "code": row.code, "batch_id": batch.id,
-                "sha256": row.file_sha256, "pages": row.pages, "file": str(rendered.path)}))
+                "sha256": row.file_sha256, "pages": row.pages, "file": str(rendered.path),
+                **owners[rendered.case_number].audit}))
             for row, rendered in zip(rows, result.rendered, strict=True)])
         audit.record(session, actor, now, "letter.batch", "letter_batch", batch.id,
-                     after={"kind": batch.kind, "letters": batch.letters, "pages": batch.pages,
+                     after={"kind": batch.kind, "programme": request.programme,
+                            "letters": batch.letters, "pages": batch.pages,
                             "refused": batch.refused, "out": batch.out_path,
                             "sha256": batch.file_sha256})
         produced = tuple(
             ProducedLetter(row.id, row.case_id, r.case_number, r.letter_code, r.pages,
-                           r.first_page, r.sha256, Path(r.path))
+                           r.first_page, r.sha256, Path(r.path), row.application_ref)
             for row, r in zip(rows, result.rendered, strict=True))
         return BatchSummary(batch.id, request.kind, result.out, produced, refused,
                             result.total_pages, result.sha256)
@@ -506,17 +634,22 @@ def list_batches(ctx: AppContext, limit: int = 50) -> list[BatchView]:
 def batch_letters(ctx: AppContext, batch_id: int) -> list[ProducedLetter]:
     with ctx.db.read() as session:
         batch = get_or_404(session, LetterBatch, batch_id, "発送バッチ", "Letter batch")
-        rows = session.exec(select(Letter, Case.case_number).join(Case, Case.id == Letter.case_id)
+        rows = session.exec(select(Letter, Case.case_number, RefundApplication.application_id)
+                            .outerjoin(Case, Case.id == Letter.case_id)
+                            .outerjoin(RefundApplication,
+                                       RefundApplication.id == Letter.application_ref)
                             .where(Letter.batch_id == batch_id).order_by(Letter.id)).all()
-        return [ProducedLetter(x.id, x.case_id, number, x.code, x.pages or 0, x.first_page or 1,
-                               x.file_sha256 or "", _letter_path(batch, number))
-                for x, number in rows]
+        return [ProducedLetter(x.id, x.case_id, number or application_id or "", x.code,
+                               x.pages or 0, x.first_page or 1, x.file_sha256 or "",
+                               _letter_path(batch, x), x.application_ref)
+                for x, number, application_id in rows]
 
 
-def _letter_path(batch: LetterBatch, case_number: str) -> Path:
+def _letter_path(batch: LetterBatch, letter: Letter) -> Path:
+    """The batch PDF, or this letter's own file (named ..._<kind>_<code>.pdf)."""
     if not batch.per_case:
         return Path(batch.out_path)
-    matches = sorted(Path(batch.out_path).glob(f"*{case_number}*.pdf"))
+    matches = sorted(Path(batch.out_path).glob(f"*_{letter.kind}_{letter.code}.pdf"))
     return matches[0] if matches else Path(batch.out_path)
 
 
@@ -546,6 +679,8 @@ def mark_mailed(ctx: AppContext, actor: Actor, batch_id: int) -> MailedSummary:
                            f"No letter batch {batch_id}.")
         check_letter_batch_mailable(batch.mailed_at is not None, batch_id)
         kind = LetterKind(batch.kind)
+        if kind.programme == REFUND:
+            return _mark_refund_batch_mailed(session, actor, now, batch)
         sources, target = _MAILED_MOVES[kind]
         moved: list[MailedCase] = []
         stayed: list[MailedCase] = []
@@ -577,6 +712,30 @@ def mark_mailed(ctx: AppContext, actor: Actor, batch_id: int) -> MailedSummary:
         return MailedSummary(batch_id, len(letters), tuple(moved), tuple(stayed))
 
 
+def _mark_refund_batch_mailed(session: Session, actor: Actor, now: datetime,
+                              batch: LetterBatch) -> MailedSummary:
+    """A refund batch posted: each letter is recorded as mailed and audited; no state
+    moves (a refund application's state says what was decided, not what it was told)."""
+    letters = session.exec(select(Letter).where(Letter.batch_id == batch.id)
+                           .order_by(Letter.id)).all()
+    numbers = refund_letters.application_numbers(
+        session, {x.application_ref for x in letters if x.application_ref})
+    for letter in letters:
+        letter.mailed_at = now
+        session.add(letter)
+        audit.record(session, actor, now, "letter.mailed", "letter", letter.id,
+                     after={"code": letter.code, "kind": letter.kind, "batch_id": batch.id,
+                            "programme": REFUND,
+                            "application_id": numbers.get(letter.application_ref)})
+    batch.mailed_at, batch.mailed_by = now, actor.operator_id
+    session.add(batch)
+    audit.record(session, actor, now, "letter.batch_mailed", "letter_batch", batch.id,
+                 after={"letters": len(letters), "programme": REFUND, "moved": 0,
+                        "stayed": 0})
+    session.flush()
+    return MailedSummary(batch.id, len(letters), (), ())
+
+
 # -- finding a letter by its code ---------------------------------------------------
 def find_letter(ctx: AppContext, code: str) -> FoundLetter | None:
     """The letter whose code a caller reads out, typed in any width or case, with or
@@ -585,15 +744,17 @@ def find_letter(ctx: AppContext, code: str) -> FoundLetter | None:
     if canonical is None:
         return None
     with ctx.db.read() as session:
-        found = session.exec(select(Letter, Case.case_number)
-                             .join(Case, Case.id == Letter.case_id)
+        found = session.exec(select(Letter, Case.case_number, RefundApplication.application_id)
+                             .outerjoin(Case, Case.id == Letter.case_id)
+                             .outerjoin(RefundApplication,
+                                        RefundApplication.id == Letter.application_ref)
                              .where(Letter.code == canonical)).first()
         if found is None:
             return None
-        letter, number = found
-        return FoundLetter(letter.case_id, number, letter.id, letter.code,
+        letter, number, application_id = found
+        return FoundLetter(letter.case_id, number or "", letter.id, letter.code,
                            LetterKind(letter.kind), letter.batch_id, letter.created_at,
-                           letter.mailed_at)
+                           letter.mailed_at, letter.application_ref, application_id)
 
 
 def alignment_sheet(ctx: AppContext, out: Path) -> Path:

@@ -300,6 +300,21 @@ def release(ctx: AppContext, actor: Actor, case_id: int) -> None:
                          case_id=case_id)
 
 
+def release_all_held(session: Session, actor: Actor, now: datetime) -> list[int]:
+    """Inside a sign-out's transaction: every case this operator holds goes back to
+    the queue (the next operator at the desk is offered them), each release audited."""
+    held = [row[0] for row in session.execute(
+        select(CaseQueue.case_id).where(CaseQueue.holder_id == actor.operator_id))]
+    if held:
+        session.execute(
+            update(CaseQueue).where(CaseQueue.case_id.in_(held))
+            .values(holder_id=None, held_until=None, updated_at=now)
+            .execution_options(synchronize_session=False))
+    for case_id in held:
+        audit.record(session, actor, now, "queue.release", "case", case_id, case_id=case_id)
+    return held
+
+
 def after_attempt(session: Session, case_id: int, outcome: str, failed: bool,
                   call_back_at: datetime | None, now: datetime) -> None:
     """Move the queue on after an attempt (called inside record_attempt's transaction):

@@ -217,9 +217,14 @@ def confirm_identity(ctx: AppContext, actor: Actor, application_ref: int, how: s
 
 
 def refuse(ctx: AppContext, actor: Actor, application_ref: int, reason: str, *,
-           second_factor: str | None = None) -> ApplicationView:
+           second_factor: str | None = None, code: str | None = None) -> ApplicationView:
     """Refused with its reason: an operator's for identity and unmatched, a supervisor's
-    (with a fresh code) for late and overlap applications."""
+    (with a fresh code) for late and overlap applications. ``code`` is the reason the
+    refusal letter words (rules.REFUSAL_REASONS); by default the one the state says
+    (rules.REFUSAL_FROM_STATE). ``reason`` is the operator's own note, for the record."""
+    if code is not None and code not in rules.REFUSAL_FROM_STATE.values():
+        raise ValidationError("code", f"払戻不可の理由 {code} はありません。",
+                              f"No refusal reason {code}.")
     now = ctx.clock.now()
     with counting_step_up_failures(ctx, actor), ctx.db.write() as session:
         actor = confirmed_actor(session, actor, now)
@@ -230,7 +235,10 @@ def refuse(ctx: AppContext, actor: Actor, application_ref: int, reason: str, *,
         if RefundState(app.state) in rules.SUPERVISOR_STATES:
             require_role(actor, *SUPERVISORS)
             require_step_up(session, actor, second_factor, now)
-        _move(session, actor, now, app, RefundState.REFUSED, _reason(reason), "refund.refuse")
+        chosen = code or rules.REFUSAL_FROM_STATE[app.state]
+        app.refusal_code = chosen
+        _move(session, actor, now, app, RefundState.REFUSED, _reason(reason), "refund.refuse",
+              _refusal(chosen))
         session.flush()
         return _view(app, session.get(RefundMember, app.member_ref) if app.member_ref else None)
 
@@ -284,12 +292,20 @@ def settle_overlap(ctx: AppContext, actor: Actor, application_ref: int, from_cha
             phone=app.phone, email=app.email, birth_date=app.birth_date))
         confirmed = identity and app.route == rules.Route.APP
         state = RefundState.CONFIRMED if confirmed else RefundState.AWAITING_IDENTITY
+        extra = {"from_charges": from_charges, "refundable_amount": app.refundable_amount}
         if app.refundable_amount == 0:
             state = RefundState.REFUSED
-        _move(session, actor, now, app, state, _reason(reason), "refund.settle_overlap",
-              {"from_charges": from_charges, "refundable_amount": app.refundable_amount})
+            app.refusal_code = "compensated"
+            extra.update(_refusal("compensated"))
+        _move(session, actor, now, app, state, _reason(reason), "refund.settle_overlap", extra)
         session.flush()
         return _view(app, member)
+
+
+def _refusal(code: str) -> dict:
+    """What the audit event of a refusal records of its reason: the code and its words."""
+    ja, en = rules.REFUSAL_REASONS[code]
+    return {"refusal": code, "refusal_reason": f"{ja} / {en}"}
 
 
 def _supervisor(session: Session, actor: Actor, code: str | None, now: datetime) -> Actor:

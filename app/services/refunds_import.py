@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from itertools import islice
 from pathlib import Path
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from app.domain import refunds as rules
@@ -33,15 +34,9 @@ from app.importers.refund_csv import (
 )
 from app.services import audit, settings
 from app.services.context import AppContext, confirmed_actor
-from app.services.imports import ImportCancelled, RefusedRow
+from app.services.imports import ImportCancelled, RefusedRow, rows_in
 from app.storage.bulk import BulkInsert, reserve_ids
-from app.storage.models import (
-    Case,
-    ImportBatch,
-    RefundApplication,
-    RefundMember,
-    Victim,
-)
+from app.storage.models import ImportBatch, RefundApplication, RefundMember
 
 CHUNK = 1000
 SAMPLE = 1000
@@ -98,23 +93,29 @@ _APPLICATION_COLUMNS = (
 def import_balances(ctx: AppContext, actor: Actor, path: str | Path, *, dry_run: bool = False,
                     mapping: dict[str, str] | None = None,
                     on_refused: Callable[[RefusedRow], None] | None = None,
-                    cancel: Callable[[], bool] | None = None) -> RefundImportSummary:
+                    cancel: Callable[[], bool] | None = None,
+                    progress: Callable[[int, int], None] | None = None) -> RefundImportSummary:
     return _import(ctx, actor, path, BALANCES, _BalanceRun, dry_run, mapping, on_refused,
-                   cancel)
+                   cancel, progress)
 
 
 def import_applications(ctx: AppContext, actor: Actor, path: str | Path, *,
                         dry_run: bool = False, mapping: dict[str, str] | None = None,
                         on_refused: Callable[[RefusedRow], None] | None = None,
-                        cancel: Callable[[], bool] | None = None) -> RefundImportSummary:
+                        cancel: Callable[[], bool] | None = None,
+                        progress: Callable[[int, int], None] | None = None
+                        ) -> RefundImportSummary:
     return _import(ctx, actor, path, APPLICATIONS, _ApplicationRun, dry_run, mapping,
-                   on_refused, cancel)
+                   on_refused, cancel, progress)
 
 
-def _import(ctx, actor, path, kind: FileKind, run_class, dry_run, mapping, on_refused, cancel):
+def _import(ctx, actor, path, kind: FileKind, run_class, dry_run, mapping, on_refused, cancel,
+            progress=None):
     path = Path(path)
     now = ctx.clock.now()
-    source = read_refund_file(path, kind, now=now, mapping=mapping)
+    with ctx.db.read() as session:
+        opened = settings.load(session).refund_applications_from
+    source = read_refund_file(path, kind, now=now, mapping=mapping, applications_from=opened)
     summary = RefundImportSummary(file_name=path.name, kind=kind.name, encoding=source.encoding,
                                   sha256=source.sha256,
                                   unknown_columns=source.unknown_columns, dry_run=dry_run)
@@ -127,6 +128,8 @@ def _import(ctx, actor, path, kind: FileKind, run_class, dry_run, mapping, on_re
                 if cancel and cancel():
                     raise ImportCancelled
                 run.take(chunk)
+                if progress:
+                    progress(source.bytes_read, source.size)
             run.finish()
             if dry_run:
                 raise _DryRun
@@ -159,6 +162,11 @@ class _Run:
             file_name=path.name, sha256=s.sha256, encoding=s.encoding,
             operator_id=self.actor.operator_id, created_at=self.now)]).scalar_one()
         s.batch_id = self.batch_id
+
+    def _asked(self, rows: list[RefundRow]) -> list[str]:
+        """The keys of a chunk's records the database may already hold (once each)."""
+        return list({getattr(row.record, self.key_field): None for row in rows if row.ok
+                     and getattr(row.record, self.key_field) not in self.seen})
 
     def _sort_out(self, rows: list[RefundRow], known: dict[str, str]) -> list:
         """The new records of a chunk; every other row counted."""
@@ -212,15 +220,13 @@ class _BalanceRun(_Run):
 
     def take(self, chunk: list[RefundRow]) -> None:
         self.summary.read += len(chunk)
-        ids = [r.record.member_id for r in chunk if r.ok]
-        known = dict(self.core.execute(select(RefundMember.member_id, RefundMember.content_hash)
-                                       .where(RefundMember.member_id.in_(ids))).all()) if ids \
-            else {}
+        known = dict(rows_in(self.core, "SELECT member_id, content_hash FROM refund_member "
+                                        "WHERE member_id IN", self._asked(chunk)))
         new = self._sort_out(chunk, known)
         if not new:
             return
-        victims = dict(self.core.execute(select(Victim.member_id, Victim.id).where(
-            Victim.member_id.in_([r.member_id for r, _c in new]))).all())
+        victims = dict(rows_in(self.core, "SELECT member_id, id FROM victim WHERE member_id IN",
+                               [r.member_id for r, _c in new]))
         keys = reserve_ids(self.core, RefundMember.__table__, len(new))
         self.rows.run(self._row(key, record, content, victims.get(record.member_id))
                       for key, (record, content) in zip(keys, new, strict=True))
@@ -259,10 +265,9 @@ class _ApplicationRun(_Run):
 
     def take(self, chunk: list[RefundRow]) -> None:
         self.summary.read += len(chunk)
-        ids = [r.record.application_id for r in chunk if r.ok]
-        known = dict(self.core.execute(
-            select(RefundApplication.application_id, RefundApplication.content_hash)
-            .where(RefundApplication.application_id.in_(ids))).all()) if ids else {}
+        known = dict(rows_in(self.core, "SELECT application_id, content_hash FROM "
+                                        "refund_application WHERE application_id IN",
+                             self._asked(chunk)))
         new = self._sort_out(chunk, known)
         if not new:
             return
@@ -318,33 +323,45 @@ def state_counts(session: Session) -> dict[str, int]:
     return {state.value: int(counts.get(state.value, 0)) for state in rules.RefundState}
 
 
+_FINDER_SQL = ("SELECT id, member_id, balance, fraud_charge_balance, name_kana, phone, "
+               "phone_digits, email, email_key, birth_date, closed_on FROM refund_member WHERE ")
+
+
+def _day(value: date | str | None) -> date | None:
+    """A DATE as read by driver SQL: ISO text on SQLite, a date on PostgreSQL."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
 class _MemberFinder:
     """The members a chunk of applications may be for: by member ID when given, else by
     the phone or the e-mail on record (found only when exactly one member has it)."""
 
-    def __init__(self, core, records: list[ApplicationRecord]) -> None:
+    def __init__(self, core: Connection, records: list[ApplicationRecord]) -> None:
         self.core = core
         ids = {r.member_id for r in records if r.member_id}
         phones = {phone_digits(r.phone) for r in records if r.phone and not r.member_id}
         mails = {email_key(r.email) for r in records if r.email and not r.member_id}
         rows = {}
-        for column, values in ((RefundMember.member_id, ids),
-                               (RefundMember.phone_digits, phones),
-                               (RefundMember.email_key, mails)):
-            if values:
-                for row in core.execute(select(RefundMember).where(column.in_(values))):
-                    rows[row.id] = row
-        overlapping = _overlapping_members(core, {row.member_id for row in rows.values()})
+        # Separate indexed look-ups: an OR of them would scan the whole table.
+        for column, values in (("member_id", ids), ("phone_digits", phones),
+                               ("email_key", mails)):
+            for row in rows_in(core, f"{_FINDER_SQL}{column} IN", list(values)):
+                rows[row[0]] = row
+        overlapping = _overlapping_members(core, {row[1] for row in rows.values()})
         self.by_id: dict[str, _Known] = {}
         self.by_phone: dict[str, list[_Known]] = {}
         self.by_mail: dict[str, list[_Known]] = {}
-        for row in rows.values():
-            known = _Known(row.id, row.member_id, member_facts(row, row.member_id in overlapping))
-            self.by_id[row.member_id] = known
-            if row.phone_digits:
-                self.by_phone.setdefault(row.phone_digits, []).append(known)
-            if row.email_key:
-                self.by_mail.setdefault(row.email_key, []).append(known)
+        for (ref, member_id, balance, fraud, kana, phone, digits, email, mail, birth,
+             closed) in rows.values():
+            known = _Known(ref, member_id, rules.Member(
+                balance=balance, fraud_charge_balance=fraud, name_kana=kana, phone=phone,
+                email=email, birth_date=_day(birth), closed_on=_day(closed),
+                overlapping_victim=member_id in overlapping))
+            self.by_id[member_id] = known
+            if digits:
+                self.by_phone.setdefault(digits, []).append(known)
+            if mail:
+                self.by_mail.setdefault(mail, []).append(known)
 
     def find(self, r: ApplicationRecord) -> _Known | None:
         if r.member_id:
@@ -356,12 +373,12 @@ class _MemberFinder:
         return None
 
     def standing_refs(self) -> set[int]:
-        refs = [k.ref for k in self.by_id.values()]
-        if not refs:
-            return set()
-        return set(self.core.execute(select(RefundApplication.member_ref).where(
-            RefundApplication.member_ref.in_(refs),
-            RefundApplication.state.not_in(NOT_STANDING))).scalars())
+        """The members found whose application stands (from earlier imports)."""
+        markers = ", ".join(f"'{state}'" for state in NOT_STANDING)
+        return {ref for (ref,) in rows_in(
+            self.core, "SELECT member_ref FROM refund_application WHERE state NOT IN "
+                       f"({markers}) AND member_ref IN",
+            [k.ref for k in self.by_id.values()])}
 
 
 def member_facts(row: RefundMember, overlapping: bool) -> rules.Member:
@@ -371,11 +388,10 @@ def member_facts(row: RefundMember, overlapping: bool) -> rules.Member:
                         overlapping_victim=overlapping)
 
 
-def _overlapping_members(core, member_ids: set[str]) -> set[str]:
+def _overlapping_members(core: Connection, member_ids: set[str]) -> set[str]:
     """Member IDs that are compensation victims with a credit or debit charge case."""
-    if not member_ids:
-        return set()
-    return set(core.execute(
-        select(Victim.member_id).join(Case, Case.victim_id == Victim.id)
-        .where(Victim.member_id.in_(member_ids),
-               Case.channel.in_(sorted(rules.OVERLAP_CHANNELS)))).scalars())
+    channels = ", ".join(f"'{channel}'" for channel in sorted(rules.OVERLAP_CHANNELS))
+    return {member_id for (member_id,) in rows_in(
+        core, "SELECT DISTINCT victim.member_id FROM victim JOIN case_file ON "
+              f"case_file.victim_id = victim.id WHERE case_file.channel IN ({channels}) "
+              "AND victim.member_id IN", list(member_ids))}

@@ -35,7 +35,9 @@ def take_phone_application(ctx: AppContext, actor: Actor, form: Mapping[str, str
     now = ctx.clock.now()
     values = {**form, "route": "phone", "application_id": "TEL"}
     values.setdefault("applied_at", now.isoformat(sep=" ", timespec="minutes"))
-    row = check_application_form(values, now=now)
+    with ctx.db.read() as session:
+        opened = settings.load(session).refund_applications_from
+    row = check_application_form(values, now=now, applications_from=opened)
     if not row.ok:
         raise FormProblems({e.field: (e.ja, e.en) for e in row.errors})
     with ctx.db.write() as session:

@@ -29,7 +29,7 @@ import pyotp
 from cryptography.fernet import Fernet, InvalidToken
 from sqlmodel import Session, select
 
-from app.core.errors import EnvironmentProblem, PermissionDenied, UserError
+from app.core.errors import EnvironmentProblem, PermissionDenied, UserError, ValidationError
 from app.domain.roles import SYSTEM_ACTOR, Actor, Role
 from app.services import audit
 from app.services.context import AppContext, confirmed_actor, require_role
@@ -68,6 +68,7 @@ __all__ = [
     "confirm_enrolment",
     "counting_step_up_failures",
     "is_enrolled",
+    "record_recovery_codes_kept",
     "record_step_up_failure",
     "require_exporter",
     "require_step_up",
@@ -358,6 +359,23 @@ def _use_recovery(session: Session, row: Operator, code: str | None, now: dateti
     audit.record(session, _actor_of(row), now, "second_factor.recovery_code_used",
                  "operator", row.id)
     return True
+
+
+# How an operator kept the recovery codes shown at enrolment (never the codes themselves).
+KEPT_HOW = ("copied", "printed", "saved")
+
+
+def record_recovery_codes_kept(ctx: AppContext, actor: Actor, how: str) -> None:
+    """The operator copied, printed or saved the recovery codes just shown: audited with
+    the how, never with the codes (nor where a file went). Each time is recorded."""
+    if how not in KEPT_HOW:
+        raise ValidationError("how", f"記録できない方法です: {how}",
+                              f"Not a way of keeping the codes: {how}")
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        actor = confirmed_actor(session, actor, now)
+        audit.record(session, actor, now, "second_factor.recovery_codes_kept", "operator",
+                     actor.operator_id, after={"kept": how})
 
 
 def remaining_recovery_codes(ctx: AppContext, actor: Actor) -> int:

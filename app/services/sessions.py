@@ -39,6 +39,7 @@ THROTTLE_WINDOW = timedelta(minutes=15)
 TOUCH_EVERY = timedelta(seconds=30)
 
 ACTIVE, CODE, ENROL, NEW_PASSWORD = "active", "code", "enrol", "new_password"
+SIGNED_OUT = "signed_out"
 
 
 @dataclass(frozen=True)
@@ -163,11 +164,44 @@ def advance(ctx: AppContext, session_id: int, stage: str, epoch: int) -> None:
 
 
 def end(ctx: AppContext, session_id: int, reason: str) -> None:
+    """A server session ends. Signed out (``/auth/sign-out``: the window's menu at a
+    centre desk, or ``hosho --server URL logout``): audited as a sign-out and the
+    operator's held cases go back to the queue, as at a single desk (``sign_out``)."""
     now = ctx.clock.now()
     with ctx.db.write() as session:
         row = session.get(ServerSession, session_id)
         if row is not None and row.ended_at is None:
             row.ended_at, row.end_reason = now, reason
+            operator = session.get(Operator, row.operator_id)
+            if reason == SIGNED_OUT and operator is not None:
+                _signed_out(session, operator, now, {"session": row.id})
+
+
+def sign_out(ctx: AppContext, actor: Actor) -> None:
+    """The window's "Sign out" at a single desk (the services in the desk's process):
+    the session ends here. The operator's sign-in epoch moves on, so that this
+    sign-in (this ``actor``) acts no more, as after a lock; the held cases go back to
+    the queue; the sign-out is audited. A session that has already ended (a lock, a
+    reset) has nothing more to end. A centre desk signs out at the server instead
+    (``/auth/sign-out``, then ``end``): only that session ends there."""
+    if actor.is_system:
+        return
+    now = ctx.clock.now()
+    with ctx.db.write() as session:
+        row = session.get(Operator, actor.operator_id, with_for_update=True)
+        if row is None or (actor.epoch is not None and actor.epoch != row.signin_epoch):
+            return
+        row.signin_epoch += 1
+        _signed_out(session, row, now, {"desk": "local"})
+
+
+def _signed_out(session: Session, operator: Operator, now: datetime, where: dict) -> None:
+    from app.services.queue import release_all_held
+
+    actor = Actor(operator_id=operator.id, login=operator.login, role=Role(operator.role))
+    released = release_all_held(session, actor, now)
+    audit.record(session, actor, now, "operator.sign_out", "operator", operator.id,
+                 after=where | {"released_cases": len(released)})
 
 
 def list_sessions(ctx: AppContext, actor: Actor, include_ended: bool = False

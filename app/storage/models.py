@@ -265,10 +265,30 @@ class PayoutDetail(SQLModel, table=True):
 
 
 class Letter(SQLModel, table=True):
+    """A letter produced: a compensation case's or a balance-refund application's, never
+    both (0017). A refund application gets each kind of letter once, enforced here: once
+    per application and kind, except a payment notice for a 払出証書, which is once per
+    certificate (an expired one re-issued is a new certificate, and a new notice)."""
+
     __tablename__ = "letter"
+    __table_args__ = (
+        CheckConstraint("(case_id IS NULL) <> (application_ref IS NULL)", name="one_programme"),
+        CheckConstraint("postal_order_id IS NULL OR application_ref IS NOT NULL",
+                        name="postal_order_is_a_refunds"),
+        Index("uq_letter_refund_once", "application_ref", "kind", unique=True,
+              sqlite_where=sa_text("application_ref IS NOT NULL AND postal_order_id IS NULL"),
+              postgresql_where=sa_text("application_ref IS NOT NULL AND postal_order_id IS NULL")),
+        Index("uq_letter_postal_order_once", "postal_order_id", "kind", unique=True,
+              sqlite_where=sa_text("postal_order_id IS NOT NULL"),
+              postgresql_where=sa_text("postal_order_id IS NOT NULL")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    case_id: int = Field(sa_column=_fk("case_file.id", nullable=False))
+    case_id: int | None = Field(default=None, sa_column=_fk("case_file.id"))
+    application_ref: int | None = Field(default=None, sa_column=_fk("refund_application.id",
+                                                                    index=False))
+    postal_order_id: int | None = Field(default=None, sa_column=_fk("postal_order.id",
+                                                                    index=False))
     kind: str = Field(sa_column=Column(String(20), nullable=False))
     code: str = Field(sa_column=Column(String(16), unique=True, nullable=False))
     file_sha256: str | None = Field(default=None, sa_column=Column(String(64)))
@@ -597,6 +617,10 @@ class RefundMember(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_utc())
 
 
+_STANDING = ("member_ref IS NOT NULL AND state NOT IN "
+             "('duplicate', 'refused', 'refused_closed', 'refused_no_balance')")
+
+
 class RefundApplication(SQLModel, table=True):
     """One application, by app, web form or phone, and where it stands."""
 
@@ -605,6 +629,10 @@ class RefundApplication(SQLModel, table=True):
         Index("ix_refund_application_state", "state", "applied_at"),
         # The parent key of a live 払出証書's claim on the application (see above).
         Index("uq_refund_application_id_rail", "id", "payout_rail", unique=True),
+        # One standing application per member (the spec's duplicate rule), even when two
+        # desks decide at once (migration 0018).
+        Index("uq_refund_application_standing", "member_ref", unique=True,
+              sqlite_where=sa_text(_STANDING), postgresql_where=sa_text(_STANDING)),
         CheckConstraint("payout_rail IS NULL OR payout_rail IN ('transfer', 'postal')",
                         name="known_rail"),
     )
@@ -629,6 +657,10 @@ class RefundApplication(SQLModel, table=True):
     holder_kana: str | None = Field(default=None, sa_column=Column(String(100)))
     state: str = Field(sa_column=Column(String(20), nullable=False))
     state_reason: str | None = Field(default=None, sa_column=Column(Text))
+    # Why a refused application was refused, as a code (app.domain.refunds.REFUSAL_REASONS;
+    # 0017): the refusal letter words it. refused_closed and refused_no_balance say it by
+    # their state; set for state refused.
+    refusal_code: str | None = Field(default=None, sa_column=Column(String(30)))
     refundable_amount: int | None = Field(default=None, sa_column=Column(BigInteger))
     identity_how: str | None = Field(default=None, sa_column=Column(String(30)))
     decided_by: int | None = Field(default=None, sa_column=_fk("operator.id", index=False))

@@ -6,8 +6,10 @@ import argparse
 import logging
 import os
 import sys
+from collections.abc import Callable
 
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from app.core.clock import DemoClock
 from app.core.errors import HoshoError
@@ -17,12 +19,13 @@ from app.core.paths import demo_db_path
 from app.domain.roles import Role
 from app.services import operators
 from app.services.context import AppContext
+from app.services.operators import OperatorView
 from app.ui.audit_page import warn_if_audit_broken
 from app.ui.desk import Desk
 from app.ui.fonts import apply_ui_font
-from app.ui.main_window import MainWindow
+from app.ui.main_window import SWITCH_USER, MainWindow
 from app.ui.qt_translations import install_qt_translations
-from app.ui.signin import sign_in
+from app.ui.signin import SignInDialog, sign_in
 from app.ui.wheel_guard import install_wheel_guard
 
 log = logging.getLogger(__name__)
@@ -67,6 +70,67 @@ def open_demo_context() -> AppContext:
     return ctx
 
 
+class DeskRun(QObject):
+    """One program, one operator at a time: a window for the operator signed in; on
+    "Sign out" or "Switch user" (the window's Account menu) the session ends, the
+    sign-in dialog comes back and the next operator gets a new desk and a new window
+    built from nothing, so that nothing of the first operator's work stays on screen
+    (the case list, an open case, a dialog). Leaving the sign-in dialog ends the
+    program (``finished``).
+
+    ``new_dialog(title_mode)`` makes the sign-in dialog (for this database, or for the
+    centre server with a new gateway); ``new_desk(dialog)`` the desk of the operator it
+    signed in."""
+
+    window_shown = Signal(object)  # the MainWindow
+    finished = Signal()
+
+    def __init__(self, new_dialog: Callable[[], SignInDialog],
+                 new_desk: Callable[[SignInDialog], Desk],
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.new_dialog, self.new_desk = new_dialog, new_desk
+        self.window: MainWindow | None = None
+        self.dialog: SignInDialog | None = None
+
+    def show_window(self, desk: Desk, operator: OperatorView) -> MainWindow:
+        window = self.window = MainWindow(desk, operator.display_name)
+        window.signed_out.connect(self._signed_out)
+        window.show()
+        if desk.actor.role is Role.ADMIN:  # the audit chain is checked at every admin sign-in
+            warn_if_audit_broken(desk, window)
+        self.window_shown.emit(window)
+        return window
+
+    def _signed_out(self, mode: str) -> None:
+        old = self.window
+        self.window = None
+        dialog = self.dialog = self.new_dialog()
+        if mode == SWITCH_USER:
+            dialog.setWindowTitle(_("Hosho Desk: switch user"))
+            dialog.intro.setText(_("{name} has signed out. The next operator signs in with "
+                                   "their own name and password.").format(
+                                       name=old.desk.actor.login if old else ""))
+        dialog.accepted.connect(lambda: self._signed_in(dialog))
+        dialog.rejected.connect(self.finished)
+        dialog.show()  # shown before the old window closes: the program stays open
+        # Whatever the first operator had open goes with the window.
+        for widget in QApplication.topLevelWidgets():
+            if widget is not dialog and widget is not old and isinstance(widget, QWidget) \
+                    and widget.isVisible() and not widget.inherits("QMenu"):
+                widget.close()
+        if old is not None:
+            old.deleteLater()
+
+    def _signed_in(self, dialog: SignInDialog) -> None:
+        self.dialog = None
+        if dialog.operator is None:
+            self.finished.emit()
+            return
+        self.show_window(self.new_desk(dialog), dialog.operator)
+        dialog.deleteLater()
+
+
 def run_gui(args: argparse.Namespace) -> int:
     from app.services.opening import open_context
 
@@ -81,41 +145,49 @@ def run_gui(args: argparse.Namespace) -> int:
     operator = sign_in(ctx)
     if operator is None:
         return 0
-    desk = Desk(ctx, operator.as_actor())
-    window = MainWindow(desk, operator.display_name)
-    window.show()
-    if desk.actor.role is Role.ADMIN:  # the audit chain is checked at every admin sign-in
-        warn_if_audit_broken(desk, window)
+    run = DeskRun(lambda: SignInDialog(ctx),
+                  lambda dialog: Desk(ctx, dialog.operator.as_actor()))
+    run.finished.connect(app.quit)
+    run.show_window(Desk(ctx, operator.as_actor()), operator)
     return app.exec()
 
 
-def centre_window(gateway, operator_name: str, prompter=None) -> MainWindow:
-    """The main window of a centre desk signed in at the server (``gateway``): every
+def centre_desk(gateway, prompter=None) -> Desk:
+    """The desk of an operator signed in at the centre's server (``gateway``): every
     service through it, and the changes other desks make, pushed by the server,
     refreshing the pages as this desk's own writes do (app.ui.live)."""
     from app.ui.live import follow_server
 
     desk = Desk(gateway, prompter=prompter)
     follow_server(desk)  # listening before the pages read their first rows
-    return MainWindow(desk, operator_name)
+    return desk
 
 
 def run_centre_desk(app: QApplication, url: str, ca_file: str | None) -> int:
     """``hosho --server URL``: the same window, every service at the centre's server."""
     from app.remote.gateway import RemoteGateway
-    from app.ui.remote_signin import sign_in_remote
+    from app.ui.remote_signin import RemoteSignInDialog, sign_in_remote
 
     gateway = RemoteGateway(url, ca_file=ca_file)
     log.info("sign-in window shown (centre server)")
     operator = sign_in_remote(gateway)
     if operator is None:
         return 0
-    window = centre_window(gateway, operator.display_name)
-    window.show()
-    desk = window.desk
-    if desk.actor.role is Role.ADMIN:
-        warn_if_audit_broken(desk, window)
+    desks: list[Desk] = []
+
+    def new_desk(gateway: RemoteGateway) -> Desk:
+        desk = centre_desk(gateway)
+        desks.append(desk)
+        return desk
+
+    # Each sign-in after a sign-out is a new session with a gateway of its own.
+    run = DeskRun(lambda: RemoteSignInDialog(RemoteGateway(url, ca_file=ca_file)),
+                  lambda dialog: new_desk(dialog.gateway))
+    run.finished.connect(app.quit)
+    run.show_window(new_desk(gateway), operator)
     code = app.exec()
-    gateway.sign_out()
-    gateway.close()  # and the stream of changes with it
+    if run.window is not None:  # the program closed while signed in
+        run.window.desk.gateway.sign_out()
+    for desk in desks:
+        desk.gateway.close()
     return code

@@ -4,8 +4,9 @@ letters, notes and the audit timeline, with exactly the moves open now."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -22,12 +23,14 @@ from PySide6.QtWidgets import (
 
 from app.core.errors import ConflictError
 from app.core.i18n import N_, _, error_text, format_moment, format_yen, one_language
+from app.domain.roles import Role
 from app.domain.states import Status
 from app.domain.workflow import Move
-from app.services import cases, victims
+from app.services import case_record, cases, victims
 from app.services.case_flags import CaseWarnings, case_warnings
 from app.services.cases import MoveRequest
 from app.services.changes import Changed
+from app.services.gateway import FileOut
 from app.services.intake import VictimInput
 from app.services.views import CaseView
 from app.ui.approvals_page import flag_detail, flag_label
@@ -46,8 +49,9 @@ from app.ui.labels import (
     status_label,
 )
 from app.ui.payout_dialog import PayoutDialog
+from app.ui.person_dialog import COMPENSATION_COLOUR, PersonDialog, programme_badge
 from app.ui.refresh import follow_changes
-from app.ui.step_up import ask_step_up
+from app.ui.step_up import ask_fresh_code, ask_step_up
 from app.ui.tables import fill_table, make_table
 
 
@@ -61,6 +65,8 @@ def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
 
 
 class CaseDetail(QWidget):
+    record_printed = Signal(str, int)  # the PDF's path and its pages
+
     def __init__(self, desk: Desk, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.desk = desk
@@ -79,12 +85,33 @@ class CaseDetail(QWidget):
         self.moves_box = QHBoxLayout()
         self.tabs = QTabWidget()
         self._build_tabs()
+        # The record holds personal data: an export, a supervisor's (with a fresh code).
+        self.print_record_button = QPushButton(_("Print case record…"))
+        self.print_record_button.setObjectName("print_case_record")
+        self.print_record_button.clicked.connect(self.print_record)
+        self.print_record_button.setEnabled(False)
+        self.print_record_button.setVisible(desk.actor.role is not Role.OPERATOR)
+        # The programme the case belongs to, and the person in both programmes.
+        self.programme = programme_badge(_("Compensation"), COMPENSATION_COLOUR,
+                                         "case_programme")
+        self.person_button = QPushButton(_("Person in both programmes…"))
+        self.person_button.setObjectName("case_person")
+        self.person_button.setEnabled(False)
+        self.person_button.clicked.connect(self.show_person)
+        top = QHBoxLayout()
+        top.addWidget(self.programme)
+        top.addStretch(1)
+        top.addWidget(self.person_button)
         layout = QVBoxLayout(self)
+        layout.addLayout(top)
         layout.addWidget(self.header)
         layout.addWidget(self.warnings)
         moves = QWidget()
         moves.setLayout(self.moves_box)
-        layout.addWidget(moves)
+        row = QHBoxLayout()  # the moves, and at the right end the record to print
+        row.addWidget(moves, 1)
+        row.addWidget(self.print_record_button)
+        layout.addLayout(row)
         # Why a move the operator may expect is not offered now (e.g. 書類受領).
         self.blocked = QLabel()
         self.blocked.setObjectName("blocked_moves")
@@ -170,6 +197,8 @@ class CaseDetail(QWidget):
     def show_case(self, case: CaseView) -> None:
         self.case = case
         self.tabs.setEnabled(True)
+        self.print_record_button.setEnabled(True)
+        self.person_button.setEnabled(True)
         self.header.setText(self._header_html(case))
         self.warnings.hide()
         self.desk.call(case_warnings, case.id, on_done=self._show_warnings)
@@ -376,6 +405,40 @@ class CaseDetail(QWidget):
                       on_done=lambda details: self._show_payout(case, details),
                       on_error=self._error)
 
+    def print_record(self) -> None:
+        """The case record as a PDF where the operator says (app.services.case_record)."""
+        case = self.case
+        if case is None:
+            return
+        prompter = self.desk.prompter
+        suggested = str(Path.home() / f"{_('Case record')}-{case.case_number}.pdf")
+        path = prompter.save_file(self, _("Save the case record"), suggested,
+                                  _("PDF files (*.pdf)"))
+        if not path:
+            return
+        code = ask_fresh_code(self, self.desk)  # the record holds personal data
+        if code is None:
+            return
+        self.desk.act(case_record.export_case_record, case.id, FileOut(path),
+                      second_factor=code or None,
+                      on_done=lambda pages: self._record_printed(path, pages),
+                      on_error=self._error)
+
+    def _record_printed(self, path: str, pages: int) -> None:
+        self.desk.prompter.info(self, _("Case record"), _(
+            "The case record ({pages} pages) was saved to {path}.").format(pages=pages,
+                                                                            path=path))
+        self.record_printed.emit(path, pages)
+
+    def show_person(self) -> PersonDialog | None:
+        """The victim's page in both programmes: these cases and any refund application."""
+        if self.case is None:
+            return None
+        dialog = PersonDialog(self.desk, self)
+        dialog.load_case(self.case.id)
+        dialog.open()
+        return dialog
+
     def _error(self, exc: Exception) -> None:
         self.desk.prompter.error(self, error_text(exc))
         if isinstance(exc, ConflictError) and self.case is not None:
@@ -384,6 +447,8 @@ class CaseDetail(QWidget):
     def clear(self) -> None:
         self.case = None
         self.tabs.setEnabled(False)
+        self.print_record_button.setEnabled(False)
+        self.person_button.setEnabled(False)
         self._show_moves(())
 
 

@@ -26,6 +26,7 @@ from app.ui.case_detail import CaseDetail
 from app.ui.case_model import COLUMNS, CaseListModel
 from app.ui.desk import Desk
 from app.ui.labels import channel_label, status_label
+from app.ui.person_dialog import COMPENSATION_COLOUR, programme_badge
 from app.ui.refresh import follow_changes, touches_cases
 
 SEARCH_DELAY_MS = 150
@@ -109,6 +110,9 @@ class CasesPage(QWidget):
 
     def _lay_out(self) -> None:
         filters = QHBoxLayout()
+        # The list is the compensation programme's (the balance refund has its own page).
+        filters.addWidget(programme_badge(_("Compensation"), COMPENSATION_COLOUR,
+                                          "cases_programme"))
         filters.addWidget(self.search, 3)
         filters.addWidget(self.channel, 1)
         filters.addWidget(self.status, 1)

@@ -74,6 +74,13 @@ class Desk(QObject):
 
         self._submit(self.gateway.write, service, args, kwargs, done, on_error, task)
 
+    def sign_out(self, on_done: Done = None, on_error: Failed = None) -> None:
+        """End this desk's session through its gateway, off the GUI thread: in-process
+        the service sessions.sign_out, at a centre desk the server's sign-out (the
+        server ends the session, audits it and releases the operator's held cases).
+        From then on this desk's operator acts no more: a new sign-in makes a new desk."""
+        self.lane.submit(self.gateway.sign_out, on_done=on_done, on_error=on_error)
+
     def locally(self, fn: Callable[..., Any], *args: Any, on_done: Done = None,
                 on_error: Failed = None) -> None:
         """Work on this desk's own files with data already in hand (a report the page

@@ -1,5 +1,10 @@
 """The import wizard: choose (or drop) a file, check its columns, validate, import.
 
+It takes the three files of the programme, by the same engine: incident lists
+(incident-csv.md), and the balance refund's closing balances and applications
+(balance-refund.md). The operator chooses the kind, or leaves it to the header
+(app.importers.kinds.recognise); the kind is on screen at every step.
+
 1. choose a file, or drop it on the window;
 2. preview: the detected encoding and delimiter, the first rows, and which
    field each column holds, which the operator can correct;
@@ -47,9 +52,18 @@ from PySide6.QtWidgets import (
 
 from app.core.i18n import N_, _, error_text, format_yen, one_language
 from app.domain.channels import Channel
+from app.domain.refunds import RefundState
 from app.importers.incident_csv import FIELDS, IGNORE, REQUIRED_FIELDS, Preview, preview
-from app.services.import_errors import import_spooling_refused, save_refused_rows
+from app.importers.kinds import INCIDENTS, KINDS, REFUND_KINDS, recognise_file
+from app.importers.refund_csv import refund_preview
+from app.services.gateway import FileIn, FileOut
+from app.services.import_errors import (
+    import_refunds_spooling_refused,
+    import_spooling_refused,
+    save_refused_rows,
+)
 from app.services.imports import ImportCancelled, ImportSummary
+from app.services.refunds_import import RefundImportSummary
 from app.ui.desk import Desk
 from app.ui.drops import FileDrop
 from app.ui.labels import channel_label
@@ -86,6 +100,46 @@ FIELD_LABELS = {
     "contact_received_at": N_("Contact details received"),
     "merchant": N_("Merchant"),
     "note": N_("Remarks"),
+    # The balance refund's files (balance-refund.md)
+    "balance": N_("Closing balance"),
+    "fraud_charge_balance": N_("Balance from fraudulent charges"),
+    "birth_date": N_("Date of birth"),
+    "closed_on": N_("Account closed on"),
+    "application_id": N_("Application number"),
+    "route": N_("Application route"),
+    "applied_at": N_("Applied at"),
+    "method": N_("Refund method"),
+    "bank_code": N_("Bank code"),
+    "branch_code": N_("Branch code"),
+    "account_type": N_("Account type"),
+    "account_number": N_("Account number"),
+    "account_holder_kana": N_("Account holder (kana)"),
+}
+AUTO = "auto"  # the kind combo's choice: recognised from the header
+KIND_LABELS = {
+    AUTO: N_("Recognise from the header"),
+    INCIDENTS: N_("Incident list (compensation)"),
+    "balances": N_("Closing balances (balance refund)"),
+    "applications": N_("Refund applications (balance refund)"),
+}
+CONFLICT_LABELS = {INCIDENTS: N_("Conflicts (same report ID, other content)"),
+                   "balances": N_("Conflicts (same member ID, other content)"),
+                   "applications": N_("Conflicts (same application number, other content)")}
+DONE_TEXT = {INCIDENTS: N_("Import finished: {count} incidents stored."),
+             "balances": N_("Import finished: {count} closing balances stored."),
+             "applications": N_("Import finished: {count} applications stored.")}
+STATE_LABELS = {
+    RefundState.DUPLICATE: N_("Duplicate application"),
+    RefundState.UNMATCHED: N_("Member not found"),
+    RefundState.REFUSED_CLOSED: N_("Refused: account closed"),
+    RefundState.REFUSED_NO_BALANCE: N_("Refused: no balance"),
+    RefundState.LATE: N_("After the deadline"),
+    RefundState.HELD_OVERLAP: N_("Held: overlaps compensation"),
+    RefundState.CONFIRMED: N_("Confirmed: identity checked"),
+    RefundState.AWAITING_IDENTITY: N_("Awaiting identity check"),
+    RefundState.REFUSED: N_("Refused after a decision"),
+    RefundState.AWAITING_METHOD: N_("Awaiting a new refund method"),
+    RefundState.PAID: N_("Refunded"),
 }
 _OUTCOMES = {"rejected": N_("Invalid"), "conflict": N_("Conflict")}
 _STEPS = (N_("1 Choose a file"), N_("2 Check the columns"), N_("3 Validate"), N_("4 Import"))
@@ -93,6 +147,18 @@ _STEPS = (N_("1 Choose a file"), N_("2 Check the columns"), N_("3 Validate"), N_
 
 def field_label(name: str) -> str:
     return _(FIELD_LABELS[name])
+
+
+def kind_fields(kind: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The fields of a kind of file, and the required ones."""
+    if kind == INCIDENTS:
+        return FIELDS, REQUIRED_FIELDS
+    found = REFUND_KINDS[kind]
+    return tuple(found.headers), found.required
+
+
+def kind_label(kind: str) -> str:
+    return _(KIND_LABELS[kind])
 
 
 def encoding_label(encoding: str) -> str:
@@ -113,8 +179,21 @@ def size_label(size: int) -> str:
 # ------------------------------------------------------------------ reader jobs
 # On the page's reader thread: the operator's own file, no service, no widget.
 
-def _read_preview(path: Path, mapping: dict[str, str] | None) -> tuple[Preview, int]:
-    return preview(path, rows=PREVIEW_ROWS, mapping=mapping), os.path.getsize(path)
+def _read_preview(path: Path, choice: str, mapping: dict[str, str] | None
+                  ) -> tuple[str, bool, Preview, int]:
+    """(kind, recognised from the header, preview, size). A header that fits no single
+    kind is read as an incident list, its missing columns named, for the operator to
+    choose the kind."""
+    recognised = False
+    kind = choice
+    if choice == AUTO:
+        found = recognise_file(path)
+        kind, recognised = found or INCIDENTS, found is not None
+    if kind == INCIDENTS:
+        shown = preview(path, rows=PREVIEW_ROWS, mapping=mapping)
+    else:
+        shown = refund_preview(path, REFUND_KINDS[kind], rows=PREVIEW_ROWS, mapping=mapping)
+    return kind, recognised, shown, os.path.getsize(path)
 
 
 # ------------------------------------------------------------------ the page
@@ -134,7 +213,9 @@ class ImportPage(QWidget):
         self.preview: Preview | None = None
         self.detected: dict[str, str] = {}  # header -> field found without overrides
         self.overrides: dict[str, str] = {}  # header -> field or IGNORE, set by the operator
-        self.summary: ImportSummary | None = None
+        self.summary: ImportSummary | RefundImportSummary | None = None
+        self.kind = INCIDENTS  # the kind of the file shown (chosen or recognised)
+        self.recognised = False
         self.running = False
         self._status_prefix = ""
         self._preview_seq = count(1)
@@ -149,8 +230,21 @@ class ImportPage(QWidget):
 
     # ---------------------------------------------------------------- building
     def _build(self) -> None:
-        title = _("Import incident lists")
+        title = _("Import files")
         heading = QLabel(f"<h2>{title}</h2>")
+        kinds = QHBoxLayout()
+        kinds.addWidget(QLabel(_("Kind of file:")))
+        self.kind_combo = QComboBox()
+        self.kind_combo.setObjectName("import_kind")
+        for kind in (AUTO, *KINDS):
+            self.kind_combo.addItem(kind_label(kind), kind)
+        self.kind_combo.currentIndexChanged.connect(self._kind_chosen)
+        kinds.addWidget(self.kind_combo)
+        self.kind_badge = QLabel()
+        self.kind_badge.setObjectName("import_kind_badge")
+        self.kind_badge.setTextFormat(Qt.TextFormat.PlainText)
+        kinds.addWidget(self.kind_badge)
+        kinds.addStretch(1)
         self.steps = QLabel()
         self.steps.setObjectName("import_steps")
         self.steps.setTextFormat(Qt.TextFormat.RichText)
@@ -165,6 +259,7 @@ class ImportPage(QWidget):
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self)
         layout.addWidget(heading)
+        layout.addLayout(kinds)
         layout.addWidget(self.steps)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self._build_progress())
@@ -175,7 +270,9 @@ class ImportPage(QWidget):
         zone.setObjectName("drop_zone")
         zone.setStyleSheet("#drop_zone { border: 2px dashed #9e9e9e; border-radius: 8px; "
                            "background: #fafafa; }")
-        title = QLabel(_("Drop a CSV file from a card company or the fraud team here"))
+        title = QLabel(_("Drop a CSV file here: an incident list, closing balances or "
+                         "refund applications"))
+        title.setWordWrap(True)
         title.setStyleSheet("font-size: 14pt;")
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.choose_button = QPushButton(_("Choose file…"))
@@ -262,6 +359,7 @@ class ImportPage(QWidget):
         self.counts: dict[str, QLabel] = {}
         counts_box = QGroupBox(_("Rows"))
         counts_form = QFormLayout(counts_box)
+        self.counts_form = counts_form
         for key, label in (("read", N_("Rows read")), ("accepted", N_("Accepted")),
                            ("duplicate", N_("Duplicates (already stored, skipped)")),
                            ("conflict", N_("Conflicts (same report ID, other content)")),
@@ -270,6 +368,16 @@ class ImportPage(QWidget):
                            ("cases_created", N_("New cases"))):
             self.counts[key] = self._figure(f"import_count_{key}")
             counts_form.addRow(_(label), self.counts[key])
+        # The balance refund's figures: the balances taken, or the applications' states.
+        self.refund_box = QGroupBox()
+        self.refund_box.setObjectName("import_refund_figures")
+        self.refund_form = QFormLayout(self.refund_box)
+        self.balance_total = self._figure("import_balance_total")
+        self.refund_form.addRow(_("Balances accepted"), self.balance_total)
+        self.states: dict[str, QLabel] = {}
+        for state, label in STATE_LABELS.items():
+            self.states[state.value] = self._figure(f"import_state_{state.value}")
+            self.refund_form.addRow(_(label), self.states[state.value])
         self.amounts: dict[str, QLabel] = {}
         amounts_box = QGroupBox(_("Accepted amounts"))
         amounts_form = QFormLayout(amounts_box)
@@ -279,9 +387,11 @@ class ImportPage(QWidget):
         self.amounts["total"] = self._figure("import_amount_total")
         total = QLabel("<b>{}</b>".format(_("Total")))
         amounts_form.addRow(total, self.amounts["total"])
+        self.amounts_box = amounts_box
         figures = QHBoxLayout()
         figures.addWidget(counts_box, 1)
         figures.addWidget(amounts_box, 1)
+        figures.addWidget(self.refund_box, 1)
         self.refused_label = QLabel()
         self.refused_label.setObjectName("import_refused_label")
         self.refused_label.setWordWrap(True)
@@ -362,39 +472,58 @@ class ImportPage(QWidget):
     @Slot()
     def choose_path(self) -> None:
         path = self.desk.prompter.open_file(
-            self, _("Choose an incident list"),
-            _("Incident lists (*.csv *.tsv *.txt);;All files (*)"))
+            self, _("Choose a file to import"),
+            _("CSV files (*.csv *.tsv *.txt);;All files (*)"))
         if path:
             self.load_file(path)
 
-    def load_file(self, path: str | os.PathLike[str]) -> None:
-        """Open a file in the wizard: its preview replaces whatever was shown."""
+    def load_file(self, path: str | os.PathLike[str], kind: str | None = None) -> None:
+        """Open a file in the wizard: its preview replaces whatever was shown. ``kind``:
+        say which kind of file it is first (AUTO: from its header), as with the list."""
         if self.running:
             self.say(_("An import is running: wait for it to finish, or cancel it first."),
                      error=True)
             return
+        if kind is not None:
+            self.kind_combo.blockSignals(True)
+            self.kind_combo.setCurrentIndex(self.kind_combo.findData(kind))
+            self.kind_combo.blockSignals(False)
         self.path = Path(path)
         self.preview, self.summary = None, None
         self.detected, self.overrides = {}, {}
+        self.kind_badge.setText("")
         self._drop_spool()
         self.say(_("Reading {file}…").format(file=self.path.name))
         self._request_preview()
 
+    def choose_kind(self, kind: str) -> None:
+        """Say which kind of file this is (or AUTO: from its header), as with the list."""
+        self.kind_combo.setCurrentIndex(self.kind_combo.findData(kind))
+
+    @Slot()
+    def _kind_chosen(self) -> None:
+        if self.path is not None and not self.running:
+            self.load_file(self.path)  # another kind: other fields, so a fresh preview
+
     def _request_preview(self) -> None:
         seq = self._preview_wanted = next(self._preview_seq)
         path, mapping = self.path, dict(self.overrides) or None
+        # Once the preview is shown, its kind stays while the operator maps columns.
+        choice = self.kind if self.preview is not None else self.kind_combo.currentData()
         self.validate_button.setEnabled(False)
-        self.reader.submit(_read_preview, path, mapping,
+        self.reader.submit(_read_preview, path, choice, mapping,
                            on_done=lambda result: self._previewed(seq, result),
                            on_error=lambda exc: self._preview_failed(seq, exc))
 
-    def _previewed(self, seq: int, result: tuple[Preview, int]) -> None:
+    def _previewed(self, seq: int, result: tuple[str, bool, Preview, int]) -> None:
         if seq != self._preview_wanted:
             return  # the operator changed the mapping again meanwhile
-        found, size = result
+        kind, recognised, found, size = result
         first = self.preview is None
         self.preview = found
         if first:
+            self.kind, self.recognised = kind, recognised
+            self._show_kind()
             self.detected = dict(found.columns)
             for name, headers in found.clashes.items():
                 self.detected.update(dict.fromkeys(headers, name))
@@ -455,16 +584,32 @@ class ImportPage(QWidget):
                 table.setItem(row, column, item)
         table.setRowHeight(0, 32)
 
+    def _show_kind(self) -> None:
+        """The kind of the file and its programme, beside the list: recognised from the
+        header, chosen, or not recognised (then read as an incident list)."""
+        # The kind's label names its programme: 終了時残高（残高払戻し）.
+        if self.kind_combo.currentData() != AUTO:
+            text = kind_label(self.kind)
+        elif self.recognised:
+            text = _("Recognised from the header: {kind}").format(kind=kind_label(self.kind))
+        else:
+            text = _("The header fits no single kind: read as an incident list. Choose "
+                     "the kind of file if it is another.")
+        self.kind_badge.setText(text)
+        colour = "#1b5e20" if self.kind in REFUND_KINDS else "#0d47a1"
+        self.kind_badge.setStyleSheet(f"color: {colour}; font-weight: bold;")
+
     def _field_combo(self) -> QComboBox:
+        names, required = kind_fields(self.kind)
         combo = QComboBox()
         combo.addItem(_("(not recognised)"), UNMAPPED)
         combo.addItem(_("Ignore this column"), IGNORE)
-        for name in FIELDS:
+        for name in names:
             text = field_label(name)
-            if name in REQUIRED_FIELDS:
+            if name in required:
                 text = _("{field} (required)").format(field=text)
             combo.addItem(text, name)
-        combo.setMaxVisibleItems(len(FIELDS) + 2)
+        combo.setMaxVisibleItems(len(names) + 2)
         return combo
 
     def _column_field(self, found: Preview, header: str) -> str:
@@ -555,15 +700,25 @@ class ImportPage(QWidget):
         self._set_running(True, _("Validating…") if dry_run else _("Importing…"))
         self.show_step(self.stack.currentIndex(), indicator=2 if dry_run else 3)
         self.say("")
-        self.desk.act(
-            import_spooling_refused, self.path, mapping=dict(self.overrides) or None,
-            dry_run=dry_run, spool=spool, header=list(self.preview.header), task=self.task,
-            on_done=lambda summary: self._run_done(summary, spool),
-            on_error=lambda exc: self._run_failed(exc, dry_run, spool))
+        mapping, header = dict(self.overrides) or None, list(self.preview.header)
+        source, refused = FileIn(str(self.path)), FileOut(str(spool))
+        if self.kind == INCIDENTS:
+            self.desk.act(
+                import_spooling_refused, source, mapping=mapping, dry_run=dry_run,
+                spool=refused, header=header, task=self.task,
+                on_done=lambda summary: self._run_done(summary, spool),
+                on_error=lambda exc: self._run_failed(exc, dry_run, spool))
+        else:
+            self.desk.act(
+                import_refunds_spooling_refused, source, kind=self.kind, mapping=mapping,
+                dry_run=dry_run, spool=refused, header=header, task=self.task,
+                on_done=lambda summary: self._run_done(summary, spool),
+                on_error=lambda exc: self._run_failed(exc, dry_run, spool))
 
     def _set_running(self, running: bool, status: str = "") -> None:
         self.running = running
         self.stack.setEnabled(not running)
+        self.kind_combo.setEnabled(not running)
         self.progress_box.setVisible(running)
         self.cancel_button.setEnabled(running)
         self.bar.setValue(0)
@@ -588,7 +743,7 @@ class ImportPage(QWidget):
             self.cancel_button.setEnabled(False)
             self.status.setText(_("Cancelling…"))
 
-    def _run_done(self, summary: ImportSummary, spool: Path) -> None:
+    def _run_done(self, summary: ImportSummary | RefundImportSummary, spool: Path) -> None:
         self._set_running(False)
         self._use_spool(spool)
         self.summary = summary
@@ -596,8 +751,7 @@ class ImportPage(QWidget):
         if summary.dry_run:
             self.say("")
         else:
-            self.say(_("Import finished: {count} incidents stored.").format(
-                count=f"{summary.accepted:,}"), done=True)
+            self.say(_(DONE_TEXT[self.kind]).format(count=f"{summary.accepted:,}"), done=True)
         self.finished.emit()
 
     def _run_failed(self, exc: Exception, dry_run: bool, spool: Path) -> None:
@@ -614,7 +768,7 @@ class ImportPage(QWidget):
         self.say(text, error=True)
         self.finished.emit()
 
-    def _show_summary(self, summary: ImportSummary) -> None:
+    def _show_summary(self, summary: ImportSummary | RefundImportSummary) -> None:
         final = not summary.dry_run
         if final:
             self.result_heading.setText("<h3>{}</h3>{}".format(
@@ -626,12 +780,22 @@ class ImportPage(QWidget):
                 _("Validation result"),
                 _("Nothing has been written yet. This is what importing {file} would "
                   "do.").format(file=html.escape(summary.file_name))))
+        incidents = isinstance(summary, ImportSummary)
         for key, label in self.counts.items():
-            label.setText(f"{getattr(summary, key):,}")
-        amounts = summary.amount_accepted_by_channel
-        for channel in Channel:
-            self.amounts[channel.value].setText(format_yen(amounts.get(channel.value, 0)))
-        self.amounts["total"].setText(f"<b>{format_yen(sum(amounts.values()))}</b>")
+            shown = incidents or key not in ("victims_created", "cases_created")
+            self.counts_form.setRowVisible(label, shown)
+            label.setText(f"{getattr(summary, key):,}" if shown else "")
+        self.counts_form.labelForField(self.counts["conflict"]).setText(
+            _(CONFLICT_LABELS[self.kind]))
+        self.amounts_box.setVisible(incidents)
+        self.refund_box.setVisible(not incidents)
+        if incidents:
+            amounts = summary.amount_accepted_by_channel
+            for channel in Channel:
+                self.amounts[channel.value].setText(format_yen(amounts.get(channel.value, 0)))
+            self.amounts["total"].setText(f"<b>{format_yen(sum(amounts.values()))}</b>")
+        else:
+            self._show_refund_figures(summary)
         self._fill_refused(summary)
         refused = summary.conflict + summary.rejected
         self.back_button.setVisible(not final)
@@ -643,7 +807,19 @@ class ImportPage(QWidget):
         self.save_button.setEnabled(refused > 0 and self._refused_file is not None)
         self.show_step(STEP_RESULT, indicator=3 if final else 2)
 
-    def _fill_refused(self, summary: ImportSummary) -> None:
+    def _show_refund_figures(self, summary: RefundImportSummary) -> None:
+        """Balances: the yen taken. Applications: how many stand in each state of the
+        spec's table after the import (a dry run: after it, were it written)."""
+        balances = summary.states is None
+        self.refund_box.setTitle(_("Accepted balances") if balances else
+                                 _("Applications in each state after the import"))
+        self.refund_form.setRowVisible(self.balance_total, balances)
+        self.balance_total.setText(format_yen(summary.balance_accepted) if balances else "")
+        for state, label in self.states.items():
+            self.refund_form.setRowVisible(label, not balances)
+            label.setText("" if balances else f"{(summary.states or {}).get(state, 0):,}")
+
+    def _fill_refused(self, summary: ImportSummary | RefundImportSummary) -> None:
         refused = summary.conflict + summary.rejected
         rows = summary.refused
         if not refused:
@@ -690,7 +866,7 @@ class ImportPage(QWidget):
         refused = self.summary.conflict + self.summary.rejected
         # Names and phones of the operator's own file: open to them, but recorded.
         self.desk.act(
-            save_refused_rows, self._refused_file, Path(target), rows=refused,
+            save_refused_rows, FileIn(str(self._refused_file)), FileOut(target), rows=refused,
             source=self.path.name, batch_id=self.summary.batch_id,
             on_done=lambda _result: self.say(_("{count} refused rows saved to {path}").format(
                 count=f"{refused:,}", path=target), done=True),

@@ -5,6 +5,10 @@ lane stays free for the other pages) with a progress bar polled from the task's
 watch and a cancel checked before each letter. The service writes the PDF under a
 temporary name and records the letters only when the whole batch is done, so a
 cancelled batch leaves nothing.
+
+The balance-refund programme's letters are kinds of the same list: chosen by rule they
+go to every refund application due them (the count is shown), or to the application
+numbers typed; each batch in the list says its programme.
 """
 
 from __future__ import annotations
@@ -43,11 +47,12 @@ from app.core.i18n import N_, _, error_text, one_language
 from app.core.paths import user_data_dir
 from app.domain.channels import Channel
 from app.domain.states import Status
-from app.letters import LetterKind, deficiency_checklist
+from app.letters import REFUND, LetterKind, deficiency_checklist
 from app.services import letters as service
+from app.services.gateway import FileOut
 from app.services.letters import BatchRequest, BatchSummary, BatchView, MailedSummary
 from app.ui.desk import Desk
-from app.ui.labels import LETTER_KINDS, channel_label, status_label
+from app.ui.labels import LETTER_KINDS, PROGRAMMES, channel_label, status_label
 from app.ui.letter_preview import LetterPreview
 from app.ui.refresh import follow_changes, touches_letters
 from app.ui.tables import fill_table, make_table
@@ -62,6 +67,10 @@ _RULE_STATUSES = (Status.RECEIVED, Status.UNREACHABLE, Status.CONTACTED,
 
 def kind_label(kind: LetterKind) -> str:
     return _(KIND_LABELS[kind])
+
+
+def programme_label(programme: str) -> str:
+    return _(PROGRAMMES[programme])
 
 
 def parse_case_numbers(text: str) -> tuple[str, ...]:
@@ -81,6 +90,7 @@ class LettersPage(QWidget):
         self.summary: BatchSummary | None = None
         self.batch_id: int | None = None  # the batch shown (just produced or picked)
         self.batches: list[BatchView] = []
+        self.due: dict[str, int] = {}  # refund letters due, by kind
         self._build()
         self._kind_changed()
         self.refresh_batches()
@@ -120,6 +130,7 @@ class LettersPage(QWidget):
         layout.addWidget(QLabel(_("Produced letters"), self))
         self.produced = self._table("letters_produced",
                                     [N_("Case number"), N_("Letter code"), N_("Pages")])
+        self.produced_programme = "compensation"
         self.produced.itemSelectionChanged.connect(self._letter_picked)
         layout.addWidget(self.produced, 2)
         layout.addWidget(QLabel(_("Letters that could not be printed"), self))
@@ -127,8 +138,8 @@ class LettersPage(QWidget):
         layout.addWidget(self.refused, 1)
         layout.addWidget(QLabel(_("Recent batches"), self))
         self.batch_table = self._table(
-            "letters_batches", [N_("Batch"), N_("Kind"), N_("Letters"), N_("Produced"),
-                                N_("Mailed")])
+            "letters_batches", [N_("Batch"), N_("Programme"), N_("Kind"), N_("Letters"),
+                                N_("Produced"), N_("Mailed")])
         self.batch_table.itemSelectionChanged.connect(self._batch_picked)
         layout.addWidget(self.batch_table, 1)
         return box
@@ -173,6 +184,10 @@ class LettersPage(QWidget):
                                     group)
         self.letter_due.setObjectName("letters_due")
         form.addRow(self.letter_due)
+        self.due_label = QLabel("", group)
+        self.due_label.setObjectName("letters_refund_due")
+        self.due_label.setWordWrap(True)
+        form.addRow(self.due_label)
         form.addRow(self.by_number)
         self.numbers = QPlainTextEdit(group)
         self.numbers.setObjectName("letters_numbers")
@@ -238,23 +253,70 @@ class LettersPage(QWidget):
     def current_kind(self) -> LetterKind:
         return LetterKind(self.kind.currentData())
 
+    @property
+    def refund_kind(self) -> bool:
+        return self.current_kind.programme == REFUND
+
     @Slot()
     def _kind_changed(self) -> None:
         kind = self.current_kind
-        wanted = service.DEFAULT_STATUS[kind].value
-        self.status_combo.setCurrentIndex(max(0, self.status_combo.findData(wanted)))
+        refund = self.refund_kind
+        if not refund:
+            wanted = service.DEFAULT_STATUS[kind].value
+            self.status_combo.setCurrentIndex(max(0, self.status_combo.findData(wanted)))
         deficiency = kind is LetterKind.DEFICIENCY
         self.items.setVisible(deficiency)
         self.items_label.setVisible(deficiency)
-        self.letter_due.setEnabled(kind is LetterKind.GUIDANCE and self.by_rule.isChecked())
+        for widget in (self.channel, self.status_combo, self.letter_due):
+            widget.setVisible(not refund)
+            label = self._form_label(widget)
+            if label is not None:
+                label.setVisible(not refund)
+        self.due_label.setVisible(refund)
+        self.by_rule.setText(_("Refund applications due this letter") if refund
+                             else _("Cases chosen by rule"))
+        self.by_number.setText(_("These application numbers") if refund
+                               else _("These case numbers"))
+        self.numbers.setPlaceholderText(
+            _("One or more application numbers (申出番号)") if refund
+            else _("H-0000001-8, one or more case numbers"))
+        self.per_case.setText(_("One PDF file per application") if refund
+                              else _("One PDF file per case"))
+        self._show_due()
+        if refund and hasattr(self, "batch_table"):
+            self.refresh_due()
+        self._mode_changed()
+
+    def _form_label(self, widget: QWidget) -> QWidget | None:
+        form = self.kind.parentWidget().layout()
+        return form.labelForField(widget) if isinstance(form, QFormLayout) else None
 
     @Slot()
     def _mode_changed(self) -> None:
         rule = self.by_rule.isChecked()
-        for widget in (self.channel, self.status_combo, self.limit):
-            widget.setEnabled(rule)
+        refund = self.refund_kind
+        for widget in (self.channel, self.status_combo):
+            widget.setEnabled(rule and not refund)
+        self.limit.setEnabled(rule)
         self.letter_due.setEnabled(rule and self.current_kind is LetterKind.GUIDANCE)
         self.numbers.setEnabled(not rule)
+
+    def _show_due(self) -> None:
+        if not self.refund_kind:
+            return
+        count = self.due.get(self.current_kind.value)
+        self.due_label.setText("" if count is None else _(
+            "{count} refund applications are due this letter (a letter goes to the address "
+            "on record; each application gets it once).").format(count=f"{count:,}"))
+
+    @Slot()
+    def refresh_due(self) -> None:
+        self.desk.call(service.refund_letters_due, on_done=self._got_due,
+                       on_error=self._failed)
+
+    def _got_due(self, due: dict[str, int]) -> None:
+        self.due = dict(due)
+        self._show_due()
 
     @Slot()
     def _browse(self) -> None:
@@ -268,6 +330,11 @@ class LettersPage(QWidget):
         items = tuple(self.items.item(i).data(Qt.ItemDataRole.UserRole)
                       for i in range(self.items.count())
                       if self.items.item(i).checkState() == Qt.CheckState.Checked)
+        if self.refund_kind:
+            if self.by_number.isChecked():
+                return BatchRequest(kind, application_ids=parse_case_numbers(
+                    self.numbers.toPlainText()))
+            return BatchRequest(kind, limit=self.limit.value())
         common = dict(deficiency_items=items if kind is LetterKind.DEFICIENCY else ())
         if self.by_number.isChecked():
             return BatchRequest(kind, case_numbers=parse_case_numbers(
@@ -296,14 +363,16 @@ class LettersPage(QWidget):
         if self.running:
             return
         request = self.request()
-        if self.by_number.isChecked() and not request.case_numbers:
-            self.say(_("Enter at least one case number."), error=True)
+        if self.by_number.isChecked() and not (request.case_numbers or request.application_ids):
+            self.say(_("Enter at least one application number.") if self.refund_kind
+                     else _("Enter at least one case number."), error=True)
             return
         if request.kind is LetterKind.DEFICIENCY and not request.deficiency_items:
             self.say(_("Tick at least one missing or wrong item."), error=True)
             return
         out, per_case = self._targets(request.kind)
-        self.desk.act(service.produce_batch, request, out, per_case_dir=per_case,
+        folder = FileOut(str(per_case), folder=True) if per_case is not None else None
+        self.desk.act(service.produce_batch, request, FileOut(str(out)), per_case_dir=folder,
                       task=self.task, on_done=self._produced, on_error=self._failed)
         self._set_running(True)
 
@@ -358,6 +427,12 @@ class LettersPage(QWidget):
         self.say(error_text(exc), error=True)
 
     def _fill_results(self, summary: BatchSummary) -> None:
+        programme = LetterKind(summary.kind).programme
+        if programme != self.produced_programme:
+            self.produced_programme = programme
+            header = _("Application number") if programme == REFUND else _("Case number")
+            for table in (self.produced, self.refused):
+                table.horizontalHeaderItem(0).setText(header)
         self._fill(self.produced, [(x.case_number, x.code, str(x.pages))
                                    for x in summary.letters])
         self._fill(self.refused, [(r.case_number, one_language(r.ja, r.en, r.reason))
@@ -383,13 +458,15 @@ class LettersPage(QWidget):
     def refresh_batches(self) -> None:
         self.desk.call(service.list_batches, on_done=self._show_batches,
                        on_error=self._failed)
+        self.refresh_due()
 
     def _show_batches(self, batches: list[BatchView]) -> None:
         self.batches = batches
         rows = []
         for b in batches:
             mailed = f"{to_jst(b.mailed_at):%Y-%m-%d %H:%M}" if b.mailed_at else _("Not yet")
-            rows.append((str(b.id), kind_label(b.kind), f"{b.letters:,}",
+            rows.append((str(b.id), programme_label(b.programme), kind_label(b.kind),
+                         f"{b.letters:,}",
                          f"{to_jst(b.created_at):%Y-%m-%d %H:%M}", mailed))
         self.batch_table.blockSignals(True)
         self._fill(self.batch_table, rows)
@@ -462,9 +539,15 @@ class LettersPage(QWidget):
         batch = self._current_batch()
         if batch is None or batch.mailed_at is not None:
             return
-        question = _("Mark batch {batch} ({letters} letters: {kind}) as mailed? The cases "
-                     "move on as their letter says, where the rules allow it.").format(
-            batch=batch.id, letters=f"{batch.letters:,}", kind=kind_label(batch.kind))
+        if batch.programme == REFUND:
+            question = _("Mark batch {batch} ({letters} letters: {kind}) as mailed? The "
+                         "refund applications stay as they are.").format(
+                batch=batch.id, letters=f"{batch.letters:,}", kind=kind_label(batch.kind))
+        else:
+            question = _("Mark batch {batch} ({letters} letters: {kind}) as mailed? The "
+                         "cases move on as their letter says, where the rules allow it."
+                         ).format(batch=batch.id, letters=f"{batch.letters:,}",
+                                  kind=kind_label(batch.kind))
         if not self.desk.prompter.confirm(self, _("Mark batch as mailed"), question):
             return
         self.mail_button.setEnabled(False)
@@ -472,9 +555,14 @@ class LettersPage(QWidget):
                       on_error=self._failed)
 
     def _mailed(self, summary: MailedSummary) -> None:
-        text = _("Batch {batch} marked as mailed: {moved} cases moved on, {stayed} stayed."
-                 ).format(batch=summary.batch_id, moved=len(summary.moved),
-                          stayed=len(summary.stayed))
+        batch = self._current_batch()
+        if batch is not None and batch.programme == REFUND:
+            text = _("Batch {batch} marked as mailed: {letters} letters.").format(
+                batch=summary.batch_id, letters=f"{summary.letters:,}")
+        else:
+            text = _("Batch {batch} marked as mailed: {moved} cases moved on, {stayed} "
+                     "stayed.").format(batch=summary.batch_id, moved=len(summary.moved),
+                                       stayed=len(summary.stayed))
         self.say(text, done=True)
         self._fill(self.refused, [(m.case_number, one_language(m.ja, m.en, m.reason))
                                   for m in summary.stayed])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -14,9 +14,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.clock import DemoClock, to_jst
-from app.core.i18n import _
+from app.core.errors import HoshoError
+from app.core.i18n import _, error_text
 from app.domain.roles import Role
-from app.services.gateway import InProcessGateway
+from app.services.context import SessionEnded
 from app.ui.approvals_page import ApprovalsPage
 from app.ui.audit_page import AuditPage
 from app.ui.cases_page import CasesPage
@@ -24,7 +25,7 @@ from app.ui.dashboard_page import DashboardPage
 from app.ui.desk import Desk
 from app.ui.drops import FileDrop
 from app.ui.idle_lock import IdleLock
-from app.ui.import_page import ImportPage
+from app.ui.import_page import AUTO, ImportPage
 from app.ui.intake_dialog import IntakeDialog
 from app.ui.labels import role_label
 from app.ui.letters_page import LettersPage
@@ -34,8 +35,14 @@ from app.ui.queue_page import QueuePage
 from app.ui.refunds_page import RefundsPage
 from app.ui.settings_page import SettingsPage
 
+SIGN_OUT, SWITCH_USER = "sign_out", "switch_user"
+
 
 class MainWindow(QMainWindow):
+    # After the session has ended (SIGN_OUT or SWITCH_USER): the program asks for the
+    # next sign-in (app.ui.application.DeskRun) and this window closes.
+    signed_out = Signal(str)
+
     def __init__(self, desk: Desk, operator_name: str) -> None:
         super().__init__()
         self.desk = desk
@@ -50,7 +57,7 @@ class MainWindow(QMainWindow):
         self.cases = CasesPage(desk)
         self._add_page("cases", _("Cases"), self.cases)
         self.imports = ImportPage(desk)
-        self._add_page("import", _("Import incident lists"), self.imports)
+        self._add_page("import", _("Import files"), self.imports)
         # Each area lives in its own module; the window only places them.
         self.queue = QueuePage(desk)
         self._add_page("queue", _("Outreach queue"), self.queue)
@@ -93,9 +100,10 @@ class MainWindow(QMainWindow):
         self._clock_timer.start()
         self._show_clock()
         self._add_actions()
-        FileDrop(self, self._dropped)  # an incident file dropped anywhere opens in the wizard
+        FileDrop(self, self._dropped)  # a file dropped anywhere opens in the wizard
         self.approvals.case_opened.connect(self.open_case)
         self.queue.case_opened.connect(self.open_case)
+        self.refunds.import_wanted.connect(self.import_refund_file)
         self.idle_lock = IdleLock(self, desk)  # asks for the password after idle minutes
 
     def _add_page(self, key: str, title: str, widget: QWidget) -> None:
@@ -109,10 +117,12 @@ class MainWindow(QMainWindow):
             self.nav.item(list(self.pages).index(key)).setHidden(True)
 
     def _show_clock(self) -> None:
-        now = to_jst(self.desk.gateway.now())
-        # In-process only: a centre server's gateway has no context (its ``ctx`` says so).
-        gateway = self.desk.gateway
-        clock = gateway.ctx.clock if isinstance(gateway, InProcessGateway) else None
+        try:
+            now = to_jst(self.desk.gateway.now())
+        except HoshoError:  # a centre server out of reach: the last time shown stays
+            return
+        # The demo's clock is this process's (a centre desk's gateway has no context).
+        clock = getattr(getattr(self.desk.gateway, "ctx", None), "clock", None)
         demo = isinstance(clock, DemoClock)
         text = now.strftime("%Y/%m/%d %H:%M")
         self.clock_label.setText(_("Demo time: {time}").format(time=text) if demo else text)
@@ -133,6 +143,39 @@ class MainWindow(QMainWindow):
         menu = self.menuBar().addMenu(_("Case"))
         for action in self.actions():
             menu.addAction(action)
+        self.account_menu = self.menuBar().addMenu(_("Operator account"))
+        self.account_menu.setObjectName("account_menu")
+        for name, text, keys, mode in (
+            ("switch_user", _("Switch user…"), QKeySequence("Ctrl+Shift+U"), SWITCH_USER),
+            ("sign_out", _("Sign out"), QKeySequence("Ctrl+Shift+Q"), SIGN_OUT),
+        ):
+            action = QAction(text, self, objectName=name)
+            action.setShortcut(keys)
+            action.triggered.connect(lambda _checked=False, m=mode: self.sign_out(m))
+            self.addAction(action)
+            self.account_menu.addAction(action)
+
+    def sign_out(self, mode: str = SIGN_OUT) -> None:
+        """End the session (audited; held cases back in the queue), then hand over to
+        the next sign-in. Nothing of this operator's work stays: the window closes."""
+        if getattr(self, "_signing_out", False):
+            return
+        self._signing_out = True
+        self.idle_lock.timer.stop()
+        self.desk.sign_out(on_done=lambda _none: self._signed_out(mode),
+                           on_error=lambda exc: self._sign_out_failed(mode, exc))
+
+    def _sign_out_failed(self, mode: str, exc: Exception) -> None:
+        if isinstance(exc, SessionEnded):  # ended already (a lock, a reset): nothing to end
+            self._signed_out(mode)
+            return
+        self._signing_out = False
+        self.idle_lock.timer.start()
+        self.desk.prompter.error(self, error_text(exc))
+
+    def _signed_out(self, mode: str) -> None:
+        self.signed_out.emit(mode)  # the next sign-in is on screen before this closes
+        self.close()
 
     def search(self) -> None:
         self.show_page("cases")
@@ -165,9 +208,15 @@ class MainWindow(QMainWindow):
             self.cases.apply_filters()
             self.cases.detail.load(dialog.created.id)
 
+    def import_refund_file(self, kind: str) -> None:
+        """The refund page's import: the wizard, set to that kind of file."""
+        self.show_page("import")
+        self.imports.choose_kind(kind)
+        self.imports.choose_path()
+
     def _dropped(self, path: str) -> None:
         self.show_page("import")
-        self.imports.load_file(path)
+        self.imports.load_file(path, kind=AUTO)  # whatever was chosen before: its header says
 
     def closeEvent(self, event) -> None:
         self.imports.shutdown()

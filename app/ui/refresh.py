@@ -61,3 +61,9 @@ def touches_payouts(changed: Changed) -> bool:
 
 def touches_letters(changed: Changed) -> bool:
     return bool(changed.letters or changed.cases)
+
+
+def touches_refunds(changed: Changed) -> bool:
+    """The balance-refund page: its imports and decisions, and the compensation cases
+    and payouts its people in both programmes are weighed against."""
+    return bool(changed.refunds or changed.cases or changed.payouts or changed.settings)

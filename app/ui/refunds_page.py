@@ -9,11 +9,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -24,8 +22,11 @@ from PySide6.QtWidgets import (
 
 from app.core.i18n import N_, _, error_text, format_moment, format_yen, one_language
 from app.domain.refunds import IDENTITY_HOW, WORK_LISTS
-from app.services import refunds, refunds_import, refunds_overlap, refunds_stats
+from app.services import refunds, refunds_overlap, refunds_stats
 from app.ui.desk import Desk
+from app.ui.person_dialog import REFUND_COLOUR, PersonDialog, programme_badge
+from app.ui.refresh import follow_changes, touches_refunds
+from app.ui.refund_intake_dialog import RefundIntakeDialog
 
 LIST_TITLES = {"unmatched": N_("Member not found"),
                "awaiting_identity": N_("Awaiting identity check"),
@@ -77,13 +78,14 @@ def _table(name: str, headers: tuple[str, ...], widths: tuple[int, ...] = ()) ->
 class RefundsPage(QWidget):
     title = "Balance refund"
     loaded = Signal()
-    imported = Signal(object)
+    # The operator asks to import "balances" or "applications": the window opens the wizard.
+    import_wanted = Signal(str)
 
     def __init__(self, desk: Desk, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.desk = desk
-        self.summary = None
         self._build()
+        follow_changes(self, desk, touches_refunds, self.refresh)
         self.refresh()
 
     # -- layout ------------------------------------------------------------------
@@ -93,7 +95,10 @@ class RefundsPage(QWidget):
                                   "2019)"))
         self.programme.setObjectName("programme")
         self.programme.setStyleSheet("font-weight: bold; font-size: 15pt; color: #1b5e20;")
-        layout.addWidget(self.programme)
+        heading = QHBoxLayout()
+        heading.addWidget(programme_badge(_("Balance refund"), REFUND_COLOUR, "programme_badge"))
+        heading.addWidget(self.programme, 1)
+        layout.addLayout(heading)
         self.figures = QLabel()
         self.figures.setObjectName("figures")
         layout.addWidget(self.figures)
@@ -115,24 +120,25 @@ class RefundsPage(QWidget):
         layout.addWidget(self.message)
 
     def _import_box(self) -> QGroupBox:
+        """The two files go through the import wizard (the same engine, preview, dry run,
+        refused rows and cancel as the incident lists): these buttons open it."""
         box = QGroupBox(_("Import a file"))
         row = QHBoxLayout(box)
-        self.kind = QComboBox()
-        self.kind.addItem(_("Closing balances"), "balances")
-        self.kind.addItem(_("Applications"), "applications")
-        self.path = QLineEdit()
-        self.path.setPlaceholderText(_("CSV file (UTF-8 or Shift_JIS)"))
-        browse = QPushButton(_("Choose…"))
-        browse.clicked.connect(self._browse)
-        self.check_button = QPushButton(_("Check (nothing written)"))
-        self.check_button.clicked.connect(lambda: self.run_import(dry_run=True))
-        self.import_button = QPushButton(_("Import"))
-        self.import_button.setEnabled(False)
-        self.import_button.clicked.connect(lambda: self.run_import(dry_run=False))
-        self.path.textChanged.connect(lambda _text: self.import_button.setEnabled(False))
-        self.kind.currentIndexChanged.connect(lambda _i: self.import_button.setEnabled(False))
-        for widget in (self.kind, self.path, browse, self.check_button, self.import_button):
-            row.addWidget(widget, 1 if widget is self.path else 0)
+        self.import_balances_button = QPushButton(_("Import closing balances…"))
+        self.import_balances_button.setObjectName("import_balances")
+        self.import_balances_button.clicked.connect(
+            lambda: self.import_wanted.emit("balances"))
+        self.import_applications_button = QPushButton(_("Import applications…"))
+        self.import_applications_button.setObjectName("import_applications")
+        self.import_applications_button.clicked.connect(
+            lambda: self.import_wanted.emit("applications"))
+        self.phone_button = QPushButton(_("Application by phone…"))
+        self.phone_button.setObjectName("phone_application")
+        self.phone_button.clicked.connect(self.take_phone_application)
+        for widget in (self.import_balances_button, self.import_applications_button,
+                       self.phone_button):
+            row.addWidget(widget)
+        row.addStretch(1)
         return box
 
     def _identity_row(self) -> QHBoxLayout:
@@ -148,6 +154,10 @@ class RefundsPage(QWidget):
         row.addWidget(self.how)
         row.addWidget(self.confirm_button)
         row.addWidget(self.refuse_button)
+        self.person_button = QPushButton(_("Person in both programmes…"))
+        self.person_button.setObjectName("refund_person")
+        self.person_button.clicked.connect(self.show_person)
+        row.addWidget(self.person_button)
         row.addStretch(1)
         return row
 
@@ -189,42 +199,16 @@ class RefundsPage(QWidget):
             for column, value in enumerate(values):
                 self.both.setItem(index, column, QTableWidgetItem(value))
 
-    # -- imports -----------------------------------------------------------------
-    def _browse(self) -> None:
-        path, _filter = QFileDialog.getOpenFileName(self, _("Import a file"), "",
-                                                    "CSV (*.csv *.tsv *.txt)")
-        if path:
-            self.path.setText(path)
+    # -- a phone application ----------------------------------------------------
+    def take_phone_application(self) -> RefundIntakeDialog:
+        dialog = RefundIntakeDialog(self.desk, self)
+        dialog.accepted.connect(lambda: self._phoned(dialog))
+        dialog.open()
+        return dialog
 
-    def run_import(self, *, dry_run: bool) -> None:
-        path = self.path.text().strip()
-        if not path:
-            self.message.setText(_("Choose a file first."))
-            return
-        done = lambda summary: self._imported(summary, dry_run)  # noqa: E731
-        if self.kind.currentData() == "balances":
-            self.desk.act(refunds_import.import_balances, path, dry_run=dry_run,
-                          on_done=done, on_error=self._error)
-        else:
-            self.desk.act(refunds_import.import_applications, path, dry_run=dry_run,
-                          on_done=done, on_error=self._error)
-
-    def _imported(self, summary, dry_run: bool) -> None:
-        self.summary = summary
-        text = _("{file}: read {read}, accepted {accepted}, duplicate {duplicate}, "
-                 "conflict {conflict}, rejected {rejected}").format(
-            file=summary.file_name, read=f"{summary.read:,}", accepted=f"{summary.accepted:,}",
-            duplicate=f"{summary.duplicate:,}", conflict=f"{summary.conflict:,}",
-            rejected=f"{summary.rejected:,}")
-        if dry_run:
-            text = _("Checked, nothing written.") + " " + text
-        reasons = [f"{row.line}: " + " | ".join(row.ja or row.reasons)
-                   for row in summary.refused[:5]]
-        self.message.setText("\n".join([text, *reasons]))
-        self.import_button.setEnabled(dry_run)
-        if not dry_run:
-            self.refresh()
-        self.imported.emit(summary)
+    def _phoned(self, dialog: RefundIntakeDialog) -> None:
+        if dialog.created is not None:  # the lists refresh from the desk's changed
+            self.message.setText(dialog.message.text())
 
     # -- decisions ---------------------------------------------------------------
     def _selected(self) -> int | None:
@@ -233,6 +217,18 @@ class RefundsPage(QWidget):
             return None
         item = table.item(table.currentRow(), 0) if table.currentRow() >= 0 else None
         return item.data(Qt.ItemDataRole.UserRole) if item else None
+
+    def show_person(self) -> PersonDialog | None:
+        """The applicant's page in both programmes: the refund applications and any
+        compensation case of the same member."""
+        selected = self._selected()
+        if selected is None:
+            self.message.setText(_("Select an application in a list first."))
+            return None
+        dialog = PersonDialog(self.desk, self)
+        dialog.load_application(selected)
+        dialog.open()
+        return dialog
 
     def confirm_selected(self) -> None:
         selected = self._selected()
@@ -254,7 +250,6 @@ class RefundsPage(QWidget):
 
     def _decided(self, view: refunds.ApplicationView) -> None:
         self.message.setText(f"{view.application_id}: {view.state_label}")
-        self.refresh()
 
     def _error(self, exc: Exception) -> None:
         self.message.setText(error_text(exc))

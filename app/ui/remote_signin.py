@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QDialog, QWidget
 
 from app.core.i18n import _
 from app.remote.gateway import RemoteGateway
+from app.services import second_factor
 from app.services.operators import OperatorView
 from app.ui.enrol_dialog import EnrolPanel
 from app.ui.signin import SignInDialog
@@ -19,6 +20,7 @@ class RemoteEnrolPanel(EnrolPanel):
     def __init__(self, gateway: RemoteGateway, lane, parent: QWidget | None = None) -> None:
         super().__init__(None, gateway.actor, lane, parent)
         self.gateway = gateway
+        self.deferred: list = []
 
     def start(self, on_error) -> None:
         self.lane.submit(self.gateway.begin_enrolment, on_done=self._show, on_error=on_error)
@@ -26,6 +28,24 @@ class RemoteEnrolPanel(EnrolPanel):
     def confirm(self, on_error) -> None:
         self.lane.submit(self.gateway.confirm_enrolment, self.code.text(),
                          on_done=self._confirmed, on_error=on_error)
+
+    def now(self):
+        return self.gateway.now()
+
+    def record_kept(self, how: str, on_done, on_error) -> None:
+        """At the server, through the session's gateway. A session still to choose a
+        new password cannot call services yet: kept codes are recorded once it can."""
+        if self.gateway.stage != "active":
+            self.deferred.append((how, on_done, on_error))
+            return
+        self.lane.submit(self.gateway.write, second_factor.record_recovery_codes_kept, how,
+                         on_done=on_done, on_error=on_error)
+
+    def flush(self) -> None:
+        for how, on_done, on_error in self.deferred:
+            self.lane.submit(self.gateway.write, second_factor.record_recovery_codes_kept,
+                             how, on_done=on_done, on_error=on_error)
+        self.deferred = []
 
 
 class RemoteSignInDialog(SignInDialog):
@@ -54,6 +74,7 @@ class RemoteSignInDialog(SignInDialog):
             self.pending = view
             self.password.clear()
             self.enrol = RemoteEnrolPanel(self.gateway, self.lane)
+            self.enrol.keep.prompter = self.prompter
             self.enrol.enrolled.connect(lambda _codes: self._enrolled())
             self.stack.addWidget(self.enrol)
             self._go("enrol", self.enrol)

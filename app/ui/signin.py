@@ -123,6 +123,7 @@ class SignInDialog(_CredentialsDialog):
             [(_("New password"), self.new_password), (_("New password again"),
                                                        self.new_again)])
         self.enrol: EnrolPanel | None = None
+        self.prompter = Prompter()  # the enrolment's print and save dialogs
 
     def _page(self, text: str, rows: list[tuple[str, QWidget]]) -> QWidget:
         page = QWidget()
@@ -165,7 +166,8 @@ class SignInDialog(_CredentialsDialog):
             self._go("code", self.code_page)
             self.code.setFocus()
         elif view.totp_required:
-            self.enrol = EnrolPanel(self.ctx, view.as_actor(), self.lane)
+            self.enrol = EnrolPanel(self.ctx, view.as_actor(), self.lane,
+                                    prompter=self.prompter)
             self.enrol.enrolled.connect(lambda _codes: self._enrolled())
             self.stack.addWidget(self.enrol)
             self._go("enrol", self.enrol)
@@ -191,6 +193,8 @@ class SignInDialog(_CredentialsDialog):
             self.new_password.setFocus()
             return
         self._typed_password = ""
+        if self.enrol is not None and hasattr(self.enrol, "flush"):
+            self.enrol.flush()  # codes kept before the session could record it
         self._done(view)
 
     def _change_password(self) -> None:

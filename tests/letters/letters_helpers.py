@@ -21,6 +21,7 @@ from app.letters import (
     LetterData,
     LetterKind,
     NanacoPayout,
+    PostalOrderPayout,
     Recipient,
 )
 
@@ -96,3 +97,38 @@ def rasterise(pdf: Path, out_prefix: Path, *, dpi: int, first: int = 1, last: in
     return sorted(out_prefix.parent.glob(out_prefix.name + "*.png"))
 
 
+
+
+# The balance-refund programme's letters: an application's, not a case's.
+APPLICATION = "APP-2019-0012345"
+POSTAL = PostalOrderPayout("00160-3-128001", date(2020, 6, 30))
+
+
+def _refund(kind: LetterKind, code: str, **fields) -> LetterData:
+    return LetterData(kind, code, "", None, RECIPIENT, date(2019, 12, 2),
+                      application_id=APPLICATION, applied_on=date(2019, 10, 3), **fields)
+
+
+def refund_confirmation(**changes) -> LetterData:
+    return replace(_refund(LetterKind.REFUND_CONFIRMATION, "R3C8-KQ2M", balance=38_615,
+                           from_charges=10_000, refund_amount=28_615, payout=BANK), **changes)
+
+
+def refund_refusal(**changes) -> LetterData:
+    return replace(_refund(LetterKind.REFUND_REFUSAL, "R5F2-ZP7W",
+                           refusal_reason="account_closed", closed_on=date(2019, 8, 20)),
+                   **changes)
+
+
+def refund_payment(**changes) -> LetterData:
+    return replace(_refund(LetterKind.REFUND_PAYMENT, "R9P4-MX3T", paid_amount=28_615,
+                           paid_date=date(2019, 12, 20), payout=BANK), **changes)
+
+
+def refund_postal(**changes) -> LetterData:
+    return replace(_refund(LetterKind.REFUND_PAYMENT, "R2Y6-HD9B", paid_amount=12_800,
+                           payout=POSTAL), **changes)
+
+
+REFUND_SAMPLES = {"refund_confirmation": refund_confirmation, "refund_refusal": refund_refusal,
+                  "refund_payment": refund_payment, "refund_postal": refund_postal}

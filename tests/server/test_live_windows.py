@@ -10,7 +10,7 @@ import pytest
 
 from app.services import cases, dashboard, intake
 from app.services.outreach import Outcome
-from app.ui.application import centre_window
+from app.ui.application import DeskRun, centre_desk
 from app.ui.prompts import ScriptedPrompter
 from tests.server.conftest import sign_in
 from tests.ui.conftest import settle
@@ -22,16 +22,18 @@ LIVE_MS = 2000  # issue 15: another desk's change shows within two seconds
 @pytest.fixture
 def windows(qapp, qtbot, ctx, server, staff):
     """windows("op1") opens the main window of a centre desk signed in as op1, as
-    ``hosho --server`` builds it; gateways closed after the test."""
-    made = []
+    ``hosho --server`` builds it (app.ui.application.run_centre_desk); gateways closed
+    after the test."""
+    made, runs = [], []
 
     def open_window(login: str):
         gateway = sign_in(ctx, server, staff, login).gateway
-        window = centre_window(gateway, login.upper(), prompter=ScriptedPrompter())
+        run = DeskRun(lambda: None, lambda dialog: None)
+        window = run.show_window(centre_desk(gateway, ScriptedPrompter()), gateway.operator)
         qtbot.addWidget(window)
-        window.show()
         settle(qtbot, window.desk)
         made.append(window)
+        runs.append(run)
         return window
 
     yield open_window

@@ -127,3 +127,13 @@ def test_batch_built_and_released_by_two_supervisors(ctx, staff, desk):
                                            AuditFilter(action="refund_batch"), 0, 50)
     assert sv1.write(audit_log.count_events, AuditFilter()) == audit_log.count_events(
         ctx, staff["sv1"], AuditFilter())
+
+
+def test_a_persons_page_is_the_same_record(ctx, staff, desk):
+    from app.services import people
+
+    op = desk("op1")
+    case = op.write(intake.take_phone_intake, victim(member_id="7iR1"), incident())
+    person = op.read(people.person_for_case, case.id)
+    assert person == people.person_for_case(ctx, case.id)
+    assert person.member_id == "7iR1" and person.compensation_due == 30_000

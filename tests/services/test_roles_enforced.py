@@ -61,6 +61,7 @@ RESTRICTED = {
     "payouts.export_batch": {"supervisor", "admin"},
     "payouts.card_cancellation_list": {"supervisor", "admin"},
     "payouts.nanaco_list": {"supervisor", "admin"},
+    "case_record.export_case_record": {"supervisor", "admin"},
     # Approve, reject, reopen, withdraw an approval, override an amount: supervisors.
     "cases.move_case": {"operator", "supervisor", "admin"},
 }
@@ -86,6 +87,10 @@ OPEN_TO_STAFF = {
     "second_factor.counting_step_up_failures", "second_factor.begin_enrolment",
     "second_factor.confirm_enrolment", "second_factor.record_step_up_failure",
     "second_factor.step_up", "second_factor.unlock_session",
+    # Signing out: one's own session ends (audited, one's held cases back in the queue).
+    "sessions.sign_out",
+    # Recovery codes copied, printed or saved at enrolment: one's own, recorded.
+    "second_factor.record_recovery_codes_kept",
 }
 BEFORE_SIGN_IN = {"operators.authenticate", "second_factor.verify_sign_in",
                   "operators.create_first_admin"}

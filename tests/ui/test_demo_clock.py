@@ -1,21 +1,66 @@
-"""The demo runs on its own day: the clock starts on 26 August 2019 09:00 and moves
-with real time; the status bar shows it (pytest-qt)."""
+"""The demo runs on its own day: the clock starts on 26 August 2019 at 17:00, where the
+demo's history ends, and moves with real time; the status bar shows it (pytest-qt).
+Nothing of the demo happened after the clock's start: no "future" events."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import shutil
+from datetime import UTC, datetime
+
+from sqlalchemy import text
 
 from app.core.clock import JST, DemoClock, FixedClock, to_jst
+from app.services import demo
+from app.services.context import AppContext
+from app.storage.db import Database
+from app.storage.models import SQLModel
 from app.ui.main_window import MainWindow
 from tests.ui.conftest import make_desk, settle
+
+# The balance-refund programme's demo stands on its own later day (demo_refunds.DEMO_AS_OF).
+REFUND_TABLES = {"refund_member", "refund_application"}
 
 
 def test_the_demo_clock_starts_on_the_demo_day_and_moves_with_real_time():
     real = FixedClock(datetime(2026, 12, 3, 21, 59, tzinfo=JST))
     clock = DemoClock(real=real)
-    assert to_jst(clock.now()) == datetime(2019, 8, 26, 9, 0, tzinfo=JST)
+    assert to_jst(clock.now()) == datetime(2019, 8, 26, 17, 0, tzinfo=JST)
     real.advance(minutes=90)
-    assert to_jst(clock.now()) == datetime(2019, 8, 26, 10, 30, tzinfo=JST)
+    assert to_jst(clock.now()) == datetime(2019, 8, 26, 18, 30, tzinfo=JST)
+    assert demo.AS_OF == DemoClock.START  # the history stands where the clock starts
+
+
+def _as_utc(value) -> datetime:
+    moment = datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def test_nothing_in_the_demo_happened_after_the_clock_starts(tmp_path, sqlite_template):
+    path = tmp_path / "demo.sqlite3"
+    shutil.copy(sqlite_template, path)
+    db = Database(str(path))
+    try:
+        demo.build_demo(AppContext(db), victims=200, seed=5)  # built on today's wall clock
+        latest = {}
+        with db.engine.connect() as conn:
+            for table in SQLModel.metadata.sorted_tables:
+                if table.name in REFUND_TABLES:
+                    continue
+                for column in table.columns:
+                    if column.name.endswith("_at") or column.name == "at":
+                        query = f"SELECT MAX({column.name}) FROM {table.name}"
+                        if table.name == "audit_event":
+                            query += " WHERE action != 'refund.demo'"
+                        value = conn.execute(text(query)).scalar()
+                        if value is not None:
+                            latest[f"{table.name}.{column.name}"] = _as_utc(value)
+    finally:
+        db.dispose()
+    assert "payment.paid_at" in latest and "setting.updated_at" in latest
+    future = {name: to_jst(at) for name, at in latest.items() if at > DemoClock.START}
+    assert future == {}
+    # The day itself is in the history: the last events are on the 26th.
+    assert to_jst(max(latest.values())).date() == DemoClock.START.date()
 
 
 def test_the_status_bar_shows_the_demo_time(ui_app, qtbot, ui_ctx):
@@ -25,5 +70,5 @@ def test_the_status_bar_shows_the_demo_time(ui_app, qtbot, ui_ctx):
     qtbot.addWidget(window)
     window.show()
     settle(qtbot, desk)
-    assert window.clock_label.text() == "デモの時刻：2019/08/26 09:00"
+    assert window.clock_label.text() == "デモの時刻：2019/08/26 17:00"
     assert "2026" not in window.clock_label.text()

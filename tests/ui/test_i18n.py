@@ -26,6 +26,7 @@ def test_catalog_is_current_with_the_code(tmp_path):
     pot = tmp_path / "check.pot"
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-k", "_",
                     "-k", "N_", "--no-location", "-o", str(pot), "app/ui",
+                    "app/domain/words.py", "app/exports/case_record_pdf.py",
                     "app/core/i18n.py"], check=True, capture_output=True)
     with open(pot, "rb") as handle:
         wanted = {m.id for m in read_po(handle) if m.id}

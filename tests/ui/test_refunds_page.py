@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
+from app.ui.refund_intake_dialog import RefundIntakeDialog
 from app.ui.refunds_page import RefundsPage
 from tests.services.refund_helpers import (
     APPLICATION_HEADER,
@@ -15,6 +16,7 @@ from tests.services.refund_helpers import (
     write_csv,
 )
 from tests.ui.conftest import make_desk, settle
+from tests.ui.test_import_wizard import shoot
 
 pytestmark = pytest.mark.gui
 
@@ -48,15 +50,17 @@ def open_page(qtbot, ctx, login="op1") -> RefundsPage:
 
 
 def import_file(qtbot, page: RefundsPage, kind: str, path) -> None:
-    page.kind.setCurrentIndex(page.kind.findData(kind))
-    page.path.setText(str(path))
-    assert not page.import_button.isEnabled()  # checked first, always
-    qtbot.mouseClick(page.check_button, Qt.MouseButton.LeftButton)
+    """Through the same service the wizard calls (tests/ui/test_import_wizard_refunds.py
+    drives the wizard itself); the page refreshes from the desk's changed."""
+    from app.services.import_errors import import_refunds_spooling_refused
+
+    done = []
+    with qtbot.waitSignal(page.desk.changed, timeout=10_000):
+        page.desk.act(import_refunds_spooling_refused, str(path), kind=kind, mapping=None,
+                      dry_run=False, spool=str(path.with_suffix(".refused.csv")), header=[],
+                      on_done=done.append)
     settle(qtbot, page.desk)
-    assert "書き込みなし" in page.message.text()
-    assert page.import_button.isEnabled()
-    qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
-    settle(qtbot, page.desk)
+    page.summary = done[0]
 
 
 def rows(table) -> list[str]:
@@ -69,7 +73,6 @@ def test_both_files_through_the_page_then_the_work_lists(ui_app, qtbot, ui_ctx, 
     balances, apps = files
     import_file(qtbot, page, "balances", balances)
     assert page.summary.accepted == 3 and page.summary.rejected == 1
-    assert "不備 1" in page.message.text()
     import_file(qtbot, page, "applications", apps)
     assert page.summary.states["confirmed"] == 1
     assert rows(page.lists["awaiting_identity"]) == ["A2"]
@@ -77,6 +80,9 @@ def test_both_files_through_the_page_then_the_work_lists(ui_app, qtbot, ui_ctx, 
     assert rows(page.lists["late"]) == []  # A5 is the same member's second: a duplicate
     assert "本人確認待ち (1)" in page.tabs.tabText(1)
     assert "会員 3人" in page.figures.text()
+    page.tabs.setCurrentIndex(1)
+    page.lists["awaiting_identity"].selectRow(0)
+    shoot(page, "refunds_work_lists.png")
 
 
 def test_identity_confirmed_through_the_contact_on_record(ui_app, qtbot, ui_ctx, files):
@@ -92,13 +98,40 @@ def test_identity_confirmed_through_the_contact_on_record(ui_app, qtbot, ui_ctx,
     assert rows(page.lists["awaiting_identity"]) == []
 
 
-def test_a_file_refused_whole_says_why(ui_app, qtbot, ui_ctx, tmp_path, files):
+def test_an_application_by_phone_is_taken_in_the_intake_form(ui_app, qtbot, ui_ctx, files):
     page = open_page(qtbot, ui_ctx)
-    bad = write_csv(tmp_path / "bad.csv", ["会員ID"], [["R1"]])
-    page.path.setText(str(bad))
-    qtbot.mouseClick(page.check_button, Qt.MouseButton.LeftButton)
+    import_file(qtbot, page, "balances", files[0])
+    qtbot.mouseClick(page.phone_button, Qt.MouseButton.LeftButton)
+    dialog = page.findChild(RefundIntakeDialog)
+    assert dialog is not None and dialog.isVisible()
+    assert "残高払戻し" in dialog.programme.text()
+    # A form that breaks the file's rules: every problem named, nothing stored.
+    dialog.edits["name"].setText("山田 太郎")
+    dialog.edits["applied_at"].setText("2019/09/01 10:00")
+    dialog.method.setCurrentIndex(dialog.method.findData("bank_transfer"))
+    dialog.submit()
     settle(qtbot, page.desk)
-    assert "残高" in page.message.text() and not page.import_button.isEnabled()
+    problems = dialog.message.text()
+    assert "申出日時" in problems and "2019年10月1日" in problems
+    assert "電話番号またはメールアドレス" in problems or "電話・メール" in problems
+    assert "口座番号" in problems and dialog.isVisible()
+    dialog.adjustSize()
+    shoot(dialog, "refund_phone_application.png")  # every problem of the form at once
+    # Corrected, with the member ID the caller reads out.
+    dialog.edits["member_id"].setText("Ｒ1")  # typed full width: folded as in the files
+    dialog.edits["applied_at"].setText("2019/12/20 14:00")  # the call, noted then
+    dialog.edits["name_kana"].setText("やまだ たろう")
+    dialog.edits["phone"].setText("090-1111-2222")
+    dialog.method.setCurrentIndex(dialog.method.findData("postal_order"))
+    assert not dialog.edits["account_number"].isVisibleTo(dialog)
+    with qtbot.waitSignal(dialog.accepted, timeout=5000):
+        dialog.submit()
+    settle(qtbot, page.desk)
+    assert dialog.created.application_id.startswith("TEL-")
+    assert dialog.created.route == "phone" and dialog.created.state == "awaiting_identity"
+    assert dialog.created.application_id in page.message.text()
+    qtbot.waitUntil(lambda: rows(page.lists["awaiting_identity"]) == [
+        dialog.created.application_id], timeout=5000)
 
 
 def test_the_dashboard_shows_the_refund_programme_beside_compensation(ui_app, qtbot, ui_ctx):
