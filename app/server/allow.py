@@ -3,24 +3,29 @@
 ``read`` services run as ``service(ctx, *args)``, ``write`` services as
 ``service(ctx, actor, *args)`` with the actor bound from the session. ``roles``
 narrows who may call at all (the services check again, inside their transaction);
-None is every signed-in operator. Services that read or write files on the desk
-(exports, imports, letter batches) are not here: a file named by a desk would be a
-path on the server.
+None is every signed-in operator. ``files`` names the parameters that are files on
+the desk (app.services.gateway.FileIn / FileOut): an upload the service reads, or a
+spool path it writes for the desk to download (app.server.files). Those parameters
+take nothing else, so a desk never names a path on the server.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.domain.roles import Role
+from app.server.files import IN, OUT, OUT_FOLDER
 from app.services import (
     audit_log,
     case_flags,
+    case_record,
     case_search,
     cases,
     dashboard,
+    import_errors,
+    imports,
     intake,
     letters,
     operator_admin,
@@ -30,6 +35,8 @@ from app.services import (
     payouts,
     people,
     queue,
+    refunds_import,
+    refunds_stats,
     second_factor,
     sessions,
     settings,
@@ -49,6 +56,7 @@ class Entry:
     service: Callable[..., Any]
     kind: str
     roles: frozenset[Role] | None = ANYONE
+    files: dict[str, str] = field(default_factory=dict)  # parameter -> IN, OUT, OUT_FOLDER
 
 
 _ENTRIES = [
@@ -127,6 +135,26 @@ _ENTRIES = [
     Entry(settings.change_many, WRITE, ADMINS),
     Entry(sessions.list_sessions, WRITE, ADMINS),
     Entry(sessions.end_session, WRITE, ADMINS),
+    # Files on the desk: uploads read, downloads written (the same roles and step-up
+    # codes as in process: the services check them, inside their transaction).
+    Entry(imports.import_incidents, WRITE, files={"path": IN}),
+    Entry(import_errors.import_spooling_refused, WRITE, files={"path": IN, "spool": OUT}),
+    Entry(import_errors.import_refunds_spooling_refused, WRITE,
+          files={"path": IN, "spool": OUT}),
+    Entry(import_errors.save_refused_rows, WRITE, files={"spool": IN, "target": OUT}),
+    Entry(case_record.export_case_record, WRITE, SUPERVISORS, files={"out": OUT}),
+    Entry(letters.produce_batch, WRITE, files={"out": OUT, "per_case_dir": OUT_FOLDER}),
+    Entry(payouts.export_batch, WRITE, SUPERVISORS, files={"out": OUT}),
+    Entry(payouts.card_cancellation_list, WRITE, SUPERVISORS, files={"out": OUT}),
+    Entry(payouts.nanaco_list, WRITE, SUPERVISORS, files={"out": OUT}),
+    Entry(audit_log.export_events, WRITE, SUPERVISORS, files={"out": OUT}),
+    Entry(refunds_import.import_balances, WRITE, files={"path": IN}),
+    Entry(refunds_import.import_applications, WRITE, files={"path": IN}),
+    # What the payouts page loads before an export (as its parts above), and the
+    # dashboard's refund figures (counts and sums, no personal data).
+    Entry(payouts.page_data, READ),
+    Entry(payouts.build_preview, WRITE, SUPERVISORS),
+    Entry(refunds_stats.figures, READ),
 ]
 
 ALLOWED: dict[str, Entry] = {service_name(e.service): e for e in _ENTRIES}
@@ -135,4 +163,5 @@ ALLOWED: dict[str, Entry] = {service_name(e.service): e for e in _ENTRIES}
 UNCHANGING = frozenset(service_name(s) for s in (
     cases.get_case, victims.reveal_payout, suspicion.waiting_for_approval,
     suspicion.list_suspicious, payouts.preview_batch, audit_log.count_events,
-    audit_log.list_events, sessions.list_sessions, second_factor.record_recovery_codes_kept))
+    audit_log.list_events, sessions.list_sessions, second_factor.record_recovery_codes_kept,
+    payouts.build_preview))

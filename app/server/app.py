@@ -17,13 +17,16 @@ import logging
 import time
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import unquote
 
 import pydantic
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import text
+from starlette.background import BackgroundTask
+from starlette.requests import ClientDisconnect
 
 from app.core.errors import (
     ConflictError,
@@ -35,8 +38,12 @@ from app.core.errors import (
     ValidationError,
 )
 from app.remote.codec import decode, encode, error_payload, hints, is_actor_hint
+from app.server import jobs as job_stream
 from app.server.allow import ALLOWED, READ, UNCHANGING, WRITE, Entry
 from app.server.changes import Changes, event_of
+from app.server.files import MARK, BodyLimit, FileBinder, Limits, Spool, TooLarge
+from app.server.jobs import Jobs
+from app.server.threads import limit_threads
 from app.services import changes as what_changed
 from app.services import operators, second_factor, sessions
 from app.services.context import AppContext, SessionEnded, require_role
@@ -74,11 +81,12 @@ class Call(BaseModel):
     kind: str = Field(pattern="^(read|write)$")
     args: list[Any] = Field(default_factory=list, max_length=MAX_ARGUMENTS)
     kwargs: dict[str, Any] = Field(default_factory=dict, max_length=MAX_ARGUMENTS)
+    job: bool = False  # a watched call: progress and the answer as a stream of lines
 
 
 def _status(exc: HoshoError) -> int:
-    for kind, status in ((SessionEnded, 401), (PermissionDenied, 403), (NotFound, 404),
-                         (ConflictError, 409), (MoveNotAllowed, 409),
+    for kind, status in ((TooLarge, 413), (SessionEnded, 401), (PermissionDenied, 403),
+                         (NotFound, 404), (ConflictError, 409), (MoveNotAllowed, 409),
                          (ValidationError, 422), (EnvironmentProblem, 503)):
         if isinstance(exc, kind):
             return status
@@ -111,10 +119,12 @@ def _sign_in_pending() -> PermissionDenied:
     return PermissionDenied("サインインが完了していません。", "The sign-in is not complete.")
 
 
-def bind_arguments(entry: Entry, actor, args: list[Any], kwargs: dict[str, Any]
-                   ) -> tuple[list[Any], dict[str, Any]]:
+def bind_arguments(entry: Entry, actor, args: list[Any], kwargs: dict[str, Any],
+                   files: FileBinder | None = None) -> tuple[list[Any], dict[str, Any]]:
     """The call's arguments as the service takes them: each validated against its
-    type hint; a parameter of type Actor (and a write's actor) is the session's."""
+    type hint; a parameter of type Actor (and a write's actor) is the session's; a
+    file parameter of the allow-list takes a file marker only, made a spool path
+    (app.server.files), and no other parameter takes one."""
     signature = inspect.signature(entry.service)
     params = list(signature.parameters.values())[1:]  # the context is the server's
     if entry.kind == WRITE:
@@ -132,6 +142,13 @@ def bind_arguments(entry: Entry, actor, args: list[Any], kwargs: dict[str, Any]
         if is_actor_hint(hint) or name == "actor":
             given.arguments[name] = actor
             continue
+        if name in entry.files:
+            if files is None:
+                raise _not_allowed(name)
+            value = files.bind(name, entry.files[name], value)
+        elif isinstance(value, dict) and MARK in value:
+            raise ValidationError(name, f"{name} はファイルを取りません。",
+                                  f"{name} does not take a file.")
         try:
             given.arguments[name] = decode(hint, value)
         except pydantic.ValidationError as exc:
@@ -143,11 +160,14 @@ def bind_arguments(entry: Entry, actor, args: list[Any], kwargs: dict[str, Any]
     return head + list(given.args), dict(given.kwargs)
 
 
-def create_app(ctx: AppContext) -> FastAPI:
+def create_app(ctx: AppContext, limits: Limits | None = None) -> FastAPI:
     changes = Changes(ctx.db)
+    limits = limits or Limits.from_environment()
+    spool, running = Spool(limits), Jobs()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
+        limit_threads()
         changes.start()
         yield
         changes.stop()
@@ -155,6 +175,8 @@ def create_app(ctx: AppContext) -> FastAPI:
     app = FastAPI(title="Hosho Desk centre server", docs_url=None, redoc_url=None,
                   openapi_url=None, lifespan=lifespan)
     app.state.changes = changes
+    app.state.spool, app.state.jobs = spool, running
+    app.add_middleware(BodyLimit, limit=limits.call_bytes)
     app.state.server = None  # the uvicorn server, set by app.server.run
 
     @app.exception_handler(HoshoError)
@@ -164,11 +186,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     @app.exception_handler(Exception)
     async def _bug(_request: Request, exc: Exception) -> JSONResponse:
         log.error("internal error: %s", type(exc).__name__, exc_info=exc)
-        problem = EnvironmentProblem("サーバーで予期しないエラーが起きました。"
-                                     "管理者に連絡してください。",
-                                     "An unexpected error occurred at the server; tell "
-                                     "the administrator.")
-        return JSONResponse({"error": error_payload(problem)}, status_code=500)
+        return JSONResponse({"error": error_payload(_unexpected())}, status_code=500)
 
     @app.get("/health")
     def health() -> dict[str, str]:
@@ -262,15 +280,20 @@ def create_app(ctx: AppContext) -> FastAPI:
         except SessionEnded:
             return {"status": "ended"}
         sessions.end(ctx, bound.session_id, "signed_out")
+        spool.end_session(_token(request))  # its uploads and downloads go with it
         return {"status": "ended"}
 
-    @app.post("/call")
-    def call(body: Call, request: Request) -> dict[str, Any]:
+    def _active(request: Request) -> sessions.Bound:
         bound = sessions.bind(ctx, _token(request))
         if bound.stage != sessions.ACTIVE:
             raise _sign_in_pending()
         if bound.locked:
             raise _window_locked()
+        return bound
+
+    @app.post("/call")
+    def call(body: Call, request: Request):
+        bound = _active(request)
         entry = ALLOWED.get(body.service)
         if entry is None:
             raise _not_allowed(body.service)
@@ -279,30 +302,113 @@ def create_app(ctx: AppContext) -> FastAPI:
                                   f"{body.service} is a {entry.kind}, not a {body.kind}.")
         if entry.roles is not None:
             require_role(bound.actor, *sorted(entry.roles))
-        args, kwargs = bind_arguments(entry, bound.actor, body.args, body.kwargs)
-        started = time.perf_counter()
+        token = _token(request)
+        files = FileBinder(spool, token) if entry.files else None
+        try:
+            args, kwargs = bind_arguments(entry, bound.actor, body.args, body.kwargs, files)
+        except BaseException:
+            if files is not None:
+                files.done(succeeded=False)
+            raise
+        if not body.job:
+            return _run(entry, body.service, bound, args, kwargs, files)
+        job_id, watch = running.new(spool.folder(token))
+        kwargs = kwargs | _watch_keywords(entry, watch)
+
+        def run_job() -> dict[str, Any]:
+            try:
+                return _run(entry, body.service, bound, args, kwargs, files)
+            except HoshoError as exc:
+                return {"error": error_payload(exc), "status": _status(exc)}
+            except Exception as exc:
+                log.error("internal error in a job: %s", type(exc).__name__, exc_info=exc)
+                return {"error": error_payload(_unexpected()), "status": 500}
+            finally:
+                running.finished(job_id)
+
+        gone = files.discard_outputs if files is not None else (lambda: None)
+        return StreamingResponse(job_stream.stream(job_id, watch, run_job, gone),
+                                 media_type="application/x-ndjson",
+                                 headers={"Cache-Control": "no-store"})
+
+    def _run(entry: Entry, name: str, bound: sessions.Bound, args, kwargs,
+             files: FileBinder | None) -> dict[str, Any]:
+        started, succeeded = time.perf_counter(), False
         try:
             with what_changed.recording() as recorder:  # the desk refreshes from it
                 result = entry.service(ctx, *args, **kwargs)
+            succeeded = True
         finally:
-            log.info("%s %s by operator %s in %.0f ms", entry.kind, body.service,
+            log.info("%s %s by operator %s in %.0f ms", entry.kind, name,
                      bound.actor.operator_id, (time.perf_counter() - started) * 1000)
-        if entry.kind == WRITE and body.service not in UNCHANGING:
-            _announce(entry, body.service, args, kwargs, result)
-        return {"result": encode(result), "changed": recorder.value.as_dict()}
+            if files is not None:
+                files.done(succeeded)
+        if entry.kind == WRITE and name not in UNCHANGING:
+            _announce(entry, name, args, kwargs, result, recorder.value, bound.session_id)
+        answer = {"result": encode(result), "changed": recorder.value.as_dict()}
+        if files is not None:
+            answer["files"] = files.offered()
+        return answer
 
-    def _announce(entry: Entry, name: str, args, kwargs, result) -> None:
+    def _announce(entry: Entry, name: str, args, kwargs, result, changed, origin) -> None:
         try:
             named = inspect.signature(entry.service).bind(ctx, *args, **kwargs).arguments
-            changes.publish(event_of(name, named, result))
+            changes.publish(event_of(name, named, result, changed, origin))
         except Exception:  # the change is made: a missed event must not undo the answer
             log.exception("change event not sent for %s", name)
+
+    # Files and jobs (app.server.files, app.server.jobs) -------------------------------------
+    @app.post("/files")
+    async def upload(request: Request):
+        token = _token(request)
+        await run_in_threadpool(_active, request)
+        declared = request.headers.get("content-length")
+        try:
+            return await spool.receive(token, unquote(request.headers.get("x-file-name", "")),
+                                       request.stream(),
+                                       int(declared) if declared and declared.isdigit()
+                                       else None)
+        except ClientDisconnect:
+            log.info("an upload was cut off; nothing kept")
+            return JSONResponse({"status": "cut off"}, status_code=400)
+        except TooLarge as exc:
+            # The rest of the body is not read: the connection closes after the answer
+            # (else a desk still sending would wait on a server no longer reading).
+            return JSONResponse({"error": error_payload(exc)}, status_code=413,
+                                headers={"Connection": "close"})
+
+    @app.get("/files/out/{out_id}/{name}")
+    def download(out_id: str, name: str, request: Request) -> FileResponse:
+        # The session's, signed in; not refused by the idle lock: the call that wrote
+        # it was allowed, and a long batch may end after the window locked.
+        sessions.bind(ctx, _token(request))
+        path = spool.output_file(_token(request), out_id, name)
+        return FileResponse(path, media_type="application/octet-stream",
+                            headers={"Cache-Control": "no-store"},
+                            background=BackgroundTask(path.unlink, missing_ok=True))
+
+    @app.delete("/files/out/{out_id}")
+    def discard(out_id: str, request: Request) -> dict[str, str]:
+        sessions.bind(ctx, _token(request))
+        spool.discard(_token(request), "out", out_id)
+        return {"status": "removed"}
+
+    @app.post("/jobs/{job_id}/cancel")
+    def cancel_job(job_id: str, request: Request) -> dict[str, str]:
+        sessions.bind(ctx, _token(request))
+        return {"status": running.cancel(spool.folder(_token(request)), job_id)}
+
+    @app.get("/jobs/{job_id}")
+    def job_progress(job_id: str, request: Request) -> dict[str, Any]:
+        sessions.bind(ctx, _token(request))
+        done, total = running.progress(spool.folder(_token(request)), job_id)
+        return {"progress": [done, total]}
 
     @app.get("/events")
     async def events(request: Request) -> StreamingResponse:
         token = _token(request)
-        await run_in_threadpool(sessions.bind, ctx, token)
-        queue = changes.subscribe()
+        bound = await run_in_threadpool(sessions.bind, ctx, token)
+        queue = changes.subscribe(bound.session_id)  # all but this desk's own writes
 
         async def stream():
             checked = time.monotonic()
@@ -327,6 +433,18 @@ def create_app(ctx: AppContext) -> FastAPI:
                                  headers={"Cache-Control": "no-store"})
 
     return app
+
+
+def _unexpected() -> EnvironmentProblem:
+    return EnvironmentProblem("サーバーで予期しないエラーが起きました。管理者に連絡してください。",
+                              "An unexpected error occurred at the server; tell the "
+                              "administrator.")
+
+
+def _watch_keywords(entry: Entry, watch) -> dict[str, Any]:
+    """The watch as the keywords the service takes (not every service takes both)."""
+    params = inspect.signature(entry.service).parameters
+    return {k: v for k, v in watch.keywords().items() if k in params}
 
 
 def _closing(request: Request) -> bool:

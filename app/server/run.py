@@ -58,11 +58,12 @@ def log_to_stderr() -> None:
 
 
 def make_server(ctx: AppContext, host: str, port: int, cert: str | None = None,
-                key: str | None = None) -> uvicorn.Server:
+                key: str | None = None, limits=None) -> uvicorn.Server:
+    """``limits``: app.server.files.Limits (default: from the environment)."""
     from app.server.app import create_app
 
     check_transport(host, cert, key)
-    app = create_app(ctx)
+    app = create_app(ctx, limits)
     config = uvicorn.Config(app, host=host, port=port, ssl_certfile=cert,
                             ssl_keyfile=key, access_log=False, log_config=None,
                             timeout_graceful_shutdown=GRACEFUL_SECONDS,
@@ -79,6 +80,8 @@ def app_from_environment():
     from app.server.app import create_app
     from app.services.opening import open_context
 
+    if not logging.getLogger().handlers:  # a worker process: its own handler, as its parent's
+        log_to_stderr()
     return create_app(open_context(os.environ["HOSHO_DB"], upgrade=False))
 
 

@@ -3,10 +3,18 @@ trace commit or roll back together.
 
 Every event is chained (app.domain.audit_chain): it carries its position
 ``seq``, the previous event's hash and its own. Writers lock the single
-``audit_head`` row first (SELECT ... FOR UPDATE; SQLite write transactions are
-serialised anyway), so two desks never chain onto the same event. Rows that a
-bulk path inserts directly (imports, the demo) are chained just before their
-transaction commits, by a session hook below.
+``audit_head`` row (SELECT ... FOR UPDATE; SQLite write transactions are
+serialised anyway), so two desks never chain onto the same event.
+
+Every writer of a centre goes through that one row, so it is locked as late as
+it can be: an event recorded during a use case waits in the session, and is
+chained and inserted as the transaction commits (a session hook below). The head
+is then the last lock any transaction takes and is held only for the commit:
+desks no longer queue behind a use case still running, and no transaction holds
+the head while waiting for a case row that another, waiting for the head, holds
+(the deadlock that refused changes as stale with several server processes). The
+bulk paths (imports, the demo) chain their rows as they insert them, and the
+events waiting before them first, in the order they were recorded.
 """
 
 from __future__ import annotations
@@ -17,7 +25,9 @@ from enum import Enum
 from operator import itemgetter
 from typing import Any
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from app.domain.audit_chain import FIELDS, GENESIS, event_hash
@@ -73,14 +83,37 @@ def record(
         after=to_json(after),
         reason=reason,
     )
-    head = lock_head(session)
-    event.seq = head.seq + 1
-    event.prev_hash = head.hash
-    event.hash = event_hash(_fields(event), head.hash)
-    head.seq, head.hash = event.seq, event.hash
-    session.add(event)
+    session.info.setdefault(_PENDING, []).append(event)  # chained at commit
     changes.noted(action, entity, entity_id, case_id)  # what the desk refreshes after
     return event
+
+
+_PENDING = "hosho_audit_pending"
+
+
+def chain_pending(session: Session) -> None:
+    """Chain and add the events recorded in this transaction and not yet chained: the
+    head is locked here, at the end."""
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    head = lock_head(session)
+    for event in pending:
+        event.seq = head.seq + 1
+        event.prev_hash = head.hash
+        event.hash = event_hash(_fields(event), head.hash)
+        head.seq, head.hash = event.seq, event.hash
+        session.add(event)
+
+
+@sa_event.listens_for(OrmSession, "before_commit")
+def _chain_before_commit(session: OrmSession) -> None:
+    chain_pending(session)
+
+
+@sa_event.listens_for(OrmSession, "after_rollback")
+def _forget_after_rollback(session: OrmSession) -> None:
+    session.info.pop(_PENDING, None)  # rolled back with the change they describe
 
 
 def _fields(event: AuditEvent) -> dict[str, Any]:
@@ -100,8 +133,10 @@ def lock_head(session: Session) -> AuditHead:
 def chain_rows(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Give rows about to be inserted in bulk their place in the chain, in list order.
 
-    Cheaper than sealing after the insert: nothing is read back.
+    Cheaper than sealing after the insert: nothing is read back. Events recorded
+    earlier in the transaction are chained first.
     """
+    chain_pending(session)
     head = lock_head(session)
     seq, digest = head.seq, head.hash  # plain locals: the ORM's attribute events cost per set
     for row in rows:

@@ -35,7 +35,7 @@ from app.storage.models import Case, CaseQueue, Letter, OutreachAttempt, Victim
 
 PRIORITY_CHANNELS = (Channel.NANACO_CHARGE.value, Channel.UNAUTHORIZED_USE.value)
 GUIDANCE_LETTER = "guidance"
-_CLAIM_TRIES = 20
+_CLAIM_TRIES = 100  # candidates looked at per try: more than a centre has desks
 
 
 @dataclass(frozen=True)
@@ -203,6 +203,35 @@ def _claim(session: Session, case_id: int, actor: Actor, now: datetime, until: d
     return result.rowcount == 1
 
 
+# The advisory-lock namespace of "a desk is claiming this case" (PostgreSQL).
+_CLAIMING = 0x51CA5E
+
+
+def _unclaimed(session: Session, waiting) -> list[int] | None:
+    """The candidates to try, in queue order; None when nothing is waiting.
+
+    On PostgreSQL fifty desks pressing "Next" at once all see the same first case:
+    each would wait on the row the first one is updating, then on the second, a convoy
+    as long as the desks. So a desk first takes a transaction-scoped advisory lock on
+    one candidate that no other desk is claiming right now (skipping those that are,
+    like SKIP LOCKED) and tries that one. The conditional UPDATE in ``_claim`` still
+    decides who holds a case; the lock only keeps desks from queueing behind each
+    other. SQLite serialises write transactions: every candidate, in order.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        ids = list(session.execute(waiting).scalars())
+        return ids or None
+    candidates = waiting.subquery()
+    mine = func.pg_try_advisory_xact_lock(_CLAIMING, candidates.c.id)
+    # The subquery's LIMIT is evaluated first; the outer LIMIT 1 stops at the first
+    # lock taken, so no other candidate stays locked.
+    picked = session.execute(select(candidates.c.id).where(mine).limit(1)).scalar()
+    if picked is not None:
+        return [picked]
+    any_left = session.execute(select(func.count()).select_from(candidates)).scalar_one()
+    return [] if any_left else None
+
+
 def current_hold(ctx: AppContext, actor: Actor) -> QueueRow | None:
     now = ctx.clock.now()
     with ctx.db.read() as session:
@@ -233,13 +262,19 @@ def next_case(ctx: AppContext, actor: Actor) -> QueueRow | None:
             return None
         loaded = settings.load(session)
         until = now + timedelta(minutes=loaded.queue_hold_minutes)
-        offset = 0
+        offset, tried = 0, set()
         while True:
-            ids = list(session.execute(
-                _order(_awaiting(now, loaded.queue_retry_minutes).where(_free(now, actor)), now)
-                .with_only_columns(Case.id).offset(offset).limit(_CLAIM_TRIES)).scalars())
-            if not ids:
+            waiting = (_order(_awaiting(now, loaded.queue_retry_minutes)
+                              .where(_free(now, actor)), now)
+                       .with_only_columns(Case.id).offset(offset).limit(_CLAIM_TRIES))
+            ids = _unclaimed(session, waiting)
+            if ids is None:
                 return None
+            # A candidate another desk is claiming (PostgreSQL) or has just claimed
+            # drops out of the next look by itself; the window moves on past those
+            # tried already.
+            offset += _CLAIM_TRIES if not ids else sum(1 for i in ids if i in tried)
+            tried.update(ids)
             for case_id in ids:
                 if _claim(session, case_id, actor, now, until):
                     # Who held whose contact details, and until when, is part of the trace.
@@ -248,7 +283,6 @@ def next_case(ctx: AppContext, actor: Actor) -> QueueRow | None:
                     session.flush()
                     values = session.execute(_base(now).where(Case.id == case_id)).first()
                     return _row(values)
-            offset += len(ids)
 
 
 def release(ctx: AppContext, actor: Actor, case_id: int) -> None:

@@ -27,6 +27,11 @@ BUSY_TIMEOUT_MS = 10_000
 # transaction (the record of an exported transfer file, a payment). NORMAL would sync
 # only at checkpoints. The cost is measured by tests/benchmarks/bench_commit.py.
 SYNCHRONOUS = "FULL"
+# PostgreSQL connections one process keeps (and may add for a burst). A centre server
+# runs that many calls at once (app.server.threads); SQLAlchemy's default of 5 + 10 made
+# its threads wait for a connection with 50 desks. Two server processes at most 60 of
+# PostgreSQL's default 100.
+POOL_SIZE, POOL_OVERFLOW = 20, 10
 
 
 def normalise_url(path_or_url: str | os.PathLike[str]) -> str:
@@ -92,7 +97,8 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True,
+                         pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
 
 
 class Database:

@@ -18,7 +18,6 @@ from app.core.logs import report_bug
 from app.core.paths import demo_db_path
 from app.domain.roles import Role
 from app.services import operators
-from app.services.changes import Changed
 from app.services.context import AppContext
 from app.services.operators import OperatorView
 from app.ui.audit_page import warn_if_audit_broken
@@ -153,11 +152,15 @@ def run_gui(args: argparse.Namespace) -> int:
     return app.exec()
 
 
-def pushed_change(event: dict) -> Changed:
-    """A change another desk made, as the server pushes it ({"service", "case_id"}): that
-    case, or (no case named) the payout work lists."""
-    case_id = event.get("case_id")
-    return Changed(cases=frozenset({case_id})) if case_id else Changed(payouts=True)
+def centre_desk(gateway, prompter=None) -> Desk:
+    """The desk of an operator signed in at the centre's server (``gateway``): every
+    service through it, and the changes other desks make, pushed by the server,
+    refreshing the pages as this desk's own writes do (app.ui.live)."""
+    from app.ui.live import follow_server
+
+    desk = Desk(gateway, prompter=prompter)
+    follow_server(desk)  # listening before the pages read their first rows
+    return desk
 
 
 def run_centre_desk(app: QApplication, url: str, ca_file: str | None) -> int:
@@ -173,9 +176,7 @@ def run_centre_desk(app: QApplication, url: str, ca_file: str | None) -> int:
     desks: list[Desk] = []
 
     def new_desk(gateway: RemoteGateway) -> Desk:
-        desk = Desk(gateway)
-        # Changes made at other desks, pushed by the server: the pages refresh.
-        gateway.watch(lambda event: desk.changed.emit(pushed_change(event)))
+        desk = centre_desk(gateway)
         desks.append(desk)
         return desk
 

@@ -27,6 +27,7 @@ from app.core.i18n import N_, _, error_text, format_moment
 from app.domain.roles import Role
 from app.services import audit_log
 from app.services.audit_log import AuditFilter, AuditRow, ChainReport
+from app.services.gateway import FileOut
 from app.ui.desk import Desk
 from app.ui.labels import action_label, actor_text, change_lines, entity_text, reason_text
 from app.ui.step_up import ask_fresh_code
@@ -231,7 +232,7 @@ class AuditPage(QWidget):
         code = ask_fresh_code(self, self.desk)  # the trail holds personal data
         if code is None:
             return
-        self.desk.act(audit_log.export_events, path, self.current_filter(),
+        self.desk.act(audit_log.export_events, FileOut(path), self.current_filter(),
                       second_factor=code or None, on_done=self._exported,
                       on_error=lambda exc: self.desk.prompter.error(self, error_text(exc)))
 

@@ -49,6 +49,7 @@ from app.domain.channels import Channel
 from app.domain.states import Status
 from app.letters import REFUND, LetterKind, deficiency_checklist
 from app.services import letters as service
+from app.services.gateway import FileOut
 from app.services.letters import BatchRequest, BatchSummary, BatchView, MailedSummary
 from app.ui.desk import Desk
 from app.ui.labels import LETTER_KINDS, PROGRAMMES, channel_label, status_label
@@ -370,7 +371,8 @@ class LettersPage(QWidget):
             self.say(_("Tick at least one missing or wrong item."), error=True)
             return
         out, per_case = self._targets(request.kind)
-        self.desk.act(service.produce_batch, request, out, per_case_dir=per_case,
+        folder = FileOut(str(per_case), folder=True) if per_case is not None else None
+        self.desk.act(service.produce_batch, request, FileOut(str(out)), per_case_dir=folder,
                       task=self.task, on_done=self._produced, on_error=self._failed)
         self._set_running(True)
 

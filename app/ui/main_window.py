@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.clock import DemoClock, to_jst
+from app.core.errors import HoshoError
 from app.core.i18n import _, error_text
 from app.domain.roles import Role
 from app.services.context import SessionEnded
@@ -116,8 +117,11 @@ class MainWindow(QMainWindow):
             self.nav.item(list(self.pages).index(key)).setHidden(True)
 
     def _show_clock(self) -> None:
-        now = to_jst(self.desk.gateway.now())
-        # In-process only: a centre server's gateway has no context here.
+        try:
+            now = to_jst(self.desk.gateway.now())
+        except HoshoError:  # a centre server out of reach: the last time shown stays
+            return
+        # The demo's clock is this process's (a centre desk's gateway has no context).
         clock = getattr(getattr(self.desk.gateway, "ctx", None), "clock", None)
         demo = isinstance(clock, DemoClock)
         text = now.strftime("%Y/%m/%d %H:%M")

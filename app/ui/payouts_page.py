@@ -25,6 +25,7 @@ from app.domain.batches import refund_batch_actions
 from app.domain.channels import Channel
 from app.domain.roles import Role
 from app.services import payouts, reconcile
+from app.services.gateway import FileOut
 from app.ui.desk import Desk
 from app.ui.labels import channel_label
 from app.ui.refresh import follow_changes, touches_payouts
@@ -391,7 +392,8 @@ class PayoutsPage(QWidget):
         code = ask_fresh_code(self, self.desk)  # a payment file: step-up first
         if code is None:
             return
-        self.desk.act(payouts.export_batch, batch.id, path, second_factor=code or None,
+        self.desk.act(payouts.export_batch, batch.id, FileOut(path),
+                      second_factor=code or None,
                       on_error=self._failed,
                       on_done=self._changed(_("Transfer file written: {path}").format(
                           path=path)))
@@ -453,7 +455,7 @@ class PayoutsPage(QWidget):
                               _("CSV files (*.csv)"))
         code = ask_fresh_code(self, self.desk) if path else None  # personal data
         if code is not None:
-            self.desk.act(payouts.card_cancellation_list, issuer, path,
+            self.desk.act(payouts.card_cancellation_list, issuer, FileOut(path),
                           second_factor=code or None, on_error=self._failed,
                           on_done=lambda n: self._changed(_(
                               "Cancellation list written: {count} cases").format(count=n))())
@@ -464,7 +466,7 @@ class PayoutsPage(QWidget):
                               _("CSV files (*.csv)"))
         code = ask_fresh_code(self, self.desk) if path else None  # personal data
         if code is not None:
-            self.desk.act(payouts.nanaco_list, path, second_factor=code or None,
+            self.desk.act(payouts.nanaco_list, FileOut(path), second_factor=code or None,
                           on_error=self._failed,
                           on_done=lambda n: self._changed(_(
                               "nanaco list written: {count} cases").format(count=n))())

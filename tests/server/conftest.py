@@ -30,9 +30,10 @@ def server(ctx):
 
 
 @contextmanager
-def running_server(ctx):
+def running_server(ctx, **options):
+    """``options``: make_server's (``limits=`` for the spool and the size limits)."""
     port = free_port()
-    uvicorn_server = make_server(ctx, "127.0.0.1", port)
+    uvicorn_server = make_server(ctx, "127.0.0.1", port, **options)
     thread = threading.Thread(target=uvicorn_server.run, daemon=True)
     thread.start()
     for _ in range(500):  # waiting for start-up, not measuring it

@@ -176,6 +176,34 @@ def test_record_in_one_transaction_chains_in_order(ctx, clock):
     assert audit_log.verify_chain(ctx).intact
 
 
+def test_the_chain_head_is_locked_only_as_the_transaction_commits(ctx, clock):
+    """Events wait in the session and are chained at commit: while a use case runs,
+    another desk's transaction can still take the head (PostgreSQL; SQLite write
+    transactions are serialised whole)."""
+    if ctx.db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises write transactions")
+    with ctx.db.write() as session:
+        event = audit.record(session, SYSTEM_ACTOR, clock.now(), "test.late", "x", 1)
+        assert event.seq is None  # not chained yet
+        with ctx.db.engine.connect() as other:  # would fail at once if the head were held
+            other.execute(text("SET lock_timeout = '1s'"))
+            other.execute(text("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE NOWAIT"))
+            other.rollback()
+    assert event.seq is not None and event.hash
+    assert audit_log.verify_chain(ctx).intact
+
+
+def test_events_of_a_rolled_back_transaction_are_not_chained_later(ctx, clock):
+    before = event_count(ctx)
+    with pytest.raises(RuntimeError), ctx.db.write() as session:
+        audit.record(session, SYSTEM_ACTOR, clock.now(), "test.undone", "x", 1)
+        raise RuntimeError("the use case failed")
+    with ctx.db.write() as session:
+        audit.record(session, SYSTEM_ACTOR, clock.now(), "test.done", "x", 2)
+    assert event_count(ctx) == before + 1
+    assert audit_log.verify_chain(ctx).intact
+
+
 @pytest.mark.parametrize("release", sorted(p.name for p in DATA.glob("schema_*.sqlite3")))
 def test_events_from_before_the_chain_are_chained_by_the_migration(tmp_path, release):
     path = tmp_path / "old.sqlite3"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from datetime import date, datetime
 
+import pytest
 from sqlmodel import select
 
 from app.core.clock import JST, FixedClock, jst_datetime
@@ -100,6 +101,42 @@ def test_two_operators_asking_at_once_never_get_the_same_case(ctx, staff):
     assert len(got["op1"]) == len(got["op2"]) == 6
     assert not set(got["op1"]) & set(got["op2"])
     assert len(set(got["op1"] + got["op2"])) == 12
+
+
+def test_five_desks_at_once_each_get_a_case_of_their_own(ctx, staff):
+    for index in range(5):
+        make_case(ctx, f"被害 {index}", Channel.NANACO_CHARGE, date(2019, 8, 1))
+    got: dict[str, object] = {}
+    barrier = threading.Barrier(len(staff))
+
+    def desk(login: str) -> None:
+        barrier.wait(timeout=10)
+        got[login] = queue.next_case(ctx, staff[login])
+
+    threads = [threading.Thread(target=desk, args=(login,)) for login in staff]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    # Nobody is told "nothing waiting" while a case is free, and no case goes twice.
+    assert all(row is not None for row in got.values()), got
+    assert len({row.case_id for row in got.values()}) == 5
+
+
+def test_a_case_another_desk_is_claiming_is_passed_over_not_waited_for(ctx, staff):
+    """PostgreSQL: the desk claiming the first case holds it (its advisory lock) until
+    its transaction ends; the next desk takes the second case meanwhile."""
+    from sqlalchemy import text
+
+    if ctx.db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises write transactions: nobody claims meanwhile")
+    first = make_case(ctx, "一番 花子", Channel.NANACO_CHARGE, date(2019, 8, 1))
+    second = make_case(ctx, "二番 花子", Channel.NANACO_CHARGE, date(2019, 8, 2))
+    with ctx.db.write() as claiming:
+        claiming.execute(text("SELECT pg_advisory_xact_lock(:ns, :id)"),
+                         {"ns": queue._CLAIMING, "id": first})
+        assert queue.next_case(ctx, staff["op2"]).case_id == second
+    assert queue.next_case(ctx, staff["op1"]).case_id == first
 
 
 def test_hold_expires_after_the_set_time(ctx, clock, staff):
