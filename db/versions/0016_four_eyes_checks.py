@@ -35,4 +35,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table, (name, _condition) in CHECKS.items():
         with op.batch_alter_table(table, recreate="auto") as batch:
-            batch.drop_constraint(f"ck_{table}_{name}", type_="check")
+            batch.drop_constraint(op.f(f"ck_{table}_{name}"), type_="check")

@@ -48,10 +48,14 @@ def test_migration_rekeys_stored_keys(ui_ctx):
     with ui_ctx.db.engine.begin() as conn:  # keys as written before the fold
         conn.execute(text("UPDATE victim SET name_key = '髙橋一郎' WHERE name = '髙橋 一郎'"))
     config = migrate._config()
-    with ui_ctx.db.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0014")
-        command.upgrade(config, "head")
+    engine = migrate._migration_engine(ui_ctx.db)  # as `hosho db upgrade`: no FK cascade on a copy
+    try:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0014")
+            command.upgrade(config, "head")
+    finally:
+        engine.dispose()
     with ui_ctx.db.engine.connect() as conn:
         key = conn.execute(text("SELECT name_key FROM victim WHERE name = '髙橋 一郎'")).scalar()
     assert key == search_key("高橋 一郎") == "高橋一郎"
