@@ -241,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--errors", metavar="OUT.csv", help="write the refused rows here")
     imp.add_argument("--json", action="store_true")
     imp.set_defaults(handler=cmd_import_csv)
-    # Late import: the area modules use open_context and friends from this module.
+    # Late import: the areas' modules (app.commands) register their own subcommands.
     from app.commands import register_all
 
     register_all(sub, common)
@@ -322,6 +322,11 @@ def _run(argv: list[str], gui: Callable[[argparse.Namespace], int]) -> int:
             # Every other subcommand runs through the centre's gateway (desk_of).
             refuse_local_only(args)
             refuse_as(args)
+            if args.db:
+                raise UserError("センターモード（--server）では --db は使えません。データベースは"
+                                "サーバーだけが持ちます。",
+                                "--db is refused in centre mode (--server): the server alone "
+                                "holds the database.")
         return handler(args) if handler else gui(args)
     except HoshoError as exc:
         print(f"hosho: {exc}", file=sys.stderr)

@@ -191,6 +191,8 @@ def test_refusals_at_a_centre(ctx, staff, centre, tmp_path, monkeypatch, capsys)
         err = capsys.readouterr().err
         assert "refused in centre mode" in err and "センターモード" in err
     assert not (tmp_path / "k").exists()
+    assert hosho("--server", url, "stats", "--db", str(tmp_path / "x.sqlite3")) == 2
+    assert "--db is refused" in capsys.readouterr().err
     # An operator's session is an operator's: the supervisors' and admins' lists refused.
     signed_in(ctx, staff, url, "op1", tmp_path / "op1-home", monkeypatch)
     capsys.readouterr()
