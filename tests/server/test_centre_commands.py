@@ -113,6 +113,11 @@ def test_a_day_at_the_centre_on_the_command_line(ctx, staff, centre, desk_dir, t
                  "--out", str(letter), "--json") == 0
     made = json_out(capsys)
     assert made["out"] == str(letter) and len(PdfReader(str(letter)).pages) == made["pages"]
+    each = desk_dir / "each"  # a folder of letters, with the progress streamed
+    assert hosho("--server", url, "letters", "guidance", "--case", case_number(ctx),
+                 "--out", str(desk_dir / "unused.pdf"), "--per-case", str(each)) == 0
+    assert len(list(each.glob("*.pdf"))) == 1 and not (desk_dir / "unused.pdf").exists()
+    assert "1/1" in capsys.readouterr().err
 
     # Four eyes: built by sv1, refused to sv1, released by sv2 (another sign-in).
     assert hosho("--server", url, "payouts", "batch", "--json") == 0
@@ -173,6 +178,32 @@ def test_operator_admin_at_a_centre_takes_a_fresh_code(ctx, staff, centre, tmp_p
     assert "one-time password" in capsys.readouterr().out
     assert hosho("--server", url, "operator", "list", "--json") == 0
     assert "clerk9" in {row["login"] for row in json_out(capsys)}
+
+
+def test_the_audit_trail_from_a_centre(ctx, staff, centre, desk_dir, tmp_path, monkeypatch,
+                                       capsys):
+    """A checkpoint signed on the desk with the desk's key, checked against the chain at
+    the centre; the trail's export behind a code, written on the desk."""
+    url, _spool = centre
+    key = desk_dir / "audit-key"
+    assert hosho("audit", "keygen", "--out", str(key)) == 0  # local: no database
+    signed_in(ctx, staff, url, "admin1", tmp_path / "admin-home", monkeypatch)
+    capsys.readouterr()
+    checkpoint = desk_dir / "checkpoint.json"
+    assert hosho("--server", url, "audit", "checkpoint", "--out", str(checkpoint),
+                 "--key", str(key)) == 0
+    assert "signed by" in capsys.readouterr().out
+    assert json.loads(checkpoint.read_text(encoding="utf-8"))["signature"]
+    assert hosho("--server", url, "audit", "verify", "--against", str(checkpoint),
+                 "--public-key", f"{key}.pub", "--json") == 0
+    report = json_out(capsys)
+    assert report["ok"] and report["checkpoints"][0]["signed_by"]
+    trail = desk_dir / "trail.csv"
+    assert hosho("--server", url, "audit", "export", "--out", str(trail)) == 2
+    assert not trail.exists()
+    assert hosho("--server", url, "audit", "export", "--out", str(trail),
+                 "--code", step_up_code(ctx, staff["admin1"])) == 0
+    assert "audit.checkpoint" in trail.read_text(encoding="utf-8-sig")
 
 
 def test_refusals_at_a_centre(ctx, staff, centre, tmp_path, monkeypatch, capsys):
