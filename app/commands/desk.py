@@ -70,7 +70,7 @@ def desk_of(args: argparse.Namespace, *, supervisor: bool = False, create: bool 
         from app.commands.server import remote
 
         refuse_as(args)
-        return remote(args)
+        return Patient(remote(args))
     from app.domain.roles import SYSTEM_ACTOR
     from app.services.gateway import InProcessGateway
     from app.services.opening import open_context
@@ -85,6 +85,29 @@ def desk_of(args: argparse.Namespace, *, supervisor: bool = False, create: bool 
                             "Name the supervisor with --as LOGIN.")
         actor = supervisor_by_login(ctx, args.as_login)
     return InProcessGateway(ctx, actor)
+
+
+class Patient:
+    """A centre's gateway whose every call runs as a job (app.server.jobs): the server
+    streams progress and keeps the connection alive, so a long import, letter batch or
+    export is not cut off by the read timeout; an interrupted command (Ctrl-C) drops
+    the connection, which cancels the job (the services are all or nothing)."""
+
+    def __init__(self, gateway) -> None:
+        self.gateway = gateway
+
+    def read(self, service, *args, watch=None, **kwargs):
+        from app.services.progress import Watch
+
+        return self.gateway.read(service, *args, watch=watch or Watch(), **kwargs)
+
+    def write(self, service, *args, watch=None, **kwargs):
+        from app.services.progress import Watch
+
+        return self.gateway.write(service, *args, watch=watch or Watch(), **kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self.gateway, name)
 
 
 def step_up_code(args: argparse.Namespace, desk) -> str | None:

@@ -206,8 +206,10 @@ def register(sub, common: argparse.ArgumentParser) -> None:
             parser.add_argument("batch", type=int, help="batch number")
         if sv:
             parser.add_argument("--as", dest="as_login", metavar="LOGIN",
-                                help="the supervisor doing this (four eyes: build and release "
-                                     "need two different supervisors)")
+                                help="on a local database: the supervisor doing this (four "
+                                     "eyes: build and release need two different "
+                                     "supervisors); refused at a centre, where the "
+                                     "signed-in supervisor acts")
         if json_out:
             parser.add_argument("--json", action="store_true")
         parser.set_defaults(handler=handler)

@@ -208,14 +208,15 @@ EXPORT_HEADER = ["seq", "日時(JST)", "操作者", "操作", "対象", "対象I
 
 
 def export_events(ctx: AppContext, actor: Actor, out: str | Path, flt: AuditFilter,
-                  progress: Callable[[int], None] | None = None, *,
+                  progress: Callable[[int, int], None] | None = None, *,
                   second_factor: str | None = None) -> int:
     """Write the filtered trail as CSV (UTF-8 with BOM, formulas neutralised), oldest
     first, a page at a time; the export is itself recorded. Returns the row count.
     The trail holds personal data: a supervisor or an administrator, with a fresh
     code checked in the transaction that records the export. The rows are written
     to a temporary file first (no write lock held meanwhile), which takes the
-    target's name only once the code is accepted."""
+    target's name only once the code is accepted. ``progress(done, total)`` as every
+    watched service's (app.services.progress.Watch): a centre streams it."""
     out = Path(out)
     with ctx.db.read() as session:
         actor = _viewer(session, actor)
@@ -235,9 +236,11 @@ def export_events(ctx: AppContext, actor: Actor, out: str | Path, flt: AuditFilt
 
 
 def _write_csv(session: Session, out: Path, flt: AuditFilter,
-               progress: Callable[[int], None] | None) -> int:
+               progress: Callable[[int, int], None] | None) -> int:
     stmt = _filtered(flt).add_columns(AuditEvent.hash, AuditEvent.id)
     written, after = 0, 0
+    total = session.execute(select(func.count()).select_from(
+        _filtered(flt).subquery())).scalar_one() if progress else 0
     with open_safe_csv(out) as writer:
         writer.row(EXPORT_HEADER)
         while True:
@@ -250,4 +253,4 @@ def _write_csv(session: Session, out: Path, flt: AuditFilter,
             written += len(rows)
             after = rows[-1][11]
             if progress:
-                progress(written)
+                progress(written, max(total, written))
