@@ -42,7 +42,7 @@ from app.importers.refund_csv import (
     read_refund_file,
 )
 from app.services import audit, settings
-from app.services.context import AppContext, confirmed_actor
+from app.services.context import AppContext, confirmed_actor, refund_clock
 from app.services.import_write import PlanStale
 from app.services.imports import REPLANS, ImportCancelled, RefusedRow, rows_in
 from app.storage.bulk import BulkInsert, reserve_ids, stored_value
@@ -122,7 +122,7 @@ def import_applications(ctx: AppContext, actor: Actor, path: str | Path, *,
 def _import(ctx, actor, path, kind: FileKind, plan_class, dry_run, mapping, on_refused, cancel,
             progress=None):
     path = Path(path)
-    now = ctx.clock.now()
+    now = refund_clock(ctx).now()
     with ctx.db.read() as session:
         actor = confirmed_actor(session, actor, now)
         opened = settings.load(session).refund_applications_from
