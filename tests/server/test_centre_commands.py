@@ -17,7 +17,7 @@ from pypdf import PdfReader
 from app.cli import run
 from app.domain.roles import SYSTEM_ACTOR
 from app.server.files import Limits
-from app.services import operators, payouts, settings
+from app.services import letters, operators, payouts, settings
 from app.services.stats import programme_stats
 from tests.conftest import PASSWORD, step_up_code
 from tests.server.conftest import running_server
@@ -204,6 +204,37 @@ def test_the_audit_trail_from_a_centre(ctx, staff, centre, desk_dir, tmp_path, m
     assert hosho("--server", url, "audit", "export", "--out", str(trail),
                  "--code", step_up_code(ctx, staff["admin1"])) == 0
     assert "audit.checkpoint" in trail.read_text(encoding="utf-8-sig")
+
+
+def test_the_balance_refund_files_from_a_centre(ctx, staff, centre, desk_dir, tmp_path,
+                                                monkeypatch, capsys):
+    """Both refund files uploaded from the desk; the figures and the lists after them."""
+    from tests.services.refund_helpers import (
+        APPLICATION_HEADER,
+        BALANCE_HEADER,
+        application,
+        member,
+        write_csv,
+    )
+
+    url, _spool = centre
+    ctx.clock.advance(days=122)  # 20 Dec 2019: the refund applications are open
+    signed_in(ctx, staff, url, "sv1", tmp_path / "sv1-home", monkeypatch)
+    capsys.readouterr()
+    balances = write_csv(desk_dir / "b.csv", BALANCE_HEADER,
+                         [member("M1", 5000), member("M2", 0), member("M3", "x")], "cp932")
+    assert hosho("--server", url, "refunds", "import-balances", str(balances), "--json") == 0
+    assert json_out(capsys)["accepted"] == 2
+    apps = write_csv(desk_dir / "a.csv", APPLICATION_HEADER,
+                     [application("A1", "M1"), application("A2", "M2")])
+    assert hosho("--server", url, "refunds", "import-applications", str(apps), "--json") == 0
+    shown = json_out(capsys)
+    assert shown["accepted"] == 2 and shown["states"]["confirmed"] == 1
+    assert hosho("--server", url, "stats", "--json") == 0
+    figures = json_out(capsys)["refunds"]
+    assert (figures["balance_total"], figures["applications"]) == (5000, 2)
+    assert hosho("--server", url, "letters", "due", "--json") == 0
+    assert json_out(capsys) == letters.refund_letters_due(ctx)
 
 
 def test_refusals_at_a_centre(ctx, staff, centre, tmp_path, monkeypatch, capsys):
