@@ -35,7 +35,10 @@ from app.services import (
     payouts,
     people,
     queue,
+    refunds,
     refunds_import,
+    refunds_intake,
+    refunds_overlap,
     refunds_stats,
     second_factor,
     sessions,
@@ -155,6 +158,25 @@ _ENTRIES = [
     Entry(payouts.page_data, READ),
     Entry(payouts.build_preview, WRITE, SUPERVISORS),
     Entry(refunds_stats.figures, READ),
+    # The balance-refund programme's decisions (app.ui.refunds_page)
+    # Its work lists and the people in both programmes; every role decides identity and
+    # unmatched applications (the services check again), late and overlap decisions are
+    # a supervisor's with a fresh code; the 払出証書 rail and a new method after a return.
+    Entry(refunds.work_list, READ),
+    Entry(refunds.work_list_counts, READ),
+    Entry(refunds.get_application, READ),
+    Entry(refunds_overlap.both_programmes, READ),
+    Entry(refunds_intake.take_phone_application, WRITE),
+    Entry(refunds.match_member, WRITE),
+    Entry(refunds.confirm_identity, WRITE),
+    Entry(refunds.refuse, WRITE),
+    Entry(refunds.accept_late, WRITE, SUPERVISORS),
+    Entry(refunds.settle_overlap, WRITE, SUPERVISORS),
+    Entry(refunds.postal_request_list, WRITE, SUPERVISORS, files={"out": OUT}),
+    Entry(refunds.postal_issued, WRITE),
+    Entry(refunds.postal_cashed, WRITE),
+    Entry(refunds.postal_returned, WRITE),
+    Entry(refunds.change_method, WRITE),
 ]
 
 ALLOWED: dict[str, Entry] = {service_name(e.service): e for e in _ENTRIES}
