@@ -221,5 +221,6 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self.imports.shutdown()
         self.letters.shutdown()
+        self.audit.shutdown()
         self.desk.lane.shutdown()
         super().closeEvent(event)

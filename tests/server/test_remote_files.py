@@ -323,6 +323,11 @@ def test_audit_export_downloads_the_trail(ctx, staff, desk, centre, tmp_path):
     lines = out.read_text(encoding="utf-8-sig").splitlines()
     assert len(lines) >= count + 1 and os.stat(out).st_mode & 0o077 == 0
     assert spooled(centre[1]) == []
+    # Watched, as the audit page runs it: a job at the server, its (done, total) relayed.
+    watch = Watch()
+    again = sv1.write(audit_log.export_events, FileOut(str(out)), flt, watch=watch,
+                      second_factor=step_up_code(ctx, staff["sv1"]))
+    assert again == count and watch.value == (count, count)
 
 
 def test_a_cancel_reaching_another_server_process_stops_the_job(ctx, staff, centre, tmp_path,
