@@ -37,6 +37,7 @@ from app.core.errors import (
     PermissionDenied,
     ValidationError,
 )
+from app.core.files import written_for_a_desk
 from app.remote.codec import decode, encode, error_payload, hints, is_actor_hint
 from app.server import jobs as job_stream
 from app.server.allow import ALLOWED, READ, UNCHANGING, WRITE, Entry
@@ -335,8 +336,9 @@ def create_app(ctx: AppContext, limits: Limits | None = None) -> FastAPI:
              files: FileBinder | None) -> dict[str, Any]:
         started, succeeded = time.perf_counter(), False
         try:
-            with what_changed.recording() as recorder:  # the desk refreshes from it
-                result = entry.service(ctx, *args, **kwargs)
+            with what_changed.recording() as recorder, \
+                    written_for_a_desk(files.for_desk() if files is not None else {}):
+                result = entry.service(ctx, *args, **kwargs)  # the desk refreshes from it
             succeeded = True
         finally:
             log.info("%s %s by operator %s in %.0f ms", entry.kind, name,
