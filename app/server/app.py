@@ -28,6 +28,7 @@ from sqlalchemy import text
 from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect
 
+from app.core.clock import DemoClock
 from app.core.errors import (
     ConflictError,
     EnvironmentProblem,
@@ -196,9 +197,10 @@ def create_app(ctx: AppContext, limits: Limits | None = None) -> FastAPI:
         return {"status": "ok"}
 
     @app.get("/time")
-    def server_time(request: Request) -> dict[str, str]:
+    def server_time(request: Request) -> dict[str, Any]:
         sessions.bind(ctx, _token(request))
-        return {"now": ctx.clock.now().isoformat()}
+        # "demo": the demo's clock (a demo server): the desk's status bar says so
+        return {"now": ctx.clock.now().isoformat(), "demo": isinstance(ctx.clock, DemoClock)}
 
     def _counted(request: Request, step, *args):
         """A sign-in step, throttled by client address; a refusal counts against it."""

@@ -347,7 +347,7 @@ class LettersPage(QWidget):
 
     def _targets(self, kind: LetterKind) -> tuple[Path, Path | None]:
         folder = Path(self.folder.text().strip() or user_data_dir() / "letters")
-        stamp = to_jst(self.desk.gateway.now()).strftime("%Y%m%d-%H%M%S")
+        stamp = to_jst(self.desk.now()).strftime("%Y%m%d-%H%M%S")
         name, n = f"{kind.value}-{stamp}", 1
         # never overwrite an earlier batch's file (two batches in the same second)
         while (folder / f"{name}.pdf").exists() or (folder / name).exists():
