@@ -18,7 +18,6 @@ from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.core.clock import DemoClock
 from app.services.gateway import Gateway, InProcessGateway
 from app.ui.lane import ServiceLane
 
@@ -47,8 +46,6 @@ class DeskClock(QObject):
     @property
     def demo(self) -> bool:
         """The demo's clock (this process's, or the demo server's as it said)."""
-        if self.local:
-            return isinstance(self.gateway.ctx.clock, DemoClock)
         return bool(getattr(self.gateway, "demo_clock", False))
 
     @property
