@@ -221,3 +221,37 @@ def test_late_is_a_supervisors_decision_with_a_fresh_code(qtbot, centre, importe
     trail = page.desk.gateway.write(audit_log.list_events, audit_log.AuditFilter(
         action="refund.accept_late"), 0, 10).value
     assert [(row.actor_login, row.entity_id) for row in trail] == [("sv1", refs["L1"])]
+
+
+def test_a_phone_application_and_the_person_at_a_centre(qtbot, centre, imported, open_page):
+    """The intake form's problems come back from the server field by field, as in
+    process; the person in both programmes opens from an application."""
+    from app.ui.person_dialog import PersonDialog
+    from app.ui.refund_intake_dialog import RefundIntakeDialog
+
+    refs = imported[1]
+    page = open_page("op1")
+    dialog = page.take_phone_application()
+    qtbot.addWidget(dialog)
+    assert isinstance(dialog, RefundIntakeDialog)
+    dialog.edits["name"].setText("山田 太郎")
+    dialog.edits["applied_at"].setText("2019/09/01 10:00")  # before the programme opened
+    dialog.submit()
+    qtbot.waitUntil(lambda: "申出日時" in dialog.message.text(), timeout=5000)
+    assert "電話" in dialog.message.text() and dialog.isVisible()
+    dialog.edits["member_id"].setText("WEB2")
+    dialog.edits["applied_at"].setText("2020/03/06 14:00")
+    dialog.edits["name_kana"].setText("ヤマダ タロウ")
+    dialog.edits["phone"].setText("090-1111-2222")
+    dialog.method.setCurrentIndex(dialog.method.findData("postal_order"))
+    with qtbot.waitSignal(dialog.accepted, timeout=5000):
+        dialog.submit()
+    assert dialog.created.application_id.startswith("TEL-")
+    assert dialog.created.application_id in page.message.text()
+    select_application(page, "held_overlap", "O1")
+    person = page.show_person()
+    qtbot.addWidget(person)
+    assert isinstance(person, PersonDialog)
+    qtbot.waitUntil(lambda: person.person is not None, timeout=5000)
+    assert person.person.member_id == "C1" and len(person.person.cases) == 1
+    assert [a.id for a in person.person.applications] == [refs["O1"]]
