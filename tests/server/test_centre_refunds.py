@@ -17,7 +17,6 @@ from __future__ import annotations
 import shutil
 from dataclasses import replace
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -48,10 +47,9 @@ from tests.services.refund_helpers import (
     write_csv,
 )
 from tests.ui.conftest import settle
+from tests.ui.test_import_wizard import shoot
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / \
-    "refunds_at_centre.png"
 
 
 @pytest.fixture(scope="module")
@@ -163,8 +161,7 @@ def test_the_files_imported_through_the_server_fill_the_work_lists(open_page, im
     assert page.both.rowCount() == 1 and page.both.item(0, 0).text() == "C1"
     assert page.accept_late_button.isHidden()  # a supervisor's decision
     select_application(page, "awaiting_identity", "W1")
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    assert page.grab().save(str(SCREENSHOT))
+    shoot(page, "refunds_at_centre.png")  # HOSHO_SCREENSHOTS=1
 
 
 def test_an_operator_confirms_identity_and_refuses_with_a_reason(qtbot, centre, imported,
