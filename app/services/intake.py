@@ -34,6 +34,10 @@ from app.storage.models import Case, Incident, Victim
 
 @dataclass(frozen=True)
 class VictimInput:
+    """A victim as a desk sends it. Not app.domain.intake_rules.Person, which also
+    carries derived values (the phone's digits) that the server must work out itself,
+    never take from a desk."""
+
     name: str
     name_kana: str | None = None
     member_id: str | None = None
