@@ -65,6 +65,7 @@ def test_enrolment_at_the_server(qapp, qtbot, ctx, server, staff):
     dialog.submit()
     qtbot.waitUntil(lambda: panel.done, timeout=5000)
     assert len(panel.recovery.toPlainText().split()) == 10
+    assert panel.keep.when == "2019/08/20 10:00"  # the sheet carries the server's time
     with qtbot.waitSignal(dialog.accepted, timeout=5000):
         dialog.submit()
     assert dialog.operator.login == "sv9" and gateway.stage == "active"
