@@ -23,6 +23,7 @@ from app.storage.db import environment_problem
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from app.services.demo import DEMO_PASSWORD, build_demo
+    from app.services.demo_refunds import DEMO_AS_OF
 
     ctx = open_context(args.db or os.environ.get("HOSHO_DB") or str(demo_db_path()), create=True)
     result = build_demo(ctx, victims=args.victims, seed=args.seed,
@@ -31,8 +32,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"デモデータを作成しました / demo programme created: {ctx.db.url}")
     print(f"  被害者 victims {result.victims:,}  案件 cases {result.cases:,}  "
           f"被害 incidents {result.incidents:,}  請求総額 claimed {result.claimed_total:,}円")
+    day = DEMO_AS_OF
     print(f"  残高払戻し refund members {result.refund_members:,}  "
-          f"申出 applications {result.refund_applications:,}")
+          f"申出 applications {result.refund_applications:,} "
+          f"（{day.year}年{day.month}月{day.day}日時点の申請 / applications as of "
+          f"{day:%d %b %Y}; the refund programme's own day, the window shows it）")
     print(f"  デモ用アカウント（パスワードはすべて {DEMO_PASSWORD}）/ demo accounts, password "
           f"{DEMO_PASSWORD}:")
     for login, display, role in result.staff:

@@ -22,6 +22,15 @@ class SessionEnded(PermissionDenied):
 class AppContext:
     db: Database
     clock: Clock = field(default_factory=SystemClock)
+    # The balance-refund programme's own day, where it stands on another than the
+    # compensation programme's (the demo: app.services.demo_refunds); None: ``clock``.
+    refund_clock: Clock | None = None
+
+
+def refund_clock(ctx: AppContext) -> Clock:
+    """The clock the balance-refund programme's rules read: applications not after
+    "now", the day a decision or a letter is dated, a 払出証書 still cashable."""
+    return ctx.refund_clock or ctx.clock
 
 
 def confirmed_actor(session: Session, actor: Actor, now: datetime | None = None) -> Actor:

@@ -1,16 +1,27 @@
 """The demo's balance-refund programme: closing balances for a scaled membership
 (440,000 members for 808 victims, scaled alike), the demo victims among them, and the
-applications as they stood on a chosen day, each decided by the spec's table."""
+applications as they stood on a chosen day, each decided by the spec's table.
+
+That day (20 December 2019, 18:00) is the refund programme's own: its applications
+open only on 1 October 2019, long after the compensation demo's 26 August. The trail's
+``refund.demo`` event says when the programme stands (``stands``); the demo window
+gives the programme a clock of its own from there (AppContext.refund_clock), so that
+nothing of it (an application "after today", a letter dated before the application it
+answers) is judged by the compensation demo's day, and the refund page says the day.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import random
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
+from sqlmodel import Session
 
-from app.core.clock import JST
+from app.core.clock import JST, DemoClock
 from app.domain import refunds as rules
 from app.domain.roles import SYSTEM_ACTOR
 from app.domain.text import phone_digits, search_key
@@ -22,7 +33,7 @@ from app.services.refunds_import import (
     _overlapping_members,
 )
 from app.storage.bulk import BulkInsert, reserve_ids
-from app.storage.models import RefundApplication, RefundMember, Victim
+from app.storage.models import AuditEvent, RefundApplication, RefundMember, Victim
 
 MEMBERS_PER_VICTIM = 440_000 / 808
 APPLIED_SHARE = 100_000 / 440_000
@@ -55,6 +66,33 @@ def build_refund_demo(ctx: AppContext, victims: int, seed: int = 7,
                      after={"members": len(rows), "applications": len(applications),
                             "as_of": as_of})
     return len(rows), len(applications)
+
+
+@dataclass(frozen=True)
+class DemoStand:
+    """Where the demo's refund programme stands: its history's end and the day its
+    applications are as of."""
+
+    moment: datetime
+    as_of: date
+
+
+def stands(session: Session) -> DemoStand | None:
+    """From the trail's last ``refund.demo`` event; None outside a demo."""
+    row = session.execute(select(AuditEvent.at, AuditEvent.after)
+                          .where(AuditEvent.action == "refund.demo")
+                          .order_by(AuditEvent.seq.desc()).limit(1)).first()
+    if row is None or not row[1]:
+        return None
+    return DemoStand(row[0], date.fromisoformat(json.loads(row[1])["as_of"]))
+
+
+def demo_refund_clock(ctx: AppContext) -> DemoClock | None:
+    """The demo's refund programme on its own day (where its history ends), moving with
+    real time as the demo's clock does; None when the database holds no refund demo."""
+    with ctx.db.read() as session:
+        stand = stands(session)
+    return DemoClock(start=stand.moment) if stand else None
 
 
 def _member(rng: random.Random, i: int, victim) -> tuple:

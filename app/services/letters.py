@@ -65,7 +65,7 @@ from app.letters import (
 from app.letters.shortcuts import PLAIN
 from app.services import audit, refund_letters, settings
 from app.services.cases import MoveRequest, apply_move, lock_case
-from app.services.context import AppContext, confirmed_actor, get_or_404
+from app.services.context import AppContext, confirmed_actor, get_or_404, refund_clock
 from app.services.queue import PRIORITY_CHANNELS, letter_due_ids
 from app.services.records import payout_of
 from app.storage.models import (
@@ -369,15 +369,20 @@ def choose_applications(ctx: AppContext, request: BatchRequest
                         ) -> list[refund_letters.ChosenApplication]:
     """The refund applications a batch of a refund kind would print, in order."""
     with ctx.db.read() as session:
-        targets, _others = _refund_targets(session, request, today_jst(ctx.clock))
+        targets, _others = _refund_targets(session, request, today_jst(refund_clock(ctx)))
         return refund_letters.chosen(targets)
+
+
+def _clock(ctx: AppContext, programme: str):
+    """A refund letter is dated by the refund programme's clock (the demo's own day)."""
+    return refund_clock(ctx) if programme == REFUND else ctx.clock
 
 
 def refund_letters_due(ctx: AppContext) -> dict[str, int]:
     """How many refund applications each refund letter is due for, not yet produced
     (those with a postal address on record: a letter goes to the address on record)."""
     with ctx.db.read() as session:
-        return refund_letters.due_counts(session, today_jst(ctx.clock))
+        return refund_letters.due_counts(session, today_jst(refund_clock(ctx)))
 
 
 def _names(session: Session, victim_ids: Sequence[int]) -> dict[int, str]:
@@ -495,8 +500,9 @@ def produce_batch(
     if request.kind is LetterKind.DEFICIENCY and not request.deficiency_items:
         raise ValidationError("deficiency_items", "不備の項目を選んでください。",
                               "Choose at least one missing or wrong item.")
-    now = ctx.clock.now()
-    issue = today_jst(ctx.clock)
+    clock = _clock(ctx, request.programme)
+    now = clock.now()
+    issue = today_jst(clock)
     not_due: list[RefusedRow] = []
     with ctx.db.read() as session:
         actor = confirmed_actor(session, actor)
@@ -582,7 +588,7 @@ def _place(staging: Staging, summary: BatchSummary) -> None:
 def _record(ctx: AppContext, actor: Actor, request: BatchRequest, result: BatchResult,
             owners: dict[str, _Owner], refused: tuple[RefusedRow, ...], per_case: bool
             ) -> BatchSummary:
-    now = ctx.clock.now()
+    now = _clock(ctx, request.programme).now()
     with ctx.db.write() as session:
         batch = LetterBatch(kind=request.kind.value, operator_id=actor.operator_id,
                             created_at=now, out_path=recorded_path(result.out),
@@ -682,7 +688,7 @@ def mark_mailed(ctx: AppContext, actor: Actor, batch_id: int) -> MailedSummary:
         check_letter_batch_mailable(batch.mailed_at is not None, batch_id)
         kind = LetterKind(batch.kind)
         if kind.programme == REFUND:
-            return _mark_refund_batch_mailed(session, actor, now, batch)
+            return _mark_refund_batch_mailed(session, actor, refund_clock(ctx).now(), batch)
         sources, target = _MAILED_MOVES[kind]
         moved: list[MailedCase] = []
         stayed: list[MailedCase] = []

@@ -25,7 +25,7 @@ from app.domain.refunds import RefundState
 from app.domain.roles import Actor, Role
 from app.exports.csv_safe import neutralise
 from app.services import audit, settings
-from app.services.context import AppContext, confirmed_actor, require_role
+from app.services.context import AppContext, confirmed_actor, refund_clock, require_role
 from app.services.refunds_import import NOT_STANDING, _overlapping_members, member_facts
 from app.services.second_factor import counting_step_up_failures, require_step_up
 from app.storage.models import (
@@ -151,7 +151,7 @@ def _move(session: Session, actor: Actor, now: datetime, app: RefundApplication,
 def match_member(ctx: AppContext, actor: Actor, application_ref: int, member_id: str,
                  reason: str) -> ApplicationView:
     """An unmatched application found its member: decided again by the table."""
-    now = ctx.clock.now()
+    now = refund_clock(ctx).now()
     with ctx.db.write() as session:
         actor = confirmed_actor(session, actor, now)
         require_role(actor, *STAFF)
@@ -195,7 +195,7 @@ def confirm_identity(ctx: AppContext, actor: Actor, application_ref: int, how: s
         raise ValidationError("how", "確認方法は登録電話番号・登録メール・登録住所への郵送の"
                               "いずれかです。", "Confirm through the phone, e-mail or address "
                               f"on record ({', '.join(rules.IDENTITY_HOW)}).")
-    now = ctx.clock.now()
+    now = refund_clock(ctx).now()
     with ctx.db.write() as session:
         actor = confirmed_actor(session, actor, now)
         require_role(actor, *STAFF)
@@ -225,7 +225,7 @@ def refuse(ctx: AppContext, actor: Actor, application_ref: int, reason: str, *,
     if code is not None and code not in rules.REFUSAL_FROM_STATE.values():
         raise ValidationError("code", f"払戻不可の理由 {code} はありません。",
                               f"No refusal reason {code}.")
-    now = ctx.clock.now()
+    now = refund_clock(ctx).now()
     with counting_step_up_failures(ctx, actor), ctx.db.write() as session:
         actor = confirmed_actor(session, actor, now)
         require_role(actor, *STAFF)
@@ -246,7 +246,7 @@ def refuse(ctx: AppContext, actor: Actor, application_ref: int, reason: str, *,
 def accept_late(ctx: AppContext, actor: Actor, application_ref: int, reason: str, *,
                 second_factor: str | None) -> ApplicationView:
     """A supervisor takes a late application in: the rest of the table decides it."""
-    now = ctx.clock.now()
+    now = refund_clock(ctx).now()
     with counting_step_up_failures(ctx, actor), ctx.db.write() as session:
         actor = _supervisor(session, actor, second_factor, now)
         app = _get(session, application_ref, lock=True)
@@ -277,7 +277,7 @@ def settle_overlap(ctx: AppContext, actor: Actor, application_ref: int, from_cha
                    reason: str, *, second_factor: str | None) -> ApplicationView:
     """A supervisor says how much of the balance came from charges under compensation;
     the refund is the rest, and identity is checked as for any other application."""
-    now = ctx.clock.now()
+    now = refund_clock(ctx).now()
     with counting_step_up_failures(ctx, actor), ctx.db.write() as session:
         actor = _supervisor(session, actor, second_factor, now)
         app = _get(session, application_ref, lock=True)
@@ -338,7 +338,7 @@ def _payable(session: Session, app: RefundApplication) -> None:
 def postal_request_list(ctx: AppContext, actor: Actor, out: str | Path) -> int:
     """The 払出証書 request list for Japan Post: every confirmed postal-order application
     not yet on a rail, written as CSV (UTF-8 with BOM) and claimed on the postal rail."""
-    now = ctx.clock.now()
+    now = refund_clock(ctx).now()
     with ctx.db.write() as session:
         actor = confirmed_actor(session, actor, now)
         require_role(actor, *SUPERVISORS)
@@ -387,7 +387,7 @@ def _live_order(session: Session, application_ref: int) -> PostalOrder:
 
 def postal_issued(ctx: AppContext, actor: Actor, application_ref: int,
                   certificate_number: str, expires_on: date) -> None:
-    now = ctx.clock.now()
+    now = refund_clock(ctx).now()
     with ctx.db.write() as session:
         actor = confirmed_actor(session, actor, now)
         require_role(actor, *STAFF)
@@ -404,7 +404,7 @@ def postal_issued(ctx: AppContext, actor: Actor, application_ref: int,
 
 def postal_cashed(ctx: AppContext, actor: Actor, application_ref: int) -> None:
     """Japan Post reports the certificate cashed: the refund is paid (once per member)."""
-    now = ctx.clock.now()
+    now = refund_clock(ctx).now()
     with ctx.db.write() as session:
         actor = confirmed_actor(session, actor, now)
         require_role(actor, *STAFF)
@@ -420,7 +420,7 @@ def postal_cashed(ctx: AppContext, actor: Actor, application_ref: int) -> None:
 
 def postal_returned(ctx: AppContext, actor: Actor, application_ref: int, reason: str) -> None:
     """Expired and returned: the rail is let go and the member is asked for a new method."""
-    now = ctx.clock.now()
+    now = refund_clock(ctx).now()
     with ctx.db.write() as session:
         actor = confirmed_actor(session, actor, now)
         require_role(actor, *STAFF)
@@ -449,7 +449,7 @@ def change_method(ctx: AppContext, actor: Actor, application_ref: int, method: s
     chosen = rules.parse_method(method)
     if how not in rules.IDENTITY_HOW:
         raise ValidationError("how", "確認方法を選んでください。", "Say how it was confirmed.")
-    now = ctx.clock.now()
+    now = refund_clock(ctx).now()
     with ctx.db.write() as session:
         actor = confirmed_actor(session, actor, now)
         require_role(actor, *STAFF)

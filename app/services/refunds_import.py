@@ -1,25 +1,34 @@
-"""Importing the balance-refund files: one transaction, all or nothing, idempotent.
+"""Importing the balance-refund files: planned outside any write, written in one go.
 
-Like the incident import (app.services.imports): rows stream in chunks, each chunk
-costs a few indexed look-ups and one executemany insert; a refusal, a cancel or a
-crash anywhere rolls the whole file back. Every row ends as accepted, duplicate (same
-key, same content), conflict (same key, other content: nothing overwritten) or
-rejected (its reasons named), and ``read`` is their sum. An accepted application is
-decided at once by the spec's rules (app.domain.refunds.decide).
+As the incident import (app.services.imports), two steps. The plan reads, checks and
+decides the whole file with reads only, in chunks of a few indexed look-ups (a dry run
+is the plan alone): every row ends as accepted, duplicate (same key, same content),
+conflict (same key, other content: nothing overwritten) or rejected (its reasons
+named), ``read`` is their sum, and an accepted application is decided by the spec's
+rules (app.domain.refunds.decide). The prepared rows wait on disk. Then one short
+write transaction asks the database again every look-up the plan made (another desk
+may have written meanwhile: then nothing is written and the file is planned again,
+and after REPLANS the import is refused whole) and writes the rows by executemany,
+with an audit event per application. A refusal, a cancel or a crash anywhere leaves
+the database as it was; another desk writes freely while the file is read.
 """
 
 from __future__ import annotations
 
+import pickle
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
 from pathlib import Path
+from typing import IO, Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from app.core.errors import ChangedMeanwhile
 from app.domain import refunds as rules
 from app.domain.roles import Actor
 from app.domain.text import email_key, phone_digits, search_key
@@ -33,9 +42,10 @@ from app.importers.refund_csv import (
     read_refund_file,
 )
 from app.services import audit, settings
-from app.services.context import AppContext, confirmed_actor
-from app.services.imports import ImportCancelled, RefusedRow, rows_in
-from app.storage.bulk import BulkInsert, reserve_ids
+from app.services.context import AppContext, confirmed_actor, refund_clock
+from app.services.import_write import PlanStale
+from app.services.imports import REPLANS, ImportCancelled, RefusedRow, rows_in
+from app.storage.bulk import BulkInsert, reserve_ids, stored_value
 from app.storage.models import ImportBatch, RefundApplication, RefundMember
 
 CHUNK = 1000
@@ -95,7 +105,7 @@ def import_balances(ctx: AppContext, actor: Actor, path: str | Path, *, dry_run:
                     on_refused: Callable[[RefusedRow], None] | None = None,
                     cancel: Callable[[], bool] | None = None,
                     progress: Callable[[int, int], None] | None = None) -> RefundImportSummary:
-    return _import(ctx, actor, path, BALANCES, _BalanceRun, dry_run, mapping, on_refused,
+    return _import(ctx, actor, path, BALANCES, _BalancePlan, dry_run, mapping, on_refused,
                    cancel, progress)
 
 
@@ -105,37 +115,38 @@ def import_applications(ctx: AppContext, actor: Actor, path: str | Path, *,
                         cancel: Callable[[], bool] | None = None,
                         progress: Callable[[int, int], None] | None = None
                         ) -> RefundImportSummary:
-    return _import(ctx, actor, path, APPLICATIONS, _ApplicationRun, dry_run, mapping,
+    return _import(ctx, actor, path, APPLICATIONS, _ApplicationPlan, dry_run, mapping,
                    on_refused, cancel, progress)
 
 
-def _import(ctx, actor, path, kind: FileKind, run_class, dry_run, mapping, on_refused, cancel,
+def _import(ctx, actor, path, kind: FileKind, plan_class, dry_run, mapping, on_refused, cancel,
             progress=None):
     path = Path(path)
-    now = ctx.clock.now()
+    now = refund_clock(ctx).now()
     with ctx.db.read() as session:
+        actor = confirmed_actor(session, actor, now)
         opened = settings.load(session).refund_applications_from
     source = read_refund_file(path, kind, now=now, mapping=mapping, applications_from=opened)
-    summary = RefundImportSummary(file_name=path.name, kind=kind.name, encoding=source.encoding,
-                                  sha256=source.sha256,
-                                  unknown_columns=source.unknown_columns, dry_run=dry_run)
-    try:
-        with ctx.db.write() as session:
-            run = run_class(session, confirmed_actor(session, actor, now), now, summary,
-                            on_refused)
-            run.open_batch(path)
-            for chunk in _chunks(iter(source)):
-                if cancel and cancel():
-                    raise ImportCancelled
-                run.take(chunk)
-                if progress:
-                    progress(source.bytes_read, source.size)
-            run.finish()
-            if dry_run:
-                raise _DryRun
-    except _DryRun:
-        summary.batch_id = None
-    return summary
+    for _attempt in range(REPLANS + 1):
+        with tempfile.TemporaryFile() as refused, tempfile.TemporaryFile() as rows:
+            summary = RefundImportSummary(
+                file_name=path.name, kind=kind.name, encoding=source.encoding,
+                sha256=source.sha256, unknown_columns=source.unknown_columns, dry_run=dry_run)
+            plan = plan_class(summary, path, now, opened, refused, rows)
+            with ctx.db.read() as session:
+                plan.make(session, source, cancel, progress)
+            if not dry_run:
+                try:
+                    with ctx.db.write() as session:
+                        plan.write(session, confirmed_actor(session, actor, now), cancel)
+                except PlanStale:
+                    continue
+            _replay(refused, on_refused)
+            return summary
+    raise ChangedMeanwhile(
+        "取込の間に他の端末が同じ会員や申出を登録・変更しました。もう一度取り込んでください。",
+        "Another desk registered or changed the same members or applications during the "
+        "import; import the file again.")
 
 
 def _chunks(rows: Iterator[RefundRow]) -> Iterator[list[RefundRow]]:
@@ -143,25 +154,103 @@ def _chunks(rows: Iterator[RefundRow]) -> Iterator[list[RefundRow]]:
         yield chunk
 
 
-class _Run:
+def _fingerprint(rows: list[tuple]) -> tuple[int, int]:
+    """An answer as compared later in the same process: its size and its rows' hash,
+    whatever order they come in."""
+    return len(rows), hash(frozenset(rows))
+
+
+class _Reads:
+    """Every look-up the plan made (its SQL, the values asked, its answer's
+    fingerprint): under the write lock the writer asks each again, and an answer that
+    changed means another desk wrote what the plan depended on."""
+
+    def __init__(self, core: Connection) -> None:
+        self.core = core
+        self.asked: list[tuple[str, list, tuple[int, int]]] = []
+
+    def rows(self, sql: str, values: list) -> list[tuple]:
+        found = rows_in(self.core, sql, values)
+        if values:
+            self.asked.append((sql, values, _fingerprint(found)))
+        return found
+
+    def recheck(self, core: Connection) -> None:
+        for sql, values, seen in self.asked:
+            if _fingerprint(rows_in(core, sql, values)) != seen:
+                raise PlanStale
+
+
+def _spool(stream: IO[bytes], items: list) -> None:
+    if items:
+        pickle.dump(items, stream, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _unspool(stream: IO[bytes]) -> Iterator[list]:
+    stream.seek(0)
+    while True:
+        try:
+            yield pickle.load(stream)
+        except EOFError:
+            return
+
+
+def _replay(refused: IO[bytes], on_refused: Callable[[RefusedRow], None] | None) -> None:
+    """The refused rows of the plan that stood, in file order."""
+    if on_refused is not None:
+        for rows in _unspool(refused):
+            for row in rows:
+                on_refused(row)
+
+
+class _Plan:
+    """One kind's import: ``make`` reads, checks and decides the whole file with reads
+    only; ``write`` re-asks what it read and writes the prepared rows, in one short
+    transaction. The prepared rows wait on disk (``rows``), as the refused ones do."""
+
     key_field = ""
     label_ja = ""
+    table: Any = None
+    columns: tuple[str, ...] = ()
+    tail: tuple[str, ...] = ()  # the columns the writer fills: batch, times, version
 
-    def __init__(self, session: Session, actor: Actor, now: datetime,
-                 summary: RefundImportSummary, on_refused) -> None:
-        self.session, self.actor, self.now, self.summary = session, actor, now, summary
-        self.core = session.connection()
-        self.on_refused = on_refused
+    def __init__(self, summary: RefundImportSummary, path: Path, now: datetime,
+                 opened: date, refused: IO[bytes], rows: IO[bytes]) -> None:
+        self.summary, self.path, self.now, self.opened = summary, path, now, opened
+        self.refused_spool, self.rows_spool = refused, rows
         self.seen: dict[str, str] = {}
-        self.batch_id = 0
+        self.refused: list[RefusedRow] = []
+        self.reads: _Reads | None = None
+        self.prepared = 0  # rows waiting in the spool
 
-    def open_batch(self, path: Path) -> None:
-        table = ImportBatch.__table__
-        s = self.summary
-        self.batch_id = self.core.execute(insert(table).returning(table.c.id), [dict(
-            file_name=path.name, sha256=s.sha256, encoding=s.encoding,
-            operator_id=self.actor.operator_id, created_at=self.now)]).scalar_one()
-        s.batch_id = self.batch_id
+    # -- planning, reads only ---------------------------------------------------------
+    def make(self, session: Session, source, cancel, progress) -> None:
+        core = session.connection()
+        self.reads = _Reads(core)
+        # Values go to the driver as the column types store them, converted here, not
+        # under the write lock.
+        self.bulk = BulkInsert(core, self.table, self.columns)
+        self.begin(session)
+        for chunk in _chunks(iter(source)):
+            if cancel and cancel():
+                raise ImportCancelled
+            self.take(chunk)
+            _spool(self.refused_spool, self.refused)
+            self.refused = []
+            if progress:
+                progress(source.bytes_read, source.size)
+        self.end(session)
+
+    def begin(self, session: Session) -> None:
+        pass
+
+    def end(self, session: Session) -> None:
+        pass
+
+    def keep(self, rows: list[tuple]) -> None:
+        """Rows of the columns between the id and the tail, ready for the driver."""
+        _spool(self.rows_spool, self.bulk.convert(rows))
+        self.prepared += len(rows)
 
     def _asked(self, rows: list[RefundRow]) -> list[str]:
         """The keys of a chunk's records the database may already hold (once each)."""
@@ -198,49 +287,92 @@ class _Run:
                              tuple(w + en for w, _ja, en in reasons))
         if len(self.summary.refused) < SAMPLE:
             self.summary.refused.append(refused)
-        if self.on_refused:
-            self.on_refused(refused)
+        self.refused.append(refused)
 
-    def _close_batch(self) -> None:
+    # -- writing, under the lock -------------------------------------------------------
+    def write(self, session: Session, actor: Actor, cancel) -> None:
+        core = session.connection()
+        self.recheck(session)
+        self.reads.recheck(core)
+        self.batch_id = self._open_batch(core, actor)
+        if cancel and cancel():
+            raise ImportCancelled
+        keys = reserve_ids(core, self.table, self.prepared)
+        rows = BulkInsert(core, self.table, ("id", *self.columns, *self.tail))
+        tail = tuple(self.tail_values(core))
+        at = 0
+        for part in _unspool(self.rows_spool):
+            if cancel and cancel():
+                raise ImportCancelled
+            written = [(key, *values, *tail)
+                       for key, values in zip(keys[at:at + len(part)], part, strict=True)]
+            rows.run_converted(written)
+            self.wrote(session, actor, written, at)
+            at += len(part)
+        self.finish(session, actor)
+
+    def recheck(self, session: Session) -> None:
+        """The settings the plan decided by are still in force, or PlanStale."""
+        if settings.load(session).refund_applications_from != self.opened:
+            raise PlanStale
+
+    def tail_values(self, core: Connection) -> Iterator[Any]:
+        raise NotImplementedError
+
+    def wrote(self, session: Session, actor: Actor, rows: list[tuple], at: int) -> None:
+        """``rows`` as written, the ``at``-th prepared row first."""
+
+    def finish(self, session: Session, actor: Actor) -> None:
         s = self.summary
-        self.core.execute(update(ImportBatch).where(ImportBatch.id == self.batch_id).values(
-            rows_read=s.read, accepted=s.accepted, duplicate=s.duplicate, conflict=s.conflict,
-            rejected=s.rejected, amount_accepted=s.balance_accepted))
-        audit.record(self.session, self.actor, self.now, f"refund.import_{s.kind}",
-                     "import_batch", self.batch_id, after=s.as_json())
+        audit.record(session, actor, self.now, f"refund.import_{s.kind}", "import_batch",
+                     self.batch_id, after=s.as_json())
+
+    def _open_batch(self, core: Connection, actor: Actor) -> int:
+        s = self.summary
+        table = ImportBatch.__table__
+        batch_id = core.execute(insert(table).returning(table.c.id), [dict(
+            file_name=self.path.name, sha256=s.sha256, encoding=s.encoding,
+            operator_id=actor.operator_id, created_at=self.now, rows_read=s.read,
+            accepted=s.accepted, duplicate=s.duplicate, conflict=s.conflict,
+            rejected=s.rejected, amount_accepted=s.balance_accepted)]).scalar_one()
+        s.batch_id = batch_id
+        return batch_id
+
+    def stored(self, core: Connection, column: str, value: Any) -> Any:
+        return stored_value(core, self.table.c[column], value)
 
 
-class _BalanceRun(_Run):
+class _BalancePlan(_Plan):
     key_field = "member_id"
     label_ja = "会員ID"
-
-    def __init__(self, *args) -> None:
-        super().__init__(*args)
-        self.rows = BulkInsert(self.core, RefundMember.__table__, _MEMBER_COLUMNS)
+    table = RefundMember.__table__
+    columns = _MEMBER_COLUMNS[1:-2]
+    tail = ("import_batch_id", "created_at")
 
     def take(self, chunk: list[RefundRow]) -> None:
         self.summary.read += len(chunk)
-        known = dict(rows_in(self.core, "SELECT member_id, content_hash FROM refund_member "
-                                        "WHERE member_id IN", self._asked(chunk)))
+        known = dict(self.reads.rows("SELECT member_id, content_hash FROM refund_member "
+                                     "WHERE member_id IN", self._asked(chunk)))
         new = self._sort_out(chunk, known)
         if not new:
             return
-        victims = dict(rows_in(self.core, "SELECT member_id, id FROM victim WHERE member_id IN",
-                               [r.member_id for r, _c in new]))
-        keys = reserve_ids(self.core, RefundMember.__table__, len(new))
-        self.rows.run(self._row(key, record, content, victims.get(record.member_id))
-                      for key, (record, content) in zip(keys, new, strict=True))
+        victims = dict(self.reads.rows("SELECT member_id, id FROM victim WHERE member_id IN",
+                                       [r.member_id for r, _c in new]))
+        self.keep([self._row(record, content, victims.get(record.member_id))
+                   for record, content in new])
         self.summary.accepted += len(new)
         self.summary.balance_accepted += sum(r.balance for r, _c in new)
 
-    def _row(self, key: int, r: BalanceRecord, content: str, victim_id: int | None) -> tuple:
-        return (key, r.member_id, r.balance, r.fraud_charge_balance, r.name, r.name_kana,
+    @staticmethod
+    def _row(r: BalanceRecord, content: str, victim_id: int | None) -> tuple:
+        return (r.member_id, r.balance, r.fraud_charge_balance, r.name, r.name_kana,
                 search_key(r.name_kana), r.phone, phone_digits(r.phone), r.email,
                 email_key(r.email), r.postal_code, r.address, r.birth_date, r.closed_on,
-                content, victim_id, self.batch_id, self.now)
+                content, victim_id)
 
-    def finish(self) -> None:
-        self._close_batch()
+    def tail_values(self, core: Connection) -> Iterator[Any]:
+        yield self.batch_id
+        yield self.stored(core, "created_at", self.now)
 
 
 @dataclass
@@ -252,64 +384,87 @@ class _Known:
     facts: rules.Member
 
 
-class _ApplicationRun(_Run):
+class _ApplicationPlan(_Plan):
     key_field = "application_id"
     label_ja = "申出番号"
+    table = RefundApplication.__table__
+    columns = _APPLICATION_COLUMNS[1:-4]
+    tail = _APPLICATION_COLUMNS[-4:]  # import_batch_id, created_at, updated_at, version
+    _STATE = columns.index("state")
 
-    def __init__(self, *args) -> None:
-        super().__init__(*args)
-        self.rows = BulkInsert(self.core, RefundApplication.__table__, _APPLICATION_COLUMNS)
-        self.deadline = settings.load(self.session).refund_deadline
+    def begin(self, session: Session) -> None:
+        self.deadline = settings.load(session).refund_deadline
         self.standing: set[int] = set()  # members whose application stands (this file)
-        self.events: list[dict] = []
+        self.decided: dict[str, int] = {}  # the file's applications by state
+        self.reasons: list[str] = []  # each prepared application's decision, in Japanese
 
     def take(self, chunk: list[RefundRow]) -> None:
         self.summary.read += len(chunk)
-        known = dict(rows_in(self.core, "SELECT application_id, content_hash FROM "
-                                        "refund_application WHERE application_id IN",
-                             self._asked(chunk)))
+        known = dict(self.reads.rows("SELECT application_id, content_hash FROM "
+                                     "refund_application WHERE application_id IN",
+                                     self._asked(chunk)))
         new = self._sort_out(chunk, known)
         if not new:
             return
-        members = _MemberFinder(self.core, [r for r, _c in new])
+        members = _MemberFinder(self.reads.core, [r for r, _c in new], self.reads.rows)
         standing = members.standing_refs()
-        keys = reserve_ids(self.core, RefundApplication.__table__, len(new))
         rows = []
-        for key, (record, content) in zip(keys, new, strict=True):
+        for record, content in new:
             member = members.find(record)
             earlier = member is not None and (member.ref in standing
                                               or member.ref in self.standing)
             decision = rules.decide(member.facts if member else None, _applicant(record),
                                     earlier_standing=earlier, deadline=self.deadline)
-            if member is not None and decision.state.value not in NOT_STANDING:
+            state = decision.state.value
+            if member is not None and state not in NOT_STANDING:
                 self.standing.add(member.ref)
-            rows.append(self._row(key, record, content, member, decision))
-            self.events.append(dict(
-                at=self.now, operator_id=self.actor.operator_id,
-                actor_login=self.actor.login, action="refund.application", entity="refund",
-                entity_id=key, case_id=None, before=None,
-                after=audit.to_json({"application_id": record.application_id,
-                                     "state": decision.state.value,
-                                     "batch_id": self.batch_id}),
-                reason=decision.ja))
-        self.rows.run(rows)
+            self.decided[state] = self.decided.get(state, 0) + 1
+            rows.append(self._row(record, content, member, decision))
+            self.reasons.append(decision.ja)
+        self.keep(rows)
         self.summary.accepted += len(rows)
-        audit.append_many(self.session, self.events)
-        self.events = []
 
-    def _row(self, key: int, r: ApplicationRecord, content: str, member: _Known | None,
+    @staticmethod
+    def _row(r: ApplicationRecord, content: str, member: _Known | None,
              decision: rules.Decision) -> tuple:
         amount = (rules.refundable_amount(member.facts.balance, member.facts.fraud_charge_balance)
                   if member else None)
-        return (key, r.application_id, content, member.ref if member else None, r.member_id,
+        return (r.application_id, content, member.ref if member else None, r.member_id,
                 r.route.value, r.applied_at, r.method.value, r.name, r.name_kana, r.phone,
                 r.email, r.birth_date, r.bank_code, r.branch_code, r.account_type,
                 r.account_number, r.account_holder_kana, decision.state.value,
-                f"{decision.ja} / {decision.en}", amount, self.batch_id, self.now, self.now, 1)
+                f"{decision.ja} / {decision.en}", amount)
 
-    def finish(self) -> None:
-        self.summary.states = state_counts(self.session)
-        self._close_batch()
+    def end(self, session: Session) -> None:
+        """A dry run's states: the stored applications' and the file's (an import only
+        adds applications)."""
+        stored = state_counts(session)
+        self.summary.states = {state: count + self.decided.get(state, 0)
+                               for state, count in stored.items()}
+
+    def recheck(self, session: Session) -> None:
+        super().recheck(session)
+        if settings.load(session).refund_deadline != self.deadline:
+            raise PlanStale
+
+    def tail_values(self, core: Connection) -> Iterator[Any]:
+        stored_now = self.stored(core, "created_at", self.now)
+        return iter((self.batch_id, stored_now, stored_now, 1))
+
+    def wrote(self, session: Session, actor: Actor, rows: list[tuple], at: int) -> None:
+        """An event per application, chained after its rows."""
+        state, batch_id, now = self._STATE + 1, self.batch_id, self.now
+        audit.append_many(session, [dict(
+            at=now, operator_id=actor.operator_id, actor_login=actor.login,
+            action="refund.application", entity="refund", entity_id=row[0], case_id=None,
+            before=None, after=audit.to_json({"application_id": row[1], "state": row[state],
+                                              "batch_id": batch_id}),
+            reason=reason)
+            for row, reason in zip(rows, self.reasons[at:at + len(rows)], strict=True)])
+
+    def finish(self, session: Session, actor: Actor) -> None:
+        self.summary.states = state_counts(session)
+        super().finish(session, actor)
 
 
 def _applicant(r: ApplicationRecord) -> rules.Applicant:
@@ -336,8 +491,11 @@ class _MemberFinder:
     """The members a chunk of applications may be for: by member ID when given, else by
     the phone or the e-mail on record (found only when exactly one member has it)."""
 
-    def __init__(self, core: Connection, records: list[ApplicationRecord]) -> None:
+    def __init__(self, core: Connection, records: list[ApplicationRecord],
+                 ask: Callable[[str, list], list[tuple]] | None = None) -> None:
+        """``ask``: how to look up (the import's plan notes each look-up)."""
         self.core = core
+        self.ask = ask = ask or (lambda sql, values: rows_in(core, sql, values))
         ids = {r.member_id for r in records if r.member_id}
         phones = {phone_digits(r.phone) for r in records if r.phone and not r.member_id}
         mails = {email_key(r.email) for r in records if r.email and not r.member_id}
@@ -345,9 +503,9 @@ class _MemberFinder:
         # Separate indexed look-ups: an OR of them would scan the whole table.
         for column, values in (("member_id", ids), ("phone_digits", phones),
                                ("email_key", mails)):
-            for row in rows_in(core, f"{_FINDER_SQL}{column} IN", list(values)):
+            for row in ask(f"{_FINDER_SQL}{column} IN", sorted(values)):
                 rows[row[0]] = row
-        overlapping = _overlapping_members(core, {row[1] for row in rows.values()})
+        overlapping = _overlapping_members(core, {row[1] for row in rows.values()}, ask)
         self.by_id: dict[str, _Known] = {}
         self.by_phone: dict[str, list[_Known]] = {}
         self.by_mail: dict[str, list[_Known]] = {}
@@ -375,10 +533,9 @@ class _MemberFinder:
     def standing_refs(self) -> set[int]:
         """The members found whose application stands (from earlier imports)."""
         markers = ", ".join(f"'{state}'" for state in NOT_STANDING)
-        return {ref for (ref,) in rows_in(
-            self.core, "SELECT member_ref FROM refund_application WHERE state NOT IN "
-                       f"({markers}) AND member_ref IN",
-            [k.ref for k in self.by_id.values()])}
+        return {ref for (ref,) in self.ask(
+            "SELECT member_ref FROM refund_application WHERE state NOT IN "
+            f"({markers}) AND member_ref IN", sorted(k.ref for k in self.by_id.values()))}
 
 
 def member_facts(row: RefundMember, overlapping: bool) -> rules.Member:
@@ -388,10 +545,12 @@ def member_facts(row: RefundMember, overlapping: bool) -> rules.Member:
                         overlapping_victim=overlapping)
 
 
-def _overlapping_members(core: Connection, member_ids: set[str]) -> set[str]:
+def _overlapping_members(core: Connection, member_ids: set[str],
+                         ask: Callable[[str, list], list[tuple]] | None = None) -> set[str]:
     """Member IDs that are compensation victims with a credit or debit charge case."""
+    ask = ask or (lambda sql, values: rows_in(core, sql, values))
     channels = ", ".join(f"'{channel}'" for channel in sorted(rules.OVERLAP_CHANNELS))
-    return {member_id for (member_id,) in rows_in(
-        core, "SELECT DISTINCT victim.member_id FROM victim JOIN case_file ON "
-              f"case_file.victim_id = victim.id WHERE case_file.channel IN ({channels}) "
-              "AND victim.member_id IN", list(member_ids))}
+    return {member_id for (member_id,) in ask(
+        "SELECT DISTINCT victim.member_id FROM victim JOIN case_file ON "
+        f"case_file.victim_id = victim.id WHERE case_file.channel IN ({channels}) "
+        "AND victim.member_id IN", sorted(member_ids))}

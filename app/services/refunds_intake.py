@@ -12,7 +12,7 @@ from app.domain import refunds as rules
 from app.domain.roles import Actor
 from app.importers.refund_csv import check_application_form
 from app.services import audit, settings
-from app.services.context import AppContext, confirmed_actor, require_role
+from app.services.context import AppContext, confirmed_actor, refund_clock, require_role
 from app.services.refunds import STAFF, ApplicationView, _view
 from app.services.refunds_import import NOT_STANDING, _applicant, _MemberFinder
 from app.storage import sequences
@@ -32,7 +32,7 @@ def take_phone_application(ctx: AppContext, actor: Actor, form: Mapping[str, str
                            ) -> ApplicationView:
     """``form`` holds the applications file's fields by name; the route is the phone and
     the application's number is the centre's own (TEL-000001 ...)."""
-    now = ctx.clock.now()
+    now = refund_clock(ctx).now()
     values = {**form, "route": "phone", "application_id": "TEL"}
     values.setdefault("applied_at", now.isoformat(sep=" ", timespec="minutes"))
     with ctx.db.read() as session:

@@ -32,5 +32,11 @@ def refund_figures(session: Session) -> dict:
 
 
 def figures(ctx: AppContext) -> dict:
+    """The figures, and in a demo the day its applications are as of (``demo_as_of``,
+    ISO; None outside a demo): the refund programme's demo stands on its own day."""
+    from app.services.demo_refunds import stands
+
     with ctx.db.read() as session:
-        return refund_figures(session)
+        stand = stands(session)
+        return refund_figures(session) | {
+            "demo_as_of": stand.as_of.isoformat() if stand else None}

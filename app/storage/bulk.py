@@ -43,8 +43,16 @@ class BulkInsert:
 
     def run(self, rows: Iterable[Sequence[Any]]) -> int:
         """Insert ``rows``; how many were written."""
-        ready = [self._convert(row) for row in rows] if self.converted else [
+        return self.run_converted(self.convert(rows))
+
+    def convert(self, rows: Iterable[Sequence[Any]]) -> list[tuple]:
+        """``rows`` as the driver takes them (each value through its column's type): a
+        writer may prepare its rows before it takes the write lock."""
+        return [self._convert(row) for row in rows] if self.converted else [
             tuple(row) for row in rows]
+
+    def run_converted(self, ready: list[tuple]) -> int:
+        """Insert rows already ``convert``-ed (by a BulkInsert on the same dialect)."""
         if ready and self.copy_sql:
             self._copy(ready)
         elif ready:

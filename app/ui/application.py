@@ -60,6 +60,7 @@ def install_excepthook() -> None:
 
 def open_demo_context() -> AppContext:
     from app.services.demo import build_demo
+    from app.services.demo_refunds import demo_refund_clock
     from app.services.opening import open_context
 
     path = demo_db_path()
@@ -67,6 +68,8 @@ def open_demo_context() -> AppContext:
     if not operators.has_operators(ctx):
         build_demo(ctx)
     ctx.clock = DemoClock()  # the demo's day, moving with real time (status bar)
+    # The refund programme's applications stand on a later day of their own.
+    ctx.refund_clock = demo_refund_clock(ctx)
     return ctx
 
 

@@ -54,7 +54,7 @@ from app.services.letters import BatchRequest, BatchSummary, BatchView, MailedSu
 from app.ui.desk import Desk
 from app.ui.labels import LETTER_KINDS, PROGRAMMES, channel_label, status_label
 from app.ui.letter_preview import LetterPreview
-from app.ui.refresh import follow_changes, touches_letters
+from app.ui.refresh import follow_changes, touches_letters, touches_refund_letters
 from app.ui.tables import fill_table, make_table
 from app.ui.tasks import BackgroundTask
 
@@ -95,6 +95,9 @@ class LettersPage(QWidget):
         self._kind_changed()
         self.refresh_batches()
         follow_changes(self, desk, touches_letters, self.refresh_batches)
+        # The refund decisions change what is due (the batches refresh it with theirs).
+        follow_changes(self, desk, lambda changed: touches_refund_letters(changed)
+                       and not touches_letters(changed), self.refresh_due)
 
     # ---------------------------------------------------------------- building
     def _build(self) -> None:

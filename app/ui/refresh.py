@@ -63,6 +63,13 @@ def touches_letters(changed: Changed) -> bool:
     return bool(changed.letters or changed.cases)
 
 
+def touches_refund_letters(changed: Changed) -> bool:
+    """The refund letters due: a refund decision (a refusal, a confirmation, a
+    payment, a 払出証書 issued or returned) makes an application due a letter, a
+    letter batch makes it due no more."""
+    return bool(changed.refunds or changed.letters)
+
+
 def touches_refunds(changed: Changed) -> bool:
     """The balance-refund page: its imports and decisions, and the compensation cases
     and payouts its people in both programmes are weighed against."""

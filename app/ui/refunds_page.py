@@ -5,6 +5,8 @@ compensation page."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -20,7 +22,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.i18n import N_, _, error_text, format_moment, format_yen, one_language
+from app.core.i18n import (
+    N_,
+    _,
+    current_locale,
+    error_text,
+    format_moment,
+    format_yen,
+    one_language,
+)
 from app.domain.refunds import IDENTITY_HOW, WORK_LISTS
 from app.domain.roles import Role
 from app.services import refunds, refunds_overlap, refunds_stats
@@ -56,6 +66,18 @@ def figures_text(figures: dict) -> str:
              applications=f"{figures['applications']:,}", paid=f"{states['paid']:,}",
              refused=f"{refused:,}", refundable=format_yen(figures["refundable_total"]),
              refunded=format_yen(figures["refunded_total"]))
+
+
+def demo_day_text(as_of: str | None) -> str:
+    """In a demo, the day the refund programme stands on (its own: its applications
+    only open on 1 October 2019), from the figures; outside a demo nothing."""
+    if not as_of:
+        return ""
+    day = date.fromisoformat(as_of)
+    shown = (f"{day.year}年{day.month}月{day.day}日" if current_locale() == "ja"
+             else f"{day.day} {day:%b %Y}")
+    return _("Demo: applications as of {day} (the balance refund works on this day; "
+             "compensation on the demo time in the status bar)").format(day=shown)
 
 
 def _reason(text: str | None) -> str:
@@ -101,6 +123,11 @@ class RefundsPage(QWidget):
         heading.addWidget(programme_badge(_("Balance refund"), REFUND_COLOUR, "programme_badge"))
         heading.addWidget(self.programme, 1)
         layout.addLayout(heading)
+        self.demo_day = QLabel()
+        self.demo_day.setObjectName("demo_day")
+        self.demo_day.setStyleSheet("color: #8a4b00; font-weight: bold;")
+        self.demo_day.setVisible(False)
+        layout.addWidget(self.demo_day)
         self.figures = QLabel()
         self.figures.setObjectName("figures")
         layout.addWidget(self.figures)
@@ -182,6 +209,9 @@ class RefundsPage(QWidget):
 
     def _show_figures(self, figures: dict) -> None:
         self.figures.setText(figures_text(figures))
+        demo = demo_day_text(figures.get("demo_as_of"))
+        self.demo_day.setText(demo)
+        self.demo_day.setVisible(bool(demo))
         self.loaded.emit()
 
     def _fill_list(self, name: str, rows: list[refunds.ApplicationView]) -> None:

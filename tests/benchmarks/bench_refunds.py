@@ -11,7 +11,8 @@ Python's csv module, then write exactly the rows the import left in every table
 (members, applications, import batches, audit events, the audit head) with
 sqlite3.executemany into the same migrated schema (the same indexes, constraints and
 triggers) and the program's connection settings, in one transaction.
-Target (issue #17): the imports within 2 times the floor.
+Target (issue #17): the imports within 2 times the floor. Also printed: how long each
+import's write transaction held the write lock (the plan before it reads only).
 """
 
 from __future__ import annotations
@@ -61,15 +62,26 @@ from app.services.context import AppContext
 from app.services.refunds_import import import_applications, import_balances
 from app.storage import migrate
 from app.storage.db import Database
+import contextlib
 db = Database(sys.argv[1]); migrate.upgrade(db)
 ctx = AppContext(db)
+held, write = [], db.write  # how long each write transaction holds the lock
+
+@contextlib.contextmanager
+def timed_write():
+    begun = time.perf_counter()
+    with write() as session:
+        yield session
+    held.append(time.perf_counter() - begun)
+
+db.write = timed_write
 started, cpu = time.perf_counter(), time.process_time()
 balances = import_balances(ctx, SYSTEM_ACTOR, sys.argv[2])
 middle = time.perf_counter()
 applications = import_applications(ctx, SYSTEM_ACTOR, sys.argv[3])
 ended, cpu = time.perf_counter(), time.process_time() - cpu
 print(json.dumps({"balances_seconds": middle - started, "applications_seconds": ended - middle,
-                  "seconds": ended - started, "cpu": cpu,
+                  "seconds": ended - started, "cpu": cpu, "held": held,
                   "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                   "read": balances.read + applications.read,
                   "members": balances.accepted, "applications": applications.accepted,
@@ -164,6 +176,10 @@ def main() -> None:
           f"{ours['balances_seconds']:.1f} s, applications {ours['applications_seconds']:.1f} s)"
           f"  CPU {spread([o['cpu'] for o, _f in runs])}  peak "
           f"{max(o['rss'] for o, _f in runs) // 1024} MB")
+    print("  write lock held " + "; ".join(
+        "balances " + ", ".join(f"{h:.1f}" for h in o["held"][:1]) + " s, applications "
+        + ", ".join(f"{h:.1f}" for h in o["held"][1:]) + " s" for o, _f in runs)
+        + "  (the rest of the import reads only)")
     print(f"  floor    {spread([f['seconds'] for _o, f in runs])}  CPU "
           f"{spread([f['cpu'] for _o, f in runs])}  peak "
           f"{max(f['rss'] for _o, f in runs) // 1024} MB")

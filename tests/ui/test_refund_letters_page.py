@@ -66,3 +66,53 @@ def test_refund_confirmation_batch_from_the_letters_page(ui_app, qtbot, ui_ctx, 
     page.kind.setCurrentIndex(page.kind.findData(LetterKind.GUIDANCE.value))
     assert page.channel.isVisibleTo(page) and not page.due_label.isVisibleTo(page)
     assert page.produced.horizontalHeaderItem(0).text() == "申出番号"  # until a case batch
+
+
+def test_a_refund_decision_changes_the_letters_due_without_a_restart(ui_app, qtbot, ui_ctx,
+                                                                     clock, tmp_path):
+    """The window's pages share one desk: a refusal on the refund page makes the
+    application due a refusal letter, and the letters page (hidden meanwhile, as behind
+    another page of the window) says so when it is shown again."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QTabWidget
+    from sqlalchemy import text
+
+    from app.ui.letters_page import LettersPage
+    from app.ui.refunds_page import RefundsPage
+    from tests.ui.conftest import make_desk
+
+    with ui_ctx.db.write() as session:  # the demo's own refund programme left out
+        session.execute(text("DELETE FROM refund_application"))
+        session.execute(text("DELETE FROM refund_member"))
+    clock.advance(days=200)
+    import_balances(ui_ctx, SYSTEM_ACTOR, write_csv(tmp_path / "b.csv", BALANCE_HEADER, [
+        member("R1", 5000), member("R2", 3000), member("R3", 0)]))
+    import_applications(ui_ctx, SYSTEM_ACTOR, write_csv(tmp_path / "a.csv", APPLICATION_HEADER, [
+        application("A1", "R1"), application("A2", "R2", route="Web"),
+        application("A4", "R3")]))
+    desk = make_desk(ui_ctx, "op1", answers=["登録電話番号に架電したが本人と確認できず"])
+    window = QTabWidget()
+    qtbot.addWidget(window)
+    refunds_page, letters = RefundsPage(desk), LettersPage(desk)
+    window.addTab(refunds_page, "refunds")
+    window.addTab(letters, "letters")
+    window.resize(1300, 800)
+    window.show()
+    window.setCurrentWidget(letters)
+    settle(qtbot, desk)
+    letters.kind.setCurrentIndex(letters.kind.findData(LetterKind.REFUND_REFUSAL.value))
+    settle(qtbot, desk)
+    assert "1 件" in letters.due_label.text()  # A4: no balance
+    window.setCurrentWidget(refunds_page)
+    settle(qtbot, desk)
+    refunds_page.tabs.setCurrentIndex(1)
+    table = refunds_page.lists["awaiting_identity"]
+    assert [table.item(r, 0).text() for r in range(table.rowCount())] == ["A2"]
+    table.selectRow(0)
+    with qtbot.waitSignal(desk.changed, timeout=5000):
+        qtbot.mouseClick(refunds_page.refuse_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, desk)
+    assert "A2" in refunds_page.message.text()
+    window.setCurrentWidget(letters)
+    settle(qtbot, desk)
+    assert "2 件" in letters.due_label.text()
