@@ -97,3 +97,15 @@ def test_every_service_the_window_calls_is_on_the_allow_list_as_the_window_calls
             wrong_kind.append(f"{name}: {kind} at {module}:{line}, {entry.kind} on the list")
     assert not missing, "not on app/server/allow.py:\n" + "\n".join(missing)
     assert not wrong_kind, "\n".join(wrong_kind)
+
+
+def test_each_service_is_on_the_allow_list_once():
+    """Blocks added by different hands (the window's, the command line's) must not name a
+    service twice: the later entry would silently decide its kind, roles and files."""
+    from collections import Counter
+
+    from app.server.allow import _ENTRIES
+
+    twice = [name for name, count in Counter(service_name(e.service) for e in _ENTRIES).items()
+             if count > 1]
+    assert twice == []
