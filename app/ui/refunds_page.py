@@ -135,7 +135,7 @@ class RefundsPage(QWidget):
         self.tabs = QTabWidget()
         self.lists: dict[str, QTableWidget] = {}
         for name in WORK_LISTS:
-            table = _table(f"list_{name}", LIST_HEADERS, (110, 130, 130, 90, 150, 100))
+            table = _table(f"list_{name}", LIST_HEADERS, (140, 130, 130, 90, 150, 100))
             self.lists[name] = table
             self.tabs.addTab(table, _(LIST_TITLES[name]))
         self.both = _table("both_programmes", BOTH_HEADERS,
