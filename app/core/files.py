@@ -20,6 +20,7 @@ import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from pathlib import Path
 
 PRIVATE_FILE = 0o600
@@ -217,3 +218,36 @@ def written_into_place(path: str | Path) -> Iterator[Path]:
         temp = staging.new(target)
         yield temp
         staging.place(temp)
+
+
+# -- what a record names ----------------------------------------------------------------
+# The files a centre server's service writes for a desk to download: spool path -> the
+# name the desk saves it as. Set by the server around one call, in the thread that
+# runs it (app.server.app); empty on a single desk.
+_FOR_A_DESK: ContextVar[tuple[tuple[str, str], ...]] = ContextVar("hosho_for_a_desk",
+                                                                  default=())
+
+
+@contextmanager
+def written_for_a_desk(files: dict[str, str]) -> Iterator[None]:
+    """While a service runs at the centre: ``files`` maps each spool path it writes to
+    the name of the desk's file it stands for (app.core.files.recorded_path)."""
+    token = _FOR_A_DESK.set(tuple(files.items()))
+    try:
+        yield
+    finally:
+        _FOR_A_DESK.reset(token)
+
+
+def recorded_path(path: str | Path) -> str:
+    """How a record (a letter batch, an audit event) names a file a service wrote: its
+    path on a single desk; at a centre, the name of the desk's file it was downloaded
+    into (``per-case/H-0000001-8_guidance_….pdf`` inside a folder), never the path of
+    the server's spool, which is gone after the download and nobody's business."""
+    text = str(path)
+    for spool, desk in _FOR_A_DESK.get():
+        if text == spool:
+            return desk
+        if text.startswith(spool + os.sep):
+            return "/".join((desk, *Path(text[len(spool) + 1:]).parts))
+    return text

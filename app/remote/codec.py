@@ -28,6 +28,7 @@ from app.domain.roles import Actor
 # subclass HoshoError, so importing them registers them).
 ERROR_MODULES = ("app.services.second_factor", "app.services.context",
                  "app.services.settings", "app.services.intake", "app.services.imports",
+                 "app.services.refunds_intake", "app.services.audit_log",
                  "app.services.checkpoints", "app.letters.errors",
                  "app.importers.textfile", "app.importers.columns")
 

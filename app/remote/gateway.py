@@ -64,6 +64,7 @@ class RemoteGateway:
         self.stage: str | None = "active" if token else None
         self.operator: OperatorView | None = None
         self.actor: Actor | None = None
+        self.demo_clock = False  # the server runs the demo's clock (its /time says)
         self._closed = threading.Event()
         # The centre's own CA when given (a private PKI), else the system's.
         verify = ssl.create_default_context(cafile=ca_file) if ca_file else True
@@ -315,7 +316,9 @@ class RemoteGateway:
             response = self.client.get("/time", headers=self._headers())
         except (httpx.HTTPError, RuntimeError) as exc:  # RuntimeError: closed already
             raise unreachable(self.url, exc) from None
-        return datetime.fromisoformat(self._answer(response)["now"])
+        answer = self._answer(response)
+        self.demo_clock = bool(answer.get("demo"))
+        return datetime.fromisoformat(answer["now"])
 
     # Live changes -------------------------------------------------------------------------
     def watch(self, on_change: Callable[[dict[str, Any]], None]) -> threading.Thread:

@@ -39,6 +39,7 @@ from app.services import (
     reconcile,
     refunds,
     refunds_import,
+    refunds_intake,
     refunds_overlap,
     refunds_stats,
     second_factor,
@@ -159,6 +160,25 @@ _ENTRIES = [
     Entry(payouts.page_data, READ),
     Entry(payouts.build_preview, WRITE, SUPERVISORS),
     Entry(refunds_stats.figures, READ),
+    # The balance-refund programme's decisions (app.ui.refunds_page)
+    # Its work lists and the people in both programmes; every role decides identity and
+    # unmatched applications (the services check again), late and overlap decisions are
+    # a supervisor's with a fresh code; the 払出証書 rail and a new method after a return.
+    Entry(refunds.work_list, READ),
+    Entry(refunds.work_list_counts, READ),
+    Entry(refunds.get_application, READ),
+    Entry(refunds_overlap.both_programmes, READ),
+    Entry(refunds_intake.take_phone_application, WRITE),
+    Entry(refunds.match_member, WRITE),
+    Entry(refunds.confirm_identity, WRITE),
+    Entry(refunds.refuse, WRITE),
+    Entry(refunds.accept_late, WRITE, SUPERVISORS),
+    Entry(refunds.settle_overlap, WRITE, SUPERVISORS),
+    Entry(refunds.postal_request_list, WRITE, SUPERVISORS, files={"out": OUT}),
+    Entry(refunds.postal_issued, WRITE),
+    Entry(refunds.postal_cashed, WRITE),
+    Entry(refunds.postal_returned, WRITE),
+    Entry(refunds.change_method, WRITE),
     # The command line (app.commands): `hosho --server URL ...` calls what the window
     # calls (above) and these; its files cross as the window's do (uploads, downloads
     # into the desk's path). Operator accounts: operator_admin above, with a code.
@@ -167,9 +187,6 @@ _ENTRIES = [
     Entry(letters.alignment_sheet, READ, files={"out": OUT}),
     Entry(reconcile.reconcile, READ, SUPERVISORS),
     Entry(settings.change, WRITE, ADMINS),
-    Entry(refunds.work_list, READ),
-    Entry(refunds_overlap.both_programmes, READ, SUPERVISORS),
-    Entry(refunds.postal_request_list, WRITE, SUPERVISORS, files={"out": OUT}),
     Entry(checkpoints.verify_given, READ, SUPERVISORS),
     Entry(checkpoints.head, WRITE, ADMINS),
     Entry(checkpoints.record, WRITE, ADMINS),

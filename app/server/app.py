@@ -28,6 +28,7 @@ from sqlalchemy import text
 from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect
 
+from app.core.clock import DemoClock
 from app.core.errors import (
     ConflictError,
     EnvironmentProblem,
@@ -37,6 +38,7 @@ from app.core.errors import (
     PermissionDenied,
     ValidationError,
 )
+from app.core.files import written_for_a_desk
 from app.remote.codec import decode, encode, error_payload, hints, is_actor_hint
 from app.server import jobs as job_stream
 from app.server.allow import ALLOWED, READ, UNCHANGING, WRITE, Entry
@@ -195,9 +197,10 @@ def create_app(ctx: AppContext, limits: Limits | None = None) -> FastAPI:
         return {"status": "ok"}
 
     @app.get("/time")
-    def server_time(request: Request) -> dict[str, str]:
+    def server_time(request: Request) -> dict[str, Any]:
         sessions.bind(ctx, _token(request))
-        return {"now": ctx.clock.now().isoformat()}
+        # "demo": the demo's clock (a demo server): the desk's status bar says so
+        return {"now": ctx.clock.now().isoformat(), "demo": isinstance(ctx.clock, DemoClock)}
 
     def _counted(request: Request, step, *args):
         """A sign-in step, throttled by client address; a refusal counts against it."""
@@ -335,8 +338,9 @@ def create_app(ctx: AppContext, limits: Limits | None = None) -> FastAPI:
              files: FileBinder | None) -> dict[str, Any]:
         started, succeeded = time.perf_counter(), False
         try:
-            with what_changed.recording() as recorder:  # the desk refreshes from it
-                result = entry.service(ctx, *args, **kwargs)
+            with what_changed.recording() as recorder, \
+                    written_for_a_desk(files.for_desk() if files is not None else {}):
+                result = entry.service(ctx, *args, **kwargs)  # the desk refreshes from it
             succeeded = True
         finally:
             log.info("%s %s by operator %s in %.0f ms", entry.kind, name,

@@ -292,6 +292,11 @@ class FileBinder:
         self.outputs.append((slot, out_id, path, folder))
         return str(path)
 
+    def for_desk(self) -> dict[str, str]:
+        """Each output's spool path -> the name of the desk's file (or folder) it is
+        downloaded into: what the service records of it (app.core.files.recorded_path)."""
+        return {str(path): path.name for _slot, _id, path, _folder in self.outputs}
+
     def offered(self) -> list[dict[str, Any]]:
         """After the service returned: what the desk may download (what was written)."""
         found = []

@@ -126,9 +126,11 @@ async def stream(job_id: str, watch: ServerWatch, run: Callable[[], dict[str, An
     """The job's answer as JSON lines. ``run`` (in a worker thread) answers the last
     line's dict itself, errors included; ``on_gone`` runs if the desk went away."""
     yield line({"job": job_id})
+    # What the desk was shown is read before the work starts: a job quick enough to
+    # report its only progress before this line ran would otherwise never send it.
+    shown, said = watch.value, time.monotonic()
     loop = asyncio.get_running_loop()
     future = loop.run_in_executor(None, run)
-    shown, said = watch.value, time.monotonic()
     finished = False
     try:
         while not future.done():

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from app.core.clock import JST, to_jst
+from app.core.errors import UserError
 from app.core.files import Staging
 from app.domain.audit_chain import FIELDS, GENESIS, event_hash
 from app.domain.roles import Actor, Role
@@ -207,23 +208,31 @@ EXPORT_HEADER = ["seq", "日時(JST)", "操作者", "操作", "対象", "対象I
                  "変更前", "変更後", "理由", "hash"]
 
 
-def export_events(ctx: AppContext, actor: Actor, out: str | Path, flt: AuditFilter,
-                  progress: Callable[[int, int], None] | None = None, *,
-                  second_factor: str | None = None) -> int:
+class ExportCancelled(UserError):
+    def __init__(self) -> None:
+        super().__init__("監査ログの書き出しを取り消しました。何も書き出していません。",
+                         "The audit log export was cancelled: nothing was written.")
+
+
+def export_events(ctx: AppContext, actor: Actor, out: str | Path, flt: AuditFilter, *,
+                  second_factor: str | None = None,
+                  progress: Callable[[int, int], None] | None = None,
+                  cancel: Callable[[], bool] | None = None) -> int:
     """Write the filtered trail as CSV (UTF-8 with BOM, formulas neutralised), oldest
     first, a page at a time; the export is itself recorded. Returns the row count.
     The trail holds personal data: a supervisor or an administrator, with a fresh
     code checked in the transaction that records the export. The rows are written
     to a temporary file first (no write lock held meanwhile), which takes the
-    target's name only once the code is accepted. ``progress(done, total)`` as every
-    watched service's (app.services.progress.Watch): a centre streams it."""
+    target's name only once the code is accepted. ``progress`` hears (done, total)
+    after each page of rows, and ``cancel`` is asked between them (app.services.progress):
+    a cancelled export writes nothing and records nothing."""
     out = Path(out)
     with ctx.db.read() as session:
         actor = _viewer(session, actor)
     with Staging() as staging:  # owner-only, and no leftover after a crash
         temp = staging.new(out)
         with ctx.db.read() as session:
-            written = _write_csv(session, temp, flt, progress)
+            written = _write_csv(session, temp, flt, progress, cancel)
         now = ctx.clock.now()
         with counting_step_up_failures(ctx, actor), ctx.db.write() as session:
             actor = require_exporter(session, actor, second_factor, now)
@@ -236,7 +245,8 @@ def export_events(ctx: AppContext, actor: Actor, out: str | Path, flt: AuditFilt
 
 
 def _write_csv(session: Session, out: Path, flt: AuditFilter,
-               progress: Callable[[int, int], None] | None) -> int:
+               progress: Callable[[int, int], None] | None,
+               cancel: Callable[[], bool] | None) -> int:
     stmt = _filtered(flt).add_columns(AuditEvent.hash, AuditEvent.id)
     written, after = 0, 0
     total = session.execute(select(func.count()).select_from(
@@ -244,6 +254,8 @@ def _write_csv(session: Session, out: Path, flt: AuditFilter,
     with open_safe_csv(out) as writer:
         writer.row(EXPORT_HEADER)
         while True:
+            if cancel is not None and cancel():
+                raise ExportCancelled()  # the staged file goes; nothing was recorded
             rows = session.execute(stmt.where(AuditEvent.id > after)
                                    .order_by(AuditEvent.id).limit(CHUNK)).all()
             if not rows:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from app.core.clock import DemoClock
 from app.domain.roles import Actor
 from app.services import changes, sessions
 from app.services.changes import Changed
@@ -129,6 +130,12 @@ class InProcessGateway:
 
     def now(self) -> datetime:
         return self.ctx.clock.now()
+
+    @property
+    def demo_clock(self) -> bool:
+        """The demo's clock: the status bar says so (a remote gateway hears it from the
+        server's /time)."""
+        return isinstance(self.ctx.clock, DemoClock)
 
 
 def _watched(kwargs: dict[str, Any], watch: Watch | None) -> dict[str, Any]:

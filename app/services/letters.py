@@ -38,7 +38,7 @@ from app.core.errors import (
     UserError,
     ValidationError,
 )
-from app.core.files import Staging
+from app.core.files import Staging, recorded_path
 from app.domain.batches import check_letter_batch_mailable
 from app.domain.case_number import parse_case_number
 from app.domain.channels import Channel
@@ -591,7 +591,8 @@ def _record(ctx: AppContext, actor: Actor, request: BatchRequest, result: BatchR
     now = _clock(ctx, request.programme).now()
     with ctx.db.write() as session:
         batch = LetterBatch(kind=request.kind.value, operator_id=actor.operator_id,
-                            created_at=now, out_path=str(result.out), per_case=per_case,
+                            created_at=now, out_path=recorded_path(result.out),
+                            per_case=per_case,
                             letters=len(result.rendered), pages=result.total_pages,
                             refused=len(refused), file_sha256=result.sha256)
         session.add(batch)
@@ -611,7 +612,8 @@ def _record(ctx: AppContext, actor: Actor, request: BatchRequest, result: BatchR
             action="letter.produce", entity="letter", entity_id=row.id, case_id=row.case_id,
             before=None, reason=None, after=audit.to_json({
                 "kind": row.kind, "code": row.code, "batch_id": batch.id,
-                "sha256": row.file_sha256, "pages": row.pages, "file": str(rendered.path),
+                "sha256": row.file_sha256, "pages": row.pages,
+                "file": recorded_path(rendered.path),
                 **owners[rendered.case_number].audit}))
             for row, rendered in zip(rows, result.rendered, strict=True)])
         audit.record(session, actor, now, "letter.batch", "letter_batch", batch.id,
@@ -653,8 +655,8 @@ def batch_letters(ctx: AppContext, batch_id: int) -> list[ProducedLetter]:
 
 def _letter_path(batch: LetterBatch, letter: Letter) -> Path:
     """The batch PDF, or this letter's own file (named ..._<kind>_<code>.pdf)."""
-    if not batch.per_case:
-        return Path(batch.out_path)
+    if not batch.per_case or not Path(batch.out_path).is_absolute():
+        return Path(batch.out_path)  # the batch PDF; or a folder at a centre's desk
     matches = sorted(Path(batch.out_path).glob(f"*_{letter.kind}_{letter.code}.pdf"))
     return matches[0] if matches else Path(batch.out_path)
 

@@ -36,7 +36,7 @@ from app.core.errors import (
     UserError,
     ValidationError,
 )
-from app.core.files import written_into_place
+from app.core.files import recorded_path, written_into_place
 from app.domain import banks
 from app.domain.batches import BatchStatus, check_refund_batch, check_result
 from app.domain.calendar import add_business_days, is_business_day, next_business_day
@@ -568,7 +568,8 @@ def _export_batch(ctx: AppContext, actor: Actor, batch_id: int, out: str | Path,
         _write_atomic(out, data)
         batch.exported_at, batch.file_sha256 = now, digest
         audit.record(session, actor, now, "payout.batch_export", "refund_batch", batch.id,
-                     after={"file": str(out), "sha256": digest, "bytes": len(data)})
+                     after={"file": recorded_path(out), "sha256": digest,
+                            "bytes": len(data)})
         session.flush()
         return _batch_view(session, batch)
 
@@ -898,7 +899,8 @@ def _write_list(ctx: AppContext, actor: Actor, kind: PayoutKind, issuer: str | N
         listing.file_sha256 = hashlib.sha256(Path(out).read_bytes()).hexdigest()
         audit.record(session, actor, now, f"payout.{kind.value}_list", "payout_list",
                      listing.id, after={"issuer": issuer, "cases": len(rows),
-                                        "total": listing.total_amount, "file": str(out)})
+                                        "total": listing.total_amount,
+                                        "file": recorded_path(out)})
         session.flush()
         return len(rows)
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QProgressBar,
     QPushButton,
     QSplitter,
     QTableWidgetItem,
@@ -32,6 +33,7 @@ from app.ui.desk import Desk
 from app.ui.labels import action_label, actor_text, change_lines, entity_text, reason_text
 from app.ui.step_up import ask_fresh_code
 from app.ui.tables import make_table
+from app.ui.tasks import BackgroundTask
 
 PAGE_SIZE = 200
 HEADERS = (N_("No."), N_("Time (Japan)"), N_("Operator"), N_("Action"), N_("Case number"),
@@ -74,7 +76,11 @@ class AuditPage(QWidget):
         self.offset = 0
         self.total = 0
         self.rows: list[AuditRow] = []
-        # Asks where to save the export; tests replace it.
+        # The export is long work on a trail of millions: a task of its own, so the
+        # desk's lane stays free, with its progress (done, total) and a cancel.
+        self.task = BackgroundTask(self)
+        self.task.progressed.connect(self._show_progress)
+        self.task.running_changed.connect(self._export_running)
         self._build()
         self._shown_once = False
 
@@ -136,10 +142,18 @@ class AuditPage(QWidget):
         self.export_button.clicked.connect(self.export)
         # A supervisor's or administrator's act: absent for operators (the service
         # refuses them anyway).
-        self.export_button.setVisible(self.desk.actor.role in (Role.SUPERVISOR, Role.ADMIN))
+        exporter = self.desk.actor.role in (Role.SUPERVISOR, Role.ADMIN)
+        self.export_button.setVisible(exporter)
+        self.progress = QProgressBar(objectName="audit_progress")
+        self.progress.setMaximumWidth(220)
+        self.progress.setVisible(False)
+        self.cancel_button = QPushButton(_("Cancel"), objectName="audit_cancel")
+        self.cancel_button.clicked.connect(self.task.cancel)
+        self.cancel_button.setVisible(False)
         row.addWidget(self.status, 1)
-        for button in (self.prev_button, self.next_button, self.export_button):
-            row.addWidget(button)
+        for widget in (self.prev_button, self.next_button, self.progress, self.cancel_button,
+                       self.export_button):
+            row.addWidget(widget)
         return row
 
     # -- loading --------------------------------------------------------------------------
@@ -232,14 +246,32 @@ class AuditPage(QWidget):
         code = ask_fresh_code(self, self.desk)  # the trail holds personal data
         if code is None:
             return
+        self.progress.setRange(0, 0)  # busy until the first page of rows is written
         self.desk.act(audit_log.export_events, FileOut(path), self.current_filter(),
-                      second_factor=code or None, on_done=self._exported,
+                      second_factor=code or None, task=self.task, on_done=self._exported,
                       on_error=lambda exc: self.desk.prompter.error(self, error_text(exc)))
 
+    def _show_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+
+    def _export_running(self, running: bool) -> None:
+        self.export_button.setEnabled(not running)
+        self.cancel_button.setVisible(running)
+        if running:
+            self.progress.setVisible(True)
+
     def _exported(self, written: int) -> None:
+        self.progress.setRange(0, max(written, 1))  # full, also when nothing matched
+        self.progress.setValue(self.progress.maximum())
         self.desk.prompter.info(self, _("Audit log"),
                                 _("{count:,} events written.").format(count=written))
         self.exported.emit(written)
+
+
+    def shutdown(self) -> None:
+        """The window closes: an export running is cancelled (it leaves nothing)."""
+        self.task.shutdown()
 
 
 def warn_if_audit_broken(desk: Desk, parent: QWidget | None = None) -> None:

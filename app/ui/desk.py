@@ -13,6 +13,7 @@ pages refresh from that (app.ui.refresh), never by hand. Long work runs on a
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
@@ -20,6 +21,7 @@ from PySide6.QtCore import QObject, Signal
 from app.domain.roles import Actor
 from app.services.context import AppContext, SessionEnded
 from app.services.gateway import Gateway, InProcessGateway, Outcome
+from app.ui.clock import DeskClock
 from app.ui.lane import ServiceLane, alive
 from app.ui.prompts import Prompter
 
@@ -44,6 +46,7 @@ class Desk(QObject):
             ctx = InProcessGateway(ctx, actor)
         self.gateway: Gateway = ctx
         self.lane = ServiceLane(self)
+        self.clock = DeskClock(self.gateway, self)  # the services' time, off the GUI thread
         self.prompter = prompter or Prompter()
 
     @property
@@ -53,6 +56,11 @@ class Desk(QObject):
     @actor.setter
     def actor(self, actor: Actor) -> None:
         self.gateway.actor = actor
+
+    def now(self) -> datetime:
+        """The services' time (app.ui.clock), without waiting on a server: what pages
+        stamp file names and propose times with."""
+        return self.clock.now()
 
     def call(self, service: Callable[..., Any], *args: Any, on_done: Done = None,
              on_error: Failed = None, task: BackgroundTask | None = None,

@@ -79,7 +79,7 @@ class IntakeDialog(QDialog):
                    merchant=self.merchant.text())
         try:
             return intake.parse_intake_form(raw, Channel(self.channel.currentData()),
-                                            self.desk.gateway.now())
+                                            self.desk.now())
         except intake.FormProblems as problems:
             labels = dict(VICTIM_FIELDS) | {"occurred_at": N_("Occurred (Japan time)"),
                                      "amount": N_("Amount (yen)"),

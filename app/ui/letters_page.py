@@ -350,7 +350,7 @@ class LettersPage(QWidget):
 
     def _targets(self, kind: LetterKind) -> tuple[Path, Path | None]:
         folder = Path(self.folder.text().strip() or user_data_dir() / "letters")
-        stamp = to_jst(self.desk.gateway.now()).strftime("%Y%m%d-%H%M%S")
+        stamp = to_jst(self.desk.now()).strftime("%Y%m%d-%H%M%S")
         name, n = f"{kind.value}-{stamp}", 1
         # never overwrite an earlier batch's file (two batches in the same second)
         while (folder / f"{name}.pdf").exists() or (folder / name).exists():
@@ -491,7 +491,9 @@ class LettersPage(QWidget):
         kind = batch.kind if batch else self.current_kind
         self.summary = BatchSummary(self.batch_id, kind, None, tuple(letters))
         self._fill_results(self.summary)
-        if letters and letters[0].path.is_file():
+        # A batch made at a centre is recorded by the desk's file name only (not a path
+        # here): nothing to look for relative to wherever this program runs.
+        if letters and letters[0].path.is_absolute() and letters[0].path.is_file():
             self.preview.load(letters[0].path, letters[0].first_page)
         else:
             self.preview.clear()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer, Signal
+from datetime import datetime
+
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -13,8 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.clock import DemoClock, to_jst
-from app.core.errors import HoshoError
+from app.core.clock import to_jst
 from app.core.i18n import _, error_text
 from app.domain.roles import Role
 from app.services.context import SessionEnded
@@ -95,10 +96,10 @@ class MainWindow(QMainWindow):
         self.clock_label = QLabel(objectName="clock_label")
         self.statusBar().addPermanentWidget(self.clock_label)
         self.statusBar().addPermanentWidget(who)
-        self._clock_timer = QTimer(self, interval=15_000)
-        self._clock_timer.timeout.connect(self._show_clock)
-        self._clock_timer.start()
-        self._show_clock()
+        # Asked off the GUI thread, now and every 15 s (app.ui.clock): a centre server
+        # slow or out of reach never freezes the window; the last time heard stays.
+        desk.clock.ticked.connect(self._show_clock)
+        desk.clock.start()
         self._add_actions()
         FileDrop(self, self._dropped)  # a file dropped anywhere opens in the wizard
         self.approvals.case_opened.connect(self.open_case)
@@ -116,16 +117,10 @@ class MainWindow(QMainWindow):
         if self.desk.actor.role is Role.OPERATOR:
             self.nav.item(list(self.pages).index(key)).setHidden(True)
 
-    def _show_clock(self) -> None:
-        try:
-            now = to_jst(self.desk.gateway.now())
-        except HoshoError:  # a centre server out of reach: the last time shown stays
-            return
-        # The demo's clock is this process's (a centre desk's gateway has no context).
-        clock = getattr(getattr(self.desk.gateway, "ctx", None), "clock", None)
-        demo = isinstance(clock, DemoClock)
-        text = now.strftime("%Y/%m/%d %H:%M")
-        self.clock_label.setText(_("Demo time: {time}").format(time=text) if demo else text)
+    def _show_clock(self, now: datetime) -> None:
+        text = to_jst(now).strftime("%Y/%m/%d %H:%M")
+        self.clock_label.setText(_("Demo time: {time}").format(time=text)
+                                 if self.desk.clock.demo else text)
 
     def show_page(self, key: str) -> None:
         self.nav.setCurrentRow(list(self.pages).index(key))
@@ -162,6 +157,7 @@ class MainWindow(QMainWindow):
             return
         self._signing_out = True
         self.idle_lock.timer.stop()
+        self.desk.clock.stop()
         self.desk.sign_out(on_done=lambda _none: self._signed_out(mode),
                            on_error=lambda exc: self._sign_out_failed(mode, exc))
 
@@ -171,6 +167,7 @@ class MainWindow(QMainWindow):
             return
         self._signing_out = False
         self.idle_lock.timer.start()
+        self.desk.clock.start()
         self.desk.prompter.error(self, error_text(exc))
 
     def _signed_out(self, mode: str) -> None:
@@ -221,5 +218,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self.imports.shutdown()
         self.letters.shutdown()
+        self.audit.shutdown()
+        self.desk.clock.shutdown()
         self.desk.lane.shutdown()
         super().closeEvent(event)

@@ -220,7 +220,7 @@ class QueuePage(QWidget):
         ]
         # One paragraph a line: with <br>, Qt keeps the small line height under the big name.
         self.held_label.setText("".join(f"<p style='margin:2px 0'>{line}</p>" for line in lines))
-        later = to_jst(self.desk.gateway.now()) + timedelta(hours=2)
+        later = to_jst(self.desk.now()) + timedelta(hours=2)
         self.call_back.setDateTime(QDateTime(later.date(), later.time().replace(
             second=0, microsecond=0), QTimeZone(b"Asia/Tokyo")))
         self._outcome_changed()

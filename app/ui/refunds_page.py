@@ -32,11 +32,13 @@ from app.core.i18n import (
     one_language,
 )
 from app.domain.refunds import IDENTITY_HOW, WORK_LISTS
+from app.domain.roles import Role
 from app.services import refunds, refunds_overlap, refunds_stats
 from app.ui.desk import Desk
 from app.ui.person_dialog import REFUND_COLOUR, PersonDialog, programme_badge
 from app.ui.refresh import follow_changes, touches_refunds
 from app.ui.refund_intake_dialog import RefundIntakeDialog
+from app.ui.step_up import ask_fresh_code
 
 LIST_TITLES = {"unmatched": N_("Member not found"),
                "awaiting_identity": N_("Awaiting identity check"),
@@ -133,7 +135,7 @@ class RefundsPage(QWidget):
         self.tabs = QTabWidget()
         self.lists: dict[str, QTableWidget] = {}
         for name in WORK_LISTS:
-            table = _table(f"list_{name}", LIST_HEADERS, (110, 130, 130, 90, 150, 100))
+            table = _table(f"list_{name}", LIST_HEADERS, (140, 130, 130, 90, 150, 100))
             self.lists[name] = table
             self.tabs.addTab(table, _(LIST_TITLES[name]))
         self.both = _table("both_programmes", BOTH_HEADERS,
@@ -181,6 +183,14 @@ class RefundsPage(QWidget):
         row.addWidget(self.how)
         row.addWidget(self.confirm_button)
         row.addWidget(self.refuse_button)
+        # Taking a late application in is a supervisor's, with a reason and a fresh code
+        # (the service and the centre's server refuse anyone else): absent for operators.
+        self.accept_late_button = QPushButton(_("Accept late…"))
+        self.accept_late_button.setObjectName("accept_late")
+        self.accept_late_button.clicked.connect(self.accept_late_selected)
+        self.accept_late_button.setVisible(self.desk.actor.role in (Role.SUPERVISOR,
+                                                                    Role.ADMIN))
+        row.addWidget(self.accept_late_button)
         self.person_button = QPushButton(_("Person in both programmes…"))
         self.person_button.setObjectName("refund_person")
         self.person_button.clicked.connect(self.show_person)
@@ -277,6 +287,23 @@ class RefundsPage(QWidget):
         if reason:
             self.desk.act(refunds.refuse, selected, reason, on_done=self._decided,
                           on_error=self._error)
+
+    def accept_late_selected(self) -> None:
+        selected = self._selected()
+        if selected is None or self.tabs.currentWidget() is not self.lists["late"]:
+            self.message.setText(_("Select an application in the list after the deadline "
+                                   "first."))
+            return
+        reason = self.desk.prompter.ask_text(
+            self, _("Accept after the deadline"),
+            _("Why the application is taken in after the deadline:"))
+        if not reason:
+            return
+        code = ask_fresh_code(self, self.desk)
+        if code is None:
+            return
+        self.desk.act(refunds.accept_late, selected, reason, second_factor=code or None,
+                      on_done=self._decided, on_error=self._error)
 
     def _decided(self, view: refunds.ApplicationView) -> None:
         self.message.setText(f"{view.application_id}: {view.state_label}")

@@ -4,8 +4,11 @@ session; the desk keeps only its token."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from PySide6.QtWidgets import QDialog, QWidget
 
+from app.core.errors import HoshoError
 from app.core.i18n import _
 from app.remote.gateway import RemoteGateway
 from app.services import second_factor
@@ -21,16 +24,27 @@ class RemoteEnrolPanel(EnrolPanel):
         super().__init__(None, gateway.actor, lane, parent)
         self.gateway = gateway
         self.deferred: list = []
+        self._confirmed_at: datetime | None = None
 
     def start(self, on_error) -> None:
         self.lane.submit(self.gateway.begin_enrolment, on_done=self._show, on_error=on_error)
 
     def confirm(self, on_error) -> None:
-        self.lane.submit(self.gateway.confirm_enrolment, self.code.text(),
+        self.lane.submit(self._confirm_at_server, self.code.text(),
                          on_done=self._confirmed, on_error=on_error)
 
+    def _confirm_at_server(self, code: str) -> list[str]:
+        """On the lane: the codes, and the server's time they were made at (the sheet
+        of codes is dated with it), so that nothing asks the server on the GUI thread."""
+        codes = self.gateway.confirm_enrolment(code)
+        try:
+            self._confirmed_at = self.gateway.now()
+        except HoshoError:  # out of reach a moment: the sheet carries this desk's time
+            self._confirmed_at = None
+        return codes
+
     def now(self):
-        return self.gateway.now()
+        return self._confirmed_at or datetime.now(UTC)
 
     def record_kept(self, how: str, on_done, on_error) -> None:
         """At the server, through the session's gateway. A session still to choose a

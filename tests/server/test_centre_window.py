@@ -5,6 +5,7 @@ from __future__ import annotations
 import pyotp
 import pytest
 
+from app.core.clock import DemoClock
 from app.domain.roles import SYSTEM_ACTOR, Role
 from app.remote.gateway import RemoteGateway
 from app.services import operators, settings
@@ -64,7 +65,42 @@ def test_enrolment_at_the_server(qapp, qtbot, ctx, server, staff):
     dialog.submit()
     qtbot.waitUntil(lambda: panel.done, timeout=5000)
     assert len(panel.recovery.toPlainText().split()) == 10
+    assert panel.keep.when == "2019/08/20 10:00"  # the sheet carries the server's time
     with qtbot.waitSignal(dialog.accepted, timeout=5000):
         dialog.submit()
     assert dialog.operator.login == "sv9" and gateway.stage == "active"
+    gateway.close()
+
+
+class DemoOfTheTest(DemoClock):
+    """The demo's clock on the test's day, moving when the test's clock moves."""
+
+    def advance(self, **delta) -> None:
+        self.real.advance(**delta)
+
+
+def test_the_centre_windows_clock_is_the_servers_demo_time(qapp, qtbot, ctx, clock, server,
+                                                           request):
+    """The status bar shows the server's time, and says it is the demo's when the server
+    runs the demo: not this machine's clock (December 2026 here)."""
+    from app.core.i18n import _
+    from app.ui.application import DeskRun, centre_desk
+    from app.ui.prompts import ScriptedPrompter
+    from tests.server.conftest import sign_in
+    from tests.ui.conftest import settle
+
+    ctx.clock = DemoOfTheTest(start=clock.now(), real=clock)  # the server reads it
+    staff = request.getfixturevalue("staff")
+    gateway = sign_in(ctx, server, staff, "op1").gateway
+    window = DeskRun(lambda: None, lambda dialog: None).show_window(
+        centre_desk(gateway, ScriptedPrompter()), gateway.operator)
+    qtbot.addWidget(window)
+    settle(qtbot, window.desk)
+    demo = _("Demo time: {time}")
+    assert window.clock_label.text() == demo.format(time="2019/08/20 10:00")
+    clock.advance(minutes=5)
+    window.desk.clock.refresh()  # the 15-second tick
+    qtbot.waitUntil(lambda: window.clock_label.text() == demo.format(time="2019/08/20 10:05"),
+                    timeout=5000)
+    window.close()
     gateway.close()

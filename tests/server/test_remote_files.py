@@ -273,6 +273,52 @@ def test_letter_batches_come_back_as_files_and_folders(ctx, staff, desk, centre,
     assert spooled(centre[1]) == []
 
 
+def _recorded(ctx, action: str) -> list[dict]:
+    from sqlalchemy import select
+
+    from app.storage.models import AuditEvent
+
+    with ctx.db.read() as session:
+        return [json.loads(after) for after in session.execute(
+            select(AuditEvent.after).where(AuditEvent.action == action)
+            .order_by(AuditEvent.id)).scalars()]
+
+
+def test_a_batch_made_at_a_centre_records_the_desks_file_not_the_servers_spool(
+        ctx, staff, desk, centre, tmp_path):
+    """The batch's record and its audit trail name the file as the desk saved it: the
+    server's spool folder (gone after the download, and the server's own business) is
+    in no record, nor in what any desk is shown of the batch later."""
+    made = [intake.take_phone_intake(ctx, staff["op1"], victim(phone=f"090-1234-000{n}"),
+                                     incident(Channel.DEBIT_CHARGE)) for n in range(3)]
+    numbers = tuple(c.case_number for c in made)
+    op = desk("op1")
+    out = tmp_path / "letters" / "guidance-20190820.pdf"
+    summary = op.write(letters.produce_batch, BatchRequest(LetterKind.GUIDANCE,
+                       case_numbers=numbers[:2]), FileOut(str(out)), watch=Watch())
+    assert summary.out == out  # what the desk got back: its own path
+    folder = tmp_path / "letters" / "per-case"
+    op.write(letters.produce_batch, BatchRequest(LetterKind.GUIDANCE, case_numbers=numbers),
+             FileOut(str(tmp_path / "unused.pdf")), per_case_dir=FileOut(str(folder), True))
+    spool = str(centre[1])
+    batches = op.read(letters.list_batches)
+    assert [b.out_path for b in batches] == ["per-case", "guidance-20190820.pdf"]
+    assert batches == letters.list_batches(ctx)
+    shown = op.read(letters.batch_letters, batches[0].id)
+    assert shown and all(spool not in str(x.path) for x in shown)
+    assert [e["out"] for e in _recorded(ctx, "letter.batch")] == [
+        "guidance-20190820.pdf", "per-case"]
+    files = [e["file"] for e in _recorded(ctx, "letter.produce")]
+    assert files[:2] == ["guidance-20190820.pdf"] * 2
+    assert all(f.startswith("per-case/") and f.endswith(".pdf") for f in files[2:])
+    # On a single desk the record keeps the path the operator chose, as before.
+    here = tmp_path / "here" / "again.pdf"
+    here.parent.mkdir()
+    InProcessGateway(ctx, staff["op1"]).write(letters.produce_batch, BatchRequest(
+        LetterKind.GUIDANCE, case_numbers=numbers[:1]), FileOut(str(here)))
+    assert letters.list_batches(ctx)[0].out_path == str(here)
+
+
 def approved_bank_case(ctx, staff):
     case = intake.take_phone_intake(ctx, staff["op1"], victim(), incident())
     cases.move_case(ctx, staff["op1"], case.id, MoveRequest(Status.CONTACTED))
@@ -301,6 +347,7 @@ def test_zengin_file_with_a_fresh_code(ctx, staff, desk, centre, tmp_path):
     view = sv2.write(payouts.export_batch, batch.id, FileOut(str(out)),
                      second_factor=step_up_code(ctx, staff["sv2"]))
     assert view == payouts.get_batch(ctx, batch.id)
+    assert _recorded(ctx, "payout.batch_export")[-1]["file"] == out.name  # not the spool's path
     here = tmp_path / "here.txt"
     InProcessGateway(ctx, staff["sv1"]).write(payouts.export_batch, batch.id,
                                               FileOut(str(here)),
@@ -323,6 +370,11 @@ def test_audit_export_downloads_the_trail(ctx, staff, desk, centre, tmp_path):
     lines = out.read_text(encoding="utf-8-sig").splitlines()
     assert len(lines) >= count + 1 and os.stat(out).st_mode & 0o077 == 0
     assert spooled(centre[1]) == []
+    # Watched, as the audit page runs it: a job at the server, its (done, total) relayed.
+    watch = Watch()
+    again = sv1.write(audit_log.export_events, FileOut(str(out)), flt, watch=watch,
+                      second_factor=step_up_code(ctx, staff["sv1"]))
+    assert again == count and watch.value == (count, count)
 
 
 def test_a_cancel_reaching_another_server_process_stops_the_job(ctx, staff, centre, tmp_path,

@@ -10,9 +10,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app.core.errors import PermissionDenied
+from app.core.errors import PermissionDenied, UserError
 from app.domain.roles import SYSTEM_ACTOR, Role
 from app.services import audit_log, demo, operators, payouts, settings
+from app.services.audit_log import AuditFilter
 from app.services.second_factor import SecondFactorRefused, StepUpRequired
 from app.storage.models import AuditEvent
 from tests.conftest import PASSWORD, enrol_second_factor, step_up_code
@@ -146,3 +147,41 @@ def test_the_command_line_gives_no_code(programme, people, tmp_path):
     payouts.export_batch(ctx, SYSTEM_ACTOR, batch.id, tmp_path / "f.txt")
     assert audit_log.export_events(ctx, SYSTEM_ACTOR, tmp_path / "a.csv",
                                    audit_log.AuditFilter()) > 0
+
+
+def test_the_audit_export_reports_done_and_total_to_a_watch(ctx, staff, tmp_path):
+    """Through a gateway with a watch (as the window's tasks and the server's jobs call
+    it): progress is (done, total), as every long service reports it."""
+    from app.services.gateway import FileOut, InProcessGateway
+    from app.services.progress import Watch
+
+    reports = []
+
+    class Recording(Watch):
+        def report(self, done: int, total: int) -> None:
+            reports.append((done, total))
+            super().report(done, total)
+
+    gateway = InProcessGateway(ctx, staff["sv1"])
+    total = audit_log.count_events(ctx, staff["sv1"], AuditFilter())
+    outcome = gateway.write(audit_log.export_events, FileOut(str(tmp_path / "trail.csv")),
+                            AuditFilter(), watch=Recording(),
+                            second_factor=step_up_code(ctx, staff["sv1"]))
+    assert outcome.value == total > 0
+    assert reports and reports[-1] == (total, total)
+
+
+def test_a_cancelled_audit_export_writes_nothing(ctx, staff, tmp_path):
+    from app.services.gateway import FileOut, InProcessGateway
+    from app.services.progress import Watch
+
+    watch = Watch()
+    watch.cancel()
+    out = tmp_path / "exports" / "trail.csv"
+    out.parent.mkdir()
+    with pytest.raises(UserError):
+        InProcessGateway(ctx, staff["sv1"]).write(
+            audit_log.export_events, FileOut(str(out)), AuditFilter(), watch=watch,
+            second_factor=step_up_code(ctx, staff["sv1"]))
+    assert list(out.parent.iterdir()) == []  # nor a temporary file beside it
+    assert audit_log.count_events(ctx, staff["sv1"], AuditFilter(action="audit.export")) == 0

@@ -62,4 +62,4 @@ def make_desk(ctx, login: str, answers=None) -> Desk:
 
 def settle(qtbot, desk: Desk, timeout: int = 5000) -> None:
     """Wait until the database lane has answered everything asked of it."""
-    qtbot.waitUntil(lambda: not desk.lane.busy, timeout=timeout)
+    qtbot.waitUntil(lambda: not desk.lane.busy and not desk.clock.busy, timeout=timeout)

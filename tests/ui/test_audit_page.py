@@ -177,3 +177,22 @@ def test_actions_are_offered_by_their_japanese_names(ui_app, qtbot, ui_ctx):
     search(qtbot, page)
     assert page.current_filter().action == "case.approve"
     assert set(actions(page)) == {"case.approve"}
+
+
+def test_the_export_runs_as_a_task_and_shows_its_progress(ui_app, qtbot, ui_ctx, tmp_path):
+    """The export is long work: off the desk's lane, its progress (done, total) in the
+    page's bar as the window's other long work shows it, the page usable meanwhile."""
+    page = open_page(qtbot, ui_ctx)
+    out = tmp_path / "whole_trail.csv"
+    page.desk.prompter.files = [out]
+    page.desk.prompter.answers = [step_up_code(ui_ctx, page.desk.actor)]
+    seen = []
+    page.task.progressed.connect(lambda done, total: seen.append((done, total)))
+    with qtbot.waitSignal(page.exported, timeout=20_000) as signal:
+        qtbot.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
+    written = signal.args[0]
+    rows = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
+    assert written == len(rows) - 1 > PAGE_SIZE
+    assert seen and seen[-1] == (written, written)
+    assert page.progress.maximum() == written and page.progress.value() == written
+    assert not page.task.running and page.export_button.isEnabled()

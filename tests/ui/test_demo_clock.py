@@ -5,16 +5,22 @@ Nothing of the demo happened after the clock's start: no "future" events."""
 from __future__ import annotations
 
 import shutil
+import threading
 from datetime import UTC, datetime
 
+from PySide6.QtCore import QTimer
 from sqlalchemy import text
 
 from app.core.clock import JST, DemoClock, FixedClock, to_jst
+from app.core.errors import EnvironmentProblem
 from app.services import demo
 from app.services.context import AppContext
+from app.services.gateway import InProcessGateway
 from app.storage.db import Database
 from app.storage.models import SQLModel
+from app.ui.desk import Desk
 from app.ui.main_window import MainWindow
+from app.ui.prompts import ScriptedPrompter
 from tests.ui.conftest import make_desk, settle
 
 # The balance-refund programme's demo stands on its own later day (demo_refunds.DEMO_AS_OF).
@@ -72,3 +78,59 @@ def test_the_status_bar_shows_the_demo_time(ui_app, qtbot, ui_ctx):
     settle(qtbot, desk)
     assert window.clock_label.text() == "デモの時刻：2019/08/26 17:00"
     assert "2026" not in window.clock_label.text()
+
+
+class SlowToTellTheTime:
+    """A centre desk's gateway whose server answers the services but is slow to tell
+    the time (or out of reach): ``now`` waits until released, or fails."""
+
+    def __init__(self, inner: InProcessGateway) -> None:
+        self.inner, self.actor = inner, inner.actor
+        self.released, self.asked, self.reachable = threading.Event(), 0, True
+        self.demo_clock = True  # a demo server, as its /time says
+
+    def read(self, service, *args, **kwargs):
+        return self.inner.read(service, *args, **kwargs)
+
+    def write(self, service, *args, **kwargs):
+        return self.inner.write(service, *args, **kwargs)
+
+    def sign_out(self) -> None:
+        self.inner.sign_out()
+
+    def now(self):
+        self.asked += 1
+        self.released.wait(30)
+        if not self.reachable:
+            raise EnvironmentProblem("サーバーに接続できません。", "Cannot reach the server.")
+        return self.inner.now()
+
+
+def test_a_server_slow_to_tell_the_time_never_holds_the_window(ui_app, qtbot, ui_ctx):
+    ui_ctx.clock = DemoClock(real=FixedClock(datetime(2026, 12, 3, 21, 59, tzinfo=JST)))
+    actor = make_desk(ui_ctx, "op1").actor
+    gateway = SlowToTellTheTime(InProcessGateway(ui_ctx, actor))
+    desk = Desk(gateway, prompter=ScriptedPrompter())
+    window = MainWindow(desk, "op1")  # returns at once: the time is asked off the GUI thread
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: not desk.lane.busy, timeout=10_000)  # the pages have read
+    # The event loop runs (a timer fires, a page answers a click) while the clock waits.
+    fired = []
+    QTimer.singleShot(0, lambda: fired.append(True))
+    qtbot.waitUntil(lambda: bool(fired), timeout=5000)
+    assert desk.clock.busy and window.clock_label.text() == ""
+    window.desk.clock.refresh()  # the 15-second tick meanwhile: no second question queued
+    assert gateway.asked == 1
+    desk.now()  # a page stamping a file name does not wait either
+    gateway.released.set()
+    qtbot.waitUntil(lambda: window.clock_label.text() == "デモの時刻：2019/08/26 17:00",
+                    timeout=5000)
+    # Out of reach later: the last time heard stays, and nothing is reported.
+    gateway.reachable = False
+    desk.clock.refresh()
+    qtbot.waitUntil(lambda: not desk.clock.busy, timeout=5000)
+    assert gateway.asked == 2 and window.clock_label.text() == "デモの時刻：2019/08/26 17:00"
+    assert not desk.prompter.errors
+    assert abs(to_jst(desk.now()) - datetime(2019, 8, 26, 17, 0, tzinfo=JST)).days == 0
+    window.close()

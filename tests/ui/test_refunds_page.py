@@ -146,3 +146,13 @@ def test_the_dashboard_shows_the_refund_programme_beside_compensation(ui_app, qt
     shown = figures(ui_ctx)
     assert f"会員 {shown['members']:,}人" in page.refund_figures.text()
     assert page.channel_table.rowCount() > 0  # compensation's figures beside it
+
+
+def test_accept_late_is_offered_to_a_supervisor_on_the_late_list_only(ui_app, qtbot, ui_ctx,
+                                                                       files):
+    assert open_page(qtbot, ui_ctx, "op1").accept_late_button.isHidden()
+    page = open_page(qtbot, ui_ctx, "sv1")
+    assert not page.accept_late_button.isHidden()
+    page.tabs.setCurrentIndex(1)  # awaiting identity: not a late application
+    qtbot.mouseClick(page.accept_late_button, Qt.MouseButton.LeftButton)
+    assert "期限後" in page.message.text() and page.desk.prompter.asked == []
