@@ -143,8 +143,10 @@ def find_members(ctx: AppContext, text: str, limit: int = 20) -> list[MemberFoun
         if key:
             queries.append(select(RefundMember).where(RefundMember.kana_key.contains(
                 key, autoescape=True)))
-            queries.append(select(RefundMember).where(RefundMember.name.contains(
-                typed, autoescape=True)))
+            # The name as written, spaces left out on both sides (山田太郎 finds 山田 太郎).
+            queries.append(select(RefundMember).where(
+                func.replace(func.replace(RefundMember.name, " ", ""), "\u3000", "")
+                .contains("".join(typed.split()), autoescape=True)))
         for query in queries:
             if len(found) >= limit:
                 break

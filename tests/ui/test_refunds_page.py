@@ -397,3 +397,22 @@ def test_the_postal_buttons_say_what_they_need(ui_app, qtbot, ui_ctx, decisions)
     assert "払出証書はありません" in page.message.text()
     qtbot.mouseClick(page.method_button, Qt.MouseButton.LeftButton)  # not returned
     assert "返戻" in page.message.text()
+
+
+def test_the_demos_unmatched_applicants_are_found_by_name(ui_app, qtbot, ui_ctx):
+    """The demo (its own refund programme, not emptied): a few applicants gave no member
+    ID and a phone not on record; the operator finds the member by the name."""
+    from app.ui.refund_decision_dialogs import MatchMemberDialog
+
+    page = open_page(qtbot, ui_ctx, "op1")
+    unmatched = page.lists["unmatched"]
+    assert unmatched.rowCount() > 0
+    name = unmatched.item(0, 2).text()
+    assert name != "デモ 会員" and " " in name
+    select(page, unmatched, unmatched.item(0, 0).text())
+    qtbot.mouseClick(page.match_button, Qt.MouseButton.LeftButton)
+    dialog = page.findChild(MatchMemberDialog)
+    settle(qtbot, page.desk)
+    names = [dialog.results.item(r, 1).text() for r in range(dialog.results.rowCount())]
+    assert name in names
+    shoot(dialog, "refunds_match_member_demo.png")
