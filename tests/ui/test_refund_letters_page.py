@@ -128,11 +128,18 @@ def test_the_demo_has_refund_letters_due_to_members_with_an_address(ui_app, qtbo
     """The demo's members carry a contact on record like a real closing-balance file (a
     victim's own, or a synthetic person's, most with a postal address): its confirmed and
     refused applications are due their letters, and its applicants have varied names."""
+    from dataclasses import replace
+
     from sqlalchemy import func
 
+    from app.core.clock import FixedClock
     from app.services import letters as service
+    from app.services.demo_refunds import stands
     from app.storage.models import RefundApplication, RefundMember
 
+    # As the demo window runs it: the refund programme on its own day (20 Dec 2019).
+    with ui_ctx.db.read() as session:
+        ui_ctx = replace(ui_ctx, refund_clock=FixedClock(stands(session).moment))
     due = service.refund_letters_due(ui_ctx)
     assert due["refund_confirmation"] > 0 and due["refund_refusal"] > 0
     with ui_ctx.db.read() as session:
@@ -149,3 +156,14 @@ def test_the_demo_has_refund_letters_due_to_members_with_an_address(ui_app, qtbo
     page.kind.setCurrentIndex(page.kind.findData(LetterKind.REFUND_CONFIRMATION.value))
     settle(qtbot, page.desk)
     assert f"{due['refund_confirmation']} 件" in page.due_label.text()
+    # Three of them produced: each to the member's address on record, none refused.
+    page.by_rule.setChecked(True)
+    page.limit.setValue(3)
+    page.produce_button.click()
+    qtbot.waitUntil(lambda: not page.running, timeout=30000)
+    settle(qtbot, page.desk)
+    assert page.produced.rowCount() == 3 and page.refused.rowCount() == 0
+    assert f"{due['refund_confirmation'] - 3} 件" in page.due_label.text()
+    if os.environ.get("HOSHO_SCREENSHOTS"):
+        qtbot.wait(300)  # QPdfView renders its pages asynchronously
+        assert page.grab().save(str(SCREENSHOTS / "letters_refund_demo.png"))
