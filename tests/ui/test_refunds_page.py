@@ -326,6 +326,8 @@ def test_a_postal_order_requested_issued_returned_then_paid_by_transfer(
     assert text.splitlines()[0] == "申出番号,会員ID,氏名,郵便番号,住所,金額"
     assert "PO1,P1,山田 太郎,100-0005,東京都千代田区丸の内1-1-1,7000" in text
     qtbot.waitUntil(lambda: postal_status(page, "PO1") == "発行依頼済", timeout=5000)
+    page.postal.selectRow(0)
+    shoot(page, "refunds_postal_requested.png")  # the supervisor's view of the rail
     # Japan Post issued both: an operator records them.
     page = open_page(qtbot, ui_ctx, "op1")
     for number, certificate in (("PO1", "00120-3-456789"), ("PO2", "00120-3-456790")):
