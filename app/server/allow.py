@@ -169,6 +169,7 @@ _ENTRIES = [
     # 払出証書 rail as the page lists it.
     Entry(refunds.find_members, READ),
     Entry(refunds.postal_list, READ),
+    Entry(refunds.postal_counts, READ),
     Entry(refunds_overlap.both_programmes, READ),
     Entry(refunds_intake.take_phone_application, WRITE),
     Entry(refunds.match_member, WRITE),

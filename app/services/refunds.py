@@ -205,6 +205,25 @@ def postal_list(ctx: AppContext, offset: int = 0, limit: int = 200) -> list[Post
         return views
 
 
+def postal_counts(ctx: AppContext) -> dict[str, int]:
+    """How many applications stand where on the 払出証書 rail (all of them, not only the
+    page's first rows): waiting (for the request list), requested, issued, returned."""
+    with ctx.db.read() as session:
+        rows = session.execute(
+            select(RefundApplication.state, PostalOrder.status, func.count())
+            .outerjoin(PostalOrder, (PostalOrder.application_ref == RefundApplication.id)
+                       & PostalOrder.live)
+            .where(((RefundApplication.state == RefundState.CONFIRMED.value)
+                    & (RefundApplication.method == rules.Method.POSTAL_ORDER.value))
+                   | (RefundApplication.state == RefundState.AWAITING_METHOD.value))
+            .group_by(RefundApplication.state, PostalOrder.status)).all()
+    counts = {"waiting": 0, "requested": 0, "issued": 0, "returned": 0}
+    for state, status, count in rows:
+        key = "returned" if state == RefundState.AWAITING_METHOD.value else status or "waiting"
+        counts[key] = counts.get(key, 0) + int(count)
+    return counts
+
+
 def _get(session: Session, application_ref: int, *, lock: bool = False) -> RefundApplication:
     query = select(RefundApplication).where(RefundApplication.id == application_ref)
     if lock:

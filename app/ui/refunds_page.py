@@ -152,6 +152,7 @@ class RefundsPage(QWidget):
         self.postal = _table("postal_orders", POSTAL_HEADERS,
                              (140, 130, 130, 100, 300, 150))
         self.postal_rows: list[refunds.PostalView] = []
+        self.postal_counts: dict[str, int] = {}
         self.tabs.addTab(self.postal, _("Postal money orders"))
         self.both = _table("both_programmes", BOTH_HEADERS,
                            (130, 130, 110, 110, 170, 170, 110))
@@ -284,6 +285,7 @@ class RefundsPage(QWidget):
             self.desk.call(refunds.work_list, name, on_done=lambda rows, n=name:
                            self._fill_list(n, rows), on_error=self._error)
         self.desk.call(refunds.postal_list, on_done=self._fill_postal, on_error=self._error)
+        self.desk.call(refunds.postal_counts, on_done=self._count_postal, on_error=self._error)
         self.desk.call(refunds_overlap.both_programmes, on_done=self._fill_both,
                        on_error=self._error)
 
@@ -323,8 +325,12 @@ class RefundsPage(QWidget):
                 item = QTableWidgetItem(value)
                 item.setData(Qt.ItemDataRole.UserRole, r.id)
                 self.postal.setItem(index, column, item)
+
+    def _count_postal(self, counts: dict[str, int]) -> None:
+        """The tab counts the whole rail (the list shows its first rows)."""
+        self.postal_counts = counts
         self.tabs.setTabText(self.tabs.indexOf(self.postal),
-                             f"{_('Postal money orders')} ({len(rows):,})")
+                             f"{_('Postal money orders')} ({sum(counts.values()):,})")
 
     def _fill_both(self, people: list[refunds_overlap.PersonInBoth]) -> None:
         self.people = people
@@ -471,8 +477,7 @@ class RefundsPage(QWidget):
         return self.postal_rows[row]
 
     def write_request_list(self) -> None:
-        waiting = sum(1 for r in self.postal_rows
-                      if r.order_status is None and r.state == "confirmed")
+        waiting = self.postal_counts.get("waiting", 0)
         if not self.desk.prompter.confirm(
                 self, _("Request list for Japan Post"),
                 _("Every confirmed postal-order application not yet requested ({count:,} "

@@ -181,3 +181,13 @@ def test_the_postal_list_follows_the_rail(ctx, staff, loaded, tmp_path):
     # A new 払出証書: back to waiting for the next list, the returned one history.
     refunds.change_method(ctx, staff["op1"], loaded["P1"], "postal_order", how="phone_on_record")
     assert shown() == [("P1", "confirmed", None, None)]
+
+
+def test_the_postal_counts_cover_the_whole_rail(ctx, staff, loaded, tmp_path):
+    assert refunds.postal_counts(ctx) == {"waiting": 1, "requested": 0, "issued": 0,
+                                          "returned": 0}
+    refunds.postal_request_list(ctx, staff["sv1"], tmp_path / "list.csv")
+    assert refunds.postal_counts(ctx)["requested"] == 1
+    refunds.postal_returned(ctx, staff["op1"], loaded["P1"], "宛先不明で返戻")
+    assert refunds.postal_counts(ctx) == {"waiting": 0, "requested": 0, "issued": 0,
+                                          "returned": 1}
