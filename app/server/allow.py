@@ -167,6 +167,11 @@ _ENTRIES = [
     Entry(refunds.work_list, READ),
     Entry(refunds.work_list_counts, READ),
     Entry(refunds.get_application, READ),
+    # The closing-balance members an unmatched application may be matched to, and the
+    # 払出証書 rail as the page lists it.
+    Entry(refunds.find_members, READ),
+    Entry(refunds.postal_list, READ),
+    Entry(refunds.postal_counts, READ),
     Entry(refunds_overlap.both_programmes, READ),
     Entry(refunds_intake.take_phone_application, WRITE),
     Entry(refunds.match_member, WRITE),

@@ -148,3 +148,46 @@ def test_phone_application_by_the_file_rules(ctx, staff, loaded):
         "name": "山田 花子", "member_id": "FOUND", "phone": "080-9999-0000",
         "method": "払出証書"})
     assert again.state == "duplicate"
+
+
+def test_find_members_by_member_id_phone_name_or_kana(ctx, loaded):
+    """What the page's match dialog searches: the closing balances, by member ID (its
+    beginning, typed full width), phone digits, the name without its space, or kana."""
+    def ids(text):
+        return [m.member_id for m in refunds.find_members(ctx, text)]
+
+    assert ids("ＦＯＵＮＤ") == ["FOUND"]
+    assert ids("PO") == ["POST"]
+    assert ids("080-9999") == ["FOUND"]
+    assert set(ids("山田太郎")) == {"WEB", "LATE", "C1", "POST", "FOUND"}
+    assert set(ids("やまだ")) == set(ids("ヤマダ タロウ")) == set(ids("山田 太郎"))
+    assert ids("%") == [] and ids("  ") == []
+    found = refunds.find_members(ctx, "FOUND")[0]
+    assert (found.balance, found.phone, found.name) == (2000, "080-9999-0000", "山田 太郎")
+
+
+def test_the_postal_list_follows_the_rail(ctx, staff, loaded, tmp_path):
+    def shown():
+        return [(v.application_id, v.state, v.order_status, v.certificate_number)
+                for v in refunds.postal_list(ctx)]
+
+    assert shown() == [("P1", "confirmed", None, None)]  # W1 is paid by transfer
+    refunds.postal_request_list(ctx, staff["sv1"], tmp_path / "list.csv")
+    assert shown() == [("P1", "confirmed", "requested", None)]
+    refunds.postal_issued(ctx, staff["op1"], loaded["P1"], "C-1", date(2020, 9, 30))
+    assert shown() == [("P1", "confirmed", "issued", "C-1")]
+    refunds.postal_returned(ctx, staff["op1"], loaded["P1"], "期限切れ")
+    assert shown() == [("P1", "awaiting_method", "returned", "C-1")]
+    # A new 払出証書: back to waiting for the next list, the returned one history.
+    refunds.change_method(ctx, staff["op1"], loaded["P1"], "postal_order", how="phone_on_record")
+    assert shown() == [("P1", "confirmed", None, None)]
+
+
+def test_the_postal_counts_cover_the_whole_rail(ctx, staff, loaded, tmp_path):
+    assert refunds.postal_counts(ctx) == {"waiting": 1, "requested": 0, "issued": 0,
+                                          "returned": 0}
+    refunds.postal_request_list(ctx, staff["sv1"], tmp_path / "list.csv")
+    assert refunds.postal_counts(ctx)["requested"] == 1
+    refunds.postal_returned(ctx, staff["op1"], loaded["P1"], "宛先不明で返戻")
+    assert refunds.postal_counts(ctx) == {"waiting": 0, "requested": 0, "issued": 0,
+                                          "returned": 1}
