@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from app.commands.desk import desk_of
+from app.commands.desk import add_code_option, desk_of, step_up_code
 from app.services.gateway import FileIn, FileOut
 
 
@@ -94,7 +94,9 @@ def cmd_both(args: argparse.Namespace) -> int:
 def cmd_postal_list(args: argparse.Namespace) -> int:
     from app.services.refunds import postal_request_list
 
-    count = desk_of(args).write(postal_request_list, FileOut(args.out)).value
+    desk = desk_of(args)
+    count = desk.write(postal_request_list, FileOut(args.out),
+                       second_factor=step_up_code(args, desk)).value
     print(f"払出証書の請求リスト / postal order request list: {count:,} 件 → {args.out}")
     return 0
 
@@ -124,4 +126,5 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     postal = cmds.add_parser("postal-list", parents=[common],
                              help="the 払出証書 request list for Japan Post (CSV)")
     postal.add_argument("--out", required=True, metavar="FILE.csv")
+    add_code_option(postal, "at a centre: the signed-in supervisor's")
     postal.set_defaults(handler=cmd_postal_list)

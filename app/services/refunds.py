@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from app.core.clock import to_jst
 from app.core.errors import MoveNotAllowed, NotFound, ValidationError
+from app.core.files import recorded_path, written_into_place
 from app.domain import refunds as rules
 from app.domain.refunds import RefundState
 from app.domain.roles import Actor, Role
@@ -451,13 +452,15 @@ def _payable(session: Session, app: RefundApplication) -> None:
         raise MoveNotAllowed("この会員には払戻済です。", "This member has been refunded already.")
 
 
-def postal_request_list(ctx: AppContext, actor: Actor, out: str | Path) -> int:
+def postal_request_list(ctx: AppContext, actor: Actor, out: str | Path, *,
+                        second_factor: str | None = None) -> int:
     """The 払出証書 request list for Japan Post: every confirmed postal-order application
-    not yet on a rail, written as CSV (UTF-8 with BOM) and claimed on the postal rail."""
+    not yet on a rail, written as CSV (UTF-8 with BOM) and claimed on the postal rail.
+    Names and addresses leave the program in it: a supervisor's, with a fresh code, as
+    every export of personal data."""
     now = refund_clock(ctx).now()
-    with ctx.db.write() as session:
-        actor = confirmed_actor(session, actor, now)
-        require_role(actor, *SUPERVISORS)
+    with counting_step_up_failures(ctx, actor), ctx.db.write() as session:
+        actor = _supervisor(session, actor, second_factor, now)
         rows = session.execute(
             select(RefundApplication, RefundMember)
             .join(RefundMember, RefundMember.id == RefundApplication.member_ref)
@@ -486,8 +489,10 @@ def postal_request_list(ctx: AppContext, actor: Actor, out: str | Path) -> int:
         data = text.getvalue().encode("utf-8-sig")
         listing.file_sha256 = hashlib.sha256(data).hexdigest()
         audit.record(session, actor, now, "refund.postal_list", "postal_order_list",
-                     listing.id, after={"items": len(rows), "total": listing.total_amount})
-        Path(out).write_bytes(data)
+                     listing.id, after={"items": len(rows), "total": listing.total_amount,
+                                        "file": recorded_path(out)})
+        with written_into_place(out) as temp:  # whole or not at all
+            temp.write_bytes(data)
         return len(rows)
 
 

@@ -489,7 +489,10 @@ class RefundsPage(QWidget):
                                             f"払出証書依頼_{stamp}.csv", "CSV (*.csv)")
         if not path:
             return
-        self.desk.act(refunds.postal_request_list, FileOut(path),
+        code = ask_fresh_code(self, self.desk)  # names and addresses leave the program
+        if code is None:
+            return
+        self.desk.act(refunds.postal_request_list, FileOut(path), second_factor=code or None,
                       on_done=lambda count: self.message.setText(
                           _("{count:,} postal money orders requested: {path}").format(
                               count=count, path=path)),

@@ -266,7 +266,7 @@ def test_an_unmatched_application_matched_then_the_postal_rail_at_a_centre(
         RefundMethodDialog,
     )
 
-    ctx, _staff, _url = centre
+    ctx, staff, _url = centre
     import_balances(ctx, SYSTEM_ACTOR, write_csv(tmp_path / "残高.csv", BALANCE_HEADER, [
         member("MP", 6000, kana="スズキ ハナコ", phone="080-7777-0000")]))
     import_applications(ctx, SYSTEM_ACTOR, write_csv(tmp_path / "申出.csv", APPLICATION_HEADER, [
@@ -296,7 +296,8 @@ def test_an_unmatched_application_matched_then_the_postal_rail_at_a_centre(
     qtbot.waitUntil(lambda: "UP" in rows(page.postal), timeout=5000)
     assert page.request_list_button.isHidden()
     # The supervisor's request list: the server writes it, the desk receives it.
-    supervisor = open_page("sv1", answers=[True])
+    supervisor = open_page("sv1")  # signed in first: the sign-in spends its code's step
+    supervisor.desk.prompter.answers = [True, step_up_code(ctx, staff["sv1"])]
     out = tmp_path / "依頼リスト.csv"
     supervisor.desk.prompter.files = [out]
     supervisor.tabs.setCurrentWidget(supervisor.postal)

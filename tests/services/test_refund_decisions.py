@@ -11,7 +11,7 @@ from app.core.errors import ChangedMeanwhile, MoveNotAllowed, PermissionDenied, 
 from app.domain.roles import SYSTEM_ACTOR
 from app.services import intake, refunds
 from app.services.refunds_import import import_applications, import_balances
-from app.services.second_factor import StepUpRequired
+from app.services.second_factor import SecondFactorRefused, StepUpRequired
 from app.storage.models import AuditEvent, RefundApplication, RefundPayment
 from tests.conftest import step_up_code
 from tests.services.helpers import incident, victim
@@ -106,7 +106,8 @@ def test_spec_overlap_example_waits_then_refunds_nothing(ctx, staff, loaded):
 
 def test_postal_order_cashed_is_paid_once(ctx, staff, loaded, tmp_path):
     app_ref = loaded["P1"]
-    refunds.postal_request_list(ctx, staff["sv1"], tmp_path / "yucho.csv")
+    refunds.postal_request_list(ctx, staff["sv1"], tmp_path / "yucho.csv",
+                                second_factor=step_up_code(ctx, staff["sv1"]))
     with pytest.raises(MoveNotAllowed):  # not before it is issued
         refunds.postal_cashed(ctx, staff["op1"], app_ref)
     refunds.postal_issued(ctx, staff["op1"], app_ref, "No.9", date(2020, 9, 30))
@@ -172,7 +173,8 @@ def test_the_postal_list_follows_the_rail(ctx, staff, loaded, tmp_path):
                 for v in refunds.postal_list(ctx)]
 
     assert shown() == [("P1", "confirmed", None, None)]  # W1 is paid by transfer
-    refunds.postal_request_list(ctx, staff["sv1"], tmp_path / "list.csv")
+    refunds.postal_request_list(ctx, staff["sv1"], tmp_path / "list.csv",
+                                second_factor=step_up_code(ctx, staff["sv1"]))
     assert shown() == [("P1", "confirmed", "requested", None)]
     refunds.postal_issued(ctx, staff["op1"], loaded["P1"], "C-1", date(2020, 9, 30))
     assert shown() == [("P1", "confirmed", "issued", "C-1")]
@@ -186,8 +188,28 @@ def test_the_postal_list_follows_the_rail(ctx, staff, loaded, tmp_path):
 def test_the_postal_counts_cover_the_whole_rail(ctx, staff, loaded, tmp_path):
     assert refunds.postal_counts(ctx) == {"waiting": 1, "requested": 0, "issued": 0,
                                           "returned": 0}
-    refunds.postal_request_list(ctx, staff["sv1"], tmp_path / "list.csv")
+    refunds.postal_request_list(ctx, staff["sv1"], tmp_path / "list.csv",
+                                second_factor=step_up_code(ctx, staff["sv1"]))
     assert refunds.postal_counts(ctx)["requested"] == 1
     refunds.postal_returned(ctx, staff["op1"], loaded["P1"], "宛先不明で返戻")
     assert refunds.postal_counts(ctx) == {"waiting": 0, "requested": 0, "issued": 0,
                                           "returned": 1}
+
+
+def test_the_postal_list_leaves_only_with_a_fresh_code(ctx, staff, loaded, tmp_path):
+    """Names and addresses go out in it: as every export of personal data, a supervisor
+    with a fresh code; a refusal claims nothing and writes nothing."""
+    out = tmp_path / "list.csv"
+    with pytest.raises(PermissionDenied) as operator:
+        refunds.postal_request_list(ctx, staff["op1"], out)
+    assert not isinstance(operator.value, SecondFactorRefused)  # the role, before any code
+    with pytest.raises(StepUpRequired):
+        refunds.postal_request_list(ctx, staff["sv1"], out)
+    with pytest.raises(SecondFactorRefused) as wrong:
+        refunds.postal_request_list(ctx, staff["sv1"], out, second_factor="000000")
+    assert not isinstance(wrong.value, StepUpRequired)
+    assert not out.exists()
+    assert refunds.postal_counts(ctx)["waiting"] == 1
+    assert refunds.postal_request_list(ctx, staff["sv1"], out,
+                                       second_factor=step_up_code(ctx, staff["sv1"])) == 1
+    assert "P1" in out.read_text(encoding="utf-8-sig")
