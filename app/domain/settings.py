@@ -215,6 +215,21 @@ AT_LEAST_ONE = frozenset({"failed_attempts_before_letter", "queue_hold_minutes",
                           "programme_victims", "programme_total_yen"})
 
 
+# The largest number a setting takes when changed (the settings page's limit too).
+MAXIMUM_NUMBER = 2_000_000_000
+
+
+def parse_new_setting(key: str, value: Any) -> Any:
+    """``parse_setting`` for a value being saved: a number also at most MAXIMUM_NUMBER
+    (a stored one is read as it is, to be fixed)."""
+    parsed = parse_setting(key, value)
+    if type(parsed) is int and parsed > MAXIMUM_NUMBER:
+        ja, en = LABELS.get(key, (f"設定 {key}", key))
+        raise ValidationError(key, f"{ja}は {MAXIMUM_NUMBER:,} 以下にしてください: {value}",
+                              f"{en} must be at most {MAXIMUM_NUMBER:,}: {value}")
+    return parsed
+
+
 def settings_from(stored: dict[str, Any]) -> Settings:
     values = {k: _stored(k, v) for k, v in stored.items() if k in SETTING_NAMES}
     return Settings(**values)

@@ -53,6 +53,7 @@ from app.storage.models import AuditEvent, AuditHead
 
 KEY_ENV = "HOSHO_AUDIT_KEY"
 PUBLIC_KEY_ENV = "HOSHO_AUDIT_PUBLIC_KEY"
+MAX_SEQ = 2**63  # a position the database can hold (BIGINT)
 
 
 # -- keys ----------------------------------------------------------------------------------
@@ -219,12 +220,24 @@ def _record(session: Session, ctx: AppContext, actor: Actor, checkpoint: Checkpo
             file_name: str | None) -> None:
     actor = confirmed_actor(session, actor)
     require_role(actor, Role.ADMIN)
+    now = ctx.clock.now()
+    # What a desk sends back is the head it was given: a position the chain can hold,
+    # taken just now (the trail is dated by the server's clock, never the desk's).
+    if not 0 <= checkpoint.seq < MAX_SEQ:
+        raise UserError("このチェックポイントは監査記録の鎖と一致しません。",
+                        "This checkpoint does not match the audit chain.")
+    taken = checkpoint.taken_at
+    if taken is None or taken.tzinfo is None or abs(taken - now) > CLOCK_TOLERANCE:
+        raise UserError("このチェックポイントは今作成されたものではありません（作成時刻が"
+                        "サーバーの時刻と合いません）。",
+                        "This checkpoint was not taken just now (its time is not the "
+                        "server's).")
     stored = session.execute(select(AuditEvent.hash).where(
         AuditEvent.seq == checkpoint.seq)).scalar() if checkpoint.seq else GENESIS
     if stored != checkpoint.hash:
         raise UserError("このチェックポイントは監査記録の鎖と一致しません。",
                         "This checkpoint does not match the audit chain.")
-    audit.record(session, actor, checkpoint.taken_at or ctx.clock.now(), "audit.checkpoint",
+    audit.record(session, actor, now, "audit.checkpoint",
                  "audit_event", None,
                  after={"seq": checkpoint.seq, "hash": checkpoint.hash, "file": file_name,
                         "key": checkpoint.signature.key if checkpoint.signature else None})

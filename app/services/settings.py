@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from app.core.errors import ConflictError
 from app.domain.roles import Actor, Role
-from app.domain.settings import Settings, parse_setting, settings_from
+from app.domain.settings import Settings, parse_new_setting, settings_from
 from app.services import audit
 from app.services.context import AppContext, confirmed_actor, require_role
 from app.storage.models import Setting
@@ -48,7 +48,7 @@ def get(ctx: AppContext) -> Settings:
 
 def change(ctx: AppContext, actor: Actor, key: str, value: Any) -> Settings:
     """Administrators only (the command line); the old and new values go into the trail."""
-    stored = _stored(parse_setting(key, value))
+    stored = _stored(parse_new_setting(key, value))
     now = ctx.clock.now()
     with ctx.db.write() as session:
         actor = confirmed_actor(session, actor)
@@ -66,7 +66,7 @@ def change_many(ctx: AppContext, actor: Actor, values: dict[str, Any], *,
     ``expected`` holds the values the page showed (as ``Settings.to_json_dict``): a key
     whose stored value is no longer the one shown is refused with SettingsConflict.
     """
-    parsed = {key: _stored(parse_setting(key, value)) for key, value in values.items()}
+    parsed = {key: _stored(parse_new_setting(key, value)) for key, value in values.items()}
     now = ctx.clock.now()
     with ctx.db.write() as session:
         actor = confirmed_actor(session, actor)

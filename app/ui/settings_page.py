@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from app.core.errors import ConflictError
 from app.core.i18n import N_, _, error_text
 from app.domain.roles import Role
-from app.domain.settings import AT_LEAST_ONE, CHOICES, Settings
+from app.domain.settings import AT_LEAST_ONE, CHOICES, MAXIMUM_NUMBER, Settings
 from app.services import settings
 from app.ui.desk import Desk
 
@@ -63,7 +63,7 @@ LABELS = {
     "idle_lock_minutes": N_("Lock the window after idle minutes"),
     "operator_second_factor": N_("Operators: authenticator code at sign-in"),
 }
-MAXIMUM = 2_000_000_000
+MAXIMUM = MAXIMUM_NUMBER  # what the services take (app.domain.settings)
 # The words a choice setting takes, as the administrator reads them.
 CHOICE_LABELS = {
     "western": N_("Western calendar (2019年8月19日)"),

@@ -1,0 +1,167 @@
+"""Attacks on what the command line's centre mode added to the server's allow-list
+(settings.change, reconcile, checkpoints.*, letters.find_letter / alignment_sheet,
+operator_admin with a chosen password): what a desk sends is a request, never a claim
+the server believes, and malformed input is refused, never an internal error."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from sqlmodel import select
+
+from app.core.errors import EnvironmentProblem, HoshoError, PermissionDenied, ValidationError
+from app.domain.checkpoint import Checkpoint
+from app.domain.roles import Role
+from app.services import checkpoints, letters, operator_admin, reconcile, settings, stats
+from app.services.second_factor import SecondFactorRefused
+from app.storage.models import AuditEvent, Operator
+from tests.conftest import PASSWORD, step_up_code
+
+STRONG = "a long enough password for tests"
+
+
+def raw_call(server: str, desk, service: str, kind: str, args=(), kwargs=None):
+    headers = {"Authorization": f"Bearer {desk.gateway.token}"}
+    return httpx.post(f"{server}/call", headers=headers, timeout=30,
+                      json={"service": service, "kind": kind, "args": list(args),
+                            "kwargs": kwargs or {}})
+
+
+# -- roles ---------------------------------------------------------------------------------
+def test_an_operator_reaches_none_of_the_new_supervisor_or_admin_entries(ctx, desks, staff):
+    desk = desks("op1")
+    head = checkpoints.head(ctx, staff["admin1"])
+    attempts = [
+        (desk.write, settings.change, ("idle_lock_minutes", "30")),
+        (desk.read, reconcile.reconcile, ()),
+        (desk.write, checkpoints.head, ()),
+        (desk.write, checkpoints.record, (head, "cp.json")),
+        (desk.read, checkpoints.verify_given, ([],)),
+        (desk.write, operator_admin.add, ("mallory", "M", Role.ADMIN, None)),
+        (desk.write, operator_admin.reset_password, ("admin1", None)),
+        (desk.write, operator_admin.reset_second_factor, ("admin1", None)),
+    ]
+    for call, service, args in attempts:
+        with pytest.raises(PermissionDenied):
+            call(service, *args)
+    # ... and a supervisor none of the administrator's
+    sv = desks("sv1")
+    with pytest.raises(PermissionDenied):
+        sv.write(settings.change, "idle_lock_minutes", "30")
+    with pytest.raises(PermissionDenied):
+        sv.write(checkpoints.record, head, "cp.json")
+    assert settings.get(ctx).idle_lock_minutes == 10
+    with ctx.db.read() as session:
+        assert session.exec(select(Operator).where(Operator.login == "mallory")).first() is None
+        assert not session.exec(select(AuditEvent).where(
+            AuditEvent.action.in_(["audit.checkpoint", "setting.change"]))).all()
+
+
+def test_the_chosen_password_passes_the_policy_and_must_be_changed(ctx, desks, staff):
+    admin = desks("admin1")
+    with pytest.raises(ValidationError) as refused:
+        admin.write(operator_admin.reset_password, "op1", step_up_code(ctx, staff["admin1"]),
+                    password="password")
+    assert "password" not in (refused.value.ja + refused.value.en).replace("Passwords", "")
+    admin.write(operator_admin.reset_password, "op1", step_up_code(ctx, staff["admin1"]),
+                password=STRONG)
+    with ctx.db.read() as session:
+        row = session.exec(select(Operator).where(Operator.login == "op1")).one()
+        assert row.must_change_password
+        trail = " ".join(str(e.after) + str(e.before) for e in session.exec(select(AuditEvent)))
+    assert STRONG not in trail
+
+
+def test_a_step_up_code_is_not_accepted_twice_across_two_commands(ctx, desks, staff):
+    admin = desks("admin1")
+    code = step_up_code(ctx, staff["admin1"])
+    admin.write(operator_admin.reset_password, "op1", code)
+    with pytest.raises(SecondFactorRefused):
+        admin.write(operator_admin.reset_password, "op2", code)
+    with ctx.db.read() as session:
+        assert not session.exec(select(Operator).where(Operator.login == "op2")).one() \
+            .must_change_password
+
+
+def test_no_code_at_a_centre_is_refused_by_the_service(ctx, desks, staff):
+    admin = desks("admin1")
+    for service, args in ((operator_admin.add, ("newbie", "N", Role.OPERATOR, None)),
+                          (operator_admin.reset_password, ("op1", None)),
+                          (operator_admin.reset_second_factor, ("sv1", None))):
+        with pytest.raises(SecondFactorRefused):
+            admin.write(service, *args)
+    with ctx.db.read() as session:
+        assert not session.exec(select(Operator).where(Operator.login == "op1")).one() \
+            .must_change_password
+
+
+# -- what a desk names ---------------------------------------------------------------------
+def test_an_actor_sent_to_a_new_read_entry_is_refused(server, desks, staff):
+    desk = desks("op1")
+    answer = raw_call(server, desk, "letters.find_letter", "read", ["AB-CD"],
+                      {"actor": {"operator_id": staff["admin1"].operator_id}})
+    assert answer.status_code == 422
+
+
+def test_the_alignment_sheet_takes_no_server_path(server, desks, tmp_path):
+    desk = desks("op1")
+    target = tmp_path / "sheet.pdf"
+    answer = raw_call(server, desk, "letters.alignment_sheet", "read", [str(target)])
+    assert answer.status_code == 422
+    assert not target.exists()
+
+
+def test_a_checkpoint_is_recorded_at_the_servers_time_not_the_desks(ctx, desks, staff):
+    """The desk sends back the head it was given, signed where its key is: the time the
+    trail records is the server's, whatever the desk wrote into taken_at."""
+    admin = desks("admin1")
+    head = admin.write(checkpoints.head)
+    for taken_at in (datetime(2001, 1, 1, tzinfo=UTC), datetime(2099, 1, 1, tzinfo=UTC),
+                     ctx.clock.now().replace(tzinfo=None), None):
+        with pytest.raises(HoshoError) as refused:
+            admin.write(checkpoints.record, replace(head, taken_at=taken_at), "cp.json")
+        assert not isinstance(refused.value, EnvironmentProblem), taken_at
+    admin.write(checkpoints.record, head, "cp.json")
+    with ctx.db.read() as session:
+        events = session.exec(select(AuditEvent).where(
+            AuditEvent.action == "audit.checkpoint")).all()
+    assert [e.at.replace(tzinfo=UTC) if e.at.tzinfo is None else e.at for e in events] \
+        == [ctx.clock.now()]
+
+
+def test_a_checkpoint_past_any_position_is_refused_not_an_internal_error(ctx, desks, staff):
+    admin = desks("admin1")
+    head = admin.write(checkpoints.head)
+    for seq in (10**30, -1):
+        with pytest.raises(HoshoError) as refused:
+            admin.write(checkpoints.record, replace(head, seq=seq), "cp.json")
+        assert not isinstance(refused.value, EnvironmentProblem), seq
+    given = checkpoints.Given("x", Checkpoint(seq=10**30, hash="0" * 64, head_at=None,
+                                              taken_at=ctx.clock.now(), origin=None))
+    _report, findings = admin.read(checkpoints.verify_given, [given])
+    assert not findings[0].holds
+
+
+def test_a_settings_number_past_the_pages_limit_is_refused(ctx, desks):
+    """The settings page takes at most 2,000,000,000; the command line the same (a
+    larger one stored breaks every later timedelta built from it)."""
+    admin = desks("admin1")
+    with pytest.raises(ValidationError):
+        admin.write(settings.change, "queue_hold_minutes", "99999999999999999999")
+    assert settings.get(ctx).queue_hold_minutes == 15
+
+
+def test_malformed_values_for_the_new_entries_are_refused_not_internal(ctx, desks, staff):
+    admin = desks("admin1")
+    for key, value in (("zengin_company_name", ["ア"]), ("zengin_bank_code", {"a": 1}),
+                       ("refund_deadline", "2020-13-45"), ("letter_window_x_mm", 1.5),
+                       ("no_such_setting", "1")):
+        with pytest.raises(HoshoError) as refused:
+            admin.write(settings.change, key, value)
+        assert not isinstance(refused.value, EnvironmentProblem), key
+    assert admin.read(letters.find_letter, "\x00" * 500) is None
+    assert admin.read(stats.programme_stats)["victims"] == 0
+    assert PASSWORD  # (the desks signed in with it)
