@@ -125,6 +125,27 @@ def step_up_code(args: argparse.Namespace, desk) -> str | None:
     return getpass.getpass("認証アプリの確認コード / authenticator code: ")
 
 
+def whole_number(text: str) -> int:
+    """An argparse ``type``: a count, a limit or an id, 0 or more and one the database
+    holds (a larger one would fail at the SQL as a bug)."""
+    number = int(text)
+    if not 0 <= number < 2**63:
+        raise argparse.ArgumentTypeError(f"0 から {2**63 - 1} までの整数: {text} / "
+                                         f"a whole number from 0 to {2**63 - 1}: {text}")
+    return number
+
+
+def iso_day(text: str):
+    """A day given as YYYY-MM-DD, else a bilingual refusal."""
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise UserError(f"日付は YYYY-MM-DD で指定してください: {text}",
+                        f"Dates are YYYY-MM-DD: {text}") from exc
+
+
 def add_code_option(parser: argparse.ArgumentParser, who: str = "your") -> None:
     parser.add_argument("--code", metavar="CODE",
                         help=f"{who} authenticator code, a fresh one (asked at a terminal if "

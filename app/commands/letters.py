@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from app.commands.desk import at_centre, desk_of
+from app.commands.desk import at_centre, desk_of, whole_number
 from app.services.gateway import FileOut
 from app.services.progress import Watch
 
@@ -162,7 +162,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
         p.add_argument("--status", help="case status (default: the kind's usual one)")
         p.add_argument("--letter-due", action="store_true",
                        help="only cases the outreach queue marked as due a letter")
-        p.add_argument("--limit", type=int)
+        p.add_argument("--limit", type=whole_number)
         p.add_argument("--out", required=True, help="the batch PDF")
         p.add_argument("--per-case", metavar="DIR", help="one PDF per case in DIR instead")
         if kind == "deficiency":
@@ -179,7 +179,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
         p.add_argument("--application", action="append", metavar="NUMBER",
                        help="an application number, 申出番号 (repeat); without it every "
                             "application due this letter")
-        p.add_argument("--limit", type=int)
+        p.add_argument("--limit", type=whole_number)
         p.add_argument("--out", required=True, help="the batch PDF")
         p.add_argument("--per-case", metavar="DIR", help="one PDF per application in DIR")
         p.add_argument("--json", action="store_true")
@@ -190,7 +190,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     due.set_defaults(handler=cmd_due)
     mailed = area.add_parser("mark-mailed", parents=[common],
                              help="record a batch as posted; cases move on")
-    mailed.add_argument("batch_id", type=int)
+    mailed.add_argument("batch_id", type=whole_number)
     mailed.add_argument("--json", action="store_true")
     mailed.set_defaults(handler=cmd_mark_mailed)
     find = area.add_parser("find", parents=[common], help="the case of a letter code")
@@ -198,7 +198,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     find.add_argument("--json", action="store_true")
     find.set_defaults(handler=cmd_find)
     batches = area.add_parser("batches", parents=[common], help="recent batches")
-    batches.add_argument("--limit", type=int, default=20)
+    batches.add_argument("--limit", type=whole_number, default=20)
     batches.add_argument("--json", action="store_true")
     batches.set_defaults(handler=cmd_batches)
     align = area.add_parser("alignment", parents=[common],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from app.commands.desk import desk_of
+from app.commands.desk import desk_of, whole_number
 from app.core.clock import to_jst
 
 
@@ -118,7 +118,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     """Add this area's subcommands."""
     q = sub.add_parser("queue", parents=[common], help="the outreach queue in calling order")
     q.add_argument("--json", action="store_true")
-    q.add_argument("--limit", type=int, default=50)
+    q.add_argument("--limit", type=whole_number, default=50)
     which = q.add_mutually_exclusive_group()
     which.add_argument("--letter-due", action="store_true",
                        help="cases due a guidance letter after failed attempts")

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import date
 
-from app.commands.desk import add_code_option, desk_of, step_up_code
+from app.commands.desk import add_code_option, desk_of, iso_day, step_up_code, whole_number
 from app.core.errors import UserError
 from app.domain.channels import Channel
 from app.services.gateway import FileOut
@@ -44,7 +43,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
     batch = desk_of(args, supervisor=True).write(
         payouts.build_batch, channel=Channel(args.channel) if args.channel else None,
-        limit=args.limit, transfer_date=date.fromisoformat(args.date) if args.date else None,
+        limit=args.limit, transfer_date=iso_day(args.date) if args.date else None,
         refunds=args.refunds).value
     _print_batch(batch, args.json)
     return 0
@@ -203,7 +202,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
             json_out: bool = True):
         parser = cmds.add_parser(name, parents=[common], help=help_text)
         if batch:
-            parser.add_argument("batch", type=int, help="batch number")
+            parser.add_argument("batch", type=whole_number, help="batch number")
         if sv:
             parser.add_argument("--as", dest="as_login", metavar="LOGIN",
                                 help="on a local database: the supervisor doing this (four "
@@ -217,7 +216,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
 
     build = add("batch", cmd_batch, "build a batch from approved bank-transfer cases", sv=True)
     build.add_argument("--channel", choices=[c.value for c in Channel])
-    build.add_argument("--limit", type=int, metavar="N")
+    build.add_argument("--limit", type=whole_number, metavar="N")
     build.add_argument("--refunds", action="store_true",
                        help="also take the balance refunds waiting for a transfer (one batch "
                             "may hold both programmes)")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from app.commands.desk import add_code_option, desk_of, step_up_code
+from app.commands.desk import add_code_option, desk_of, step_up_code, whole_number
 from app.services.gateway import FileIn, FileOut
 
 
@@ -116,7 +116,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
         parser.set_defaults(handler=handler)
     listing = cmds.add_parser("list", parents=[common], help="a work list")
     listing.add_argument("name", choices=list(WORK_LISTS))
-    listing.add_argument("--limit", type=int, default=100)
+    listing.add_argument("--limit", type=whole_number, default=100)
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=cmd_list)
     both = cmds.add_parser("both", parents=[common],

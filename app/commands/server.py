@@ -17,7 +17,7 @@ import os
 import sys
 from pathlib import Path
 
-from app.commands.desk import desk_of
+from app.commands.desk import desk_of, whole_number
 from app.core.errors import UserError
 from app.core.paths import user_data_dir
 from app.remote.where import ca_file_of, server_of
@@ -184,7 +184,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=cmd_sessions_list)
     end = sess.add_parser("end", parents=[common], help="end a session")
-    end.add_argument("session", type=int)
+    end.add_argument("session", type=whole_number)
     end.set_defaults(handler=cmd_sessions_end)
 
 

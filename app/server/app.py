@@ -11,6 +11,7 @@ and sends back the result, or the error's class and its Japanese and English tex
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
 import json
 import logging
@@ -53,6 +54,7 @@ from app.services.operators import OperatorView
 
 log = logging.getLogger("hosho.server")
 MAX_ARGUMENTS = 64
+BIGINT = 2**63
 # A live stream says something at least this often (seconds): a desk notices a dead
 # connection, and the stream notices a server shutting down or a session ended.
 KEEP_ALIVE = 1.0
@@ -158,8 +160,28 @@ def bind_arguments(entry: Entry, actor, args: list[Any], kwargs: dict[str, Any],
             where = ".".join(str(part) for part in (name, *first.get("loc", ())))
             raise ValidationError(name, f"値が正しくありません（{where}）: {first.get('msg')}",
                                   f"Invalid value for {where}: {first.get('msg')}") from None
+        if not _fits(given.arguments[name]):
+            raise ValidationError(name, f"値が大きすぎます（{name}）。",
+                                  f"Invalid value for {name}: a number out of range.")
     head = [actor] if entry.kind == WRITE else []
     return head + list(given.args), dict(given.kwargs)
+
+
+def _fits(value: Any, depth: int = 0) -> bool:
+    """No whole number beyond what the database holds (BIGINT), however deep: a limit, an
+    id or a position past it is a bad value, not the server's bug at the SQL."""
+    if isinstance(value, int):
+        return -BIGINT <= value < BIGINT
+    if depth > 20 or isinstance(value, str | bytes | float | type(None)):
+        return True
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return all(_fits(getattr(value, f.name), depth + 1)
+                   for f in dataclasses.fields(value))
+    if isinstance(value, dict):
+        return all(_fits(k, depth + 1) and _fits(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return all(_fits(v, depth + 1) for v in value)
+    return True
 
 
 def create_app(ctx: AppContext, limits: Limits | None = None) -> FastAPI:

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from app.cli import build_parser, run
-from app.commands.desk import LOCAL_ONLY
+from app.commands.desk import LOCAL_ONLY, whole_number
 from app.domain.roles import SYSTEM_ACTOR
 from app.remote.codec import decode_result, encode
 from app.server.allow import ALLOWED, READ, WRITE
@@ -121,7 +121,7 @@ def minimal_argv(parser: argparse.ArgumentParser, tmp_path: Path) -> list[str]:
             continue
         if action.choices:
             value = str(next(iter(action.choices)))
-        elif action.type is int:
+        elif action.type in (int, whole_number):
             value = "1"
         elif action.dest in ("path", "file"):
             value = str(tmp_path / "in.csv")

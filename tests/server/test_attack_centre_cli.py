@@ -141,8 +141,14 @@ def test_a_checkpoint_past_any_position_is_refused_not_an_internal_error(ctx, de
         assert not isinstance(refused.value, EnvironmentProblem), seq
     given = checkpoints.Given("x", Checkpoint(seq=10**30, hash="0" * 64, head_at=None,
                                               taken_at=ctx.clock.now(), origin=None))
-    _report, findings = admin.read(checkpoints.verify_given, [given])
+    with pytest.raises(ValidationError):  # refused at the call's door
+        admin.read(checkpoints.verify_given, [given])
+    # ... and on the desk's own database, held against the chain (it does not hold)
+    _report, findings = checkpoints.verify_given(ctx, [given])
     assert not findings[0].holds
+    with pytest.raises(HoshoError) as refused:
+        checkpoints.record(ctx, staff["admin1"], replace(head, seq=10**30), "cp.json")
+    assert not isinstance(refused.value, EnvironmentProblem)
 
 
 def test_a_settings_number_past_the_pages_limit_is_refused(ctx, desks):
@@ -165,3 +171,39 @@ def test_malformed_values_for_the_new_entries_are_refused_not_internal(ctx, desk
     assert admin.read(letters.find_letter, "\x00" * 500) is None
     assert admin.read(stats.programme_stats)["victims"] == 0
     assert PASSWORD  # (the desks signed in with it)
+
+
+# -- numbers past what the database holds ----------------------------------------------------
+def test_a_number_past_what_the_database_holds_is_refused_not_an_internal_error(
+        server, desks):
+    """A desk's int goes to SQL (a limit, an id, a position): beyond 64 bits it is
+    refused as a bad value (422), at the call's door, not as the server's bug (500)."""
+    desk = desks("sv1")
+    for service, kwargs in (("queue.list_queue", {"limit": 10**30}),
+                            ("letters.list_batches", {"limit": -(10**30)}),
+                            ("payouts.get_batch", {"batch_id": 2**63}),
+                            ("refunds.work_list", {"name": "unmatched", "offset": 10**19})):
+        answer = raw_call(server, desk, service, "read", kwargs=kwargs)
+        assert answer.status_code == 422, (service, answer.text)
+
+
+@pytest.mark.parametrize("argv", [
+    ["queue", "--limit", "99999999999999999999"],
+    ["letters", "batches", "--limit", "99999999999999999999"],
+    ["letters", "mark-mailed", "99999999999999999999"],
+    ["payouts", "batch", "--as", "sv1", "--date", "2020-13-45"],
+    ["refunds", "list", "unmatched", "--limit", "99999999999999999999"],
+])
+def test_malformed_numbers_and_dates_on_the_command_line_are_refused(ctx, staff, argv,
+                                                                      capsys):
+    from app.main import main
+
+    if ctx.db.path is None:
+        pytest.skip("the command line's own database: SQLite")
+    try:
+        code = main(["--db", str(ctx.db.path), *argv])
+    except SystemExit as refused:  # argparse's own refusal of the option
+        code = refused.code
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "internal error" not in err
