@@ -239,8 +239,17 @@ def _record(session: Session, ctx: AppContext, actor: Actor, checkpoint: Checkpo
                         "This checkpoint does not match the audit chain.")
     audit.record(session, actor, now, "audit.checkpoint",
                  "audit_event", None,
-                 after={"seq": checkpoint.seq, "hash": checkpoint.hash, "file": file_name,
+                 after={"seq": checkpoint.seq, "hash": checkpoint.hash,
+                        "file": _plain_name(file_name),
                         "key": checkpoint.signature.key if checkpoint.signature else None})
+
+
+def _plain_name(file_name: str | None) -> str | None:
+    """The name of the file the checkpoint went into, as the trail records it: a plain
+    name (where it is kept on a desk is not the server's to record), not a story."""
+    if not file_name:
+        return None
+    return Path(str(file_name).replace("\\", "/")).name[:120] or None
 
 
 def dumps(checkpoint: Checkpoint) -> str:
