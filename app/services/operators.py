@@ -151,7 +151,8 @@ def add_operator(ctx: AppContext, actor: Actor, login: str, display_name: str, r
         session.add(row)
         session.flush()
         audit.record(session, actor, now, "operator.add", "operator", row.id,
-                     after={"login": login, "role": role.value})
+                     after={"login": login, "role": role.value,
+                            "must_change_password": must_change_password})
         return _view(row, session)
 
 

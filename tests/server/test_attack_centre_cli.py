@@ -75,6 +75,24 @@ def test_the_chosen_password_passes_the_policy_and_must_be_changed(ctx, desks, s
     assert STRONG not in trail
 
 
+def test_an_account_with_a_chosen_password_kept_says_so_in_the_trail(ctx, desks, staff):
+    """`operator add --password-stdin` without --must-change: the administrator knows a
+    password nobody will change; the trail says the account was made so."""
+    admin = desks("admin1")
+    view, answered = admin.write(operator_admin.add, "carol", "Carol Example",
+                                 Role.OPERATOR, step_up_code(ctx, staff["admin1"]),
+                                 password=STRONG, must_change_password=False)
+    assert answered == ""  # the chosen password is not sent back
+    with ctx.db.read() as session:
+        event = session.exec(select(AuditEvent).where(
+            AuditEvent.action == "operator.add", AuditEvent.entity_id == view.id)).one()
+    assert '"must_change_password": false' in event.after
+    assert STRONG not in event.after
+    with pytest.raises(ValidationError):  # the policy holds for a chosen one
+        admin.write(operator_admin.add, "dave", "Dave", Role.OPERATOR,
+                    step_up_code(ctx, staff["admin1"]), password="dave" + "x" * 20)
+
+
 def test_a_step_up_code_is_not_accepted_twice_across_two_commands(ctx, desks, staff):
     admin = desks("admin1")
     code = step_up_code(ctx, staff["admin1"])
