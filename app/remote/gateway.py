@@ -37,7 +37,14 @@ from app.remote.codec import decode, decode_result, encode, rebuild_error
 from app.services import second_factor
 from app.services.changes import Changed
 from app.services.context import SessionEnded
-from app.services.gateway import FileIn, FileOut, Outcome, Service, service_name
+from app.services.gateway import (
+    FileIn,
+    FileOut,
+    Outcome,
+    Service,
+    checked_target,
+    service_name,
+)
 from app.services.imports import ImportCancelled
 from app.services.operators import OperatorView
 from app.services.progress import Watch
@@ -174,7 +181,7 @@ class RemoteGateway:
         if isinstance(values, FileIn):
             return {MARK: "in", "upload": self.upload(values.path, watch)}
         if isinstance(values, FileOut):
-            outs.append(values)
+            outs.append(checked_target(values))
             return {MARK: "out", "slot": len(outs) - 1, "name": Path(values.path).name,
                     "folder": values.folder}
         return values

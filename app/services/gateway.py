@@ -27,9 +27,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from app.core.clock import DemoClock
+from app.core.errors import UserError
 from app.domain.roles import Actor
 from app.services import changes, sessions
 from app.services.changes import Changed
@@ -72,13 +74,29 @@ class FileOut:
     folder: bool = False
 
 
+def checked_target(out: FileOut) -> FileOut:
+    """Refuse, before the service runs, a file to write that names an existing folder
+    (or a folder that names a file): else the service would record its batch or export
+    as made, then fail to put it in place (at a centre: after the server committed)."""
+    target = Path(out.path)
+    if not out.folder and target.is_dir():
+        raise UserError(f"フォルダーが指定されました。ファイル名を指定してください: {target}",
+                        f"{target} is a folder: name the file to write.")
+    if out.folder and target.exists() and not target.is_dir():
+        raise UserError(f"ファイルが指定されました。フォルダーを指定してください: {target}",
+                        f"{target} is a file: name a folder to write into.")
+    return out
+
+
 def local_paths(values: Any) -> Any:
     """``values`` (args tuple or kwargs dict) with FileIn/FileOut as their paths."""
     if isinstance(values, dict):
         return {k: local_paths(v) for k, v in values.items()}
     if isinstance(values, tuple | list):
         return type(values)(local_paths(v) for v in values)
-    if isinstance(values, FileIn | FileOut):
+    if isinstance(values, FileOut):
+        return checked_target(values).path
+    if isinstance(values, FileIn):
         return values.path
     return values
 

@@ -266,3 +266,47 @@ def test_malformed_numbers_and_dates_on_the_command_line_are_refused(ctx, staff,
     err = capsys.readouterr().err
     assert code == 2, err
     assert "internal error" not in err
+
+
+# -- the command line at a centre --------------------------------------------------------------
+def test_a_centre_command_without_a_code_on_a_pipe_is_refused(ctx, server, staff, capsys):
+    from tests.server.test_centre_cli import hosho, login
+
+    login(ctx, server, staff, "admin1")
+    assert hosho("--server", server, "operator", "reset-password", "op1",
+                 "--password-stdin", stdin=STRONG + "\n") == 2
+    assert hosho("--server", server, "operator", "reset-second-factor", "sv1") == 2
+    err = capsys.readouterr().err
+    assert "internal error" not in err and STRONG not in err
+    with ctx.db.read() as session:
+        assert not session.exec(select(Operator).where(Operator.login == "op1")).one() \
+            .must_change_password
+
+
+@pytest.mark.parametrize("where", ["centre", "local"])
+def test_letters_into_a_folder_given_as_the_file_record_no_batch(ctx, server, staff,
+                                                                   tmp_path, where, capsys):
+    """--out names a folder that exists: refused, and no batch is recorded as made (at a
+    centre the server would otherwise commit the batch the desk then cannot save)."""
+    from app.domain.channels import Channel
+    from app.services import intake
+    from tests.server.test_centre_cli import hosho, login
+    from tests.services.helpers import incident, victim
+
+    if where == "local" and ctx.db.path is None:
+        pytest.skip("the command line's own database: SQLite")
+    case = intake.take_phone_intake(ctx, staff["op1"], victim(), incident(Channel.DEBIT_CHARGE))
+    folder = tmp_path / "letters"
+    folder.mkdir()
+    if where == "centre":
+        login(ctx, server, staff, "op1")
+        head = ["--server", server]
+    else:
+        head = ["--db", str(ctx.db.path)]
+    code = hosho(*head, "letters", "guidance", "--case", case.case_number,
+                 "--out", str(folder))
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "internal error" not in err
+    assert letters.list_batches(ctx) == []
+    assert list(folder.iterdir()) == []
