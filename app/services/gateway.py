@@ -85,6 +85,10 @@ def checked_target(out: FileOut) -> FileOut:
     if out.folder and target.exists() and not target.is_dir():
         raise UserError(f"ファイルが指定されました。フォルダーを指定してください: {target}",
                         f"{target} is a file: name a folder to write into.")
+    above = next((p for p in target.parents if p.exists()), None)
+    if above is not None and not above.is_dir():
+        raise UserError(f"{above} はフォルダーではないため、その中に書き出せません: {target}",
+                        f"{above} is not a folder: nothing can be written at {target}.")
     return out
 
 

@@ -298,15 +298,17 @@ def test_letters_into_a_folder_given_as_the_file_record_no_batch(ctx, server, st
     case = intake.take_phone_intake(ctx, staff["op1"], victim(), incident(Channel.DEBIT_CHARGE))
     folder = tmp_path / "letters"
     folder.mkdir()
+    (tmp_path / "a-file").write_text("not a folder")
     if where == "centre":
         login(ctx, server, staff, "op1")
         head = ["--server", server]
     else:
         head = ["--db", str(ctx.db.path)]
-    code = hosho(*head, "letters", "guidance", "--case", case.case_number,
-                 "--out", str(folder))
-    err = capsys.readouterr().err
-    assert code == 2, err
-    assert "internal error" not in err
+    for out in (folder, tmp_path / "a-file" / "inside" / "letters.pdf"):
+        code = hosho(*head, "letters", "guidance", "--case", case.case_number,
+                     "--out", str(out))
+        err = capsys.readouterr().err
+        assert code == 2, err
+        assert "internal error" not in err
     assert letters.list_batches(ctx) == []
     assert list(folder.iterdir()) == []
