@@ -28,6 +28,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from app.core.collect import fewer_collections
 from app.core.errors import ChangedMeanwhile
 from app.domain import refunds as rules
 from app.domain.roles import Actor
@@ -127,22 +128,23 @@ def _import(ctx, actor, path, kind: FileKind, plan_class, dry_run, mapping, on_r
         actor = confirmed_actor(session, actor, now)
         opened = settings.load(session).refund_applications_from
     source = read_refund_file(path, kind, now=now, mapping=mapping, applications_from=opened)
-    for _attempt in range(REPLANS + 1):
-        with tempfile.TemporaryFile() as refused, tempfile.TemporaryFile() as rows:
-            summary = RefundImportSummary(
-                file_name=path.name, kind=kind.name, encoding=source.encoding,
-                sha256=source.sha256, unknown_columns=source.unknown_columns, dry_run=dry_run)
-            plan = plan_class(summary, path, now, opened, refused, rows)
-            with ctx.db.read() as session:
-                plan.make(session, source, cancel, progress)
-            if not dry_run:
-                try:
-                    with ctx.db.write() as session:
-                        plan.write(session, confirmed_actor(session, actor, now), cancel)
-                except PlanStale:
-                    continue
-            _replay(refused, on_refused)
-            return summary
+    with fewer_collections():  # the rows' objects die young: collected less often
+        for _attempt in range(REPLANS + 1):
+            with tempfile.TemporaryFile() as refused, tempfile.TemporaryFile() as rows:
+                summary = RefundImportSummary(
+                    file_name=path.name, kind=kind.name, encoding=source.encoding,
+                    sha256=source.sha256, unknown_columns=source.unknown_columns, dry_run=dry_run)
+                plan = plan_class(summary, path, now, opened, refused, rows)
+                with ctx.db.read() as session:
+                    plan.make(session, source, cancel, progress)
+                if not dry_run:
+                    try:
+                        with ctx.db.write() as session:
+                            plan.write(session, confirmed_actor(session, actor, now), cancel)
+                    except PlanStale:
+                        continue
+                _replay(refused, on_refused)
+                return summary
     raise ChangedMeanwhile(
         "取込の間に他の端末が同じ会員や申出を登録・変更しました。もう一度取り込んでください。",
         "Another desk registered or changed the same members or applications during the "
