@@ -18,7 +18,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cached_property, lru_cache
 from itertools import islice
@@ -440,8 +440,9 @@ class _Checker:
                                       "不正チャージ由来残高が残高を超えています。",
                                       "The fraud-charge part is larger than the balance."))
             return None
-        phone = v.pop("phone")
-        return BalanceRecord(**v, phone=phone.text if phone else None)
+        phone = v["phone"]
+        v["phone"] = phone.text if phone else None
+        return BalanceRecord._make(v.values())  # the fields in the kind's order
 
     def _application(self, v: dict[str, Any], errors: list[RowError]
                      ) -> ApplicationRecord | None:
@@ -453,30 +454,28 @@ class _Checker:
             bank = self._bank(v, errors)
             if bank is None:
                 return None
-        phone = v.pop("phone")
+        phone = v["phone"]
+        v["phone"] = phone.text if phone else None
         if bank:
             v.update(bank)
-        return ApplicationRecord(**v, phone=phone.text if phone else None)
+        return ApplicationRecord._make(v.values())  # the fields in the kind's order
 
     def _bank(self, v: dict[str, Any], errors: list[RowError]) -> dict[str, Any] | None:
-        """The account's fields as checked for a transfer, or None (errors told)."""
-        details = PayoutDetails(PayoutKind.BANK_ACCOUNT, bank_code=v["bank_code"],
-                                branch_code=v["branch_code"], account_type=v["account_type"],
-                                account_number=v["account_number"],
-                                holder_kana=v["account_holder_kana"])
-        missing = details.missing_fields()
+        """The account's fields as checked for a transfer, or None (errors told): what
+        normalise makes of PayoutDetails, missing fields in PayoutDetails.missing_fields'
+        order."""
+        missing = [name for name in _BANK_FIELDS if not v[name]]
         if missing:
-            names = {"holder_kana": "account_holder_kana"}
             for name in missing:
-                name = names.get(name, name)
                 errors.append(self._error(name, "口座振込には必須です。",
                                           "Required for a bank transfer."))
             return None
         try:
             # The bank, branch, type and holder repeat from row to row: checked once each
             # (the account number, which does not, on its own).
-            number = account_number_digits(details.account_number)
-            bank = _bank_checked(replace(details, account_number=None))
+            number = account_number_digits(v["account_number"])
+            bank = _bank_checked(v["bank_code"], v["branch_code"], v["account_type"],
+                                 v["account_holder_kana"])
             return {"bank_code": bank.bank_code, "branch_code": bank.branch_code,
                     "account_type": bank.account_type, "account_number": number,
                     "account_holder_kana": bank.holder_kana}
@@ -486,9 +485,18 @@ class _Checker:
             return None
 
 
+# A transfer's fields, as PayoutDetails.missing_fields names them (holder_kana is the
+# file's account_holder_kana).
+_BANK_FIELDS = ("bank_code", "branch_code", "account_type", "account_number",
+                "account_holder_kana")
+
+
 @lru_cache(maxsize=4096)
-def _bank_checked(details: PayoutDetails) -> PayoutDetails:
-    return normalise(details, Channel.DEBIT_CHARGE)
+def _bank_checked(bank_code: str, branch_code: str, account_type: str, holder_kana: str
+                  ) -> PayoutDetails:
+    return normalise(PayoutDetails(PayoutKind.BANK_ACCOUNT, bank_code=bank_code,
+                                   branch_code=branch_code, account_type=account_type,
+                                   holder_kana=holder_kana), Channel.DEBIT_CHARGE)
 
 
 # ---------------------------------------------------------------- the file

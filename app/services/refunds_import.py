@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
+from operator import attrgetter
 from pathlib import Path
 from typing import IO, Any
 
@@ -224,6 +225,7 @@ class _Plan:
         self.refused: list[RefusedRow] = []
         self.reads: _Reads | None = None
         self.prepared = 0  # rows waiting in the spool
+        self.key_of = attrgetter(self.key_field)
 
     # -- planning, reads only ---------------------------------------------------------
     def make(self, session: Session, source, cancel, progress) -> None:
@@ -256,18 +258,19 @@ class _Plan:
 
     def _asked(self, rows: list[RefundRow]) -> list[str]:
         """The keys of a chunk's records the database may already hold (once each)."""
-        return list({getattr(row.record, self.key_field): None for row in rows if row.ok
-                     and getattr(row.record, self.key_field) not in self.seen})
+        key_of, seen = self.key_of, self.seen
+        return list({key: None for row in rows if row.record is not None
+                     and (key := key_of(row.record)) not in seen})
 
     def _sort_out(self, rows: list[RefundRow], known: dict[str, str]) -> list:
         """The new records of a chunk; every other row counted."""
-        new = []
+        new, key_of = [], self.key_of
         for row in rows:
-            if not row.ok:
+            if row.record is None:
                 self._refuse(row, "rejected", [(f"{e.column}: " if e.column else "", e.ja, e.en)
                                                for e in row.errors])
                 continue
-            key = getattr(row.record, self.key_field)
+            key = key_of(row.record)
             content = row.record.content_hash()
             earlier = self.seen.get(key) or known.get(key)
             if earlier is None:
