@@ -215,6 +215,12 @@ class RefundRow(NamedTuple):
         return self.record is not None
 
 
+# A named tuple made in C from its values in field order (its __new__ and _make are
+# Python functions around this; the hot path makes three a row). The kinds' values come
+# in their records' field order (tests/importers/test_refund_csv_fast_paths.py).
+_new = tuple.__new__
+
+
 # ---------------------------------------------------------------- cells
 
 
@@ -338,7 +344,7 @@ def _plain_phone(full: Callable[[str], Any]) -> Callable[[str], Any]:
         if (10 <= len(digits) <= 11 and digits[0] == "0" and digits.isascii()
                 and digits.isdigit() and text[0] != "-" and text[-1] != "-"
                 and "--" not in text and len(text) <= limit):
-            return phone(text, digits)
+            return _new(phone, (text, digits))
         return full(text)
     return parse_phone
 
@@ -414,7 +420,7 @@ class _Checker:
             given = {name for index, name, *_rest in self.plan
                      if index < count and cells[index].strip()}
             self._row_rules(values, given, errors)  # all the reasons at once
-        return RefundRow(line, None if errors else record, errors, tuple(cells))
+        return _new(RefundRow, (line, None if errors else record, errors, tuple(cells)))
 
     def _row_rules(self, v: dict[str, Any], given: set[str], errors: list[RowError]) -> None:
         """An application's rules across fields, for a row already refused by a field:
@@ -446,7 +452,7 @@ class _Checker:
             return None
         phone = v["phone"]
         v["phone"] = phone.text if phone else None
-        return BalanceRecord._make(v.values())  # the fields in the kind's order
+        return _new(BalanceRecord, v.values())  # the fields in the kind's order
 
     def _application(self, v: dict[str, Any], errors: list[RowError]
                      ) -> ApplicationRecord | None:
@@ -462,7 +468,7 @@ class _Checker:
         v["phone"] = phone.text if phone else None
         if bank:
             v.update(bank)
-        return ApplicationRecord._make(v.values())  # the fields in the kind's order
+        return _new(ApplicationRecord, v.values())  # the fields in the kind's order
 
     def _bank(self, v: dict[str, Any], errors: list[RowError]) -> dict[str, Any] | None:
         """The account's fields as checked for a transfer, or None (errors told): what
