@@ -13,9 +13,18 @@ from collections.abc import Callable
 
 from sqlalchemy.exc import OperationalError
 
+from app.commands.desk import (
+    add_code_option,
+    at_centre,
+    desk_of,
+    refuse_as,
+    refuse_local_only,
+    step_up_code,
+)
 from app.core.errors import HoshoError, UserError
 from app.core.paths import demo_db_path
-from app.domain.roles import SYSTEM_ACTOR, Role
+from app.domain.roles import Role
+from app.services.gateway import FileIn, FileOut
 from app.services.opening import created_databases, open_context
 from app.storage import migrate
 from app.storage.db import environment_problem
@@ -47,7 +56,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_stats(args: argparse.Namespace) -> int:
     from app.services.stats import programme_stats
 
-    figures = programme_stats(open_context(args.db))
+    figures = desk_of(args).read(programme_stats)
     if args.json:
         print(json.dumps(figures, ensure_ascii=False, indent=2))
         return 0
@@ -84,24 +93,32 @@ def _read_password(args: argparse.Namespace) -> str:
     return first
 
 
+# The operator commands are the window's (app.services.operator_admin): at a centre the
+# signed-in administrator gives a fresh code (--code) before each act; the system (the
+# command line on its own database) needs none.
+
 def cmd_operator_add(args: argparse.Namespace) -> int:
-    from app.services.operators import add_operator, check_password_policy
+    from app.services import operator_admin
+    from app.services.operators import check_password_policy
 
     password = _read_password(args)
     # Refused before the database is opened (or created): a weak password makes no file.
     check_password_policy(args.login.strip(), password, args.name or args.login)
-    ctx = open_context(args.db, create=True)
-    view = add_operator(ctx, SYSTEM_ACTOR, args.login, args.name or args.login,
-                        Role(args.role), password, must_change_password=args.must_change)
+    desk = desk_of(args, create=True)
+    view, _ = desk.write(operator_admin.add, args.login, args.name or args.login,
+                         Role(args.role), step_up_code(args, desk), password=password,
+                         must_change_password=args.must_change).value
     print(f"操作者を登録しました / operator added: {view.login} ({view.role.value})")
     return 0
 
 
 def cmd_operator_reset_password(args: argparse.Namespace) -> int:
-    from app.services.operators import reset_password
+    from app.services import operator_admin
 
     chosen = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
-    password = reset_password(open_context(args.db), SYSTEM_ACTOR, args.login, chosen)
+    desk = desk_of(args)
+    password = desk.write(operator_admin.reset_password, args.login,
+                          step_up_code(args, desk), password=chosen).value
     print(f"パスワードを再設定しました / password reset: {args.login.strip()}")
     if chosen is None:
         print(f"一時パスワード / one-time password: {password}")
@@ -111,9 +128,10 @@ def cmd_operator_reset_password(args: argparse.Namespace) -> int:
 
 
 def cmd_operator_reset_second_factor(args: argparse.Namespace) -> int:
-    from app.services.second_factor import reset_second_factor
+    from app.services import operator_admin
 
-    reset_second_factor(open_context(args.db), SYSTEM_ACTOR, args.login)
+    desk = desk_of(args)
+    desk.write(operator_admin.reset_second_factor, args.login, step_up_code(args, desk))
     print(f"二段階認証を解除しました / second factor cleared: {args.login.strip()} "
           "(次回サインイン時に再登録 / enrol again at the next sign-in)")
     return 0
@@ -122,7 +140,7 @@ def cmd_operator_reset_second_factor(args: argparse.Namespace) -> int:
 def cmd_operator_list(args: argparse.Namespace) -> int:
     from app.services.operators import list_operators
 
-    rows = list_operators(open_context(args.db))
+    rows = desk_of(args).read(list_operators)
     if args.json:
         print(json.dumps([{"login": r.login, "name": r.display_name, "role": r.role.value,
                            "active": r.active} for r in rows], ensure_ascii=False, indent=2))
@@ -166,20 +184,20 @@ def _print_import(summary, errors_path: str | None) -> None:
 
 def cmd_import_csv(args: argparse.Namespace) -> int:
     from app.importers.incident_csv import preview
-    from app.services.import_errors import RefusedRowsFile
+    from app.services.import_errors import import_spooling_refused
     from app.services.imports import import_incidents
 
     mapping = _parse_map(args.map or [])
-    ctx = open_context(args.db)
-    header = preview(args.path, rows=0, mapping=mapping or None).header
-    errors = RefusedRowsFile(args.errors, header) if args.errors else None
-    if errors:
-        with errors:
-            summary = import_incidents(ctx, SYSTEM_ACTOR, args.path, mapping=mapping or None,
-                                       dry_run=args.dry_run, on_refused=errors.add)
+    desk = desk_of(args)
+    # The file is on this desk: read here for its header, uploaded for the import.
+    if args.errors:
+        header = preview(args.path, rows=0, mapping=mapping or None).header
+        summary = desk.write(import_spooling_refused, FileIn(args.path),
+                             mapping=mapping or None, dry_run=args.dry_run,
+                             spool=FileOut(args.errors), header=header).value
     else:
-        summary = import_incidents(ctx, SYSTEM_ACTOR, args.path, mapping=mapping or None,
-                                   dry_run=args.dry_run)
+        summary = desk.write(import_incidents, FileIn(args.path), mapping=mapping or None,
+                             dry_run=args.dry_run).value
     if args.json:
         print(json.dumps(summary.as_json(), ensure_ascii=False, indent=2))
     else:
@@ -227,7 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--errors", metavar="OUT.csv", help="write the refused rows here")
     imp.add_argument("--json", action="store_true")
     imp.set_defaults(handler=cmd_import_csv)
-    # Late import: the area modules use open_context and friends from this module.
+    # Late import: the areas' modules (app.commands) register their own subcommands.
     from app.commands import register_all
 
     register_all(sub, common)
@@ -245,6 +263,7 @@ def _add_operator_commands(sub, common: argparse.ArgumentParser) -> None:
                      help="read the password from standard input")
     add.add_argument("--must-change", action="store_true",
                      help="require a new password at first sign-in")
+    add_code_option(add, "at a centre: the signed-in administrator's")
     add.set_defaults(handler=cmd_operator_add)
     listing = ops.add_parser("list", parents=[common], help="list operators")
     listing.add_argument("--json", action="store_true")
@@ -255,10 +274,12 @@ def _add_operator_commands(sub, common: argparse.ArgumentParser) -> None:
     reset.add_argument("--password-stdin", action="store_true",
                        help="read the one-time password from standard input "
                             "(otherwise one is generated and printed)")
+    add_code_option(reset, "at a centre: the signed-in administrator's")
     reset.set_defaults(handler=cmd_operator_reset_password)
     totp = ops.add_parser("reset-second-factor", parents=[common],
                           help="clear a lost authenticator; it is set up again at sign-in")
     totp.add_argument("login")
+    add_code_option(totp, "at a centre: the signed-in administrator's")
     totp.set_defaults(handler=cmd_operator_reset_second_factor)
 
 
@@ -301,12 +322,15 @@ def _run(argv: list[str], gui: Callable[[argparse.Namespace], int]) -> int:
         args.db = None
     handler = getattr(args, "handler", None)
     try:
-        if handler and handler.__name__ not in ("cmd_serve", "cmd_db_roles",
-                                                  "cmd_db_upgrade", "cmd_db_seal_secrets"):
-            from app.commands.server import centre_handler, server_of
-
-            if server_of(args):
-                handler = centre_handler(args)
+        if handler and at_centre(args):
+            # Every other subcommand runs through the centre's gateway (desk_of).
+            refuse_local_only(args)
+            refuse_as(args)
+            if args.db:
+                raise UserError("センターモード（--server）では --db は使えません。データベースは"
+                                "サーバーだけが持ちます。",
+                                "--db is refused in centre mode (--server): the server alone "
+                                "holds the database.")
         return handler(args) if handler else gui(args)
     except HoshoError as exc:
         print(f"hosho: {exc}", file=sys.stderr)

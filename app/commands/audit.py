@@ -7,22 +7,21 @@ import argparse
 import json
 import sys
 from datetime import date
+from pathlib import Path
 
+from app.commands.desk import add_code_option, desk_of, step_up_code
 from app.core.errors import UserError
-
-
-def _context(args: argparse.Namespace):
-    from app.services.opening import open_context
-
-    return open_context(getattr(args, "db", None))
+from app.services.gateway import FileOut
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from app.services import checkpoints
 
-    ctx = _context(args)
+    desk = desk_of(args)
+    # The checkpoint files and the public key are on this desk: read and checked here.
     public_key = checkpoints.configured_public_key(args.public_key)
-    report, findings = checkpoints.verify_against(ctx, args.against or [], public_key)
+    given = checkpoints.given_checkpoints(args.against or [], public_key)
+    report, findings = desk.read(checkpoints.verify_given, given)
     ok = report.intact and all(f.holds for f in findings)
     if args.json:
         print(json.dumps(report.as_json() | {"checkpoints": [f.as_json() for f in findings],
@@ -59,15 +58,24 @@ def _print_finding(finding, taken: str) -> None:
 
 
 def cmd_checkpoint(args: argparse.Namespace) -> int:
-    from app.domain.roles import SYSTEM_ACTOR
+    from app.domain.checkpoint import sign
     from app.services import checkpoints
 
+    # The key and the file stay on this desk: the head is verified where the database
+    # is, signed and written here, then recorded as taken (the file stays true even if
+    # the record fails: it only describes events already there).
     key = checkpoints.configured_private_key(args.key)
+    desk = desk_of(args)
     try:
-        checkpoint = checkpoints.take(_context(args), SYSTEM_ACTOR, args.out, key)
+        checkpoint = desk.write(checkpoints.head).value
     except checkpoints.ChainBroken as exc:
         print(f"hosho: {exc}", file=sys.stderr)
         return 1
+    if key:
+        checkpoint = sign(checkpoint, key)
+    if args.out:
+        checkpoints.write_file(checkpoint, args.out)
+    desk.write(checkpoints.record, checkpoint, Path(args.out).name if args.out else None)
     if args.json or not args.out:
         print(checkpoints.dumps(checkpoint), end="")
     if args.out:
@@ -101,13 +109,14 @@ def _day(text: str) -> date:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from app.domain.roles import SYSTEM_ACTOR
     from app.services.audit_log import AuditFilter, export_events
 
     flt = AuditFilter(case_number=args.case,
                       day_from=_day(args.date_from) if args.date_from else None,
                       day_to=_day(args.date_to) if args.date_to else None)
-    written = export_events(_context(args), SYSTEM_ACTOR, args.out, flt)
+    desk = desk_of(args)
+    written = desk.write(export_events, FileOut(args.out), flt,
+                         second_factor=step_up_code(args, desk)).value
     print(f"監査記録 {written:,} 件を書き出しました / {written:,} events written to {args.out}")
     return 0
 
@@ -147,4 +156,5 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     export.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD",
                         help="last day (Japan time)")
     export.add_argument("--case", metavar="CASE_NUMBER")
+    add_code_option(export, "at a centre: the signed-in supervisor's")
     export.set_defaults(handler=cmd_export)

@@ -10,8 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
+
+from app.commands.desk import at_centre, desk_of
+from app.services.gateway import FileOut
+from app.services.progress import Watch
 
 KINDS = ("guidance", "deficiency", "payment_notice")
 REFUND_KINDS = ("refund_confirmation", "refund_refusal", "refund_payment")
@@ -20,21 +25,18 @@ _REFUND_HELP = {"refund_confirmation": "confirmation of the refund amount",
                 "refund_payment": "payment notice (transfer, or the 払出証書 to cash by a day)"}
 
 
-def _context(args: argparse.Namespace):
-    from app.services.opening import open_context
+class _Printed(Watch):
+    """The batch's progress on standard error (here, or as the centre streams it)."""
 
-    return open_context(getattr(args, "db", None))
-
-
-def _progress(done: int, total: int) -> None:
-    if done == total or done % 100 == 0:
-        print(f"  {done:,}/{total:,}", file=sys.stderr)
+    def report(self, done: int, total: int) -> None:
+        super().report(done, total)
+        if done == total or done % 100 == 0:
+            print(f"  {done:,}/{total:,}", file=sys.stderr)
 
 
 def cmd_produce(args: argparse.Namespace) -> int:
     from app.core.errors import UserError
     from app.domain.channels import Channel
-    from app.domain.roles import SYSTEM_ACTOR
     from app.domain.states import Status
     from app.letters import LetterKind
     from app.services.letters import BatchRequest, produce_batch
@@ -54,9 +56,12 @@ def cmd_produce(args: argparse.Namespace) -> int:
                 reply_by=date.fromisoformat(args.reply_by) if args.reply_by else None)
     except ValueError as exc:
         raise UserError(f"指定が正しくありません: {exc}", f"Bad option: {exc}") from exc
-    per_case = Path(args.per_case) if args.per_case else None
-    summary = produce_batch(_context(args), SYSTEM_ACTOR, request, Path(args.out),
-                            per_case_dir=per_case, progress=None if args.json else _progress)
+    per_case = FileOut(args.per_case, folder=True) if args.per_case else None
+    summary = desk_of(args).write(produce_batch, request, FileOut(args.out),
+                                  per_case_dir=per_case,
+                                  watch=None if args.json else _Printed()).value
+    if summary.out is not None and at_centre(args):  # the desk's path, not the server's spool
+        summary = replace(summary, out=Path(args.per_case or args.out))
     if args.json:
         print(json.dumps(summary.as_json(), ensure_ascii=False, indent=2))
     else:
@@ -69,10 +74,9 @@ def cmd_produce(args: argparse.Namespace) -> int:
 
 
 def cmd_mark_mailed(args: argparse.Namespace) -> int:
-    from app.domain.roles import SYSTEM_ACTOR
     from app.services.letters import mark_mailed
 
-    summary = mark_mailed(_context(args), SYSTEM_ACTOR, args.batch_id)
+    summary = desk_of(args).write(mark_mailed, args.batch_id).value
     if args.json:
         print(json.dumps(summary.as_json(), ensure_ascii=False, indent=2))
         return 0
@@ -87,7 +91,7 @@ def cmd_find(args: argparse.Namespace) -> int:
     from app.core.errors import NotFound
     from app.services.letters import find_letter
 
-    found = find_letter(_context(args), args.code)
+    found = desk_of(args).read(find_letter, args.code)
     if found is None:
         raise NotFound(f"文書番号 {args.code} の書面は見つかりません。",
                        f"No letter with code {args.code}.")
@@ -108,7 +112,7 @@ def cmd_find(args: argparse.Namespace) -> int:
 def cmd_batches(args: argparse.Namespace) -> int:
     from app.services.letters import PROGRAMME_LABELS, list_batches
 
-    rows = list_batches(_context(args), args.limit)
+    rows = desk_of(args).read(list_batches, args.limit)
     if args.json:
         print(json.dumps([{"id": b.id, "kind": b.kind.value, "programme": b.programme,
                            "letters": b.letters,
@@ -128,7 +132,7 @@ def cmd_batches(args: argparse.Namespace) -> int:
 def cmd_due(args: argparse.Namespace) -> int:
     from app.services.letters import refund_letters_due
 
-    due = refund_letters_due(_context(args))
+    due = desk_of(args).read(refund_letters_due)
     if args.json:
         print(json.dumps(due, ensure_ascii=False, indent=2))
         return 0
@@ -140,8 +144,8 @@ def cmd_due(args: argparse.Namespace) -> int:
 def cmd_alignment(args: argparse.Namespace) -> int:
     from app.services.letters import alignment_sheet
 
-    path = alignment_sheet(_context(args), Path(args.out))
-    print(f"位置合わせ用紙 alignment sheet: {path}")
+    desk_of(args).read(alignment_sheet, FileOut(args.out))
+    print(f"位置合わせ用紙 alignment sheet: {args.out}")
     return 0
 
 

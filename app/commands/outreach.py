@@ -5,13 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from app.commands.desk import desk_of
 from app.core.clock import to_jst
-
-
-def _context(args: argparse.Namespace):
-    from app.services.opening import open_context
-
-    return open_context(getattr(args, "db", None))
 
 
 def _moment(value) -> str | None:
@@ -19,20 +14,19 @@ def _moment(value) -> str | None:
 
 
 def cmd_queue(args: argparse.Namespace) -> int:
-    from app.domain.roles import SYSTEM_ACTOR
     from app.services import queue
 
-    ctx = _context(args)
+    desk = desk_of(args)
     if args.sweep_unreachable:
-        moved = queue.mark_unreachable_overdue(ctx, SYSTEM_ACTOR)
+        moved = desk.write(queue.mark_unreachable_overdue).value
         print(f"連絡不能にした案件 / moved to unreachable: {len(moved)}")
         return 0
     if args.letter_due:
-        rows = queue.letter_due(ctx, 0, args.limit)
+        rows = desk.read(queue.letter_due, 0, args.limit)
     elif args.no_contact:
-        rows = queue.list_no_contact(ctx, 0, args.limit)
+        rows = desk.read(queue.list_no_contact, 0, args.limit)
     else:
-        rows = queue.list_queue(ctx, 0, args.limit)
+        rows = desk.read(queue.list_queue, 0, args.limit)
     if args.json:
         print(json.dumps([{
             "case_id": r.case_id, "case_number": r.case_number, "name": r.name,
@@ -54,7 +48,8 @@ def cmd_queue(args: argparse.Namespace) -> int:
 def cmd_dashboard(args: argparse.Namespace) -> int:
     from app.services.dashboard import dashboard, write_csv
 
-    board = dashboard(_context(args))
+    board = desk_of(args).read(dashboard)
+    # Written here, on this desk, from the figures the desk was given.
     if args.csv:
         write_csv(board, args.csv)
     if args.pdf:
@@ -83,7 +78,7 @@ def cmd_settings_get(args: argparse.Namespace) -> int:
     from app.domain.settings import SETTING_NAMES, parse_setting
     from app.services import settings
 
-    values = settings.get(_context(args)).to_json_dict()
+    values = desk_of(args).read(settings.get).to_json_dict()
     if args.key:
         if args.key not in SETTING_NAMES:
             parse_setting(args.key, "")  # refuses the unknown key, bilingually
@@ -98,10 +93,9 @@ def cmd_settings_get(args: argparse.Namespace) -> int:
 
 
 def cmd_settings_set(args: argparse.Namespace) -> int:
-    from app.domain.roles import SYSTEM_ACTOR
     from app.services import settings
 
-    changed = settings.change(_context(args), SYSTEM_ACTOR, args.key, args.value)
+    changed = desk_of(args).write(settings.change, args.key, args.value).value
     print(f"{args.key} = {changed.to_json_dict()[args.key]}")
     return 0
 

@@ -1,39 +1,26 @@
 """`hosho payouts ...` and `hosho reconcile`: refund batches, lists, reconciliation.
 
-The command line acts as the system (no operator). Building, releasing and
-cancelling a batch are supervisor acts with four eyes, so those subcommands
-take ``--as LOGIN`` naming the supervisor; the same login cannot build and
-release one batch. Releasing is the moment money leaves: it also takes the
-releasing supervisor's authenticator code (``--code``, or asked for), as in the
-window.
+Every command calls the services through its desk (app.commands.desk): on a local
+database as the system (no operator), at a centre as the operator signed in there.
+Building, releasing and cancelling a batch are supervisor acts with four eyes: on a
+local database those subcommands take ``--as LOGIN`` naming the supervisor; at a
+centre the supervisor is the one signed in (build as one, release as another: two
+sign-ins). The same supervisor cannot build and release one batch. Releasing is the
+moment money leaves: it also takes the releasing supervisor's authenticator code
+(``--code``, or asked for), as in the window; so do the files of personal data
+(transfer file, card and nanaco lists) at a centre.
 """
 
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
-import sys
 from datetime import date
 
+from app.commands.desk import add_code_option, desk_of, step_up_code
 from app.core.errors import UserError
 from app.domain.channels import Channel
-from app.domain.roles import SYSTEM_ACTOR
-
-
-def _context(args: argparse.Namespace):
-    from app.services.opening import open_context
-
-    return open_context(getattr(args, "db", None))
-
-
-def _supervisor(ctx, args: argparse.Namespace):
-    from app.services.payouts import supervisor_by_login
-
-    if not args.as_login:
-        raise UserError("--as でスーパーバイザーのログイン名を指定してください。",
-                        "Name the supervisor with --as LOGIN.")
-    return supervisor_by_login(ctx, args.as_login)
+from app.services.gateway import FileOut
 
 
 def _print_batch(batch, as_json: bool) -> None:
@@ -55,37 +42,27 @@ def _print_batch(batch, as_json: bool) -> None:
 def cmd_batch(args: argparse.Namespace) -> int:
     from app.services import payouts
 
-    ctx = _context(args)
-    batch = payouts.build_batch(
-        ctx, _supervisor(ctx, args), channel=Channel(args.channel) if args.channel else None,
+    batch = desk_of(args, supervisor=True).write(
+        payouts.build_batch, channel=Channel(args.channel) if args.channel else None,
         limit=args.limit, transfer_date=date.fromisoformat(args.date) if args.date else None,
-        refunds=args.refunds)
+        refunds=args.refunds).value
     _print_batch(batch, args.json)
     return 0
-
-
-def _code(args: argparse.Namespace) -> str | None:
-    """--code, or asked at a terminal; with neither, the service refuses (after its
-    other checks, so that a four-eyes refusal is said first)."""
-    if args.code or not sys.stdin.isatty():
-        return args.code
-    return getpass.getpass("認証アプリの確認コード / authenticator code: ")
 
 
 def cmd_release(args: argparse.Namespace) -> int:
     from app.services import payouts
 
-    ctx = _context(args)
-    supervisor = _supervisor(ctx, args)
-    _print_batch(payouts.release_batch(ctx, supervisor, args.batch,
-                                       second_factor=_code(args)), args.json)
+    desk = desk_of(args, supervisor=True)
+    _print_batch(desk.write(payouts.release_batch, args.batch,
+                            second_factor=step_up_code(args, desk)).value, args.json)
     return 0
 
 
-def _case_id(ctx, number: str) -> int:
+def _case_id(desk, number: str) -> int:
     from app.services.cases import find_case_id
 
-    case_id = find_case_id(ctx, number)
+    case_id = desk.read(find_case_id, number)
     if case_id is None:
         raise UserError(f"案件 {number} が見つかりません。", f"No case {number}.")
     return case_id
@@ -94,9 +71,8 @@ def _case_id(ctx, number: str) -> int:
 def cmd_withdraw(args: argparse.Namespace) -> int:
     from app.services import payouts
 
-    ctx = _context(args)
-    payouts.withdraw_request(ctx, _supervisor(ctx, args), _case_id(ctx, args.case),
-                             args.reason)
+    desk = desk_of(args, supervisor=True)
+    desk.write(payouts.withdraw_request, _case_id(desk, args.case), args.reason)
     print(f"依頼を取り下げました / request withdrawn: {args.case}")
     return 0
 
@@ -104,16 +80,17 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
 def cmd_cancel(args: argparse.Namespace) -> int:
     from app.services import payouts
 
-    ctx = _context(args)
-    _print_batch(payouts.cancel_batch(ctx, _supervisor(ctx, args), args.batch, args.reason),
-                 args.json)
+    _print_batch(desk_of(args, supervisor=True).write(payouts.cancel_batch, args.batch,
+                                                      args.reason).value, args.json)
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     from app.services import payouts
 
-    batch = payouts.export_batch(_context(args), SYSTEM_ACTOR, args.batch, args.out)
+    desk = desk_of(args)
+    batch = desk.write(payouts.export_batch, args.batch, FileOut(args.out),
+                       second_factor=step_up_code(args, desk)).value
     print(f"振込データを書き出しました / transfer file written: {args.out} "
           f"({batch.item_count:,}件 {batch.total_amount:,}円, 振込日 {batch.transfer_date})")
     return 0
@@ -122,7 +99,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_sent(args: argparse.Namespace) -> int:
     from app.services import payouts
 
-    _print_batch(payouts.mark_sent(_context(args), SYSTEM_ACTOR, args.batch), args.json)
+    _print_batch(desk_of(args).write(payouts.mark_sent, args.batch).value, args.json)
     return 0
 
 
@@ -136,7 +113,7 @@ def cmd_result(args: argparse.Namespace) -> int:
     else:
         raise UserError("--file か、--case と --done/--returned を指定してください。",
                         "Give --file, or --case with --done or --returned REASON.")
-    summary = payouts.record_results(_context(args), SYSTEM_ACTOR, args.batch, entries)
+    summary = desk_of(args).write(payouts.record_results, args.batch, entries).value
     print(f"入金済 done {len(summary.done)}  返却 returned {len(summary.returned)}")
     for number in summary.returned:
         print(f"  返却 returned: {number}")
@@ -146,7 +123,9 @@ def cmd_result(args: argparse.Namespace) -> int:
 def cmd_card_list(args: argparse.Namespace) -> int:
     from app.services import payouts
 
-    count = payouts.card_cancellation_list(_context(args), SYSTEM_ACTOR, args.issuer, args.out)
+    desk = desk_of(args)
+    count = desk.write(payouts.card_cancellation_list, args.issuer, FileOut(args.out),
+                       second_factor=step_up_code(args, desk)).value
     print(f"取消依頼リスト / cancellation list: {args.out} ({count:,}件)")
     return 0
 
@@ -154,7 +133,9 @@ def cmd_card_list(args: argparse.Namespace) -> int:
 def cmd_nanaco_list(args: argparse.Namespace) -> int:
     from app.services import payouts
 
-    count = payouts.nanaco_list(_context(args), SYSTEM_ACTOR, args.out)
+    desk = desk_of(args)
+    count = desk.write(payouts.nanaco_list, FileOut(args.out),
+                       second_factor=step_up_code(args, desk)).value
     print(f"ポイント戻し入れリスト / reinstatement list: {args.out} ({count:,}件)")
     return 0
 
@@ -162,9 +143,9 @@ def cmd_nanaco_list(args: argparse.Namespace) -> int:
 def cmd_confirm(args: argparse.Namespace) -> int:
     from app.services import payouts
 
-    ctx = _context(args)
-    payouts.confirm_request(ctx, SYSTEM_ACTOR, _case_id(ctx, args.case),
-                            done=not args.refused, reason=args.refused)
+    desk = desk_of(args)
+    desk.write(payouts.confirm_request, _case_id(desk, args.case), done=not args.refused,
+               reason=args.refused)
     print("記録しました / recorded")
     return 0
 
@@ -172,8 +153,8 @@ def cmd_confirm(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     from app.services import payouts
 
-    ctx = _context(args)
-    batches = payouts.list_batches(ctx)
+    desk = desk_of(args)
+    batches = desk.read(payouts.list_batches)
     if args.json:
         print(json.dumps([{"id": b.id, "status": b.status, "items": b.item_count,
                            "total": b.total_amount,
@@ -182,7 +163,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     for batch in batches:
         _print_batch(batch, False)
-    waiting = payouts.waiting_for_transfer(ctx)
+    waiting = desk.read(payouts.waiting_for_transfer)
     print("振込待ち waiting: " + (", ".join(f"{k} {v}" for k, v in waiting.items()) or "0"))
     return 0
 
@@ -190,7 +171,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from app.services.reconcile import DIFFERENCES_JA, FIGURES, reconcile, write_csv
 
-    report = reconcile(_context(args))
+    report = desk_of(args).read(reconcile)
+    # Written here, on this desk, from the figures the desk was given.
     if args.csv:
         write_csv(report, args.csv)
     if args.pdf:
@@ -224,8 +206,10 @@ def register(sub, common: argparse.ArgumentParser) -> None:
             parser.add_argument("batch", type=int, help="batch number")
         if sv:
             parser.add_argument("--as", dest="as_login", metavar="LOGIN",
-                                help="the supervisor doing this (four eyes: build and release "
-                                     "need two different supervisors)")
+                                help="on a local database: the supervisor doing this (four "
+                                     "eyes: build and release need two different "
+                                     "supervisors); refused at a centre, where the "
+                                     "signed-in supervisor acts")
         if json_out:
             parser.add_argument("--json", action="store_true")
         parser.set_defaults(handler=handler)
@@ -241,13 +225,13 @@ def register(sub, common: argparse.ArgumentParser) -> None:
                        help="wanted transfer date (moved to the next bank business day)")
     release = add("release", cmd_release, "release a batch (a second supervisor, with a code)",
                   batch=True, sv=True)
-    release.add_argument("--code", metavar="CODE",
-                         help="the releasing supervisor's authenticator code (asked if absent)")
+    add_code_option(release, "the releasing supervisor's")
     cancel = add("cancel", cmd_cancel, "cancel a batch not yet sent", batch=True, sv=True)
     cancel.add_argument("--reason", required=True)
     export = add("export", cmd_export, "write the Zengin transfer file", batch=True,
                  json_out=False)
     export.add_argument("--out", required=True, metavar="FILE")
+    add_code_option(export, "at a centre: the signed-in supervisor's")
     add("sent", cmd_sent, "mark a batch as sent to the bank", batch=True)
     result = add("result", cmd_result, "enter the bank's results", batch=True, json_out=False)
     result.add_argument("--file", metavar="RESULTS.csv",
@@ -261,9 +245,11 @@ def register(sub, common: argparse.ArgumentParser) -> None:
                json_out=False)
     card.add_argument("issuer")
     card.add_argument("--out", required=True, metavar="FILE.csv")
+    add_code_option(card, "at a centre: the signed-in supervisor's")
     nanaco = add("nanaco-list", cmd_nanaco_list, "nanaco points reinstatement list",
                  json_out=False)
     nanaco.add_argument("--out", required=True, metavar="FILE.csv")
+    add_code_option(nanaco, "at a centre: the signed-in supervisor's")
     confirm = add("confirm", cmd_confirm, "a card company or nanaco confirmation for a case",
                   json_out=False)
     confirm.add_argument("case")

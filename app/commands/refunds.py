@@ -11,13 +11,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from app.domain.roles import SYSTEM_ACTOR
-
-
-def _context(args: argparse.Namespace):
-    from app.services.opening import open_context
-
-    return open_context(getattr(args, "db", None))
+from app.commands.desk import add_code_option, desk_of, step_up_code
+from app.services.gateway import FileIn, FileOut
 
 
 def _print_summary(summary, as_json: bool) -> None:
@@ -44,7 +39,8 @@ def _print_summary(summary, as_json: bool) -> None:
 def cmd_import_balances(args: argparse.Namespace) -> int:
     from app.services.refunds_import import import_balances
 
-    summary = import_balances(_context(args), SYSTEM_ACTOR, args.path, dry_run=args.dry_run)
+    summary = desk_of(args).write(import_balances, FileIn(args.path),
+                                  dry_run=args.dry_run).value
     _print_summary(summary, args.json)
     return 0
 
@@ -52,8 +48,8 @@ def cmd_import_balances(args: argparse.Namespace) -> int:
 def cmd_import_applications(args: argparse.Namespace) -> int:
     from app.services.refunds_import import import_applications
 
-    summary = import_applications(_context(args), SYSTEM_ACTOR, args.path,
-                                  dry_run=args.dry_run)
+    summary = desk_of(args).write(import_applications, FileIn(args.path),
+                                  dry_run=args.dry_run).value
     _print_summary(summary, args.json)
     return 0
 
@@ -61,7 +57,7 @@ def cmd_import_applications(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     from app.services.refunds import work_list
 
-    rows = work_list(_context(args), args.name, 0, args.limit)
+    rows = desk_of(args).read(work_list, args.name, 0, args.limit)
     if args.json:
         print(json.dumps([{"application_id": r.application_id, "member_id": r.member_id,
                            "route": r.route, "applied_at": r.applied_at.isoformat(),
@@ -81,7 +77,7 @@ def cmd_both(args: argparse.Namespace) -> int:
 
     from app.services.refunds_overlap import both_programmes
 
-    people = both_programmes(_context(args))
+    people = desk_of(args).read(both_programmes)
     if args.json:
         print(json.dumps([asdict(p) for p in people], ensure_ascii=False, indent=2))
         return 0
@@ -98,7 +94,9 @@ def cmd_both(args: argparse.Namespace) -> int:
 def cmd_postal_list(args: argparse.Namespace) -> int:
     from app.services.refunds import postal_request_list
 
-    count = postal_request_list(_context(args), SYSTEM_ACTOR, args.out)
+    desk = desk_of(args)
+    count = desk.write(postal_request_list, FileOut(args.out),
+                       second_factor=step_up_code(args, desk)).value
     print(f"払出証書の請求リスト / postal order request list: {count:,} 件 → {args.out}")
     return 0
 
@@ -128,4 +126,5 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     postal = cmds.add_parser("postal-list", parents=[common],
                              help="the 払出証書 request list for Japan Post (CSV)")
     postal.add_argument("--out", required=True, metavar="FILE.csv")
+    add_code_option(postal, "at a centre: the signed-in supervisor's")
     postal.set_defaults(handler=cmd_postal_list)

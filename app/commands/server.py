@@ -4,7 +4,8 @@
 In centre mode the command line holds no database URL: it signs in at the server
 like a desk (password, then the authenticator code) and keeps the session token in
 a file readable by the user alone. The subcommands then run through the server as
-that operator, with that operator's rights: ``--as`` names nobody there.
+that operator, with that operator's rights: ``--as`` names nobody there. Every
+subcommand reaches the services through app.commands.desk.desk_of, here or there.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ import getpass
 import json
 import os
 import sys
-from datetime import date
 from pathlib import Path
 
+from app.commands.desk import desk_of
 from app.core.errors import UserError
 from app.core.paths import user_data_dir
 from app.remote.where import ca_file_of, server_of
@@ -130,21 +131,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 # sessions --------------------------------------------------------------------------------
 
-def _session_gateway(args: argparse.Namespace):
-    """At the server as the signed-in administrator, or on the database as the system."""
-    if server_of(args):
-        return remote(args)
-    from app.domain.roles import SYSTEM_ACTOR
-    from app.services.gateway import InProcessGateway
-    from app.services.opening import open_context
-
-    return InProcessGateway(open_context(getattr(args, "db", None)), SYSTEM_ACTOR)
-
-
 def cmd_sessions_list(args: argparse.Namespace) -> int:
     from app.services import sessions
 
-    rows = _session_gateway(args).write(sessions.list_sessions, args.all).value
+    rows = desk_of(args).write(sessions.list_sessions, args.all).value
     if args.json:
         print(json.dumps([{"id": r.id, "login": r.login, "role": r.role.value,
                            "address": r.client_address, "state": r.state,
@@ -162,78 +152,9 @@ def cmd_sessions_list(args: argparse.Namespace) -> int:
 def cmd_sessions_end(args: argparse.Namespace) -> int:
     from app.services import sessions
 
-    _session_gateway(args).write(sessions.end_session, args.session)
+    desk_of(args).write(sessions.end_session, args.session)
     print(f"セッションを終了しました / session ended: {args.session}")
     return 0
-
-
-# The other subcommands in centre mode ------------------------------------------------------
-
-def remote_payouts_batch(args: argparse.Namespace) -> int:
-    from app.commands.payouts import _print_batch
-    from app.domain.channels import Channel
-    from app.services import payouts
-
-    batch = remote(args).write(
-        payouts.build_batch, channel=Channel(args.channel) if args.channel else None,
-        limit=args.limit, transfer_date=date.fromisoformat(args.date) if args.date else None)
-    _print_batch(batch.value, args.json)
-    return 0
-
-
-def remote_payouts_release(args: argparse.Namespace) -> int:
-    from app.commands.payouts import _code, _print_batch
-    from app.services import payouts
-
-    _print_batch(remote(args).write(payouts.release_batch, args.batch,
-                                    second_factor=_code(args)).value, args.json)
-    return 0
-
-
-def remote_payouts_cancel(args: argparse.Namespace) -> int:
-    from app.commands.payouts import _print_batch
-    from app.services import payouts
-
-    _print_batch(remote(args).write(payouts.cancel_batch, args.batch, args.reason).value,
-                 args.json)
-    return 0
-
-
-def remote_operator_list(args: argparse.Namespace) -> int:
-    from app.services.operators import list_operators
-
-    for row in remote(args).read(list_operators):
-        state = "" if row.active else " (無効 inactive)"
-        print(f"{row.login:<16} {row.role.value:<10} {row.display_name}{state}")
-    return 0
-
-
-def centre_handler(args: argparse.Namespace):
-    """The handler of a subcommand in centre mode, or a refusal: a subcommand that
-    would open the database itself has no place on a desk of a centre."""
-    from app.commands import payouts
-
-    if getattr(args, "as_login", None):
-        raise UserError("センターモード（--server）では --as は使えません。サインインした操作者"
-                        "として実行されます（`hosho --server URL login`）。",
-                        "--as is refused in centre mode (--server): commands run as the "
-                        "operator signed in with `hosho --server URL login`.")
-    handler = getattr(args, "handler", None)
-    remote_handlers = {
-        payouts.cmd_batch: remote_payouts_batch, payouts.cmd_release: remote_payouts_release,
-        payouts.cmd_cancel: remote_payouts_cancel,
-    }
-    if handler in (cmd_login, cmd_logout, cmd_sessions_list, cmd_sessions_end):
-        return handler
-    if handler in remote_handlers:
-        return remote_handlers[handler]
-    # `hosho operator list` is app.cli's own: known by name, since commands sit below
-    # the command line and do not import it.
-    if getattr(handler, "__module__", None) == "app.cli" \
-            and getattr(handler, "__name__", None) == "cmd_operator_list":
-        return remote_operator_list
-    raise UserError("このコマンドはセンターモード（--server）ではまだ使えません。",
-                    "This command is not available in centre mode (--server) yet.")
 
 
 def register(sub, common: argparse.ArgumentParser) -> None:

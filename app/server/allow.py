@@ -23,6 +23,7 @@ from app.services import (
     case_record,
     case_search,
     cases,
+    checkpoints,
     dashboard,
     import_errors,
     imports,
@@ -35,6 +36,7 @@ from app.services import (
     payouts,
     people,
     queue,
+    reconcile,
     refunds,
     refunds_import,
     refunds_intake,
@@ -43,6 +45,7 @@ from app.services import (
     second_factor,
     sessions,
     settings,
+    stats,
     suspicion,
     victims,
 )
@@ -127,9 +130,8 @@ _ENTRIES = [
     Entry(audit_log.verify_chain, READ, SUPERVISORS),
     # Accounts, settings and sessions: administrators.
     Entry(operators.list_operators, READ, ADMINS),
-    Entry(operators.add_operator, WRITE, ADMINS),
-    Entry(operators.reset_password, WRITE, ADMINS),
-    Entry(second_factor.reset_second_factor, WRITE, ADMINS),
+    # (Adding an operator and resetting one's password or authenticator: only through
+    # operator_admin below, behind a fresh code; the bare services have no step-up.)
     # The window's operator management (a fresh code before each act).
     Entry(operator_admin.add, WRITE, ADMINS),
     Entry(operator_admin.reset_password, WRITE, ADMINS),
@@ -165,6 +167,11 @@ _ENTRIES = [
     Entry(refunds.work_list, READ),
     Entry(refunds.work_list_counts, READ),
     Entry(refunds.get_application, READ),
+    # The closing-balance members an unmatched application may be matched to, and the
+    # 払出証書 rail as the page lists it.
+    Entry(refunds.find_members, READ),
+    Entry(refunds.postal_list, READ),
+    Entry(refunds.postal_counts, READ),
     Entry(refunds_overlap.both_programmes, READ),
     Entry(refunds_intake.take_phone_application, WRITE),
     Entry(refunds.match_member, WRITE),
@@ -177,6 +184,17 @@ _ENTRIES = [
     Entry(refunds.postal_cashed, WRITE),
     Entry(refunds.postal_returned, WRITE),
     Entry(refunds.change_method, WRITE),
+    # The command line (app.commands): `hosho --server URL ...` calls what the window
+    # calls (above) and these; its files cross as the window's do (uploads, downloads
+    # into the desk's path). Operator accounts: operator_admin above, with a code.
+    Entry(stats.programme_stats, READ),
+    Entry(letters.find_letter, READ),
+    Entry(letters.alignment_sheet, READ, files={"out": OUT}),
+    Entry(reconcile.reconcile, READ, SUPERVISORS),
+    Entry(settings.change, WRITE, ADMINS),
+    Entry(checkpoints.verify_given, READ, SUPERVISORS),
+    Entry(checkpoints.head, WRITE, ADMINS),
+    Entry(checkpoints.record, WRITE, ADMINS),
 ]
 
 ALLOWED: dict[str, Entry] = {service_name(e.service): e for e in _ENTRIES}
@@ -186,4 +204,4 @@ UNCHANGING = frozenset(service_name(s) for s in (
     cases.get_case, victims.reveal_payout, suspicion.waiting_for_approval,
     suspicion.list_suspicious, payouts.preview_batch, audit_log.count_events,
     audit_log.list_events, sessions.list_sessions, second_factor.record_recovery_codes_kept,
-    payouts.build_preview))
+    payouts.build_preview, checkpoints.head))

@@ -176,7 +176,23 @@ class ChainBroken(UserError):
 def take(ctx: AppContext, actor: Actor, out: str | Path | None,
          key: Ed25519PrivateKey | None = None) -> Checkpoint:
     """Verify the chain, write a checkpoint of the verified head to ``out`` (when given)
-    and record that it was taken. An administrator's act (the command line's too)."""
+    and record that it was taken. An administrator's act (the command line's too).
+
+    The command line does it in the two steps below (``head``, then ``record``) so that
+    the key and the file stay where it runs, also at a centre."""
+    checkpoint = head(ctx, actor)
+    if key:
+        checkpoint = sign(checkpoint, key)
+    with ctx.db.write() as session:
+        _record(session, ctx, actor, checkpoint, Path(out).name if out else None)
+        if out:
+            write_file(checkpoint, out)  # before the commit: a failed write is reported
+    return checkpoint
+
+
+def head(ctx: AppContext, actor: Actor) -> Checkpoint:
+    """The verified head as an unsigned checkpoint (nothing recorded yet): an
+    administrator's, refused (ChainBroken) when the chain does not verify."""
     with ctx.db.read() as session:
         require_role(confirmed_actor(session, actor), Role.ADMIN)
     report = verify_chain(ctx)
@@ -185,19 +201,33 @@ def take(ctx: AppContext, actor: Actor, out: str | Path | None,
     with ctx.db.read() as session:
         last = session.execute(select(AuditEvent.hash).where(
             AuditEvent.seq == report.count)).scalar() if report.count else GENESIS
-        checkpoint = _checkpoint(session, ctx, report.count, last)
-    if key:
-        checkpoint = sign(checkpoint, key)
+        return _checkpoint(session, ctx, report.count, last)
+
+
+def record(ctx: AppContext, actor: Actor, checkpoint: Checkpoint,
+           file_name: str | None) -> Checkpoint:
+    """Record that ``checkpoint`` (of ``head``, signed or not where the key is) was
+    taken, as file ``file_name`` (the command line writes it where it runs). It must
+    name the chain as it stands (its hash at its position): a checkpoint of another
+    chain is not recorded."""
     with ctx.db.write() as session:
-        actor = confirmed_actor(session, actor)
-        audit.record(session, actor, checkpoint.taken_at, "audit.checkpoint", "audit_event",
-                     None, after={"seq": checkpoint.seq, "hash": checkpoint.hash,
-                                  "file": Path(out).name if out else None,
-                                  "key": checkpoint.signature.key if checkpoint.signature
-                                  else None})
-        if out:
-            write_file(checkpoint, out)  # before the commit: a failed write is reported
+        _record(session, ctx, actor, checkpoint, file_name)
     return checkpoint
+
+
+def _record(session: Session, ctx: AppContext, actor: Actor, checkpoint: Checkpoint,
+            file_name: str | None) -> None:
+    actor = confirmed_actor(session, actor)
+    require_role(actor, Role.ADMIN)
+    stored = session.execute(select(AuditEvent.hash).where(
+        AuditEvent.seq == checkpoint.seq)).scalar() if checkpoint.seq else GENESIS
+    if stored != checkpoint.hash:
+        raise UserError("このチェックポイントは監査記録の鎖と一致しません。",
+                        "This checkpoint does not match the audit chain.")
+    audit.record(session, actor, checkpoint.taken_at or ctx.clock.now(), "audit.checkpoint",
+                 "audit_event", None,
+                 after={"seq": checkpoint.seq, "hash": checkpoint.hash, "file": file_name,
+                        "key": checkpoint.signature.key if checkpoint.signature else None})
 
 
 def dumps(checkpoint: Checkpoint) -> str:
@@ -265,23 +295,51 @@ class Finding:
                 "problem_ja": self.problem_ja, "problem_en": self.problem_en}
 
 
+@dataclass(frozen=True)
+class Given:
+    """A checkpoint to hold the chain against, read where its file (and the public key)
+    is: ``problem_*``, its signature's problem, if any (a typed SEQ:HASH has none)."""
+
+    name: str
+    checkpoint: Checkpoint
+    problem_ja: str | None = None
+    problem_en: str | None = None
+
+
+def given_checkpoints(files: Sequence[str | Path],
+                      public_key: Ed25519PublicKey | None = None) -> list[Given]:
+    """The checkpoint files (or SEQ:HASH copied from paper), read and their signatures
+    checked here: on the desk, where they and the key are."""
+    given = []
+    for name in files:
+        checkpoint, typed = load(str(name))
+        signed = None if typed else signature_problem(checkpoint, public_key)
+        given.append(Given(str(name), checkpoint, *(signed or (None, None))))
+    return given
+
+
 def verify_against(ctx: AppContext, files: Sequence[str | Path],
                    public_key: Ed25519PublicKey | None = None
                    ) -> tuple[ChainReport, list[Finding]]:
     """Verify the chain and hold it against each checkpoint (a file, or SEQ:HASH copied
     from paper): each file must be signed as the key says, and the chain must still
     hold the checkpoint's hash at its position."""
-    loaded = [(str(given), *load(str(given))) for given in files]
-    report = verify_chain(ctx, watch={cp.seq for _, cp, _ in loaded})
+    return verify_given(ctx, given_checkpoints(files, public_key))
+
+
+def verify_given(ctx: AppContext, given: list[Given]) -> tuple[ChainReport, list[Finding]]:
+    """``verify_against`` for checkpoints read (and their signatures checked) on a desk."""
+    report = verify_chain(ctx, watch={g.checkpoint.seq for g in given})
     findings = []
     with ctx.db.read() as session:
-        for name, checkpoint, typed in loaded:
-            signed = None if typed else signature_problem(checkpoint, public_key)
+        for one in given:
+            checkpoint = one.checkpoint
+            signed = (one.problem_ja, one.problem_en) if one.problem_en else None
             problem = signed or chain_problem(
                 checkpoint, head_seq=report.count, broken_seq=report.broken_seq,
                 hash_at_seq=report.hashes.get(checkpoint.seq),
                 origin=report.hashes.get(1)) or _backdated(session, checkpoint)
-            findings.append(Finding(name, checkpoint, *(problem or (None, None))))
+            findings.append(Finding(one.name, checkpoint, *(problem or (None, None))))
     return report, findings
 
 

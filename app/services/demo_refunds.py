@@ -8,6 +8,13 @@ open only on 1 October 2019, long after the compensation demo's 26 August. The t
 gives the programme a clock of its own from there (AppContext.refund_clock), so that
 nothing of it (an application "after today", a letter dated before the application it
 answers) is judged by the compensation demo's day, and the refund page says the day.
+
+Each member has a contact on record, as the closing-balance file carries it: a victim
+who is a member is the same person (the victim's name, phone, e-mail and address);
+the others are synthetic people built from the compensation demo's name parts
+(resources/demo/names.toml), most with a postal address, so refund letters fall due.
+A few web-form and phone applicants gave no member ID and a phone not on record: they
+wait on the unmatched list for an operator to find the member.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -22,9 +30,10 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from app.core.clock import JST, DemoClock
+from app.core.paths import resources_dir
 from app.domain import refunds as rules
 from app.domain.roles import SYSTEM_ACTOR
-from app.domain.text import phone_digits, search_key
+from app.domain.text import email_key, phone_digits, search_key
 from app.services import audit
 from app.services.context import AppContext
 from app.services.refunds_import import (
@@ -38,8 +47,17 @@ from app.storage.models import AuditEvent, RefundApplication, RefundMember, Vict
 MEMBERS_PER_VICTIM = 440_000 / 808
 APPLIED_SHARE = 100_000 / 440_000
 DEMO_AS_OF = date(2019, 12, 20)
-_KANA = ["サトウ", "スズキ", "タカハシ", "タナカ", "イトウ", "ワタナベ", "ヤマモト", "ナカムラ"]
-_GIVEN = ["タロウ", "ハナコ", "イチロウ", "ミサキ", "ショウタ"]
+# Members with a postal address on record (the balance file's postal_code and address):
+# most, as the service's own member records would have; the rest get no letter.
+ADDRESSED_SHARE = 0.9
+# Web-form and phone applications that give no member ID and a phone not on record.
+UNMATCHED_SHARE = 0.05
+
+
+def _names() -> dict:
+    """The compensation demo's synthetic name parts (resources/demo/names.toml)."""
+    with open(resources_dir() / "demo" / "names.toml", "rb") as handle:
+        return tomllib.load(handle)
 
 
 def build_refund_demo(ctx: AppContext, victims: int, seed: int = 7,
@@ -50,10 +68,14 @@ def build_refund_demo(ctx: AppContext, victims: int, seed: int = 7,
     now = datetime.combine(as_of, datetime.min.time(), tzinfo=JST) + timedelta(hours=18)
     with ctx.db.write() as session:
         core = session.connection()
-        known = core.execute(select(Victim.member_id, Victim.name_kana, Victim.phone)
+        known = core.execute(select(Victim.member_id, Victim.name, Victim.name_kana,
+                                    Victim.phone, Victim.email, Victim.postal_code,
+                                    Victim.address)
                              .where(Victim.member_id.is_not(None))).all()
         count = max(len(known), int(victims * MEMBERS_PER_VICTIM * scale))
-        rows = [_member(rng, i, known[i] if i < len(known) else None) for i in range(count)]
+        names = _names()
+        rows = [_member(rng, names, i, known[i] if i < len(known) else None)
+                for i in range(count)]
         ids = reserve_ids(core, RefundMember.__table__, len(rows))
         BulkInsert(core, RefundMember.__table__, _MEMBER_COLUMNS).run(
             (key, *row[1:-1], now) for key, row in zip(ids, rows, strict=True))
@@ -95,20 +117,32 @@ def demo_refund_clock(ctx: AppContext) -> DemoClock | None:
     return DemoClock(start=stand.moment) if stand else None
 
 
-def _member(rng: random.Random, i: int, victim) -> tuple:
+def _member(rng: random.Random, names: dict, i: int, victim) -> tuple:
+    """One closing-balance row. A victim who is a member is the same person in both
+    programmes: the record's name and contact are the victim's. Other members get a
+    synthetic person like the compensation demo's, most with a postal address."""
     if victim is not None:
-        member_id, kana, phone = victim
+        member_id, name, kana, phone, email, postal, address = victim
         fraud = rng.choice([None, 0, rng.randrange(0, 10_001, 100)])
         balance = max(fraud or 0, rng.randrange(0, 20_001, 10))
     else:
         member_id = f"7r{i:010d}"
-        kana = f"{_KANA[i % 8]} {_GIVEN[i % 5]}"
+        surname, surname_kana = rng.choice(names["surnames"])
+        given, given_kana = rng.choice(names["given"])
+        name, kana = f"{surname} {given}", f"{surname_kana} {given_kana}"
         phone = f"090-{i % 10000:04d}-{i // 10000 % 10000:04d}"
+        email = f"member{i:07d}@example.jp" if rng.random() < 0.5 else None
+        postal, address = None, None
+        if rng.random() < ADDRESSED_SHARE:
+            postal, town = rng.choice(names["places"])
+            address = (f"{town}{rng.randint(1, 5)}丁目{rng.randint(1, 20)}番"
+                       f"{rng.randint(1, 15)}号")
         fraud, balance = None, rng.choice([0, 0, 50, 120, 800, 1500, 3000, 8000, 25_000])
     closed = date(2019, 8, rng.randint(1, 31)) if rng.random() < 0.02 else None
     digest = hashlib.sha256(f"demo:{member_id}".encode()).hexdigest()
-    return (None, member_id, balance, fraud, None, kana, search_key(kana), phone,
-            phone_digits(phone), None, "", None, None, None, closed, digest, None, None, None)
+    return (None, member_id, balance, fraud, name, kana, search_key(kana), phone,
+            phone_digits(phone), email, email_key(email), postal, address, None, closed,
+            digest, None, None, None)
 
 
 def _applications(rng: random.Random, members: list[tuple], ids: list[int],
@@ -126,16 +160,24 @@ def _applications(rng: random.Random, members: list[tuple], ids: list[int],
         facts = rules.Member(balance=member[2], fraud_charge_balance=member[3],
                              name_kana=member[5], phone=member[7], email=None, birth_date=None,
                              closed_on=member[14], overlapping_victim=member[1] in overlapping)
+        phone, email, found = member[7], member[9], ref
+        if route is not rules.Route.APP and rng.random() < UNMATCHED_SHARE:
+            # A form or a call without the member ID, from a phone not on record: no
+            # member found, an operator finds the member (the page's "match").
+            phone, email, found = f"050-{index % 10000:04d}-{rng.randint(1000, 9999)}", None, None
         applicant = rules.Applicant(route=route, applied_at=applied, name_kana=member[5],
-                                    phone=member[7], email=None, birth_date=None)
-        decision = rules.decide(facts, applicant, earlier_standing=ref in standing,
+                                    phone=phone, email=None, birth_date=None)
+        decision = rules.decide(facts if found else None, applicant,
+                                earlier_standing=ref in standing,
                                 deadline=rules.DEFAULT_DEADLINE)
-        standing.add(ref)
+        if found:
+            standing.add(ref)
         bank = (("0001", "001", "ordinary", f"{index % 10**7:07d}", member[5])
                 if method is rules.Method.BANK_TRANSFER else (None,) * 5)
         rows.append((None, f"DEMO-{index:07d}", hashlib.sha256(f"{index}".encode()).hexdigest(),
-                     ref, member[1], route.value, applied, method.value, "デモ 会員", member[5],
-                     member[7], None, None, *bank, decision.state.value,
-                     f"{decision.ja} / {decision.en}",
-                     rules.refundable_amount(member[2], member[3]), None, now, now, 1))
+                     found, member[1] if found else None, route.value, applied, method.value,
+                     member[4] or "デモ 会員", member[5], phone, email, None, *bank,
+                     decision.state.value, f"{decision.ja} / {decision.en}",
+                     rules.refundable_amount(member[2], member[3]) if found else None, None,
+                     now, now, 1))
     return rows

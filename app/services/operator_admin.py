@@ -24,19 +24,28 @@ def _stepped_up(ctx: AppContext, actor: Actor, code: str | None) -> None:
 
 
 def add(ctx: AppContext, actor: Actor, login: str, display_name: str, role: Role,
-        second_factor_code: str | None = None) -> tuple[operators.OperatorView, str]:
-    """A new operator with a one-time password (changed at the first sign-in)."""
+        second_factor_code: str | None = None, *, password: str | None = None,
+        must_change_password: bool = True) -> tuple[operators.OperatorView, str]:
+    """A new operator with a one-time password (changed at the first sign-in), the one
+    answered. The command line may give the password (``hosho operator add
+    --password-stdin``; the policy holds), then answered as "" and changed at the first
+    sign-in only with ``must_change_password``."""
     _stepped_up(ctx, actor, second_factor_code)
-    password = operators.one_time_password()
+    if password is None:
+        password, must_change_password, answered = operators.one_time_password(), True, None
+    else:
+        answered = ""
     view = operators.add_operator(ctx, actor, login, display_name, role, password,
-                                  must_change_password=True)
-    return view, password
+                                  must_change_password=must_change_password)
+    return view, password if answered is None else answered
 
 
 def reset_password(ctx: AppContext, actor: Actor, login: str,
-                   second_factor_code: str | None = None) -> str:
+                   second_factor_code: str | None = None, *,
+                   password: str | None = None) -> str:
+    """A one-time password (generated, or the command line's ``password``), the one set."""
     _stepped_up(ctx, actor, second_factor_code)
-    return operators.reset_password(ctx, actor, login)
+    return operators.reset_password(ctx, actor, login, password)
 
 
 def reset_second_factor(ctx: AppContext, actor: Actor, login: str,

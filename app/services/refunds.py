@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from app.core.clock import to_jst
 from app.core.errors import MoveNotAllowed, NotFound, ValidationError
+from app.core.files import recorded_path, written_into_place
 from app.domain import refunds as rules
 from app.domain.refunds import RefundState
 from app.domain.roles import Actor, Role
@@ -106,6 +107,122 @@ def get_application(ctx: AppContext, application_ref: int) -> ApplicationView:
     with ctx.db.read() as session:
         app = _get(session, application_ref)
         return _view(app, session.get(RefundMember, app.member_ref) if app.member_ref else None)
+
+
+@dataclass(frozen=True)
+class MemberFound:
+    """A closing-balance member an operator may match an unmatched application to."""
+
+    member_id: str
+    name: str | None
+    name_kana: str | None
+    phone: str | None
+    email: str | None
+    balance: int
+    closed_on: date | None
+
+
+def find_members(ctx: AppContext, text: str, limit: int = 20) -> list[MemberFound]:
+    """Members by member ID (exact or its beginning), phone digits, or name / kana (any
+    part, folded as search folds them): for matching an unmatched application."""
+    from app.domain.text import phone_digits, search_key
+    from app.importers.fields import parse_member_id
+
+    typed = (text or "").strip()
+    if not typed:
+        return []
+    member_id, key, digits = parse_member_id(typed), search_key(typed), phone_digits(typed)
+    with ctx.db.read() as session:
+        found: dict[int, RefundMember] = {}
+        # Separate look-ups (the member ID and the phone are indexed), best first.
+        queries = [select(RefundMember).where(RefundMember.member_id == member_id),
+                   select(RefundMember).where(RefundMember.member_id.startswith(
+                       member_id, autoescape=True))]
+        if len(digits) >= 4:
+            queries.append(select(RefundMember).where(RefundMember.phone_digits.startswith(
+                digits, autoescape=True)))
+        if key:
+            queries.append(select(RefundMember).where(RefundMember.kana_key.contains(
+                key, autoescape=True)))
+            # The name as written, spaces left out on both sides (山田太郎 finds 山田 太郎).
+            queries.append(select(RefundMember).where(
+                func.replace(func.replace(RefundMember.name, " ", ""), "\u3000", "")
+                .contains("".join(typed.split()), autoescape=True)))
+        for query in queries:
+            if len(found) >= limit:
+                break
+            for member in session.execute(query.order_by(RefundMember.member_id)
+                                          .limit(limit)).scalars():
+                found.setdefault(member.id, member)
+        return [MemberFound(m.member_id, m.name, m.name_kana, m.phone, m.email, m.balance,
+                            m.closed_on) for m in list(found.values())[:limit]]
+
+
+@dataclass(frozen=True)
+class PostalView:
+    """A postal-order (払出証書) application on its rail: where its certificate stands."""
+
+    id: int
+    application_id: str
+    member_id: str | None
+    name: str
+    state: str
+    state_label: str
+    refundable_amount: int | None
+    # None: not yet on a request list; requested, issued, or returned (a new method due).
+    order_status: str | None
+    certificate_number: str | None
+    expires_on: date | None
+
+
+def postal_list(ctx: AppContext, offset: int = 0, limit: int = 200) -> list[PostalView]:
+    """The 払出証書 rail: confirmed postal-order applications (waiting for the request
+    list, requested, issued) and those whose certificate came back (a new method is
+    due, the returned certificate shown), oldest application first."""
+    with ctx.db.read() as session:
+        last = (select(PostalOrder.application_ref, func.max(PostalOrder.id).label("id"))
+                .group_by(PostalOrder.application_ref).subquery())
+        rows = session.execute(
+            select(RefundApplication, RefundMember.member_id, PostalOrder)
+            .outerjoin(RefundMember, RefundMember.id == RefundApplication.member_ref)
+            .outerjoin(last, last.c.application_ref == RefundApplication.id)
+            .outerjoin(PostalOrder, PostalOrder.id == last.c.id)
+            .where(((RefundApplication.state == RefundState.CONFIRMED.value)
+                    & (RefundApplication.method == rules.Method.POSTAL_ORDER.value))
+                   | (RefundApplication.state == RefundState.AWAITING_METHOD.value))
+            .order_by(RefundApplication.applied_at, RefundApplication.id)
+            .offset(offset).limit(limit)).all()
+        views = []
+        for app, member_id, order in rows:
+            returned = app.state == RefundState.AWAITING_METHOD.value
+            # A certificate returned before a new 払出証書 was asked for is history.
+            shown = order if order is not None and (order.live or returned) else None
+            views.append(PostalView(
+                app.id, app.application_id, member_id or app.member_id, app.name, app.state,
+                RefundState(app.state).label_ja, app.refundable_amount,
+                "returned" if returned else (shown.status if shown else None),
+                shown.certificate_number if shown else None,
+                shown.expires_on if shown else None))
+        return views
+
+
+def postal_counts(ctx: AppContext) -> dict[str, int]:
+    """How many applications stand where on the 払出証書 rail (all of them, not only the
+    page's first rows): waiting (for the request list), requested, issued, returned."""
+    with ctx.db.read() as session:
+        rows = session.execute(
+            select(RefundApplication.state, PostalOrder.status, func.count())
+            .outerjoin(PostalOrder, (PostalOrder.application_ref == RefundApplication.id)
+                       & PostalOrder.live)
+            .where(((RefundApplication.state == RefundState.CONFIRMED.value)
+                    & (RefundApplication.method == rules.Method.POSTAL_ORDER.value))
+                   | (RefundApplication.state == RefundState.AWAITING_METHOD.value))
+            .group_by(RefundApplication.state, PostalOrder.status)).all()
+    counts = {"waiting": 0, "requested": 0, "issued": 0, "returned": 0}
+    for state, status, count in rows:
+        key = "returned" if state == RefundState.AWAITING_METHOD.value else status or "waiting"
+        counts[key] = counts.get(key, 0) + int(count)
+    return counts
 
 
 def _get(session: Session, application_ref: int, *, lock: bool = False) -> RefundApplication:
@@ -335,13 +452,15 @@ def _payable(session: Session, app: RefundApplication) -> None:
         raise MoveNotAllowed("この会員には払戻済です。", "This member has been refunded already.")
 
 
-def postal_request_list(ctx: AppContext, actor: Actor, out: str | Path) -> int:
+def postal_request_list(ctx: AppContext, actor: Actor, out: str | Path, *,
+                        second_factor: str | None = None) -> int:
     """The 払出証書 request list for Japan Post: every confirmed postal-order application
-    not yet on a rail, written as CSV (UTF-8 with BOM) and claimed on the postal rail."""
+    not yet on a rail, written as CSV (UTF-8 with BOM) and claimed on the postal rail.
+    Names and addresses leave the program in it: a supervisor's, with a fresh code, as
+    every export of personal data."""
     now = refund_clock(ctx).now()
-    with ctx.db.write() as session:
-        actor = confirmed_actor(session, actor, now)
-        require_role(actor, *SUPERVISORS)
+    with counting_step_up_failures(ctx, actor), ctx.db.write() as session:
+        actor = _supervisor(session, actor, second_factor, now)
         rows = session.execute(
             select(RefundApplication, RefundMember)
             .join(RefundMember, RefundMember.id == RefundApplication.member_ref)
@@ -370,8 +489,10 @@ def postal_request_list(ctx: AppContext, actor: Actor, out: str | Path) -> int:
         data = text.getvalue().encode("utf-8-sig")
         listing.file_sha256 = hashlib.sha256(data).hexdigest()
         audit.record(session, actor, now, "refund.postal_list", "postal_order_list",
-                     listing.id, after={"items": len(rows), "total": listing.total_amount})
-        Path(out).write_bytes(data)
+                     listing.id, after={"items": len(rows), "total": listing.total_amount,
+                                        "file": recorded_path(out)})
+        with written_into_place(out) as temp:  # whole or not at all
+            temp.write_bytes(data)
         return len(rows)
 
 

@@ -252,3 +252,106 @@ def test_a_phone_application_and_the_person_at_a_centre(qtbot, centre, imported,
     qtbot.waitUntil(lambda: person.person is not None, timeout=5000)
     assert person.person.member_id == "C1" and len(person.person.cases) == 1
     assert [a.id for a in person.person.applications] == [refs["O1"]]
+
+
+def test_an_unmatched_application_matched_then_the_postal_rail_at_a_centre(
+        qtbot, centre, imported, open_page, tmp_path):
+    """The member found through the server, the request list written by the server and
+    downloaded to the desk, the certificate issued, returned, and a transfer instead:
+    each decision under the operator the server bound from the session."""
+    from app.services.refunds_import import import_applications, import_balances
+    from app.ui.refund_decision_dialogs import (
+        MatchMemberDialog,
+        PostalIssuedDialog,
+        RefundMethodDialog,
+    )
+
+    ctx, staff, _url = centre
+    import_balances(ctx, SYSTEM_ACTOR, write_csv(tmp_path / "残高.csv", BALANCE_HEADER, [
+        member("MP", 6000, kana="スズキ ハナコ", phone="080-7777-0000")]))
+    import_applications(ctx, SYSTEM_ACTOR, write_csv(tmp_path / "申出.csv", APPLICATION_HEADER, [
+        application("UP", "", route="Web", method="払出証書", kana="スズキ ハナコ",
+                    phone="050-0000-1111")]))
+    with ctx.db.read() as session:
+        ref = session.execute(select(RefundApplication.id).where(
+            RefundApplication.application_id == "UP")).scalar_one()
+    page = open_page("op1")
+    select_application(page, "unmatched", "UP")
+    qtbot.mouseClick(page.match_button, Qt.MouseButton.LeftButton)
+    dialog = page.findChild(MatchMemberDialog)
+    qtbot.addWidget(dialog)
+    dialog.search.setText("080-7777")
+    qtbot.mouseClick(dialog.search_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: rows(dialog.results) == ["MP"], timeout=5000)
+    dialog.results.selectRow(0)
+    dialog.reason.setText("登録電話番号に架電し本人と確認、会員IDを聴取")
+    with qtbot.waitSignal(dialog.accepted, timeout=5000):
+        dialog.submit()
+    qtbot.waitUntil(lambda: page.message.text() == "UP: 本人確認待ち", timeout=5000)
+    qtbot.waitUntil(lambda: "UP" in rows(page.lists["awaiting_identity"]), timeout=5000)
+    assert decided_by(ctx, "refund.match", ref) == ["op1"]
+    select_application(page, "awaiting_identity", "UP")
+    page.how.setCurrentIndex(page.how.findData("phone_on_record"))
+    qtbot.mouseClick(page.confirm_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "UP" in rows(page.postal), timeout=5000)
+    assert page.request_list_button.isHidden()
+    # The supervisor's request list: the server writes it, the desk receives it.
+    supervisor = open_page("sv1")  # signed in first: the sign-in spends its code's step
+    supervisor.desk.prompter.answers = [True, step_up_code(ctx, staff["sv1"])]
+    out = tmp_path / "依頼リスト.csv"
+    supervisor.desk.prompter.files = [out]
+    supervisor.tabs.setCurrentWidget(supervisor.postal)
+    qtbot.mouseClick(supervisor.request_list_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: str(out) in supervisor.message.text(), timeout=5000)
+    assert "UP,MP,山田 太郎,100-0005" in out.read_bytes().decode("utf-8-sig")
+    with ctx.db.read() as session:
+        listed = session.execute(select(AuditEvent.actor_login).where(
+            AuditEvent.action == "refund.postal_list")).scalars().all()
+    assert listed == ["sv1"]
+    # Issued, then expired and returned, then a transfer to the member's account.
+    qtbot.waitUntil(lambda: rows(page.postal) == ["UP"] and page.postal.item(0, 4).text()
+                    == "発行依頼済", timeout=5000)
+    page.tabs.setCurrentWidget(page.postal)
+    page.postal.selectRow(0)
+    qtbot.mouseClick(page.issued_button, Qt.MouseButton.LeftButton)
+    issued = page.findChild(PostalIssuedDialog)
+    issued.number.setText("00120-9-000001")
+    with qtbot.waitSignal(issued.accepted, timeout=5000):
+        issued.submit()
+    qtbot.waitUntil(lambda: page.postal.item(0, 4).text() == "発行済", timeout=5000)
+    page.postal.selectRow(0)
+    page.desk.prompter.answers = [True, "払出期限切れ"]
+    qtbot.mouseClick(page.returned_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.postal.item(0, 4).text().startswith("期限切れ"),
+                    timeout=5000)
+    page.postal.selectRow(0)
+    qtbot.mouseClick(page.method_button, Qt.MouseButton.LeftButton)
+    method = page.findChild(RefundMethodDialog)
+    settle(qtbot, page.desk)
+    method.method.setCurrentIndex(method.method.findData("bank_transfer"))
+    method.bank_search.setText("0005")
+    method.branch_search.setText("002")
+    method.account_number.setText("7654321")
+    method.holder_kana.setText("スズキ ハナコ")
+    method.how.setCurrentIndex(method.how.findData("phone_on_record"))
+    with qtbot.waitSignal(method.accepted, timeout=5000):
+        method.submit()
+    qtbot.waitUntil(lambda: rows(page.postal) == [], timeout=5000)
+    assert refunds.get_application(ctx, ref).method == "bank_transfer"
+    assert decided_by(ctx, "refund.postal_issued", ref) == ["op1"]
+    assert decided_by(ctx, "refund.change_method", ref) == ["op1"]
+
+
+def test_a_supervisor_settles_the_overlap_at_a_centre(qtbot, centre, imported, open_page):
+    ctx, staff, _url = centre
+    refs = imported[1]
+    assert open_page("op1").settle_button.isHidden()
+    page = open_page("sv1")
+    select_application(page, "held_overlap", "O1")
+    page.desk.prompter.answers = [10_000, "残高の全額が補償で返金済のチャージ由来",
+                                  step_up_code(ctx, staff["sv1"])]
+    qtbot.mouseClick(page.settle_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.message.text().startswith("O1"), timeout=5000)
+    assert page.message.text() == "O1: 払戻不可"  # nothing left to refund
+    qtbot.waitUntil(lambda: rows(page.lists["held_overlap"]) == [], timeout=5000)
+    assert decided_by(ctx, "refund.settle_overlap", refs["O1"]) == ["sv1"]

@@ -13,7 +13,7 @@ from app.domain.channels import Channel
 from app.domain.roles import Role
 from app.domain.states import Status
 from app.remote.gateway import RemoteGateway
-from app.services import cases, operators, payouts, queue, sessions, settings, stats
+from app.services import backup, cases, operators, payouts, queue, sessions, settings
 from app.services.cases import MoveRequest
 from app.services.context import SessionEnded
 from app.services.intake import take_phone_intake
@@ -121,7 +121,9 @@ def test_actor_sent_by_the_desk_is_ignored(ctx, desks, staff):
 
 def test_service_not_on_the_allow_list(desks):
     with pytest.raises(PermissionDenied, match="cannot be called"):
-        desks("admin1").read(stats.programme_stats)
+        desks("admin1").read(backup.backup_database, "x")
+    with pytest.raises(PermissionDenied, match="cannot be called"):  # no step-up: not there
+        desks("admin1").write(operators.add_operator, "op9", "OP9", "operator", "x" * 20)
     with pytest.raises(PermissionDenied, match="cannot be called"):
         desks("admin1").read(operators.hash_password, "x")
 

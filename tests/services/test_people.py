@@ -13,6 +13,7 @@ from app.domain.channels import Channel
 from app.domain.roles import SYSTEM_ACTOR
 from app.services import intake, people, refunds
 from app.services.refunds_import import import_applications, import_balances
+from tests.conftest import step_up_code
 from tests.services.helpers import incident, victim
 from tests.services.refund_helpers import (
     APPLICATION_HEADER,
@@ -70,7 +71,8 @@ def test_from_an_application_the_same_person(ctx, both):
 def test_what_each_programme_has_paid(ctx, both, staff, tmp_path):
     debit, _nanaco = both
     ref = people.person_for_case(ctx, debit.id).applications[0].id
-    refunds.postal_request_list(ctx, staff["sv1"], tmp_path / "postal.csv")
+    refunds.postal_request_list(ctx, staff["sv1"], tmp_path / "postal.csv",
+                                second_factor=step_up_code(ctx, staff["sv1"]))
     refunds.postal_issued(ctx, staff["op1"], ref, "P-0001", date(2020, 9, 1))
     refunds.postal_cashed(ctx, staff["op1"], ref)
     person = people.person_for_application(ctx, ref)

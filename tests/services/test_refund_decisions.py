@@ -11,7 +11,7 @@ from app.core.errors import ChangedMeanwhile, MoveNotAllowed, PermissionDenied, 
 from app.domain.roles import SYSTEM_ACTOR
 from app.services import intake, refunds
 from app.services.refunds_import import import_applications, import_balances
-from app.services.second_factor import StepUpRequired
+from app.services.second_factor import SecondFactorRefused, StepUpRequired
 from app.storage.models import AuditEvent, RefundApplication, RefundPayment
 from tests.conftest import step_up_code
 from tests.services.helpers import incident, victim
@@ -106,7 +106,8 @@ def test_spec_overlap_example_waits_then_refunds_nothing(ctx, staff, loaded):
 
 def test_postal_order_cashed_is_paid_once(ctx, staff, loaded, tmp_path):
     app_ref = loaded["P1"]
-    refunds.postal_request_list(ctx, staff["sv1"], tmp_path / "yucho.csv")
+    refunds.postal_request_list(ctx, staff["sv1"], tmp_path / "yucho.csv",
+                                second_factor=step_up_code(ctx, staff["sv1"]))
     with pytest.raises(MoveNotAllowed):  # not before it is issued
         refunds.postal_cashed(ctx, staff["op1"], app_ref)
     refunds.postal_issued(ctx, staff["op1"], app_ref, "No.9", date(2020, 9, 30))
@@ -148,3 +149,67 @@ def test_phone_application_by_the_file_rules(ctx, staff, loaded):
         "name": "山田 花子", "member_id": "FOUND", "phone": "080-9999-0000",
         "method": "払出証書"})
     assert again.state == "duplicate"
+
+
+def test_find_members_by_member_id_phone_name_or_kana(ctx, loaded):
+    """What the page's match dialog searches: the closing balances, by member ID (its
+    beginning, typed full width), phone digits, the name without its space, or kana."""
+    def ids(text):
+        return [m.member_id for m in refunds.find_members(ctx, text)]
+
+    assert ids("ＦＯＵＮＤ") == ["FOUND"]
+    assert ids("PO") == ["POST"]
+    assert ids("080-9999") == ["FOUND"]
+    assert set(ids("山田太郎")) == {"WEB", "LATE", "C1", "POST", "FOUND"}
+    assert set(ids("やまだ")) == set(ids("ヤマダ タロウ")) == set(ids("山田 太郎"))
+    assert ids("%") == [] and ids("  ") == []
+    found = refunds.find_members(ctx, "FOUND")[0]
+    assert (found.balance, found.phone, found.name) == (2000, "080-9999-0000", "山田 太郎")
+
+
+def test_the_postal_list_follows_the_rail(ctx, staff, loaded, tmp_path):
+    def shown():
+        return [(v.application_id, v.state, v.order_status, v.certificate_number)
+                for v in refunds.postal_list(ctx)]
+
+    assert shown() == [("P1", "confirmed", None, None)]  # W1 is paid by transfer
+    refunds.postal_request_list(ctx, staff["sv1"], tmp_path / "list.csv",
+                                second_factor=step_up_code(ctx, staff["sv1"]))
+    assert shown() == [("P1", "confirmed", "requested", None)]
+    refunds.postal_issued(ctx, staff["op1"], loaded["P1"], "C-1", date(2020, 9, 30))
+    assert shown() == [("P1", "confirmed", "issued", "C-1")]
+    refunds.postal_returned(ctx, staff["op1"], loaded["P1"], "期限切れ")
+    assert shown() == [("P1", "awaiting_method", "returned", "C-1")]
+    # A new 払出証書: back to waiting for the next list, the returned one history.
+    refunds.change_method(ctx, staff["op1"], loaded["P1"], "postal_order", how="phone_on_record")
+    assert shown() == [("P1", "confirmed", None, None)]
+
+
+def test_the_postal_counts_cover_the_whole_rail(ctx, staff, loaded, tmp_path):
+    assert refunds.postal_counts(ctx) == {"waiting": 1, "requested": 0, "issued": 0,
+                                          "returned": 0}
+    refunds.postal_request_list(ctx, staff["sv1"], tmp_path / "list.csv",
+                                second_factor=step_up_code(ctx, staff["sv1"]))
+    assert refunds.postal_counts(ctx)["requested"] == 1
+    refunds.postal_returned(ctx, staff["op1"], loaded["P1"], "宛先不明で返戻")
+    assert refunds.postal_counts(ctx) == {"waiting": 0, "requested": 0, "issued": 0,
+                                          "returned": 1}
+
+
+def test_the_postal_list_leaves_only_with_a_fresh_code(ctx, staff, loaded, tmp_path):
+    """Names and addresses go out in it: as every export of personal data, a supervisor
+    with a fresh code; a refusal claims nothing and writes nothing."""
+    out = tmp_path / "list.csv"
+    with pytest.raises(PermissionDenied) as operator:
+        refunds.postal_request_list(ctx, staff["op1"], out)
+    assert not isinstance(operator.value, SecondFactorRefused)  # the role, before any code
+    with pytest.raises(StepUpRequired):
+        refunds.postal_request_list(ctx, staff["sv1"], out)
+    with pytest.raises(SecondFactorRefused) as wrong:
+        refunds.postal_request_list(ctx, staff["sv1"], out, second_factor="000000")
+    assert not isinstance(wrong.value, StepUpRequired)
+    assert not out.exists()
+    assert refunds.postal_counts(ctx)["waiting"] == 1
+    assert refunds.postal_request_list(ctx, staff["sv1"], out,
+                                       second_factor=step_up_code(ctx, staff["sv1"])) == 1
+    assert "P1" in out.read_text(encoding="utf-8-sig")

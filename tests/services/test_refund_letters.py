@@ -194,7 +194,8 @@ def test_payment_notice_for_a_transfer(ctx, staff, apps, tmp_path):
 def test_postal_order_expired_and_reissued_gets_a_notice_for_each(ctx, staff, apps, clock,
                                                                   tmp_path):
     ref = apps["A-P1"]
-    refunds.postal_request_list(ctx, staff["sv1"], tmp_path / "yucho1.csv")
+    refunds.postal_request_list(ctx, staff["sv1"], tmp_path / "yucho1.csv",
+                                second_factor=step_up_code(ctx, staff["sv1"]))
     assert svc.refund_letters_due(ctx)["refund_payment"] == 0  # requested, not yet issued
     refunds.postal_issued(ctx, staff["op1"], ref, "00120-3-456789", date(2020, 5, 31))
     first = _produce(ctx, staff, PAYMENT, tmp_path / "p1.pdf")
@@ -207,7 +208,8 @@ def test_postal_order_expired_and_reissued_gets_a_notice_for_each(ctx, staff, ap
     refunds.change_method(ctx, staff["op1"], ref, "払出証書", how="phone_on_record")
     # confirmed again, but told by the payment notice: no confirmation after it
     assert svc.refund_letters_due(ctx)["refund_confirmation"] == 2
-    refunds.postal_request_list(ctx, staff["sv1"], tmp_path / "yucho2.csv")
+    refunds.postal_request_list(ctx, staff["sv1"], tmp_path / "yucho2.csv",
+                                second_factor=step_up_code(ctx, staff["sv1"]))
     refunds.postal_issued(ctx, staff["op1"], ref, "00120-3-999111", date(2020, 9, 30))
     second = _produce(ctx, staff, PAYMENT, tmp_path / "p2.pdf")
     text = _text(tmp_path / "p2.pdf")
@@ -226,7 +228,8 @@ def test_postal_order_expired_and_reissued_gets_a_notice_for_each(ctx, staff, ap
 
 
 def test_a_postal_order_past_its_day_is_not_due(ctx, staff, apps, clock, tmp_path):
-    refunds.postal_request_list(ctx, staff["sv1"], tmp_path / "yucho.csv")
+    refunds.postal_request_list(ctx, staff["sv1"], tmp_path / "yucho.csv",
+                                second_factor=step_up_code(ctx, staff["sv1"]))
     refunds.postal_issued(ctx, staff["op1"], apps["A-P1"], "No.1", date(2020, 3, 31))
     assert svc.refund_letters_due(ctx)["refund_payment"] == 1
     clock.advance(days=30)

@@ -84,7 +84,8 @@ def test_cancel_lets_the_refund_go_back(ctx, staff, confirmed):
 def test_postal_order_expires_then_paid_by_transfer_exactly_once(ctx, staff, confirmed,
                                                                  tmp_path):
     app_ref = confirmed["A-P1"]
-    assert refunds.postal_request_list(ctx, staff["sv1"], tmp_path / "yucho.csv") == 1
+    assert refunds.postal_request_list(ctx, staff["sv1"], tmp_path / "yucho.csv",
+                                       second_factor=step_up_code(ctx, staff["sv1"])) == 1
     refunds.postal_issued(ctx, staff["op1"], app_ref, "No.123", date(2020, 9, 30))
     # While the 払出証書 is live, the database refuses a transfer for the application.
     with pytest.raises(ChangedMeanwhile), ctx.db.write() as session:

@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 import app.services
 from app.core.errors import PermissionDenied
-from app.domain.roles import Actor, Role
+from app.domain.roles import SYSTEM_ACTOR, Actor, Role
 from app.domain.states import Status
 from app.services import (
     audit_log,
@@ -41,6 +41,7 @@ RESTRICTED = {
     "settings.change": {"admin"},
     "settings.change_many": {"admin"},
     "checkpoints.take": {"admin"},
+    "checkpoints.record": {"admin"},  # the command line's second step (after head)
     "payouts.build_batch": {"supervisor"},
     "payouts.release_batch": {"supervisor"},
     "payouts.cancel_batch": {"supervisor"},
@@ -226,12 +227,15 @@ ADMIN_ONLY = [
     lambda ctx, a: settings.change(ctx, a, "hotline", "0120-000-000"),
     lambda ctx, a: settings.change_many(ctx, a, {"outreach_start": date(2019, 8, 1)}),
     lambda ctx, a: checkpoints.take(ctx, a, None),
+    lambda ctx, a: checkpoints.head(ctx, a),
+    lambda ctx, a: checkpoints.record(ctx, a, checkpoints.head(ctx, SYSTEM_ACTOR), None),
 ]
 
 
 @pytest.mark.parametrize("call", ADMIN_ONLY, ids=["add_operator", "reset_password",
                                                    "reset_second_factor", "setting",
-                                                   "settings", "checkpoint"])
+                                                   "settings", "checkpoint",
+                                                   "checkpoint_head", "checkpoint_record"])
 @pytest.mark.parametrize("who", ("op1", "sv1"))
 def test_admin_only_services(ctx, staff, call, who):
     refused(ctx, lambda: call(ctx, staff[who]))

@@ -29,6 +29,11 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 def test_refund_confirmation_batch_from_the_letters_page(ui_app, qtbot, ui_ctx, clock,
                                                           tmp_path):
+    from sqlalchemy import text
+
+    with ui_ctx.db.write() as session:  # the demo's own refund programme left out
+        session.execute(text("DELETE FROM refund_application"))
+        session.execute(text("DELETE FROM refund_member"))
     clock.advance(days=200)
     import_balances(ui_ctx, SYSTEM_ACTOR, write_csv(tmp_path / "b.csv", BALANCE_HEADER, [
         member("LT1", 5000), member("LT2", 7200), member("LT3", 0)]))
@@ -116,3 +121,49 @@ def test_a_refund_decision_changes_the_letters_due_without_a_restart(ui_app, qtb
     window.setCurrentWidget(letters)
     settle(qtbot, desk)
     assert "2 件" in letters.due_label.text()
+
+
+def test_the_demo_has_refund_letters_due_to_members_with_an_address(ui_app, qtbot, ui_ctx,
+                                                                    tmp_path):
+    """The demo's members carry a contact on record like a real closing-balance file (a
+    victim's own, or a synthetic person's, most with a postal address): its confirmed and
+    refused applications are due their letters, and its applicants have varied names."""
+    from dataclasses import replace
+
+    from sqlalchemy import func
+
+    from app.core.clock import FixedClock
+    from app.services import letters as service
+    from app.services.demo_refunds import stands
+    from app.storage.models import RefundApplication, RefundMember
+
+    # As the demo window runs it: the refund programme on its own day (20 Dec 2019).
+    with ui_ctx.db.read() as session:
+        ui_ctx = replace(ui_ctx, refund_clock=FixedClock(stands(session).moment))
+    due = service.refund_letters_due(ui_ctx)
+    assert due["refund_confirmation"] > 0 and due["refund_refusal"] > 0
+    with ui_ctx.db.read() as session:
+        names = session.execute(select(RefundApplication.name, func.count())
+                                .group_by(RefundApplication.name)).all()
+        members, addressed = session.execute(select(
+            func.count(), func.count(RefundMember.address))).one()
+    assert len(names) > 20 and "デモ 会員" not in dict(names)
+    assert 0 < addressed < members  # most, not all: some get no letter
+    page = open_page(qtbot, ui_ctx, tmp_path)
+    page.kind.setCurrentIndex(page.kind.findData(LetterKind.REFUND_REFUSAL.value))
+    settle(qtbot, page.desk)
+    assert f"{due['refund_refusal']} 件" in page.due_label.text()
+    page.kind.setCurrentIndex(page.kind.findData(LetterKind.REFUND_CONFIRMATION.value))
+    settle(qtbot, page.desk)
+    assert f"{due['refund_confirmation']} 件" in page.due_label.text()
+    # Three of them produced: each to the member's address on record, none refused.
+    page.by_rule.setChecked(True)
+    page.limit.setValue(3)
+    page.produce_button.click()
+    qtbot.waitUntil(lambda: not page.running, timeout=30000)
+    settle(qtbot, page.desk)
+    assert page.produced.rowCount() == 3 and page.refused.rowCount() == 0
+    assert f"{due['refund_confirmation'] - 3} 件" in page.due_label.text()
+    if os.environ.get("HOSHO_SCREENSHOTS"):
+        qtbot.wait(300)  # QPdfView renders its pages asynchronously
+        assert page.grab().save(str(SCREENSHOTS / "letters_refund_demo.png"))
