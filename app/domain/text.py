@@ -49,6 +49,10 @@ def phone_digits(text: str | None) -> str:
     """Digits only, full width folded; +81 becomes the domestic leading 0."""
     if not text:
         return ""
+    if text.isascii():  # as nearly every number is written: NFKC changes no ASCII
+        plain = text.replace("-", "")
+        if plain.isdigit():  # only 0-9 (no "+81"): its digits are itself
+            return plain
     digits = _NON_DIGITS.sub("", unicodedata.normalize("NFKC", text))
     if text.strip().startswith(("+81", "＋８１")) and digits.startswith("81"):
         digits = "0" + digits[2:]

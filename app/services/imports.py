@@ -41,7 +41,7 @@ from app.importers.incident_csv import (
 )
 from app.services import settings
 from app.services.context import AppContext, confirmed_actor
-from app.storage.bulk import driver_sql
+from app.storage.bulk import driver_rows, driver_sql
 from app.storage.models import Case
 
 CHUNK = 1000
@@ -219,8 +219,7 @@ def rows_in(core: Connection, sql: str, values: list) -> list[tuple]:
     if not values:
         return []
     markers = ", ".join(["?"] * len(values))
-    return [tuple(row) for row in core.exec_driver_sql(driver_sql(core, f"{sql} ({markers})"),
-                                                       tuple(values))]
+    return driver_rows(core, driver_sql(core, f"{sql} ({markers})"), tuple(values))
 
 
 def read_reports(core: Connection, report_ids: list[str]) -> dict[str, tuple[str, str | None]]:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
+from operator import attrgetter
 from pathlib import Path
 from typing import IO, Any
 
@@ -28,6 +29,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from app.core.collect import fewer_collections
 from app.core.errors import ChangedMeanwhile
 from app.domain import refunds as rules
 from app.domain.roles import Actor
@@ -127,22 +129,23 @@ def _import(ctx, actor, path, kind: FileKind, plan_class, dry_run, mapping, on_r
         actor = confirmed_actor(session, actor, now)
         opened = settings.load(session).refund_applications_from
     source = read_refund_file(path, kind, now=now, mapping=mapping, applications_from=opened)
-    for _attempt in range(REPLANS + 1):
-        with tempfile.TemporaryFile() as refused, tempfile.TemporaryFile() as rows:
-            summary = RefundImportSummary(
-                file_name=path.name, kind=kind.name, encoding=source.encoding,
-                sha256=source.sha256, unknown_columns=source.unknown_columns, dry_run=dry_run)
-            plan = plan_class(summary, path, now, opened, refused, rows)
-            with ctx.db.read() as session:
-                plan.make(session, source, cancel, progress)
-            if not dry_run:
-                try:
-                    with ctx.db.write() as session:
-                        plan.write(session, confirmed_actor(session, actor, now), cancel)
-                except PlanStale:
-                    continue
-            _replay(refused, on_refused)
-            return summary
+    with fewer_collections():  # the rows' objects die young: collected less often
+        for _attempt in range(REPLANS + 1):
+            with tempfile.TemporaryFile() as refused, tempfile.TemporaryFile() as rows:
+                summary = RefundImportSummary(
+                    file_name=path.name, kind=kind.name, encoding=source.encoding,
+                    sha256=source.sha256, unknown_columns=source.unknown_columns, dry_run=dry_run)
+                plan = plan_class(summary, path, now, opened, refused, rows)
+                with ctx.db.read() as session:
+                    plan.make(session, source, cancel, progress)
+                if not dry_run:
+                    try:
+                        with ctx.db.write() as session:
+                            plan.write(session, confirmed_actor(session, actor, now), cancel)
+                    except PlanStale:
+                        continue
+                _replay(refused, on_refused)
+                return summary
     raise ChangedMeanwhile(
         "取込の間に他の端末が同じ会員や申出を登録・変更しました。もう一度取り込んでください。",
         "Another desk registered or changed the same members or applications during the "
@@ -222,6 +225,7 @@ class _Plan:
         self.refused: list[RefusedRow] = []
         self.reads: _Reads | None = None
         self.prepared = 0  # rows waiting in the spool
+        self.key_of = attrgetter(self.key_field)
 
     # -- planning, reads only ---------------------------------------------------------
     def make(self, session: Session, source, cancel, progress) -> None:
@@ -254,18 +258,19 @@ class _Plan:
 
     def _asked(self, rows: list[RefundRow]) -> list[str]:
         """The keys of a chunk's records the database may already hold (once each)."""
-        return list({getattr(row.record, self.key_field): None for row in rows if row.ok
-                     and getattr(row.record, self.key_field) not in self.seen})
+        key_of, seen = self.key_of, self.seen
+        return list({key: None for row in rows if row.record is not None
+                     and (key := key_of(row.record)) not in seen})
 
     def _sort_out(self, rows: list[RefundRow], known: dict[str, str]) -> list:
         """The new records of a chunk; every other row counted."""
-        new = []
+        new, key_of = [], self.key_of
         for row in rows:
-            if not row.ok:
+            if row.record is None:
                 self._refuse(row, "rejected", [(f"{e.column}: " if e.column else "", e.ja, e.en)
                                                for e in row.errors])
                 continue
-            key = getattr(row.record, self.key_field)
+            key = key_of(row.record)
             content = row.record.content_hash()
             earlier = self.seen.get(key) or known.get(key)
             if earlier is None:

@@ -104,6 +104,21 @@ def driver_sql(connection: Connection, sql: str) -> str:
     return sql if connection.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
 
 
+def driver_rows(connection: Connection, sql: str, values: tuple) -> list[tuple]:
+    """The rows of driver-level ``sql`` with ``values``, as the driver hands them: in one
+    fetchall, not through a Row object a row (look-ups of thousands of rows); a driver's
+    error raised as SQLAlchemy would have raised it (parameters hidden)."""
+    result = connection.exec_driver_sql(sql, values)
+    dbapi = connection.dialect.dbapi
+    try:
+        rows = result.cursor.fetchall()
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(sql, None, exc, dbapi.Error) from exc
+    finally:
+        result.close()
+    return rows if not rows or type(rows[0]) is tuple else [tuple(row) for row in rows]
+
+
 def stored_value(connection: Connection, column: Any, value: Any) -> Any:
     """``value`` as ``column``'s type hands it to the driver (for driver-level SQL)."""
     process = _processor(column, connection.dialect)

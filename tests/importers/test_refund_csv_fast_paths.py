@@ -89,11 +89,9 @@ def test_whole_rows_are_refused_and_accepted_as_before():
 
 def _reference_hash(record) -> str:
     """The content hash as first written (json.dumps of the fields, dates in ISO)."""
-    from dataclasses import fields
-
     values = [CONTENT_HASH_VERSION]
-    for f in fields(record):
-        value = getattr(record, f.name)
+    for name in type(record)._fields:
+        value = getattr(record, name)
         values.append(value.isoformat() if isinstance(value, date) else value)
     data = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
@@ -125,3 +123,24 @@ def test_audit_json_is_json_dumps(data):
 
     assert to_json(data) == json.dumps(data, ensure_ascii=False, sort_keys=True,
                                        default=default)
+
+
+@pytest.mark.parametrize("kind, record", [(BALANCES, BalanceRecord),
+                                          (APPLICATIONS, ApplicationRecord)])
+def test_a_kinds_fields_are_its_records_in_order(kind, record):
+    """The checker makes a record from the kind's values in the kind's order."""
+    assert tuple(kind.headers) == record._fields
+
+
+@pytest.mark.parametrize("text", [*PHONES, "", "0-9", "--", "09011112222 ", " 090", "+81901112222",
+                                  "81-90-1111-2222", "１２３", "0120-444-444"])
+def test_phone_digits_answered_at_once_are_the_full_rules(text):
+    import re
+    import unicodedata
+
+    from app.domain.text import phone_digits
+
+    digits = re.sub(r"[^0-9]", "", unicodedata.normalize("NFKC", text))
+    if text.strip().startswith(("+81", "＋８１")) and digits.startswith("81"):
+        digits = "0" + digits[2:]
+    assert phone_digits(text) == digits

@@ -87,3 +87,22 @@ def test_a_refused_row_is_refused_as_the_database_refuses_any_insert(db):
     assert isinstance(refused.value.__cause__, IntegrityError)
     with db.read() as session:
         assert session.exec(select(Victim)).all() == []
+
+
+def test_driver_rows_are_the_rows_a_result_gives_as_tuples(db):
+    from app.storage.bulk import driver_rows, driver_sql
+
+    with db.write() as session:
+        connection = session.connection()
+        ids = reserve_ids(connection, Victim.__table__, 2)
+        BulkInsert(connection, Victim.__table__, COLUMNS).run([
+            (ids[0], "山田 太郎", "やまだたろう", "", "", "", date(2019, 8, 1), None, AT, AT),
+            (ids[1], "𠮷田 花子", "𠮷だはなこ", "", "", "", None, AT, AT, AT)])
+    with db.read() as session:
+        connection = session.connection()
+        sql = driver_sql(connection, "SELECT id, name, contact_received_at FROM victim "
+                                     "WHERE id IN (?, ?) ORDER BY id")
+        rows = driver_rows(connection, sql, tuple(ids))
+        assert rows == [tuple(row) for row in connection.exec_driver_sql(sql, tuple(ids))]
+        assert all(type(row) is tuple for row in rows) and len(rows) == 2
+        assert driver_rows(connection, sql, (-1, -2)) == []
