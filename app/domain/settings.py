@@ -217,16 +217,30 @@ AT_LEAST_ONE = frozenset({"failed_attempts_before_letter", "queue_hold_minutes",
 
 # The largest number a setting takes when changed (the settings page's limit too).
 MAXIMUM_NUMBER = 2_000_000_000
+# A span of time is added to today's date or walked a business day at a time: past
+# these the calendar overflows (year 9999) or a walk runs for ever. Each is more than
+# any programme needs (ten years of days, a year of hours, minutes or business days).
+SPAN_MAXIMUM = {"_business_days": 250, "_days": 3_650, "_hours": 8_760,
+                "_minutes": 525_600}
+
+
+def maximum_of(key: str) -> int:
+    """The largest value a number setting takes when changed."""
+    for ending, most in SPAN_MAXIMUM.items():
+        if key.endswith(ending):
+            return most
+    return MAXIMUM_NUMBER
 
 
 def parse_new_setting(key: str, value: Any) -> Any:
-    """``parse_setting`` for a value being saved: a number also at most MAXIMUM_NUMBER
+    """``parse_setting`` for a value being saved: a number also at most its maximum
     (a stored one is read as it is, to be fixed)."""
     parsed = parse_setting(key, value)
-    if type(parsed) is int and parsed > MAXIMUM_NUMBER:
+    most = maximum_of(key)
+    if type(parsed) is int and parsed > most:
         ja, en = LABELS.get(key, (f"設定 {key}", key))
-        raise ValidationError(key, f"{ja}は {MAXIMUM_NUMBER:,} 以下にしてください: {value}",
-                              f"{en} must be at most {MAXIMUM_NUMBER:,}: {value}")
+        raise ValidationError(key, f"{ja}は {most:,} 以下にしてください: {value}",
+                              f"{en} must be at most {most:,}: {value}")
     return parsed
 
 

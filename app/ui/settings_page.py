@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from app.core.errors import ConflictError
 from app.core.i18n import N_, _, error_text
 from app.domain.roles import Role
-from app.domain.settings import AT_LEAST_ONE, CHOICES, MAXIMUM_NUMBER, Settings
+from app.domain.settings import AT_LEAST_ONE, CHOICES, MAXIMUM_NUMBER, Settings, maximum_of
 from app.services import settings
 from app.ui.desk import Desk
 
@@ -132,7 +132,7 @@ class SettingsPage(QWidget):
             return editor
         if isinstance(default, int):
             editor = QSpinBox()
-            editor.setRange(1 if key in AT_LEAST_ONE else 0, MAXIMUM)
+            editor.setRange(1 if key in AT_LEAST_ONE else 0, maximum_of(key))
             editor.setGroupSeparatorShown(True)
             return editor
         return QLineEdit()
