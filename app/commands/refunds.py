@@ -12,6 +12,7 @@ import argparse
 import json
 
 from app.commands.desk import add_code_option, desk_of, step_up_code, whole_number
+from app.core.clock import to_jst
 from app.services.gateway import FileIn, FileOut
 
 
@@ -92,12 +93,27 @@ def cmd_both(args: argparse.Namespace) -> int:
 
 
 def cmd_postal_list(args: argparse.Namespace) -> int:
-    from app.services.refunds import postal_request_list
+    from app.services.refunds import postal_request_list, postal_request_list_again
 
     desk = desk_of(args)
+    if args.again is not None:  # a list whose file was lost: its applications are claimed
+        count = desk.write(postal_request_list_again, args.again, FileOut(args.out),
+                           second_factor=step_up_code(args, desk)).value
+        print(f"払出証書の請求リスト {args.again} を再作成 / request list {args.again} "
+              f"written again: {count:,} 件 → {args.out}")
+        return 0
     count = desk.write(postal_request_list, FileOut(args.out),
                        second_factor=step_up_code(args, desk)).value
     print(f"払出証書の請求リスト / postal order request list: {count:,} 件 → {args.out}")
+    return 0
+
+
+def cmd_postal_lists(args: argparse.Namespace) -> int:
+    from app.services.refunds import postal_lists
+
+    for made in desk_of(args).read(postal_lists):
+        print(f"{made.id:>6}  {to_jst(made.created_at):%Y-%m-%d %H:%M}  "
+              f"{made.item_count:,}件 {made.total_amount:,}円  {made.created_by or ''}")
     return 0
 
 
@@ -126,5 +142,10 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     postal = cmds.add_parser("postal-list", parents=[common],
                              help="the 払出証書 request list for Japan Post (CSV)")
     postal.add_argument("--out", required=True, metavar="FILE.csv")
+    postal.add_argument("--again", type=whole_number, metavar="LIST",
+                        help="write list LIST again (its file was lost; see postal-lists)")
     add_code_option(postal, "at a centre: the signed-in supervisor's")
     postal.set_defaults(handler=cmd_postal_list)
+    cmds.add_parser("postal-lists", parents=[common],
+                    help="the 払出証書 request lists made, newest first"
+                    ).set_defaults(handler=cmd_postal_lists)

@@ -107,6 +107,7 @@ _ACTIONS = {
     "refund.phone_application": N_("Refund application taken by phone"),
     "refund.postal_issued": N_("Payment certificate issued"),
     "refund.postal_list": N_("Payment certificate request list written"),
+    "refund.postal_list_again": N_("Payment certificate request list written again"),
     "second_factor.secrets_sealed": N_("Authenticator secrets encrypted"),
     "session.ended": N_("Session ended"),
     "case.open": N_("Case opened"),

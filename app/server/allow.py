@@ -180,6 +180,8 @@ _ENTRIES = [
     Entry(refunds.accept_late, WRITE, SUPERVISORS),
     Entry(refunds.settle_overlap, WRITE, SUPERVISORS),
     Entry(refunds.postal_request_list, WRITE, SUPERVISORS, files={"out": OUT}),
+    Entry(refunds.postal_request_list_again, WRITE, SUPERVISORS, files={"out": OUT}),
+    Entry(refunds.postal_lists, READ, SUPERVISORS),
     Entry(refunds.postal_issued, WRITE),
     Entry(refunds.postal_cashed, WRITE),
     Entry(refunds.postal_returned, WRITE),

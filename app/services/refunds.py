@@ -31,6 +31,7 @@ from app.services.refunds_import import NOT_STANDING, _overlapping_members, memb
 from app.services.second_factor import counting_step_up_failures, require_step_up
 from app.storage.models import (
     RAIL_POSTAL,
+    Operator,
     PostalOrder,
     PostalOrderList,
     RefundApplication,
@@ -474,24 +475,85 @@ def postal_request_list(ctx: AppContext, actor: Actor, out: str | Path, *,
                                   total_amount=sum(a.refundable_amount for a, _m in rows))
         session.add(listing)
         session.flush()
-        text = io.StringIO()
-        writer = csv.writer(text, lineterminator="\r\n")
-        writer.writerow(["申出番号", "会員ID", "氏名", "郵便番号", "住所", "金額"])
-        for app, member in rows:
+        for app, _member in rows:
             _claim(app, RAIL_POSTAL)
             session.add(app)
             session.flush()
             session.add(PostalOrder(list_id=listing.id, application_ref=app.id,
                                     amount=app.refundable_amount, status="requested"))
-            writer.writerow([neutralise(v) for v in (
-                app.application_id, member.member_id, member.name or app.name,
-                member.postal_code or "", member.address or "", app.refundable_amount)])
-        data = text.getvalue().encode("utf-8-sig")
+        data = _list_bytes((app, member, app.refundable_amount) for app, member in rows)
         listing.file_sha256 = hashlib.sha256(data).hexdigest()
         audit.record(session, actor, now, "refund.postal_list", "postal_order_list",
                      listing.id, after={"items": len(rows), "total": listing.total_amount,
                                         "file": recorded_path(out)})
         with written_into_place(out) as temp:  # whole or not at all
+            temp.write_bytes(data)
+        return len(rows)
+
+
+def _list_bytes(rows) -> bytes:
+    """The request list's CSV (UTF-8 with BOM) from (application, member, amount) rows."""
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(["申出番号", "会員ID", "氏名", "郵便番号", "住所", "金額"])
+    for app, member, amount in rows:
+        writer.writerow([neutralise(v) for v in (
+            app.application_id, member.member_id, member.name or app.name,
+            member.postal_code or "", member.address or "", amount)])
+    return text.getvalue().encode("utf-8-sig")
+
+
+@dataclass(frozen=True)
+class PostalListView:
+    """A 払出証書 request list made: what it holds, who made it and when."""
+
+    id: int
+    item_count: int
+    total_amount: int
+    created_at: datetime
+    created_by: str | None
+
+
+def postal_lists(ctx: AppContext, limit: int = 50) -> list[PostalListView]:
+    """The request lists made, newest first (to write one again whose file was lost)."""
+    with ctx.db.read() as session:
+        rows = session.execute(
+            select(PostalOrderList, Operator.login)
+            .outerjoin(Operator, Operator.id == PostalOrderList.created_by)
+            .order_by(PostalOrderList.id.desc()).limit(max(1, min(limit, 1000)))).all()
+        return [PostalListView(listing.id, listing.item_count, listing.total_amount,
+                               listing.created_at, login) for listing, login in rows]
+
+
+def postal_request_list_again(ctx: AppContext, actor: Actor, list_id: int, out: str | Path,
+                              *, second_factor: str | None = None) -> int:
+    """Write request list ``list_id`` again: its applications were claimed on the postal
+    rail when it was made, so a file lost on the way (a download cut off at a centre, a
+    disk full) must be had again, or they would be on no later list. The same orders and
+    amounts; names and addresses as on record now (the trail says whether the bytes are
+    the first file's). A supervisor's, with a fresh code, as the first time."""
+    now = refund_clock(ctx).now()
+    with counting_step_up_failures(ctx, actor), ctx.db.write() as session:
+        actor = _supervisor(session, actor, second_factor, now)
+        listing = session.get(PostalOrderList, list_id, with_for_update=True)
+        if listing is None:
+            raise NotFound(f"払出証書の発行依頼リスト {list_id} はありません。",
+                           f"No postal order request list {list_id}.")
+        rows = session.execute(
+            select(RefundApplication, RefundMember, PostalOrder.amount)
+            .join(PostalOrder, PostalOrder.application_ref == RefundApplication.id)
+            .join(RefundMember, RefundMember.id == RefundApplication.member_ref)
+            .where(PostalOrder.list_id == listing.id)
+            .order_by(RefundApplication.id)).all()
+        data = _list_bytes(rows)
+        digest = hashlib.sha256(data).hexdigest()
+        audit.record(session, actor, now, "refund.postal_list_again", "postal_order_list",
+                     listing.id, before={"sha256": listing.file_sha256},
+                     after={"items": len(rows), "sha256": digest,
+                            "same_file": digest == listing.file_sha256,
+                            "file": recorded_path(out)})
+        listing.file_sha256 = digest  # the file handed to Japan Post is this one
+        with written_into_place(out) as temp:
             temp.write_bytes(data)
         return len(rows)
 

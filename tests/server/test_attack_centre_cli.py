@@ -5,6 +5,7 @@ the server believes, and malformed input is refused, never an internal error."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -16,7 +17,7 @@ from app.core.errors import EnvironmentProblem, HoshoError, PermissionDenied, Va
 from app.domain.checkpoint import Checkpoint
 from app.domain.roles import Role
 from app.services import checkpoints, letters, operator_admin, reconcile, settings, stats
-from app.services.second_factor import SecondFactorRefused
+from app.services.second_factor import SecondFactorRefused, StepUpRequired
 from app.storage.models import AuditEvent, Operator
 from tests.conftest import PASSWORD, step_up_code
 from tests.services.test_refund_decisions import loaded as refunds_loaded
@@ -317,26 +318,42 @@ def test_letters_into_a_folder_given_as_the_file_record_no_batch(ctx, server, st
     assert list(folder.iterdir()) == []
 
 
-@pytest.mark.xfail(strict=True, reason="open: at a centre the 払出証書 request list claims "
-                   "its applications on the postal rail when the server commits; a download "
-                   "that then fails (the desk gone, its disk full) loses the only file, and "
-                   "the claimed applications are on no later list. Needs the list kept to be "
-                   "fetched again (or its claim undone) - a design decision")
 def test_a_postal_request_list_lost_on_the_way_is_not_lost_for_good(ctx, staff, loaded,
                                                                       desks, tmp_path,
                                                                       monkeypatch):
+    """The list claims its applications when the server commits; a download cut off
+    after that loses the file, not the list: it is written again, the same file, by a
+    supervisor with a fresh code, and an operator cannot."""
     from app.remote.gateway import RemoteGateway
     from app.services import refunds
     from app.services.gateway import FileOut
 
     sv = desks("sv1")
+    cut = tmp_path / "yucho.csv"
 
     def cut_off(*_args, **_kwargs):
         raise EnvironmentProblem("切れました", "The download was cut off.")
 
-    monkeypatch.setattr(RemoteGateway, "_download", cut_off)
-    with pytest.raises(EnvironmentProblem):
-        sv.write(refunds.postal_request_list, FileOut(str(tmp_path / "yucho.csv")),
-                 second_factor=step_up_code(ctx, staff["sv1"]))
-    assert not (tmp_path / "yucho.csv").exists()
-    assert refunds.postal_counts(ctx)["requested"] == 0  # nothing claimed for a lost file
+    with monkeypatch.context() as patched:
+        patched.setattr(RemoteGateway, "_download", cut_off)
+        with pytest.raises(EnvironmentProblem):
+            sv.write(refunds.postal_request_list, FileOut(str(cut)),
+                     second_factor=step_up_code(ctx, staff["sv1"]))
+    assert not cut.exists()
+    assert refunds.postal_counts(ctx)["requested"] == 1  # claimed: on no later list
+    made = sv.read(refunds.postal_lists)
+    assert [m.item_count for m in made] == [1]
+    again = tmp_path / "yucho-again.csv"
+    with pytest.raises(PermissionDenied):
+        desks("op1").write(refunds.postal_request_list_again, made[0].id,
+                           FileOut(str(again)))
+    with pytest.raises(StepUpRequired):
+        sv.write(refunds.postal_request_list_again, made[0].id, FileOut(str(again)))
+    assert sv.write(refunds.postal_request_list_again, made[0].id, FileOut(str(again)),
+                    second_factor=step_up_code(ctx, staff["sv1"])) == 1
+    assert "P1" in again.read_text(encoding="utf-8-sig")
+    with ctx.db.read() as session:
+        event = session.exec(select(AuditEvent).where(
+            AuditEvent.action == "refund.postal_list_again")).one()
+    after = event.after if isinstance(event.after, dict) else json.loads(event.after)
+    assert after["same_file"] is True and str(tmp_path) not in str(after)

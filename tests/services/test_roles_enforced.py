@@ -57,6 +57,7 @@ RESTRICTED = {
     "refunds.accept_late": {"supervisor", "admin"},
     "refunds.settle_overlap": {"supervisor", "admin"},
     "refunds.postal_request_list": {"supervisor", "admin"},
+    "refunds.postal_request_list_again": {"supervisor", "admin"},
     "audit_log.export_events": {"supervisor", "admin"},
     # Exports of personal data or payment files (with a fresh authenticator code).
     "payouts.export_batch": {"supervisor", "admin"},
