@@ -55,7 +55,28 @@ def _message() -> QLabel:
     return label
 
 
-class MatchMemberDialog(QDialog):
+class _DecisionDialog(QDialog):
+    """A decision's form: its problems in red under the fields, the buttons off while
+    the desk works, back on (with the refusal said) when it is refused."""
+
+    def _close_form(self, layout: QVBoxLayout,
+                    accept: QDialogButtonBox.StandardButton = QDialogButtonBox.StandardButton.Save,
+                    accept_text: str | None = None) -> None:
+        self.message = _message()
+        layout.addWidget(self.message)
+        self.buttons = QDialogButtonBox(accept | QDialogButtonBox.StandardButton.Cancel)
+        if accept_text:
+            self.buttons.button(accept).setText(accept_text)
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+
+    def _failed(self, exc: Exception) -> None:
+        self.buttons.setEnabled(True)
+        self.message.setText(error_text(exc))
+
+
+class MatchMemberDialog(_DecisionDialog):
     """Find the member of an unmatched application among the closing balances (by member
     ID, name or phone), say why it is that member, and match it."""
 
@@ -99,14 +120,7 @@ class MatchMemberDialog(QDialog):
         self.reason.setPlaceholderText(_("e.g. the member ID read out on the phone on record"))
         form.addRow(_("Why this member"), self.reason)
         layout.addLayout(form)
-        self.message = _message()
-        layout.addWidget(self.message)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                        | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(_("Match"))
-        self.buttons.accepted.connect(self.submit)
-        self.buttons.rejected.connect(self.reject)
-        layout.addWidget(self.buttons)
+        self._close_form(layout, QDialogButtonBox.StandardButton.Ok, _("Match"))
         self.resize(860, 440)
         if self.search.text():
             self.find()
@@ -150,12 +164,7 @@ class MatchMemberDialog(QDialog):
         self.matched = view
         self.accept()
 
-    def _failed(self, exc: Exception) -> None:
-        self.buttons.setEnabled(True)
-        self.message.setText(error_text(exc))
-
-
-class PostalIssuedDialog(QDialog):
+class PostalIssuedDialog(_DecisionDialog):
     """Japan Post issued the certificate: its number and the day it can be cashed by."""
 
     def __init__(self, desk: Desk, view: refunds.PostalView, today: date,
@@ -181,13 +190,7 @@ class PostalIssuedDialog(QDialog):
         form.addRow(_("Certificate number"), self.number)
         form.addRow(_("Can be cashed until"), self.expires)
         layout.addLayout(form)
-        self.message = _message()
-        layout.addWidget(self.message)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                        | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.submit)
-        self.buttons.rejected.connect(self.reject)
-        layout.addWidget(self.buttons)
+        self._close_form(layout)
 
     def submit(self) -> None:
         self.message.clear()
@@ -205,12 +208,7 @@ class PostalIssuedDialog(QDialog):
         self.done_ok = True
         self.accept()
 
-    def _failed(self, exc: Exception) -> None:
-        self.buttons.setEnabled(True)
-        self.message.setText(error_text(exc))
-
-
-class RefundMethodDialog(QDialog):
+class RefundMethodDialog(_DecisionDialog):
     """A new payout method after a returned 払出証書: a bank transfer to an account in the
     member's name (the compensation payout form's bank lookup) or a new 払出証書,
     confirmed through the contact on record."""
@@ -256,13 +254,7 @@ class RefundMethodDialog(QDialog):
         form2 = QFormLayout()
         form2.addRow(_("Confirmed how"), self.how)
         layout.addLayout(form2)
-        self.message = _message()
-        layout.addWidget(self.message)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                        | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.submit)
-        self.buttons.rejected.connect(self.reject)
-        layout.addWidget(self.buttons)
+        self._close_form(layout)
 
     def _account(self) -> PayoutDetails:
         if self.post_kigou.text() or self.post_bangou.text():
@@ -305,7 +297,3 @@ class RefundMethodDialog(QDialog):
     def _saved(self, view: refunds.ApplicationView) -> None:
         self.saved = view
         self.accept()
-
-    def _failed(self, exc: Exception) -> None:
-        self.buttons.setEnabled(True)
-        self.message.setText(error_text(exc))
